@@ -1,0 +1,469 @@
+//! Link-layer decoding down to IP, for every link type the corpus and macOS produce.
+//!
+//! [`decode`] strips the link-layer header (Ethernet with VLAN and PPPoE, Linux cooked,
+//! BSD loopback, PPP, Cisco HDLC or nothing for raw IP) and hands the IP packet to the
+//! IP and transport decoders in [`crate::ip`].
+
+use std::fmt;
+use std::net::IpAddr;
+
+use thiserror::Error;
+
+use crate::bytes::{be16, be32};
+use crate::ip;
+use crate::linktype::LinkType;
+
+/// EtherType of IPv4.
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+/// EtherType of IPv6.
+pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+/// EtherType of ARP.
+pub const ETHERTYPE_ARP: u16 = 0x0806;
+/// EtherType of an IEEE 802.1Q VLAN tag.
+pub const ETHERTYPE_VLAN: u16 = 0x8100;
+/// EtherType of an IEEE 802.1ad service tag (QinQ outer tag).
+pub const ETHERTYPE_QINQ: u16 = 0x88a8;
+/// EtherType of a PPPoE session frame (RFC 2516).
+pub const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+
+/// Pre-standard QinQ tag EtherTypes still sent by some switches.
+const ETHERTYPES_LEGACY_QINQ: [u16; 3] = [0x9100, 0x9200, 0x9300];
+/// Smallest EtherType; smaller values in that field are IEEE 802.3 lengths.
+const MIN_ETHERTYPE: u16 = 0x0600;
+/// PPP protocol numbers of IPv4 and IPv6 (RFC 1332, RFC 5072).
+const PPP_IPV4: u16 = 0x0021;
+const PPP_IPV6: u16 = 0x0057;
+/// Address families that BSD loopback headers use for IPv4 and IPv6: AF_INET is 2
+/// everywhere, AF_INET6 is 24 on NetBSD and OpenBSD, 28 on FreeBSD and 30 on macOS.
+const AF_INET: u32 = 2;
+const AF_INET6: [u32; 3] = [24, 28, 30];
+/// Linux ARPHRD_NETLINK: cooked captures of netlink sockets, which carry no IP.
+const ARPHRD_NETLINK: u16 = 824;
+
+/// A decoded frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded<'a> {
+    /// An IPv4 or IPv6 packet.
+    Ip(IpPacket<'a>),
+    /// A frame with an EtherType other than IP (ARP, LLDP, PPPoE discovery, ...).
+    NonIp {
+        /// EtherType after any VLAN tags.
+        ethertype: u16,
+    },
+    /// A frame whose link layer carries something other than IP without an EtherType.
+    Other {
+        /// Link type of the frame.
+        link_type: LinkType,
+        /// The PPP protocol number, loopback address family, Linux cooked protocol below
+        /// 0x0600, or IEEE 802.2 DSAP that identified the payload.
+        protocol: u32,
+    },
+}
+
+/// An IP packet with its transport-layer contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpPacket<'a> {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IPv4 protocol, or the last IPv6 next-header value after the extension headers.
+    pub protocol: u8,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub ttl: u8,
+    /// VLAN ids, outer tag first; more than two tags are walked but not recorded.
+    pub vlan_ids: [Option<u16>; 2],
+    /// Transport-layer contents.
+    pub transport: Transport<'a>,
+}
+
+/// Transport-layer contents of an IP packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport<'a> {
+    /// A TCP segment.
+    Tcp(TcpSegment<'a>),
+    /// A UDP datagram.
+    Udp(UdpDatagram<'a>),
+    /// A fragment of a larger IP packet: IPv4 with MF set or a non-zero offset, or IPv6
+    /// with a fragment header that is not atomic (RFC 6946). Fragments are not reassembled.
+    Fragment,
+    /// Any other protocol (ICMP, ICMPv6, ESP, ...); see [`IpPacket::protocol`].
+    Other,
+}
+
+/// TCP flag bits in [`TcpSegment::flags`].
+pub mod tcp_flags {
+    /// No more data from sender.
+    pub const FIN: u8 = 0x01;
+    /// Synchronise sequence numbers.
+    pub const SYN: u8 = 0x02;
+    /// Reset the connection.
+    pub const RST: u8 = 0x04;
+    /// Push function.
+    pub const PSH: u8 = 0x08;
+    /// Acknowledgment field is significant.
+    pub const ACK: u8 = 0x10;
+    /// Urgent pointer field is significant.
+    pub const URG: u8 = 0x20;
+}
+
+/// A TCP segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSegment<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgment number.
+    pub ack: u32,
+    /// Flag byte; see [`tcp_flags`].
+    pub flags: u8,
+    /// Receive window, not scaled.
+    pub window: u16,
+    /// Options between the fixed header and the data offset.
+    pub options: &'a [u8],
+    /// Payload, trimmed to the IP length (link-layer padding removed).
+    pub payload: &'a [u8],
+    /// Whether the capture cut the payload: fewer bytes were captured than the IP length
+    /// says.
+    pub payload_truncated: bool,
+}
+
+/// A UDP datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpDatagram<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Payload, trimmed to the UDP or IP length.
+    pub payload: &'a [u8],
+    /// Whether the capture cut the payload.
+    pub payload_truncated: bool,
+}
+
+/// The protocol layer an error refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// Ethernet II or IEEE 802.3 header.
+    Ethernet,
+    /// IEEE 802.2 LLC and SNAP header.
+    Llc,
+    /// IEEE 802.1Q or 802.1ad tag.
+    Vlan,
+    /// Linux cooked header, version 1.
+    Sll,
+    /// Linux cooked header, version 2.
+    Sll2,
+    /// BSD loopback address family.
+    Loopback,
+    /// PPP header.
+    Ppp,
+    /// PPPoE session header.
+    Pppoe,
+    /// Cisco HDLC header.
+    CiscoHdlc,
+    /// IP header of unknown version.
+    Ip,
+    /// IPv4 header.
+    Ipv4,
+    /// IPv6 fixed header.
+    Ipv6,
+    /// IPv6 extension header.
+    Ipv6Extension,
+    /// TCP header.
+    Tcp,
+    /// UDP header.
+    Udp,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Ethernet => "Ethernet",
+            Self::Llc => "802.2 LLC",
+            Self::Vlan => "VLAN tag",
+            Self::Sll => "Linux cooked (SLL)",
+            Self::Sll2 => "Linux cooked (SLL2)",
+            Self::Loopback => "loopback",
+            Self::Ppp => "PPP",
+            Self::Pppoe => "PPPoE",
+            Self::CiscoHdlc => "Cisco HDLC",
+            Self::Ip => "IP",
+            Self::Ipv4 => "IPv4",
+            Self::Ipv6 => "IPv6",
+            Self::Ipv6Extension => "IPv6 extension",
+            Self::Tcp => "TCP",
+            Self::Udp => "UDP",
+        })
+    }
+}
+
+/// Errors from decoding a frame.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    /// No decoder exists for the link type.
+    #[error(
+        "link type {0} is not supported; supported are Ethernet, Linux cooked (SLL, SLL2), \
+         raw IP, BSD loopback, PPP and Cisco HDLC"
+    )]
+    UnsupportedLinkType(LinkType),
+    /// The captured bytes end inside a header.
+    #[error("{layer} header is truncated: it needs {needed} bytes but {available} were captured")]
+    Truncated {
+        /// Layer of the header.
+        layer: Layer,
+        /// Bytes the header needs.
+        needed: usize,
+        /// Bytes available for it.
+        available: usize,
+    },
+    /// A length field is smaller than its header's minimum.
+    #[error("{layer} {field} is {value}, below the minimum of {minimum}")]
+    LengthTooSmall {
+        /// Layer of the header.
+        layer: Layer,
+        /// Name of the length field.
+        field: &'static str,
+        /// Value in bytes.
+        value: usize,
+        /// Smallest legal value in bytes.
+        minimum: usize,
+    },
+    /// A length field runs past the length of the enclosing packet.
+    #[error("{layer} {field} is {value}, past the {available} bytes of the enclosing packet")]
+    LengthPastEnd {
+        /// Layer of the header.
+        layer: Layer,
+        /// Name of the length field.
+        field: &'static str,
+        /// Value in bytes.
+        value: usize,
+        /// Bytes the enclosing length allows.
+        available: usize,
+    },
+    /// The IP version nibble is not the one the link layer announced, or neither 4 nor 6.
+    #[error("IP version is {found}, expected {}", expected.map_or_else(|| "4 or 6".to_owned(), |v| v.to_string()))]
+    BadIpVersion {
+        /// Version the link layer announced, if it did.
+        expected: Option<u8>,
+        /// Version nibble found.
+        found: u8,
+    },
+}
+
+/// What the link layer carries.
+enum Network<'a> {
+    /// An IP packet; `version` is set when the link layer names the IP version.
+    Ip {
+        bytes: &'a [u8],
+        version: Option<u8>,
+        vlan_ids: [Option<u16>; 2],
+    },
+    NonIp(u16),
+    Other(u32),
+}
+
+/// Decodes a captured frame of `link_type` down to TCP or UDP.
+pub fn decode(link_type: LinkType, frame: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+    match network_layer(link_type, frame)? {
+        Network::Ip {
+            bytes,
+            version,
+            vlan_ids,
+        } => ip::decode_ip(bytes, version, vlan_ids).map(Decoded::Ip),
+        Network::NonIp(ethertype) => Ok(Decoded::NonIp { ethertype }),
+        Network::Other(protocol) => Ok(Decoded::Other {
+            link_type,
+            protocol,
+        }),
+    }
+}
+
+fn network_layer(link_type: LinkType, frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    match link_type {
+        LinkType::ETHERNET => ethernet(frame),
+        LinkType::LINUX_SLL => cooked(frame, Layer::Sll),
+        LinkType::LINUX_SLL2 => cooked(frame, Layer::Sll2),
+        LinkType::RAW => Ok(ip_network(frame, None)),
+        LinkType::IPV4 => Ok(ip_network(frame, Some(4))),
+        LinkType::IPV6 => Ok(ip_network(frame, Some(6))),
+        LinkType::RAW_LEGACY | LinkType::RAW_OPENBSD => raw_or_loopback(frame),
+        LinkType::NULL | LinkType::LOOP => loopback(frame),
+        LinkType::PPP | LinkType::PPP_HDLC => ppp_framed(frame),
+        LinkType::PPP_ETHER => pppoe_session(frame, [None; 2]),
+        LinkType::C_HDLC => cisco_hdlc(frame),
+        other => Err(DecodeError::UnsupportedLinkType(other)),
+    }
+}
+
+fn ip_network(bytes: &[u8], version: Option<u8>) -> Network<'_> {
+    Network::Ip {
+        bytes,
+        version,
+        vlan_ids: [None; 2],
+    }
+}
+
+/// Splits `bytes` after a header of `len` bytes, or reports it truncated.
+fn split_header(bytes: &[u8], len: usize, layer: Layer) -> Result<(&[u8], &[u8]), DecodeError> {
+    bytes.split_at_checked(len).ok_or(DecodeError::Truncated {
+        layer,
+        needed: len,
+        available: bytes.len(),
+    })
+}
+
+fn ethernet(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    let (header, rest) = split_header(frame, 14, Layer::Ethernet)?;
+    let ethertype = be16(header, 12).unwrap_or_default();
+    if ethertype >= MIN_ETHERTYPE {
+        return ethertype_payload(ethertype, rest, [None; 2]);
+    }
+    // An IEEE 802.3 length: the payload starts with an 802.2 LLC header, and only SNAP
+    // (DSAP = SSAP = 0xaa, control 0x03, OUI, EtherType) carries an EtherType.
+    let (llc, _) = split_header(rest, 3, Layer::Llc)?;
+    if llc != [0xaa, 0xaa, 0x03] {
+        let dsap = llc.first().copied().unwrap_or_default();
+        return Ok(Network::Other(dsap.into()));
+    }
+    let (snap, payload) = split_header(rest, 8, Layer::Llc)?;
+    let ethertype = be16(snap, 6).unwrap_or_default();
+    ethertype_payload(ethertype, payload, [None; 2])
+}
+
+/// Follows an EtherType through VLAN tags and PPPoE to the network layer.
+fn ethertype_payload(
+    mut ethertype: u16,
+    mut bytes: &[u8],
+    mut vlan_ids: [Option<u16>; 2],
+) -> Result<Network<'_>, DecodeError> {
+    let mut tags = 0usize;
+    loop {
+        match ethertype {
+            ETHERTYPE_IPV4 => {
+                return Ok(Network::Ip {
+                    bytes,
+                    version: Some(4),
+                    vlan_ids,
+                });
+            }
+            ETHERTYPE_IPV6 => {
+                return Ok(Network::Ip {
+                    bytes,
+                    version: Some(6),
+                    vlan_ids,
+                });
+            }
+            ETHERTYPE_PPPOE_SESSION => return pppoe_session(bytes, vlan_ids),
+            ETHERTYPE_VLAN | ETHERTYPE_QINQ => {}
+            t if ETHERTYPES_LEGACY_QINQ.contains(&t) => {}
+            other => return Ok(Network::NonIp(other)),
+        }
+        let (tag, rest) = split_header(bytes, 4, Layer::Vlan)?;
+        if let Some(slot) = vlan_ids.get_mut(tags) {
+            // The VLAN id is the low 12 bits of the tag control information.
+            *slot = be16(tag, 0).map(|tci| tci & 0x0fff);
+        }
+        tags = tags.saturating_add(1);
+        ethertype = be16(tag, 2).unwrap_or_default();
+        bytes = rest;
+    }
+}
+
+/// Decodes a Linux cooked header, whose protocol field is an EtherType for IP.
+fn cooked(frame: &[u8], layer: Layer) -> Result<Network<'_>, DecodeError> {
+    let (len, protocol_at, arphrd_at) = match layer {
+        Layer::Sll => (16, 14, 2),
+        _ => (20, 0, 8),
+    };
+    let (header, rest) = split_header(frame, len, layer)?;
+    let protocol = be16(header, protocol_at).unwrap_or_default();
+    let arphrd = be16(header, arphrd_at).unwrap_or_default();
+    if arphrd == ARPHRD_NETLINK || protocol < MIN_ETHERTYPE {
+        return Ok(Network::Other(protocol.into()));
+    }
+    ethertype_payload(protocol, rest, [None; 2])
+}
+
+fn loopback(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    let (header, rest) = split_header(frame, 4, Layer::Loopback)?;
+    // DLT_NULL writes the family in the capturing host's byte order and DLT_LOOP in
+    // network order; families are small, so the reading that gives a small value is it.
+    let big = be32(header, 0).unwrap_or_default();
+    let family = if big <= 0xffff { big } else { big.swap_bytes() };
+    if family == AF_INET {
+        return Ok(ip_network(rest, Some(4)));
+    }
+    if AF_INET6.contains(&family) {
+        return Ok(ip_network(rest, Some(6)));
+    }
+    Ok(Network::Other(family))
+}
+
+/// Link types 12 and 14 mean raw IP in most files but BSD loopback in some; the IP
+/// version nibble tells them apart.
+fn raw_or_loopback(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    match frame.first().map(|b| b >> 4) {
+        Some(4 | 6) => Ok(ip_network(frame, None)),
+        _ => loopback(frame),
+    }
+}
+
+/// Decodes PPP with or without HDLC-like framing (RFC 1662), or Cisco HDLC framing,
+/// which link type 50 may also carry (address 0x0f or 0x8f).
+fn ppp_framed(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    match frame.first() {
+        Some(0x0f | 0x8f) => cisco_hdlc(frame),
+        _ => {
+            let payload = frame.strip_prefix(&[0xff, 0x03]).unwrap_or(frame);
+            ppp(payload, [None; 2])
+        }
+    }
+}
+
+/// Decodes a PPP protocol field, one byte when protocol-field compression is on
+/// (RFC 1661 section 6.5: the low bit of the last protocol byte is 1).
+fn ppp(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<Network<'_>, DecodeError> {
+    let first = bytes.first().copied().ok_or(DecodeError::Truncated {
+        layer: Layer::Ppp,
+        needed: 1,
+        available: 0,
+    })?;
+    let (protocol, rest) = if first & 1 == 1 {
+        (u16::from(first), bytes.get(1..).unwrap_or_default())
+    } else {
+        let (field, rest) = split_header(bytes, 2, Layer::Ppp)?;
+        (be16(field, 0).unwrap_or_default(), rest)
+    };
+    match protocol {
+        PPP_IPV4 => Ok(Network::Ip {
+            bytes: rest,
+            version: Some(4),
+            vlan_ids,
+        }),
+        PPP_IPV6 => Ok(Network::Ip {
+            bytes: rest,
+            version: Some(6),
+            vlan_ids,
+        }),
+        other => Ok(Network::Other(other.into())),
+    }
+}
+
+/// Decodes a PPPoE session header (RFC 2516 section 4) and the PPP protocol after it.
+fn pppoe_session(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<Network<'_>, DecodeError> {
+    let (header, rest) = split_header(bytes, 6, Layer::Pppoe)?;
+    // The length field counts the PPP protocol and payload; bytes past it are padding.
+    let len = usize::from(be16(header, 4).unwrap_or_default());
+    let payload = rest.get(..len).unwrap_or(rest);
+    ppp(payload, vlan_ids)
+}
+
+fn cisco_hdlc(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    let (header, rest) = split_header(frame, 4, Layer::CiscoHdlc)?;
+    let ethertype = be16(header, 2).unwrap_or_default();
+    ethertype_payload(ethertype, rest, [None; 2])
+}

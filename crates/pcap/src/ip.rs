@@ -1,0 +1,358 @@
+//! IPv4, IPv6 (with extension headers), TCP and UDP decoding.
+//!
+//! Lengths come from the IP header: bytes past the IP total length are link-layer padding
+//! or trailers and are dropped, and a packet captured shorter than its IP length has its
+//! payload marked truncated.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::bytes::{be16, be32};
+use crate::decode::{DecodeError, IpPacket, Layer, TcpSegment, Transport, UdpDatagram};
+
+/// IP protocol numbers (IANA "Assigned Internet Protocol Numbers").
+const PROTO_TCP: u8 = 6;
+const PROTO_UDP: u8 = 17;
+const PROTO_HOP_BY_HOP: u8 = 0;
+const PROTO_ROUTING: u8 = 43;
+const PROTO_FRAGMENT: u8 = 44;
+const PROTO_AH: u8 = 51;
+const PROTO_DESTINATION: u8 = 60;
+const PROTO_MOBILITY: u8 = 135;
+const PROTO_HIP: u8 = 139;
+const PROTO_SHIM6: u8 = 140;
+
+const IPV4_MIN_HEADER: usize = 20;
+const IPV6_HEADER: usize = 40;
+const TCP_MIN_HEADER: usize = 20;
+const UDP_HEADER: usize = 8;
+
+/// The IP payload and whether the capture cut it.
+struct Payload<'a> {
+    bytes: &'a [u8],
+    truncated: bool,
+}
+
+/// Decodes an IP packet; `version` is the one the link layer announced, if any.
+pub(crate) fn decode_ip(
+    bytes: &[u8],
+    version: Option<u8>,
+    vlan_ids: [Option<u16>; 2],
+) -> Result<IpPacket<'_>, DecodeError> {
+    let layer = match version {
+        Some(4) => Layer::Ipv4,
+        Some(6) => Layer::Ipv6,
+        _ => Layer::Ip,
+    };
+    let first = bytes.first().ok_or(DecodeError::Truncated {
+        layer,
+        needed: 1,
+        available: 0,
+    })?;
+    let found = first >> 4;
+    match (found, version) {
+        (4, None | Some(4)) => ipv4(bytes, vlan_ids),
+        (6, None | Some(6)) => ipv6(bytes, vlan_ids),
+        _ => Err(DecodeError::BadIpVersion {
+            expected: version,
+            found,
+        }),
+    }
+}
+
+fn ipv4(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<IpPacket<'_>, DecodeError> {
+    let layer = Layer::Ipv4;
+    let available = bytes.len();
+    if available < IPV4_MIN_HEADER {
+        return Err(DecodeError::Truncated {
+            layer,
+            needed: IPV4_MIN_HEADER,
+            available,
+        });
+    }
+    let first = bytes.first().copied().unwrap_or_default();
+    let header_len = usize::from(first & 0x0f) * 4;
+    if header_len < IPV4_MIN_HEADER {
+        let (field, minimum) = ("header length", IPV4_MIN_HEADER);
+        return Err(DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value: header_len,
+            minimum,
+        });
+    }
+    let (header, rest) = bytes
+        .split_at_checked(header_len)
+        .ok_or(DecodeError::Truncated {
+            layer,
+            needed: header_len,
+            available,
+        })?;
+    let total_len = usize::from(be16(header, 2).unwrap_or_default());
+    // A total length of 0 comes from TCP segmentation offload: the NIC fills it in after
+    // the capture point, so the captured length is the best estimate.
+    let payload = if total_len == 0 {
+        Payload {
+            bytes: rest,
+            truncated: false,
+        }
+    } else if total_len < header_len {
+        let (field, value) = ("total length", total_len);
+        return Err(DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value,
+            minimum: header_len,
+        });
+    } else {
+        bounded(rest, total_len - header_len)
+    };
+    let flags_offset = be16(header, 6).unwrap_or_default();
+    // More-fragments flag (0x2000) or a non-zero fragment offset (low 13 bits).
+    let is_fragment = flags_offset & 0x3fff != 0;
+    let protocol = header.get(9).copied().unwrap_or_default();
+    let address = |at: usize| be32(header, at).map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
+    let transport = if is_fragment {
+        Transport::Fragment
+    } else {
+        transport(protocol, &payload)?
+    };
+    Ok(IpPacket {
+        src: IpAddr::V4(address(12)),
+        dst: IpAddr::V4(address(16)),
+        protocol,
+        ttl: header.get(8).copied().unwrap_or_default(),
+        vlan_ids,
+        transport,
+    })
+}
+
+fn ipv6(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<IpPacket<'_>, DecodeError> {
+    let (header, rest) = bytes
+        .split_at_checked(IPV6_HEADER)
+        .ok_or(DecodeError::Truncated {
+            layer: Layer::Ipv6,
+            needed: IPV6_HEADER,
+            available: bytes.len(),
+        })?;
+    let payload_len = usize::from(be16(header, 4).unwrap_or_default());
+    let next_header = header.get(6).copied().unwrap_or_default();
+    // A payload length of 0 with a hop-by-hop header is a jumbogram (RFC 2675) whose real
+    // length is in a hop-by-hop option; the captured length stands in for it.
+    let payload = if payload_len == 0 && next_header == PROTO_HOP_BY_HOP {
+        Payload {
+            bytes: rest,
+            truncated: false,
+        }
+    } else {
+        bounded(rest, payload_len)
+    };
+    let (protocol, transport) = extension_headers(next_header, payload)?;
+    let address = |at: usize| {
+        let octets: Option<[u8; 16]> = header.get(at..at + 16).and_then(|s| s.try_into().ok());
+        octets.map_or(Ipv6Addr::UNSPECIFIED, Ipv6Addr::from)
+    };
+    Ok(IpPacket {
+        src: IpAddr::V6(address(8)),
+        dst: IpAddr::V6(address(24)),
+        protocol,
+        ttl: header.get(7).copied().unwrap_or_default(),
+        vlan_ids,
+        transport,
+    })
+}
+
+/// Cuts `bytes` to the `len` the IP header gives; a shorter capture is marked truncated.
+fn bounded(bytes: &[u8], len: usize) -> Payload<'_> {
+    match bytes.get(..len) {
+        Some(exact) => Payload {
+            bytes: exact,
+            truncated: false,
+        },
+        None => Payload {
+            bytes,
+            truncated: true,
+        },
+    }
+}
+
+/// Walks IPv6 extension headers (RFC 8200 section 4) to the transport header; returns
+/// the final next-header value and the transport contents.
+fn extension_headers(
+    mut next_header: u8,
+    mut payload: Payload<'_>,
+) -> Result<(u8, Transport<'_>), DecodeError> {
+    loop {
+        let header_len = match next_header {
+            PROTO_HOP_BY_HOP | PROTO_ROUTING | PROTO_DESTINATION | PROTO_MOBILITY | PROTO_HIP
+            | PROTO_SHIM6 => {
+                // Length in 8-octet units, not counting the first 8 octets.
+                extension_len(&payload, |len| (usize::from(len) + 1) * 8)?
+            }
+            // AH length is in 4-octet units minus 2 (RFC 4302 section 2.2).
+            PROTO_AH => extension_len(&payload, |len| (usize::from(len) + 2) * 4)?,
+            PROTO_FRAGMENT => return fragment_header(payload),
+            protocol => return Ok((protocol, transport(protocol, &payload)?)),
+        };
+        let header = payload.bytes.get(..header_len).unwrap_or_default();
+        next_header = header.first().copied().unwrap_or_default();
+        payload.bytes = payload.bytes.get(header_len..).unwrap_or_default();
+    }
+}
+
+/// Reads the length byte of an extension header and checks that the header fits.
+fn extension_len(
+    payload: &Payload<'_>,
+    to_bytes: impl Fn(u8) -> usize,
+) -> Result<usize, DecodeError> {
+    let available = payload.bytes.len();
+    let Some(&len_byte) = payload.bytes.get(1) else {
+        return Err(extension_error(payload, 2, available));
+    };
+    let header_len = to_bytes(len_byte);
+    if header_len > available {
+        return Err(extension_error(payload, header_len, available));
+    }
+    Ok(header_len)
+}
+
+/// An extension header that does not fit: truncated by the capture or impossible.
+fn extension_error(payload: &Payload<'_>, needed: usize, available: usize) -> DecodeError {
+    let layer = Layer::Ipv6Extension;
+    if payload.truncated {
+        DecodeError::Truncated {
+            layer,
+            needed,
+            available,
+        }
+    } else {
+        let field = "extension header length";
+        DecodeError::LengthPastEnd {
+            layer,
+            field,
+            value: needed,
+            available,
+        }
+    }
+}
+
+/// Handles the IPv6 fragment header: only an atomic fragment (offset 0, M flag clear,
+/// RFC 6946) carries a whole transport header and payload.
+fn fragment_header(payload: Payload<'_>) -> Result<(u8, Transport<'_>), DecodeError> {
+    let available = payload.bytes.len();
+    if available < 8 {
+        return Err(extension_error(&payload, 8, available));
+    }
+    let next_header = payload.bytes.first().copied().unwrap_or_default();
+    let offset_flags = be16(payload.bytes, 2).unwrap_or_default();
+    // Fragment offset in the high 13 bits, M (more fragments) in the lowest bit.
+    if offset_flags & 0xfff9 != 0 {
+        return Ok((next_header, Transport::Fragment));
+    }
+    let rest = Payload {
+        bytes: payload.bytes.get(8..).unwrap_or_default(),
+        ..payload
+    };
+    extension_headers(next_header, rest)
+}
+
+fn transport<'a>(protocol: u8, payload: &Payload<'a>) -> Result<Transport<'a>, DecodeError> {
+    match protocol {
+        PROTO_TCP => tcp(payload).map(Transport::Tcp),
+        PROTO_UDP => udp(payload).map(Transport::Udp),
+        _ => Ok(Transport::Other),
+    }
+}
+
+/// Reports a transport header that does not fit its IP payload.
+fn short_transport(layer: Layer, payload: &Payload<'_>, needed: usize) -> DecodeError {
+    let available = payload.bytes.len();
+    if payload.truncated {
+        DecodeError::Truncated {
+            layer,
+            needed,
+            available,
+        }
+    } else {
+        let field = "IP payload length";
+        DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value: available,
+            minimum: needed,
+        }
+    }
+}
+
+fn tcp<'a>(payload: &Payload<'a>) -> Result<TcpSegment<'a>, DecodeError> {
+    let segment = payload.bytes;
+    if segment.len() < TCP_MIN_HEADER {
+        return Err(short_transport(Layer::Tcp, payload, TCP_MIN_HEADER));
+    }
+    let offset_byte = segment.get(12).copied().unwrap_or_default();
+    let data_offset = usize::from(offset_byte >> 4) * 4;
+    if data_offset < TCP_MIN_HEADER {
+        let (layer, field, value, minimum) = (Layer::Tcp, "data offset", data_offset, 20);
+        return Err(DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value,
+            minimum,
+        });
+    }
+    let Some((header, data)) = segment.split_at_checked(data_offset) else {
+        if payload.truncated {
+            return Err(short_transport(Layer::Tcp, payload, data_offset));
+        }
+        let (layer, field, value, available) =
+            (Layer::Tcp, "data offset", data_offset, segment.len());
+        return Err(DecodeError::LengthPastEnd {
+            layer,
+            field,
+            value,
+            available,
+        });
+    };
+    Ok(TcpSegment {
+        src_port: be16(header, 0).unwrap_or_default(),
+        dst_port: be16(header, 2).unwrap_or_default(),
+        seq: be32(header, 4).unwrap_or_default(),
+        ack: be32(header, 8).unwrap_or_default(),
+        flags: header.get(13).copied().unwrap_or_default(),
+        window: be16(header, 14).unwrap_or_default(),
+        options: header.get(TCP_MIN_HEADER..).unwrap_or_default(),
+        payload: data,
+        payload_truncated: payload.truncated,
+    })
+}
+
+fn udp<'a>(payload: &Payload<'a>) -> Result<UdpDatagram<'a>, DecodeError> {
+    let Some((header, data)) = payload.bytes.split_at_checked(UDP_HEADER) else {
+        return Err(short_transport(Layer::Udp, payload, UDP_HEADER));
+    };
+    let udp_len = usize::from(be16(header, 4).unwrap_or_default());
+    if (1..UDP_HEADER).contains(&udp_len) {
+        let (layer, field, value, minimum) = (Layer::Udp, "length", udp_len, UDP_HEADER);
+        return Err(DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value,
+            minimum,
+        });
+    }
+    // The UDP length may trim the IP payload further. A length of 0 (IPv6 jumbograms) or
+    // one past the IP payload is ignored in favour of the IP length.
+    let data = data
+        .get(..udp_len.saturating_sub(UDP_HEADER))
+        .unwrap_or(data);
+    let data = if udp_len == 0 {
+        payload.bytes.get(UDP_HEADER..).unwrap_or_default()
+    } else {
+        data
+    };
+    Ok(UdpDatagram {
+        src_port: be16(header, 0).unwrap_or_default(),
+        dst_port: be16(header, 2).unwrap_or_default(),
+        payload: data,
+        payload_truncated: payload.truncated,
+    })
+}
