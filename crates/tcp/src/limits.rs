@@ -1,0 +1,158 @@
+//! Resource limits and the counters that show what the table did.
+
+/// Bounds on the table's memory and on how long it waits.
+///
+/// "Buffered" memory is charged as payload bytes plus
+/// [`CHUNK_COST`](crate::CHUNK_COST) bytes of bookkeeping per stored segment,
+/// so that many tiny segments cannot hide behind a byte limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most flows held at once, open or lingering after close. When a new flow
+    /// needs room, lingering closed flows go first, then the least recently
+    /// active open flow ends with [`FlowEnd::Evicted`](crate::FlowEnd). Zero is
+    /// treated as one.
+    pub max_flows: usize,
+    /// Most out-of-order bytes held for one flow (both sides together). When a
+    /// segment would exceed it, the side receiving the segment gives up on its
+    /// earliest hole: reports it as a gap, delivers what follows, and tries again.
+    pub max_buffered_per_flow: usize,
+    /// Most out-of-order bytes held across all flows. Exceeding it is handled
+    /// like the per-flow limit, by the flow that needed the room; other flows
+    /// are left alone.
+    pub max_buffered_total: usize,
+    /// Capture time, in nanoseconds, after which a silent flow ends with
+    /// [`FlowEnd::IdleTimeout`](crate::FlowEnd). Zero or less disables it.
+    pub idle_timeout_ns: i64,
+    /// Capture time, in nanoseconds, for which a closed or reset flow is
+    /// remembered so that its late retransmissions and ACKs are absorbed rather
+    /// than opening a new flow. A SYN with a new sequence number still opens one.
+    pub closed_linger_ns: i64,
+    /// Recently delivered bytes kept per side to compare retransmissions
+    /// against, so that a retransmission differing from the delivered copy is
+    /// noticed. Zero disables the comparison.
+    pub compare_window_per_side: usize,
+    /// Most bytes of such windows across all flows; sides that would exceed it
+    /// go without (counted in [`FlowStats::compare_windows_refused`]).
+    pub max_compare_total: usize,
+}
+
+impl Default for Limits {
+    /// One million flows, 1 MiB per flow, 256 MiB in total, five minutes idle,
+    /// two minutes of lingering after close (TCP's 2×MSL), 4 KiB compare window
+    /// per side within 64 MiB.
+    fn default() -> Self {
+        Limits {
+            max_flows: 1_000_000,
+            max_buffered_per_flow: 1 << 20,
+            max_buffered_total: 256 << 20,
+            idle_timeout_ns: 300 * NANOS_PER_SECOND,
+            closed_linger_ns: 120 * NANOS_PER_SECOND,
+            compare_window_per_side: 4096,
+            max_compare_total: 64 << 20,
+        }
+    }
+}
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// Counters over the table's whole life.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Segments handed to [`FlowTable::segment`](crate::FlowTable::segment).
+    pub segments: u64,
+    /// Segments that neither belonged to an open flow nor could open one (a
+    /// bare ACK, FIN or RST for an unknown connection, or late traffic of a
+    /// closed one), plus retransmitted SYNs.
+    pub segments_ignored: u64,
+    /// Segments more than 2^30 bytes (the largest TCP window) from where the
+    /// stream stands; dropped as not belonging to it.
+    pub segments_out_of_window: u64,
+    /// Flows opened.
+    pub flows_opened: u64,
+    /// Flows ended by FIN both ways.
+    pub flows_closed: u64,
+    /// Flows ended by RST.
+    pub flows_reset: u64,
+    /// Flows ended by idle timeout.
+    pub flows_idle_timeout: u64,
+    /// Flows evicted because the table was full.
+    pub flows_evicted: u64,
+    /// Flows replaced by a new connection on the same four-tuple.
+    pub flows_port_reused: u64,
+    /// Flows still open when [`FlowTable::finish`](crate::FlowTable::finish) was called.
+    pub flows_end_of_input: u64,
+    /// Times [`Limits::max_buffered_per_flow`] forced a hole to be given up as a gap.
+    pub per_flow_limit_hits: u64,
+    /// Times [`Limits::max_buffered_total`] forced a hole to be given up as a gap.
+    pub total_limit_hits: u64,
+    /// Gaps reported.
+    pub gaps: u64,
+    /// Bytes reported missing in those gaps.
+    pub gap_bytes: u64,
+    /// Bytes that arrived again after a first copy (dropped, first copy wins).
+    pub retransmitted_bytes: u64,
+    /// Retransmissions or overlaps whose bytes differed from the first copy.
+    pub overlaps_disagreed: u64,
+    /// Segments that arrived ahead of a hole and were buffered.
+    pub out_of_order_segments: u64,
+    /// Payload bytes seen beyond a side's FIN (dropped).
+    pub data_after_fin_bytes: u64,
+    /// Largest out-of-order memory held at once, in bytes as charged by [`Limits`].
+    pub peak_buffered_bytes: usize,
+    /// Largest compare-window memory held at once, in bytes.
+    pub peak_compare_bytes: usize,
+    /// Sides that got no compare window because [`Limits::max_compare_total`] was reached.
+    pub compare_windows_refused: u64,
+}
+
+impl FlowStats {
+    /// Flows ended for any reason.
+    pub fn flows_ended(&self) -> u64 {
+        self.flows_closed
+            .saturating_add(self.flows_reset)
+            .saturating_add(self.flows_idle_timeout)
+            .saturating_add(self.flows_evicted)
+            .saturating_add(self.flows_port_reused)
+            .saturating_add(self.flows_end_of_input)
+    }
+}
+
+/// Counters for one flow, readable with
+/// [`FlowTable::flow_counters`](crate::FlowTable::flow_counters) while it is open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowCounters {
+    /// Gaps reported on either side.
+    pub gaps: u64,
+    /// Bytes reported missing.
+    pub gap_bytes: u64,
+    /// Bytes that arrived again after a first copy.
+    pub retransmitted_bytes: u64,
+    /// Retransmissions or overlaps whose bytes differed from the first copy.
+    pub overlaps_disagreed: u64,
+    /// Segments buffered ahead of a hole.
+    pub out_of_order_segments: u64,
+}
+
+/// State every flow updates: the limits, global counters and memory in use.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub limits: Limits,
+    pub stats: FlowStats,
+    /// Out-of-order memory held now, as charged against the limits.
+    pub buffered: usize,
+    /// Compare-window memory held now.
+    pub compare: usize,
+}
+
+impl Shared {
+    /// Charges `cost` more bytes of out-of-order memory.
+    pub fn charge(&mut self, cost: usize) {
+        self.buffered = self.buffered.saturating_add(cost);
+        self.stats.peak_buffered_bytes = self.stats.peak_buffered_bytes.max(self.buffered);
+    }
+
+    /// Returns `cost` bytes of out-of-order memory.
+    pub fn refund(&mut self, cost: usize) {
+        self.buffered = self.buffered.saturating_sub(cost);
+    }
+}
