@@ -45,18 +45,15 @@ const ARPHRD_NETLINK: u16 = 824;
 pub enum Decoded<'a> {
     /// An IPv4 or IPv6 packet.
     Ip(IpPacket<'a>),
-    /// A frame with an EtherType other than IP (ARP, LLDP, PPPoE discovery, ...).
+    /// A frame that carries something other than IP (ARP, LLDP, PPP LCP, ...).
     NonIp {
-        /// EtherType after any VLAN tags.
+        /// EtherType after any VLAN tags; 0 when the link layer has no EtherType (values
+        /// below 0x0600 are IEEE 802.3 lengths, so 0 is never a real EtherType).
         ethertype: u16,
-    },
-    /// A frame whose link layer carries something other than IP without an EtherType.
-    Other {
-        /// Link type of the frame.
-        link_type: LinkType,
-        /// The PPP protocol number, loopback address family, Linux cooked protocol below
-        /// 0x0600, or IEEE 802.2 DSAP that identified the payload.
-        protocol: u32,
+        /// For frames without an EtherType, the link layer's own payload identifier: the
+        /// PPP protocol number, loopback address family, Linux cooked protocol below
+        /// 0x0600, or IEEE 802.2 DSAP. `None` when `ethertype` is set.
+        link_protocol: Option<u32>,
     },
 }
 
@@ -274,10 +271,13 @@ pub fn decode(link_type: LinkType, frame: &[u8]) -> Result<Decoded<'_>, DecodeEr
             version,
             vlan_ids,
         } => ip::decode_ip(bytes, version, vlan_ids).map(Decoded::Ip),
-        Network::NonIp(ethertype) => Ok(Decoded::NonIp { ethertype }),
-        Network::Other(protocol) => Ok(Decoded::Other {
-            link_type,
-            protocol,
+        Network::NonIp(ethertype) => Ok(Decoded::NonIp {
+            ethertype,
+            link_protocol: None,
+        }),
+        Network::Other(protocol) => Ok(Decoded::NonIp {
+            ethertype: 0,
+            link_protocol: Some(protocol),
         }),
     }
 }

@@ -217,6 +217,7 @@ fn sll2_capture_decodes_all() {
             // ARP (0x0806) and reverse ARP (0x8035).
             Ok(Decoded::NonIp {
                 ethertype: 0x0806 | 0x8035,
+                ..
             }) => arp += 1,
             other => panic!("packet {}: unexpected {other:?}", packet.number),
         }
