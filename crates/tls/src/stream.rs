@@ -278,7 +278,7 @@ impl Side {
     }
 
     fn give_up(&mut self) {
-        self.ignore(to_u64(self.scan.len().saturating_sub(self.scan_next)));
+        self.ignore(to_u64(self.scan.len()));
         self.phase = Phase::GaveUp;
         self.scan = Vec::new();
     }
