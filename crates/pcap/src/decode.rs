@@ -467,3 +467,423 @@ fn cisco_hdlc(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
     let ethertype = be16(header, 2).unwrap_or_default();
     ethertype_payload(ethertype, rest, [None; 2])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{ethernet, ipv4, ipv6, tcp, udp};
+
+    fn tcp_ipv4() -> Vec<u8> {
+        ipv4(6, &[], &tcp(1234, 443, tcp_flags::SYN, &[], b"hello"))
+    }
+
+    fn ip(decoded: Result<Decoded<'_>, DecodeError>) -> IpPacket<'_> {
+        match decoded {
+            Ok(Decoded::Ip(ip)) => ip,
+            other => panic!("expected an IP packet, got {other:?}"),
+        }
+    }
+
+    fn tcp_payload<'a>(packet: &IpPacket<'a>) -> &'a [u8] {
+        match &packet.transport {
+            Transport::Tcp(segment) => segment.payload,
+            other => panic!("expected TCP, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ethernet_ipv4_tcp() {
+        let frame = ethernet(ETHERTYPE_IPV4, &tcp_ipv4());
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::ETHERNET, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn ethernet_padding_trimmed() {
+        let mut frame = ethernet(ETHERTYPE_IPV4, &tcp_ipv4());
+        frame.extend_from_slice(&[0; 6]);
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::ETHERNET, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn ethernet_arp_is_non_ip() {
+        let frame = ethernet(ETHERTYPE_ARP, &[0; 28]);
+        let decoded = decode(LinkType::ETHERNET, &frame);
+        assert_eq!(
+            decoded,
+            Ok(Decoded::NonIp {
+                ethertype: ETHERTYPE_ARP,
+                link_protocol: None
+            })
+        );
+    }
+
+    #[test]
+    fn ethernet_short_header() {
+        let err = decode(LinkType::ETHERNET, &[0; 10]);
+        let expected = DecodeError::Truncated {
+            layer: Layer::Ethernet,
+            needed: 14,
+            available: 10,
+        };
+        assert_eq!(err, Err(expected));
+    }
+
+    fn tagged(tags: &[(u16, u16)], ethertype: u16, payload: &[u8]) -> Vec<u8> {
+        let mut inner = Vec::new();
+        for (i, (_, id)) in tags.iter().enumerate() {
+            inner.extend_from_slice(&id.to_be_bytes());
+            let next = tags.get(i + 1).map_or(ethertype, |(t, _)| *t);
+            inner.extend_from_slice(&next.to_be_bytes());
+        }
+        inner.extend_from_slice(payload);
+        ethernet(tags.first().map_or(ethertype, |(t, _)| *t), &inner)
+    }
+
+    #[test]
+    fn vlan_single_tag() {
+        let frame = tagged(&[(ETHERTYPE_VLAN, 0x2064)], ETHERTYPE_IPV4, &tcp_ipv4());
+        assert_eq!(
+            ip(decode(LinkType::ETHERNET, &frame)).vlan_ids,
+            [Some(100), None]
+        );
+    }
+
+    #[test]
+    fn vlan_qinq_802_1ad() {
+        let tags = [(ETHERTYPE_QINQ, 10), (ETHERTYPE_VLAN, 20)];
+        let frame = tagged(&tags, ETHERTYPE_IPV4, &tcp_ipv4());
+        assert_eq!(
+            ip(decode(LinkType::ETHERNET, &frame)).vlan_ids,
+            [Some(10), Some(20)]
+        );
+    }
+
+    #[test]
+    fn vlan_qinq_legacy_9100() {
+        let tags = [(0x9100, 10), (ETHERTYPE_VLAN, 20)];
+        let frame = tagged(&tags, ETHERTYPE_IPV4, &tcp_ipv4());
+        assert_eq!(
+            ip(decode(LinkType::ETHERNET, &frame)).vlan_ids,
+            [Some(10), Some(20)]
+        );
+    }
+
+    #[test]
+    fn vlan_three_tags_keeps_two() {
+        let tags = [
+            (ETHERTYPE_QINQ, 1),
+            (ETHERTYPE_VLAN, 2),
+            (ETHERTYPE_VLAN, 3),
+        ];
+        let frame = tagged(&tags, ETHERTYPE_IPV4, &tcp_ipv4());
+        assert_eq!(
+            ip(decode(LinkType::ETHERNET, &frame)).vlan_ids,
+            [Some(1), Some(2)]
+        );
+    }
+
+    #[test]
+    fn vlan_tag_truncated() {
+        let frame = ethernet(ETHERTYPE_VLAN, &[0, 1]);
+        let expected = DecodeError::Truncated {
+            layer: Layer::Vlan,
+            needed: 4,
+            available: 2,
+        };
+        assert_eq!(decode(LinkType::ETHERNET, &frame), Err(expected));
+    }
+
+    #[test]
+    fn llc_snap_ipv4() {
+        let mut payload = vec![0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+        payload.extend(tcp_ipv4());
+        let frame = ethernet(payload.len() as u16, &payload);
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::ETHERNET, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn llc_spanning_tree_non_ip() {
+        let frame = ethernet(38, &[0x42, 0x42, 0x03, 0, 0]);
+        let expected = Decoded::NonIp {
+            ethertype: 0,
+            link_protocol: Some(0x42),
+        };
+        assert_eq!(decode(LinkType::ETHERNET, &frame), Ok(expected));
+    }
+
+    #[test]
+    fn pppoe_session_ipv4() {
+        let packet = tcp_ipv4();
+        let mut session = vec![0x11, 0x00, 0x12, 0x34];
+        session.extend_from_slice(&(packet.len() as u16 + 2).to_be_bytes());
+        session.extend_from_slice(&[0x00, 0x21]);
+        session.extend(packet);
+        let frame = ethernet(ETHERTYPE_PPPOE_SESSION, &session);
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::ETHERNET, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn pppoe_session_ipv6() {
+        let packet = ipv6(17, &udp(5353, 5353, b"x"));
+        let mut session = vec![0x11, 0x00, 0x12, 0x34];
+        session.extend_from_slice(&(packet.len() as u16 + 2).to_be_bytes());
+        session.extend_from_slice(&[0x00, 0x57]);
+        session.extend(packet);
+        let frame = ethernet(ETHERTYPE_PPPOE_SESSION, &session);
+        assert!(ip(decode(LinkType::ETHERNET, &frame)).dst.is_ipv6());
+    }
+
+    #[test]
+    fn ppp_ether_link_type() {
+        let packet = tcp_ipv4();
+        let mut session = vec![0x11, 0x00, 0x00, 0x01];
+        session.extend_from_slice(&(packet.len() as u16 + 2).to_be_bytes());
+        session.extend_from_slice(&[0x00, 0x21]);
+        session.extend(packet);
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::PPP_ETHER, &session))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn sll_ipv4() {
+        let mut frame = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
+        frame.extend(tcp_ipv4());
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::LINUX_SLL, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn sll_with_vlan_tag() {
+        let mut frame = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x81, 0x00];
+        frame.extend_from_slice(&[0x00, 0x07, 0x08, 0x00]);
+        frame.extend(tcp_ipv4());
+        assert_eq!(
+            ip(decode(LinkType::LINUX_SLL, &frame)).vlan_ids,
+            [Some(7), None]
+        );
+    }
+
+    #[test]
+    fn sll_llc_protocol_non_ip() {
+        let frame = [0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x00, 0x04, 0x42];
+        let expected = Decoded::NonIp {
+            ethertype: 0,
+            link_protocol: Some(4),
+        };
+        assert_eq!(decode(LinkType::LINUX_SLL, &frame), Ok(expected));
+    }
+
+    #[test]
+    fn sll2_ipv6() {
+        let mut frame = vec![
+            0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+        ];
+        frame.extend(ipv6(6, &tcp(1, 2, tcp_flags::ACK, &[], b"v6")));
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::LINUX_SLL2, &frame))),
+            b"v6"
+        );
+    }
+
+    #[test]
+    fn sll2_short_header() {
+        let expected = DecodeError::Truncated {
+            layer: Layer::Sll2,
+            needed: 20,
+            available: 19,
+        };
+        assert_eq!(decode(LinkType::LINUX_SLL2, &[0; 19]), Err(expected));
+    }
+
+    #[test]
+    fn raw_ip_by_version_nibble() {
+        let packet = ipv6(17, &udp(1, 2, b"raw"));
+        assert!(ip(decode(LinkType::RAW, &packet)).src.is_ipv6());
+    }
+
+    #[test]
+    fn raw_legacy_numbers() {
+        for link_type in [LinkType::RAW_LEGACY, LinkType::RAW_OPENBSD] {
+            assert_eq!(tcp_payload(&ip(decode(link_type, &tcp_ipv4()))), b"hello");
+        }
+    }
+
+    #[test]
+    fn raw_legacy_loopback_header() {
+        let mut frame = 2u32.to_le_bytes().to_vec();
+        frame.extend(tcp_ipv4());
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::RAW_LEGACY, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn ipv4_link_type_rejects_ipv6() {
+        let packet = ipv6(17, &udp(1, 2, b""));
+        let expected = DecodeError::BadIpVersion {
+            expected: Some(4),
+            found: 6,
+        };
+        assert_eq!(decode(LinkType::IPV4, &packet), Err(expected));
+    }
+
+    #[test]
+    fn ipv6_link_type() {
+        let packet = ipv6(17, &udp(1, 2, b""));
+        assert!(ip(decode(LinkType::IPV6, &packet)).src.is_ipv6());
+    }
+
+    #[test]
+    fn raw_bad_version() {
+        let expected = DecodeError::BadIpVersion {
+            expected: None,
+            found: 5,
+        };
+        assert_eq!(decode(LinkType::RAW, &[0x50; 40]), Err(expected));
+    }
+
+    #[test]
+    fn null_host_order_ipv4() {
+        let mut frame = 2u32.to_le_bytes().to_vec();
+        frame.extend(tcp_ipv4());
+        assert_eq!(tcp_payload(&ip(decode(LinkType::NULL, &frame))), b"hello");
+    }
+
+    #[test]
+    fn null_network_order_ipv4() {
+        let mut frame = 2u32.to_be_bytes().to_vec();
+        frame.extend(tcp_ipv4());
+        assert_eq!(tcp_payload(&ip(decode(LinkType::NULL, &frame))), b"hello");
+    }
+
+    #[test]
+    fn null_ipv6_families() {
+        for family in [24u32, 28, 30] {
+            let mut frame = family.to_le_bytes().to_vec();
+            frame.extend(ipv6(17, &udp(1, 2, b"")));
+            assert!(
+                ip(decode(LinkType::NULL, &frame)).dst.is_ipv6(),
+                "family {family}"
+            );
+        }
+    }
+
+    #[test]
+    fn loop_network_order_ipv6() {
+        let mut frame = 30u32.to_be_bytes().to_vec();
+        frame.extend(ipv6(17, &udp(1, 2, b"")));
+        assert!(ip(decode(LinkType::LOOP, &frame)).dst.is_ipv6());
+    }
+
+    #[test]
+    fn null_unknown_family() {
+        let frame = 7u32.to_le_bytes();
+        let expected = Decoded::NonIp {
+            ethertype: 0,
+            link_protocol: Some(7),
+        };
+        assert_eq!(decode(LinkType::NULL, &frame), Ok(expected));
+    }
+
+    #[test]
+    fn ppp_without_hdlc_bytes() {
+        let mut frame = vec![0x00, 0x57];
+        frame.extend(ipv6(17, &udp(443, 50000, b"q")));
+        assert!(ip(decode(LinkType::PPP, &frame)).src.is_ipv6());
+    }
+
+    #[test]
+    fn ppp_with_hdlc_bytes() {
+        let mut frame = vec![0xff, 0x03, 0x00, 0x21];
+        frame.extend(tcp_ipv4());
+        assert_eq!(tcp_payload(&ip(decode(LinkType::PPP, &frame))), b"hello");
+    }
+
+    #[test]
+    fn ppp_compressed_protocol() {
+        let mut frame = vec![0x21];
+        frame.extend(tcp_ipv4());
+        assert_eq!(tcp_payload(&ip(decode(LinkType::PPP, &frame))), b"hello");
+    }
+
+    #[test]
+    fn ppp_hdlc_link_type() {
+        let mut frame = vec![0xff, 0x03, 0x00, 0x21];
+        frame.extend(tcp_ipv4());
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::PPP_HDLC, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn ppp_lcp_non_ip() {
+        let frame = [0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4];
+        let expected = Decoded::NonIp {
+            ethertype: 0,
+            link_protocol: Some(0xc021),
+        };
+        assert_eq!(decode(LinkType::PPP, &frame), Ok(expected));
+    }
+
+    #[test]
+    fn ppp_empty_frame() {
+        let expected = DecodeError::Truncated {
+            layer: Layer::Ppp,
+            needed: 1,
+            available: 0,
+        };
+        assert_eq!(decode(LinkType::PPP, &[]), Err(expected));
+    }
+
+    #[test]
+    fn cisco_hdlc_ipv4() {
+        let mut frame = vec![0x0f, 0x00, 0x08, 0x00];
+        frame.extend(tcp_ipv4());
+        assert_eq!(tcp_payload(&ip(decode(LinkType::C_HDLC, &frame))), b"hello");
+    }
+
+    #[test]
+    fn cisco_hdlc_in_ppp_hdlc() {
+        let mut frame = vec![0x8f, 0x00, 0x08, 0x00];
+        frame.extend(tcp_ipv4());
+        assert_eq!(
+            tcp_payload(&ip(decode(LinkType::PPP_HDLC, &frame))),
+            b"hello"
+        );
+    }
+
+    #[test]
+    fn unsupported_link_type() {
+        let err = decode(LinkType(147), &[0; 64]);
+        assert_eq!(err, Err(DecodeError::UnsupportedLinkType(LinkType(147))));
+    }
+
+    #[test]
+    fn error_message_names_layer() {
+        let err = DecodeError::Truncated {
+            layer: Layer::Tcp,
+            needed: 20,
+            available: 7,
+        };
+        let expected = "TCP header is truncated: it needs 20 bytes but 7 were captured";
+        assert_eq!(err.to_string(), expected);
+    }
+}

@@ -356,3 +356,348 @@ fn udp<'a>(payload: &Payload<'a>) -> Result<UdpDatagram<'a>, DecodeError> {
         payload_truncated: payload.truncated,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::tcp_flags;
+    use crate::fixtures::{ipv4, ipv6, tcp, udp};
+
+    fn decode(bytes: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
+        decode_ip(bytes, None, [None; 2])
+    }
+
+    fn segment<'a>(packet: &Result<IpPacket<'a>, DecodeError>) -> TcpSegment<'a> {
+        match packet {
+            Ok(IpPacket {
+                transport: Transport::Tcp(segment),
+                ..
+            }) => segment.clone(),
+            other => panic!("expected TCP, got {other:?}"),
+        }
+    }
+
+    fn transport<'a>(packet: &Result<IpPacket<'a>, DecodeError>) -> Transport<'a> {
+        match packet {
+            Ok(packet) => packet.transport.clone(),
+            Err(err) => panic!("expected a packet, got {err}"),
+        }
+    }
+
+    /// An IPv6 extension header of `len` bytes (a multiple of 8) naming `next`.
+    fn extension(next: u8, len: usize) -> Vec<u8> {
+        let mut header = vec![next, (len / 8 - 1) as u8];
+        header.resize(len, 0);
+        header
+    }
+
+    #[test]
+    fn ipv4_addresses_and_ttl() {
+        let bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b""));
+        let packet = decode(&bytes);
+        let fields = packet.map(|p| (p.src.to_string(), p.dst.to_string(), p.ttl));
+        assert_eq!(
+            fields,
+            Ok(("10.0.0.1".to_owned(), "10.0.0.2".to_owned(), 64))
+        );
+    }
+
+    #[test]
+    fn tcp_fields() {
+        let bytes = ipv4(
+            6,
+            &[],
+            &tcp(1234, 443, tcp_flags::SYN | tcp_flags::ACK, &[], b"x"),
+        );
+        let tcp = segment(&decode(&bytes));
+        let fields = (
+            tcp.src_port,
+            tcp.dst_port,
+            tcp.seq,
+            tcp.ack,
+            tcp.flags,
+            tcp.window,
+        );
+        assert_eq!(fields, (1234, 443, 1000, 2000, 0x12, 0xffff));
+    }
+
+    #[test]
+    fn ipv4_options_skipped() {
+        let options = [0x94, 0x04, 0x00, 0x00];
+        let bytes = ipv4(6, &options, &tcp(1, 2, 0, &[], b"data"));
+        assert_eq!(segment(&decode(&bytes)).payload, b"data");
+    }
+
+    #[test]
+    fn tcp_options_skipped() {
+        let options = [2, 4, 0x05, 0xb4, 1, 1, 4, 2];
+        let bytes = ipv4(6, &[], &tcp(1, 2, 0, &options, b"data"));
+        let tcp = segment(&decode(&bytes));
+        assert_eq!((tcp.options, tcp.payload), (&options[..], &b"data"[..]));
+    }
+
+    #[test]
+    fn tcp_payload_truncated_by_capture() {
+        let bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b"0123456789"));
+        let cut = &bytes[..bytes.len() - 4];
+        let tcp = segment(&decode(cut));
+        assert_eq!((tcp.payload, tcp.payload_truncated), (&b"012345"[..], true));
+    }
+
+    #[test]
+    fn tcp_header_truncated_by_capture() {
+        let bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b"0123456789"));
+        let expected = DecodeError::Truncated {
+            layer: Layer::Tcp,
+            needed: 20,
+            available: 10,
+        };
+        assert_eq!(decode(&bytes[..30]), Err(expected));
+    }
+
+    #[test]
+    fn tcp_data_offset_too_small() {
+        let mut bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b""));
+        bytes[32] = 0x40;
+        let expected = DecodeError::LengthTooSmall {
+            layer: Layer::Tcp,
+            field: "data offset",
+            value: 16,
+            minimum: 20,
+        };
+        assert_eq!(decode(&bytes), Err(expected));
+    }
+
+    #[test]
+    fn tcp_data_offset_past_segment() {
+        let mut bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b"abcd"));
+        bytes[32] = 0xf0;
+        let expected = DecodeError::LengthPastEnd {
+            layer: Layer::Tcp,
+            field: "data offset",
+            value: 60,
+            available: 24,
+        };
+        assert_eq!(decode(&bytes), Err(expected));
+    }
+
+    #[test]
+    fn udp_payload() {
+        let bytes = ipv4(17, &[], &udp(53, 5353, b"dns"));
+        let Transport::Udp(datagram) = transport(&decode(&bytes)) else {
+            panic!("expected UDP");
+        };
+        assert_eq!(
+            (datagram.src_port, datagram.dst_port, datagram.payload),
+            (53, 5353, &b"dns"[..])
+        );
+    }
+
+    #[test]
+    fn udp_length_too_small() {
+        let mut bytes = ipv4(17, &[], &udp(53, 53, b"dns"));
+        bytes[25] = 4;
+        let expected = DecodeError::LengthTooSmall {
+            layer: Layer::Udp,
+            field: "length",
+            value: 4,
+            minimum: 8,
+        };
+        assert_eq!(decode(&bytes), Err(expected));
+    }
+
+    #[test]
+    fn ipv4_first_fragment() {
+        let mut bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b"x"));
+        bytes[6] = 0x20;
+        assert_eq!(transport(&decode(&bytes)), Transport::Fragment);
+    }
+
+    #[test]
+    fn ipv4_later_fragment() {
+        let mut bytes = ipv4(6, &[], &[0; 16]);
+        bytes[6] = 0x00;
+        bytes[7] = 0xb9;
+        assert_eq!(transport(&decode(&bytes)), Transport::Fragment);
+    }
+
+    #[test]
+    fn ipv4_zero_total_length_uses_capture() {
+        let mut bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b"tso"));
+        bytes[2] = 0;
+        bytes[3] = 0;
+        assert_eq!(segment(&decode(&bytes)).payload, b"tso");
+    }
+
+    #[test]
+    fn ipv4_total_length_below_header() {
+        let mut bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b""));
+        bytes[3] = 12;
+        let expected = DecodeError::LengthTooSmall {
+            layer: Layer::Ipv4,
+            field: "total length",
+            value: 12,
+            minimum: 20,
+        };
+        assert_eq!(decode(&bytes), Err(expected));
+    }
+
+    #[test]
+    fn ipv4_header_length_below_minimum() {
+        let mut bytes = ipv4(6, &[], &tcp(1, 2, 0, &[], b""));
+        bytes[0] = 0x44;
+        let expected = DecodeError::LengthTooSmall {
+            layer: Layer::Ipv4,
+            field: "header length",
+            value: 16,
+            minimum: 20,
+        };
+        assert_eq!(decode(&bytes), Err(expected));
+    }
+
+    #[test]
+    fn ipv4_header_truncated() {
+        let bytes = ipv4(6, &[], &[]);
+        let expected = DecodeError::Truncated {
+            layer: Layer::Ipv4,
+            needed: 20,
+            available: 12,
+        };
+        assert_eq!(decode(&bytes[..12]), Err(expected));
+    }
+
+    #[test]
+    fn ipv4_other_protocol() {
+        let bytes = ipv4(1, &[], &[8, 0, 0, 0]);
+        let packet = decode(&bytes);
+        assert_eq!(
+            packet.map(|p| (p.protocol, p.transport)),
+            Ok((1, Transport::Other))
+        );
+    }
+
+    #[test]
+    fn ipv6_tcp() {
+        let bytes = ipv6(6, &tcp(1, 2, 0, &[], b"six"));
+        assert_eq!(segment(&decode(&bytes)).payload, b"six");
+    }
+
+    #[test]
+    fn ipv6_hop_routing_destination_chain() {
+        let mut payload = extension(43, 8);
+        payload.extend(extension(60, 24));
+        payload.extend(extension(6, 16));
+        payload.extend(tcp(1, 2, 0, &[], b"chain"));
+        let bytes = ipv6(0, &payload);
+        let packet = decode_ip(&bytes, Some(6), [None; 2]);
+        assert_eq!(segment(&packet).payload, b"chain");
+    }
+
+    #[test]
+    fn ipv6_final_next_header() {
+        let mut payload = extension(17, 8);
+        payload.extend(udp(1, 2, b""));
+        let bytes = ipv6(60, &payload);
+        let packet = decode(&bytes);
+        assert_eq!(packet.map(|p| p.protocol), Ok(17));
+    }
+
+    #[test]
+    fn ipv6_authentication_header() {
+        // AH with a 12-byte ICV: 24 bytes, length field (24 / 4) - 2 = 4.
+        let mut payload = vec![6, 4];
+        payload.resize(24, 0);
+        payload.extend(tcp(1, 2, 0, &[], b"ah"));
+        assert_eq!(segment(&decode(&ipv6(51, &payload))).payload, b"ah");
+    }
+
+    #[test]
+    fn ipv6_first_fragment() {
+        let mut payload = vec![6, 0, 0x00, 0x01, 0, 0, 0, 9];
+        payload.extend(tcp(1, 2, 0, &[], b"frag"));
+        assert_eq!(transport(&decode(&ipv6(44, &payload))), Transport::Fragment);
+    }
+
+    #[test]
+    fn ipv6_later_fragment() {
+        let mut payload = vec![6, 0, 0x05, 0x00, 0, 0, 0, 9];
+        payload.extend_from_slice(&[0; 16]);
+        let bytes = ipv6(44, &payload);
+        let packet = decode(&bytes);
+        assert_eq!(
+            packet.map(|p| (p.protocol, p.transport)),
+            Ok((6, Transport::Fragment))
+        );
+    }
+
+    #[test]
+    fn ipv6_atomic_fragment_decoded() {
+        let mut payload = vec![6, 0, 0, 0, 0, 0, 0, 9];
+        payload.extend(tcp(1, 2, 0, &[], b"atomic"));
+        assert_eq!(segment(&decode(&ipv6(44, &payload))).payload, b"atomic");
+    }
+
+    #[test]
+    fn ipv6_extension_past_payload() {
+        let payload = extension(6, 8);
+        let mut bytes = ipv6(0, &payload);
+        bytes[41] = 3;
+        let expected = DecodeError::LengthPastEnd {
+            layer: Layer::Ipv6Extension,
+            field: "extension header length",
+            value: 32,
+            available: 8,
+        };
+        assert_eq!(decode(&bytes), Err(expected));
+    }
+
+    #[test]
+    fn ipv6_extension_truncated_by_capture() {
+        let mut payload = extension(6, 16);
+        payload.extend(tcp(1, 2, 0, &[], b""));
+        let bytes = ipv6(0, &payload);
+        let expected = DecodeError::Truncated {
+            layer: Layer::Ipv6Extension,
+            needed: 16,
+            available: 4,
+        };
+        assert_eq!(decode(&bytes[..44]), Err(expected));
+    }
+
+    #[test]
+    fn ipv6_header_truncated() {
+        let expected = DecodeError::Truncated {
+            layer: Layer::Ipv6,
+            needed: 40,
+            available: 39,
+        };
+        assert_eq!(decode(&ipv6(59, &[])[..39]), Err(expected));
+    }
+
+    #[test]
+    fn ipv6_no_next_header() {
+        let bytes = ipv6(59, &[]);
+        let packet = decode(&bytes);
+        assert_eq!(
+            packet.map(|p| (p.protocol, p.transport)),
+            Ok((59, Transport::Other))
+        );
+    }
+
+    #[test]
+    fn ipv6_trailing_padding_trimmed() {
+        let mut bytes = ipv6(6, &tcp(1, 2, 0, &[], b"pad"));
+        bytes.extend_from_slice(&[0xee; 8]);
+        assert_eq!(segment(&decode(&bytes)).payload, b"pad");
+    }
+
+    #[test]
+    fn empty_ip_packet() {
+        let expected = DecodeError::Truncated {
+            layer: Layer::Ip,
+            needed: 1,
+            available: 0,
+        };
+        assert_eq!(decode(&[]), Err(expected));
+    }
+}

@@ -10,6 +10,8 @@
 mod bytes;
 pub mod decode;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 mod input;
 mod ip;
 pub mod linktype;

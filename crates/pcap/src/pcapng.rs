@@ -527,3 +527,285 @@ fn section_order_or(block: &[u8], order: ByteOrder) -> ByteOrder {
     }
     section_byte_order(block).ok().flatten().unwrap_or(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{options_bytes, put_u16, put_u32};
+
+    const LE: ByteOrder = ByteOrder::Little;
+
+    fn epb_body(order: ByteOrder, caplen: u32, data: &[u8], options: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for word in [1, 0x0001_0000, 5, caplen, 100] {
+            put_u32(&mut body, order, word);
+        }
+        body.extend_from_slice(data);
+        body.resize(body.len().next_multiple_of(4), 0);
+        body.extend(options_bytes(order, options));
+        body
+    }
+
+    #[test]
+    fn resolution_micro_default() {
+        assert_eq!(
+            TsResolution::Decimal(6).ticks_to_ns(1_500_000),
+            1_500_000_000
+        );
+    }
+
+    #[test]
+    fn resolution_nano() {
+        assert_eq!(TsResolution::from_option(9).ticks_to_ns(7), 7);
+    }
+
+    #[test]
+    fn resolution_pico_divides() {
+        assert_eq!(TsResolution::from_option(12).ticks_to_ns(5_000), 5);
+    }
+
+    #[test]
+    fn resolution_power_of_two() {
+        // 2^-10 seconds per tick: 1024 ticks are one second.
+        assert_eq!(
+            TsResolution::from_option(0x8a).ticks_to_ns(2048),
+            2_000_000_000
+        );
+    }
+
+    #[test]
+    fn resolution_extreme_exponents() {
+        let decimal = TsResolution::Decimal(127).ticks_to_ns(u64::MAX);
+        let binary = TsResolution::Binary(127).ticks_to_ns(u64::MAX);
+        assert_eq!((decimal, binary), (0, 0));
+    }
+
+    #[test]
+    fn resolution_saturates() {
+        assert_eq!(TsResolution::Decimal(0).ticks_to_ns(u64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn interface_options_read() {
+        let mut body = Vec::new();
+        put_u16(&mut body, LE, 1);
+        put_u16(&mut body, LE, 0);
+        put_u32(&mut body, LE, 65535);
+        let offset = 100i64.to_le_bytes();
+        body.extend(options_bytes(LE, &[(2, b"en0"), (9, &[9]), (14, &offset)]));
+        let interface = parse_interface(&body, LE);
+        let expected = Interface {
+            link_type: LinkType::ETHERNET,
+            snaplen: 65535,
+            resolution: TsResolution::Decimal(9),
+            offset_s: 100,
+        };
+        assert_eq!(interface, Ok(expected));
+    }
+
+    #[test]
+    fn interface_offset_applied() {
+        let interface = Interface {
+            link_type: LinkType::ETHERNET,
+            snaplen: 0,
+            resolution: TsResolution::Decimal(6),
+            offset_s: 10,
+        };
+        assert_eq!(interface.timestamp_ns(1), 10_000_001_000);
+    }
+
+    #[test]
+    fn interface_body_too_short() {
+        let err = parse_interface(&[1, 0, 0], LE);
+        let expected = PcapNgError::BodyTooShort {
+            block_type: 1,
+            len: 3,
+            needed: 8,
+        };
+        assert_eq!(err, Err(expected));
+    }
+
+    #[test]
+    fn enhanced_packet_fields() {
+        let body = epb_body(LE, 3, b"abc", &[(0x8001, &7u32.to_le_bytes())]);
+        let fields = parse_enhanced_packet(&body, LE);
+        let fields = fields.map(|f| (f.interface, f.ticks, f.data, f.original_len));
+        assert_eq!(fields, Ok((1, Some(0x0001_0000_0000_0005), 20..23, 100)));
+    }
+
+    #[test]
+    fn enhanced_packet_options_after_padding() {
+        let body = epb_body(LE, 3, b"abc", &[(0x8001, &7u32.to_le_bytes())]);
+        let options = parse_enhanced_packet(&body, LE).map(|f| f.options);
+        let range = options.unwrap_or_default();
+        let parsed: Vec<BlockOption<'_>> = OptionIter::new(&body[range], LE).collect();
+        assert_eq!(
+            parsed,
+            [BlockOption {
+                code: 0x8001,
+                value: &7u32.to_le_bytes()
+            }]
+        );
+    }
+
+    #[test]
+    fn enhanced_packet_big_endian() {
+        let body = epb_body(ByteOrder::Big, 2, b"hi", &[]);
+        let fields = parse_enhanced_packet(&body, ByteOrder::Big).map(|f| f.data);
+        assert_eq!(fields, Ok(20..22));
+    }
+
+    #[test]
+    fn enhanced_packet_exceeds_block() {
+        let body = epb_body(LE, 50, b"abc", &[]);
+        let err = parse_enhanced_packet(&body, LE);
+        assert_eq!(
+            err,
+            Err(PcapNgError::PacketExceedsBlock {
+                caplen: 50,
+                room: 4
+            })
+        );
+    }
+
+    #[test]
+    fn enhanced_packet_too_short() {
+        let err = parse_enhanced_packet(&[0; 12], LE);
+        let expected = PcapNgError::BodyTooShort {
+            block_type: 6,
+            len: 12,
+            needed: 20,
+        };
+        assert_eq!(err, Err(expected));
+    }
+
+    #[test]
+    fn simple_packet_uses_snaplen() {
+        let mut body = Vec::new();
+        put_u32(&mut body, LE, 8);
+        body.extend_from_slice(b"abcdefgh");
+        let fields = parse_simple_packet(&body, LE, 5).map(|f| (f.data, f.ticks));
+        assert_eq!(fields, Ok((4..9, None)));
+    }
+
+    #[test]
+    fn simple_packet_without_snaplen() {
+        let mut body = Vec::new();
+        put_u32(&mut body, LE, 6);
+        body.extend_from_slice(b"abcdef\0\0");
+        let fields = parse_simple_packet(&body, LE, 0).map(|f| f.data);
+        assert_eq!(fields, Ok(4..10));
+    }
+
+    #[test]
+    fn obsolete_packet_fields() {
+        let mut body = Vec::new();
+        put_u16(&mut body, LE, 2);
+        put_u16(&mut body, LE, 0);
+        for word in [0, 9, 2, 2] {
+            put_u32(&mut body, LE, word);
+        }
+        body.extend_from_slice(b"ok\0\0");
+        let fields = parse_obsolete_packet(&body, LE).map(|f| (f.interface, f.ticks, f.data));
+        assert_eq!(fields, Ok((2, Some(9), 20..22)));
+    }
+
+    #[test]
+    fn options_stop_at_end_marker() {
+        let mut bytes = options_bytes(LE, &[(1, b"comment")]);
+        bytes.extend(options_bytes(LE, &[(1, b"after end")]));
+        assert_eq!(OptionIter::new(&bytes, LE).count(), 1);
+    }
+
+    #[test]
+    fn options_stop_at_overlong_value() {
+        let mut bytes = Vec::new();
+        put_u16(&mut bytes, LE, 1);
+        put_u16(&mut bytes, LE, 200);
+        bytes.extend_from_slice(b"short");
+        assert_eq!(OptionIter::new(&bytes, LE).count(), 0);
+    }
+
+    #[test]
+    fn process_info_name_and_uuid() {
+        let mut body = Vec::new();
+        put_u32(&mut body, LE, 4242);
+        body.extend(options_bytes(LE, &[(2, b"Safari\0"), (4, &[7; 16])]));
+        let info = parse_process_info(&body, LE);
+        let expected = ProcessInfo {
+            pid: 4242,
+            name: Some("Safari".to_owned()),
+            uuid: Some([7; 16]),
+        };
+        assert_eq!(info, Ok(expected));
+    }
+
+    #[test]
+    fn section_byte_order_both() {
+        let mut little = vec![0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
+        little.extend_from_slice(&[0x4d, 0x3c, 0x2b, 0x1a]);
+        let mut big = little.clone();
+        big[8..].copy_from_slice(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        let orders = (section_byte_order(&little), section_byte_order(&big));
+        assert_eq!(orders, (Ok(Some(LE)), Ok(Some(ByteOrder::Big))));
+    }
+
+    #[test]
+    fn section_byte_order_invalid() {
+        let block = [0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0, 1, 2, 3, 4];
+        let expected = PcapNgError::BadByteOrderMagic { magic: 0x0102_0304 };
+        assert_eq!(section_byte_order(&block), Err(expected));
+    }
+
+    #[test]
+    fn section_version_two_rejected() {
+        let mut body = Vec::new();
+        put_u32(&mut body, LE, BYTE_ORDER_MAGIC);
+        put_u16(&mut body, LE, 2);
+        put_u16(&mut body, LE, 0);
+        body.extend_from_slice(&[0; 8]);
+        let expected = PcapNgError::UnsupportedVersion { major: 2, minor: 0 };
+        assert_eq!(parse_section_header(&body, LE), Err(expected));
+    }
+
+    #[test]
+    fn block_length_checks() {
+        let results = [13, 8, MAX_BLOCK_LEN + 4, 16].map(check_block_length);
+        let expected = [
+            Err(PcapNgError::BadBlockLength { len: 13 }),
+            Err(PcapNgError::BadBlockLength { len: 8 }),
+            Err(PcapNgError::BlockTooLong {
+                len: MAX_BLOCK_LEN + 4,
+            }),
+            Ok(()),
+        ];
+        assert_eq!(results, expected);
+    }
+
+    #[test]
+    fn find_block_after_garbage() {
+        let mut window = vec![0xee; 5];
+        for word in [5u32, 16, 0, 16] {
+            put_u32(&mut window, LE, word);
+        }
+        assert_eq!(find_block(&window, LE, 1 << 20, true), Scan::Found(5));
+    }
+
+    #[test]
+    fn find_block_needs_trailer() {
+        let mut window = Vec::new();
+        for word in [5u32, 64, 0] {
+            put_u32(&mut window, LE, word);
+        }
+        assert_eq!(
+            find_block(&window, LE, 1 << 20, false),
+            Scan::NeedMore { at: 0, len: 64 }
+        );
+    }
+
+    #[test]
+    fn find_block_none_at_end() {
+        let window = [0xee; 40];
+        assert_eq!(find_block(&window, LE, 1 << 20, true), Scan::NotFound(40));
+    }
+}
