@@ -182,9 +182,9 @@ pub struct ClientHello {
     pub signature_algorithms: Vec<SignatureScheme>,
     /// Groups of the `key_share` entries in wire order, GREASE included.
     pub key_share_groups: Vec<NamedGroup>,
-    /// True when the body ended early or an extension was malformed.
-    /// Fields after the fault are empty, but extensions and list entries read
-    /// before it are kept.
+    /// True when the body ended early or a length in it was inconsistent.
+    /// Fields from the fault onwards are empty, but extensions and list
+    /// entries read before it are kept.
     pub truncated: bool,
 }
 
@@ -272,7 +272,7 @@ pub struct ServerHello {
     pub legacy_version: ProtocolVersion,
     /// The server random.
     pub random: [u8; 32],
-    /// The echoed or new legacy session id.
+    /// The echoed or new legacy session id (empty for TLS 1.3 drafts 0 to 21).
     pub session_id: Vec<u8>,
     /// The chosen suite.
     pub cipher_suite: CipherSuite,
@@ -335,7 +335,8 @@ fn read_version_and_random(
     Ok((ProtocolVersion(version), random))
 }
 
-/// Reads a session id and rejects lengths above 32. Returns `Ok(None)` when the body ends.
+/// Reads a ServerHello session id and rejects lengths above 32. Returns
+/// `Ok(None)` when the body ends.
 fn read_session_id(
     r: &mut Reader<'_>,
     message: &'static str,
@@ -357,14 +358,15 @@ fn read_session_id(
 
 /// Parses a ClientHello body.
 ///
-/// Fails only when the body is too short for `legacy_version` and `random`,
-/// or when the session id or cipher-suite lengths are impossible. A body cut
-/// later returns `Ok` with `truncated` set.
+/// Fails only when the body is too short for `legacy_version` and `random`.
+/// A body that is cut later, or whose session id, cipher-suite or extension
+/// lengths are inconsistent, returns `Ok` with `truncated` set and the fields
+/// from the fault onwards empty.
 pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HandshakeError> {
     let mut r = Reader::new(body);
     let (version, random) = read_version_and_random(&mut r, "ClientHello")?;
     let mut hello = ClientHello::new(version, random);
-    if !read_client_lists(&mut r, &mut hello)? {
+    if !read_client_lists(&mut r, &mut hello) {
         hello.truncated = true;
         return Ok(hello);
     }
@@ -376,33 +378,25 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HandshakeError> {
 }
 
 /// Reads session id, cipher suites and compression methods into `hello`.
-/// Returns `Ok(false)` when the body ends inside them.
-fn read_client_lists(r: &mut Reader<'_>, hello: &mut ClientHello) -> Result<bool, HandshakeError> {
-    let Some(session_id) = read_session_id(r, "ClientHello")? else {
-        return Ok(false);
+/// Returns false when the body ends inside them or a length is impossible:
+/// a session id over 32 bytes or an odd cipher-suite length.
+fn read_client_lists(r: &mut Reader<'_>, hello: &mut ClientHello) -> bool {
+    let session_id = r.prefixed_u8().filter(|id| id.len() <= MAX_SESSION_ID);
+    let Some(session_id) = session_id else {
+        return false;
     };
-    hello.session_id = session_id;
-    let offset = r.offset();
-    let Some(len) = r.u16() else {
-        return Ok(false);
-    };
-    if len % 2 != 0 {
-        return Err(HandshakeError::Invalid {
-            message: "ClientHello",
-            field: "cipher_suites",
-            offset,
-            detail: format!("length {len} is odd but every suite takes 2 bytes"),
-        });
-    }
-    let Some(suites) = r.take(usize::from(len)) else {
-        return Ok(false);
+    hello.session_id = session_id.to_vec();
+    // Every suite takes 2 bytes, so an odd length cannot be split into suites.
+    let suites = r.prefixed_u16().filter(|list| list.len() % 2 == 0);
+    let Some(suites) = suites else {
+        return false;
     };
     hello.cipher_suites = u16_values(suites).map(CipherSuite).collect();
     let Some(methods) = r.prefixed_u8() else {
-        return Ok(false);
+        return false;
     };
     hello.compression_methods = methods.to_vec();
-    Ok(true)
+    true
 }
 
 /// Splits an extensions block into extensions.
@@ -572,22 +566,37 @@ fn parse_client_key_shares(data: &[u8]) -> (Vec<NamedGroup>, bool) {
     (groups, exact)
 }
 
+/// Returns true for the ServerHello layout of TLS 1.3 drafts 0 to 21, which
+/// has no session id and no compression method. Draft 22 restored both so
+/// that middleboxes would accept TLS 1.3.
+fn is_early_draft_layout(version: ProtocolVersion) -> bool {
+    matches!(version.0, 0x7f00..=0x7f15)
+}
+
 /// Parses a ServerHello or HelloRetryRequest body.
 ///
 /// Fails when the fixed fields (version, random, session id, suite,
 /// compression) are incomplete. Faults in the extensions block set `truncated`.
+/// The layout of TLS 1.3 drafts 0 to 21 (no session id or compression) is
+/// recognised by its version field.
 pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, HandshakeError> {
     const MESSAGE: &str = "ServerHello";
     let mut r = Reader::new(body);
     let (legacy_version, random) = read_version_and_random(&mut r, MESSAGE)?;
-    let session_id =
-        read_session_id(&mut r, MESSAGE)?.ok_or_else(|| truncated(MESSAGE, "session_id", &r))?;
+    let early_draft = is_early_draft_layout(legacy_version);
+    let mut session_id = Vec::new();
+    if !early_draft {
+        let read = read_session_id(&mut r, MESSAGE)?;
+        session_id = read.ok_or_else(|| truncated(MESSAGE, "session_id", &r))?;
+    }
     let cipher_suite = r
         .u16()
         .ok_or_else(|| truncated(MESSAGE, "cipher_suite", &r))?;
-    let compression_method = r
-        .u8()
-        .ok_or_else(|| truncated(MESSAGE, "compression_method", &r))?;
+    let mut compression_method = 0;
+    if !early_draft {
+        let read = r.u8();
+        compression_method = read.ok_or_else(|| truncated(MESSAGE, "compression_method", &r))?;
+    }
     let (extensions, complete) = read_extensions(&mut r);
     let mut hello = ServerHello {
         legacy_version,
@@ -953,29 +962,35 @@ mod tests {
     }
 
     #[test]
-    fn client_hello_long_session_id_error() {
+    fn client_hello_long_session_id_flagged() {
         let mut body = client_hello(&[0x002f], None);
         body[34] = 33;
-        let err = parse_client_hello(&body).unwrap_err();
+        body.extend([0; 40]);
+        let hello = parse_client_hello(&body).unwrap();
+        assert!(hello.truncated);
+        assert!(hello.session_id.is_empty());
+    }
+
+    #[test]
+    fn client_hello_odd_suites_flagged() {
+        let mut body = client_hello(&[0x002f], None);
+        body[37] = 3;
+        let hello = parse_client_hello(&body).unwrap();
+        assert!(hello.truncated);
+        assert_eq!(hello.session_id, vec![0xaa]);
+        assert!(hello.cipher_suites.is_empty());
+    }
+
+    #[test]
+    fn server_hello_long_session_id_error() {
+        let mut body = server_hello([0x22; 32], &[]);
+        body[34] = 33;
+        let err = parse_server_hello(&body).unwrap_err();
         assert!(matches!(
             err,
             HandshakeError::Invalid {
                 field: "session_id",
                 offset: 34,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn client_hello_odd_suites_error() {
-        let mut body = client_hello(&[0x002f], None);
-        body[37] = 3;
-        let err = parse_client_hello(&body).unwrap_err();
-        assert!(matches!(
-            err,
-            HandshakeError::Invalid {
-                field: "cipher_suites",
                 ..
             }
         ));
@@ -1090,6 +1105,22 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn server_hello_early_draft_layout() {
+        let mut body = vec![0x7f, 0x12];
+        body.extend([0x22; 32]);
+        body.extend([0x13, 0x01]);
+        body.extend(vec_with_len(2, &extension(40, &[0x00, 0x1d, 0x00, 0x00])));
+        let hello = parse_server_hello(&body).unwrap();
+        assert_eq!(hello.cipher_suite, CipherSuite::TLS_AES_128_GCM_SHA256);
+        assert_eq!(
+            hello.extensions.first().map(|e| e.kind),
+            Some(ExtensionType(40))
+        );
+        assert!(hello.session_id.is_empty());
+        assert!(!hello.truncated);
     }
 
     #[test]

@@ -196,6 +196,11 @@ impl WeakClasses {
         Self(self.0 | other.0)
     }
 
+    /// Returns the classes in `self` that are not in `other`.
+    pub const fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
     /// Returns the short names of the classes in this set, in display order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         Self::ALL
@@ -903,6 +908,12 @@ mod tests {
     fn suite_not_strong_without_pfs_or_aead() {
         assert!(!CipherSuite(0x009c).is_strong());
         assert!(!CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA.is_strong());
+    }
+
+    #[test]
+    fn weak_classes_difference() {
+        let weak = WeakClasses::RC4 | WeakClasses::MD5;
+        assert_eq!(weak.difference(WeakClasses::MD5), WeakClasses::RC4);
     }
 
     #[test]
