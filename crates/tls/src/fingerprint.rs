@@ -1,1 +1,408 @@
-//! Placeholder until this module lands.
+//! JA3 and JA3S (Salesforce, BSD-3-Clause) and JA4 (FoxIO, BSD-3-Clause)
+//! fingerprints of hellos.
+//!
+//! Only the JA4 client fingerprint is implemented. The other JA4+ methods
+//! are under a different licence and are deliberately absent.
+
+use std::fmt::Write as _;
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use crate::handshake::{ClientHello, ServerHello};
+use crate::registry::{ExtensionType, ProtocolVersion, is_grease};
+
+/// A JA3 or JA3S fingerprint: the comma-separated text and its MD5.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Ja3 {
+    /// The fingerprint text, e.g. `771,4865-4866,0-23-65281,29-23,0`.
+    pub text: String,
+    /// Lowercase hex MD5 of `text`.
+    pub md5: String,
+}
+
+impl Ja3 {
+    fn from_text(text: String) -> Self {
+        let md5 = hex::encode(Md5::digest(text.as_bytes()));
+        Self { text, md5 }
+    }
+}
+
+/// Joins the non-GREASE values in decimal with '-', as JA3 lists them.
+fn dash_list(values: impl Iterator<Item = u16>) -> String {
+    let kept: Vec<String> = values
+        .filter(|v| !is_grease(*v))
+        .map(|v| v.to_string())
+        .collect();
+    kept.join("-")
+}
+
+/// Computes JA3: `version,ciphers,extensions,groups,point_formats` with each
+/// list in wire order, decimal, '-'-joined and GREASE removed.
+pub fn ja3(hello: &ClientHello) -> Ja3 {
+    let text = format!(
+        "{},{},{},{},{}",
+        hello.legacy_version.0,
+        dash_list(hello.cipher_suites.iter().map(|s| s.0)),
+        dash_list(hello.extensions.iter().map(|e| e.kind.0)),
+        dash_list(hello.supported_groups.iter().map(|g| g.0)),
+        dash_list(hello.ec_point_formats.iter().map(|f| u16::from(*f))),
+    );
+    Ja3::from_text(text)
+}
+
+/// Computes JA3S: `version,cipher,extensions` of a ServerHello, extensions
+/// in wire order, decimal and '-'-joined.
+pub fn ja3s(hello: &ServerHello) -> Ja3 {
+    let text = format!(
+        "{},{},{}",
+        hello.legacy_version.0,
+        hello.cipher_suite.0,
+        dash_list(hello.extensions.iter().map(|e| e.kind.0)),
+    );
+    Ja3::from_text(text)
+}
+
+/// The transport a ClientHello travelled over, the first character of JA4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ja4Transport {
+    /// TLS over TCP (`t`).
+    Tcp,
+    /// TLS inside QUIC CRYPTO frames (`q`).
+    Quic,
+    /// DTLS over UDP (`d`).
+    Dtls,
+}
+
+impl Ja4Transport {
+    const fn marker(self) -> char {
+        match self {
+            Self::Tcp => 't',
+            Self::Quic => 'q',
+            Self::Dtls => 'd',
+        }
+    }
+}
+
+/// JA4 `b` and `c` sections when their list is empty.
+const EMPTY_HASH: &str = "000000000000";
+
+/// Computes the JA4 client fingerprint `a_b_c`.
+///
+/// `a` is transport, version, SNI flag, cipher and extension counts and the
+/// ALPN marker. `b` is the truncated SHA-256 of the sorted cipher list, and
+/// `c` of the sorted extension list (without SNI and ALPN) followed by the
+/// signature algorithms in wire order. GREASE is ignored everywhere.
+pub fn ja4(hello: &ClientHello, transport: Ja4Transport) -> String {
+    let parts = Ja4Parts::new(hello, transport);
+    format!(
+        "{}_{}_{}",
+        parts.a,
+        short_hash(&parts.ciphers),
+        short_hash(&parts.extensions)
+    )
+}
+
+/// Computes the raw JA4 (`JA4_r`): the `a` section followed by the sorted
+/// lists that `ja4` hashes.
+pub fn ja4_r(hello: &ClientHello, transport: Ja4Transport) -> String {
+    let parts = Ja4Parts::new(hello, transport);
+    format!("{}_{}_{}", parts.a, parts.ciphers, parts.extensions)
+}
+
+/// The three JA4 sections before hashing.
+struct Ja4Parts {
+    a: String,
+    ciphers: String,
+    extensions: String,
+}
+
+impl Ja4Parts {
+    fn new(hello: &ClientHello, transport: Ja4Transport) -> Self {
+        let ciphers: Vec<u16> = non_grease(hello.cipher_suites.iter().map(|s| s.0));
+        let extensions: Vec<u16> = non_grease(hello.extensions.iter().map(|e| e.kind.0));
+        let sni = if hello.has_extension(ExtensionType::SERVER_NAME) {
+            'd'
+        } else {
+            'i'
+        };
+        let a = format!(
+            "{}{}{}{:02}{:02}{}",
+            transport.marker(),
+            ja4_version(hello),
+            sni,
+            ciphers.len().min(99),
+            extensions.len().min(99),
+            alpn_marker(hello.alpn.first().map(Vec::as_slice)),
+        );
+        let hashed: Vec<u16> = extensions
+            .into_iter()
+            .filter(|kind| {
+                *kind != ExtensionType::SERVER_NAME.0
+                    && *kind != ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION.0
+            })
+            .collect();
+        let mut extension_text = sorted_hex(hashed);
+        let signatures = non_grease(hello.signature_algorithms.iter().map(|s| s.0));
+        if !extension_text.is_empty() && !signatures.is_empty() {
+            extension_text.push('_');
+            extension_text.push_str(&hex_list(&signatures));
+        }
+        Self {
+            a,
+            ciphers: sorted_hex(ciphers),
+            extensions: extension_text,
+        }
+    }
+}
+
+fn non_grease(values: impl Iterator<Item = u16>) -> Vec<u16> {
+    values.filter(|v| !is_grease(*v)).collect()
+}
+
+fn hex_list(values: &[u16]) -> String {
+    let mut out = String::with_capacity(values.len().saturating_mul(5));
+    for (index, value) in values.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        // `fmt::Write` for `String` never returns an error.
+        let _ = write!(out, "{value:04x}");
+    }
+    out
+}
+
+fn sorted_hex(mut values: Vec<u16>) -> String {
+    values.sort_unstable();
+    hex_list(&values)
+}
+
+/// Returns the first 12 hex digits of SHA-256, or zeros for an empty list.
+fn short_hash(text: &str) -> String {
+    if text.is_empty() {
+        return EMPTY_HASH.to_string();
+    }
+    let mut digest = hex::encode(Sha256::digest(text.as_bytes()));
+    digest.truncate(EMPTY_HASH.len());
+    digest
+}
+
+/// Returns the two-character JA4 version: the best non-GREASE
+/// `supported_versions` entry, else `legacy_version`.
+///
+/// NOTE: the JA4 specification asks for the "highest value". Entries are
+/// compared by [`ProtocolVersion::rank`] first and by value second, which
+/// agrees for TLS but also ranks DTLS 1.3 (0xfefc) above DTLS 1.2 (0xfefd).
+/// An unlisted version such as 0x0305 ranks below TLS 1.3 here.
+fn ja4_version(hello: &ClientHello) -> &'static str {
+    let best = hello
+        .supported_versions
+        .iter()
+        .filter(|v| !v.is_grease())
+        .max_by_key(|v| (v.rank(), v.0))
+        .copied()
+        .unwrap_or(hello.legacy_version);
+    match best {
+        ProtocolVersion::TLS13 => "13",
+        ProtocolVersion::TLS12 => "12",
+        ProtocolVersion::TLS11 => "11",
+        ProtocolVersion::TLS10 => "10",
+        ProtocolVersion::SSL3 => "s3",
+        ProtocolVersion::SSL2 => "s2",
+        ProtocolVersion::DTLS10 => "d1",
+        ProtocolVersion::DTLS12 => "d2",
+        ProtocolVersion::DTLS13 => "d3",
+        _ => "00",
+    }
+}
+
+/// Returns the JA4 ALPN marker: the first and last character of the first
+/// protocol id, or `00` when there is none. When either end byte is not an
+/// ASCII letter or digit, the marker is the first and last hex digit of the id.
+fn alpn_marker(first: Option<&[u8]>) -> String {
+    let Some((&head, &tail)) = first.and_then(|id| Some((id.first()?, id.last()?))) else {
+        return "00".to_string();
+    };
+    if head.is_ascii_alphanumeric() && tail.is_ascii_alphanumeric() {
+        return [char::from(head), char::from(tail)].iter().collect();
+    }
+    let head_hex = hex::encode([head]);
+    let tail_hex = hex::encode([tail]);
+    let first_digit = head_hex.chars().next().unwrap_or('0');
+    let last_digit = tail_hex.chars().last().unwrap_or('0');
+    [first_digit, last_digit].iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::Extension;
+    use crate::registry::{CipherSuite, NamedGroup, SignatureScheme};
+
+    fn ext(kind: u16) -> Extension {
+        Extension {
+            kind: ExtensionType(kind),
+            data: Vec::new(),
+        }
+    }
+
+    /// Builds a TLS 1.3 hello with GREASE in suites, extensions, groups, versions and signatures.
+    fn hello() -> ClientHello {
+        let mut hello = ClientHello::new(ProtocolVersion::TLS12, [0; 32]);
+        hello.cipher_suites = [0x5a5a, 0x1302, 0x1301, 0xc02f, 0x00ff]
+            .map(CipherSuite)
+            .to_vec();
+        hello.extensions = [
+            0x3a3a, 0x0000, 0x0010, 0x002b, 0x000d, 0x000a, 0x000b, 0xff01,
+        ]
+        .map(ext)
+        .to_vec();
+        hello.supported_versions = [0x8a8a, 0x0304, 0x0303].map(ProtocolVersion).to_vec();
+        hello.supported_groups = [0xcaca, 0x001d, 0x0017].map(NamedGroup).to_vec();
+        hello.ec_point_formats = vec![0];
+        hello.signature_algorithms = [0x0403, 0x2a2a, 0x0804].map(SignatureScheme).to_vec();
+        hello.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        hello
+    }
+
+    fn sha12(text: &str) -> String {
+        hex::encode(Sha256::digest(text.as_bytes()))[..12].to_string()
+    }
+
+    #[test]
+    fn ja3_text_drops_grease() {
+        let print = ja3(&hello());
+        assert_eq!(
+            print.text,
+            "771,4866-4865-49199-255,0-16-43-13-10-11-65281,29-23,0"
+        );
+    }
+
+    #[test]
+    fn ja3_md5_of_text() {
+        let print = ja3(&hello());
+        assert_eq!(print.md5, hex::encode(Md5::digest(print.text.as_bytes())));
+        assert_eq!(print.md5.len(), 32);
+    }
+
+    #[test]
+    fn ja3_empty_extensions() {
+        let mut hello = ClientHello::new(ProtocolVersion::TLS10, [0; 32]);
+        hello.cipher_suites = vec![CipherSuite(0x002f)];
+        assert_eq!(ja3(&hello).text, "769,47,,,");
+    }
+
+    #[test]
+    fn ja3s_text_and_md5() {
+        let body = [
+            &[0x03, 0x03][..],
+            &[0x44; 32],
+            &[0x00, 0xc0, 0x2f, 0x00],
+            &[0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00],
+        ]
+        .concat();
+        let hello = crate::handshake::parse_server_hello(&body).unwrap();
+        let print = ja3s(&hello);
+        assert_eq!(print.text, "771,49199,65281");
+        assert_eq!(print.md5, hex::encode(Md5::digest(b"771,49199,65281")));
+    }
+
+    #[test]
+    fn ja4_raw_sections() {
+        let raw = ja4_r(&hello(), Ja4Transport::Tcp);
+        let expected = "t13d0407h2_00ff,1301,1302,c02f_000a,000b,000d,002b,ff01_0403,0804";
+        assert_eq!(raw, expected);
+    }
+
+    #[test]
+    fn ja4_hashes_raw_sections() {
+        let print = ja4(&hello(), Ja4Transport::Tcp);
+        let b = sha12("00ff,1301,1302,c02f");
+        let c = sha12("000a,000b,000d,002b,ff01_0403,0804");
+        assert_eq!(print, format!("t13d0407h2_{b}_{c}"));
+    }
+
+    #[test]
+    fn ja4_transport_markers() {
+        assert!(ja4(&hello(), Ja4Transport::Quic).starts_with("q13"));
+        assert!(ja4(&hello(), Ja4Transport::Dtls).starts_with("d13"));
+    }
+
+    #[test]
+    fn ja4_no_sni_no_alpn() {
+        let mut hello = hello();
+        hello
+            .extensions
+            .retain(|e| e.kind.0 != 0x0000 && e.kind.0 != 0x0010);
+        hello.alpn.clear();
+        assert!(ja4(&hello, Ja4Transport::Tcp).starts_with("t13i040500_"));
+    }
+
+    #[test]
+    fn ja4_legacy_version_without_extension() {
+        let mut hello = hello();
+        hello.supported_versions.clear();
+        assert!(ja4(&hello, Ja4Transport::Tcp).starts_with("t12d"));
+    }
+
+    #[test]
+    fn ja4_draft_version_unknown() {
+        let mut hello = hello();
+        hello.supported_versions = vec![ProtocolVersion(0x7f17), ProtocolVersion::TLS13];
+        assert!(ja4(&hello, Ja4Transport::Tcp).starts_with("t00d"));
+    }
+
+    #[test]
+    fn ja4_dtls13_beats_dtls12() {
+        let mut hello = hello();
+        hello.supported_versions = vec![ProtocolVersion::DTLS12, ProtocolVersion::DTLS13];
+        assert!(ja4(&hello, Ja4Transport::Dtls).starts_with("dd3d"));
+    }
+
+    #[test]
+    fn ja4_empty_lists_zero_hashes() {
+        let hello = ClientHello::new(ProtocolVersion::TLS12, [0; 32]);
+        assert_eq!(
+            ja4(&hello, Ja4Transport::Tcp),
+            "t12i000000_000000000000_000000000000"
+        );
+    }
+
+    #[test]
+    fn ja4_no_signatures_no_underscore() {
+        let mut hello = hello();
+        hello.signature_algorithms.clear();
+        let raw = ja4_r(&hello, Ja4Transport::Tcp);
+        assert!(raw.ends_with("_000a,000b,000d,002b,ff01"));
+    }
+
+    #[test]
+    fn ja4_counts_cap_at_99() {
+        let mut hello = hello();
+        hello.cipher_suites = (1..=120).map(CipherSuite).collect();
+        assert!(ja4(&hello, Ja4Transport::Tcp).starts_with("t13d9907"));
+    }
+
+    #[test]
+    fn ja4_non_ascii_alpn_hex() {
+        let mut hello = hello();
+        hello.alpn = vec![vec![0xe2, 0x41, 0x9c]];
+        assert!(ja4(&hello, Ja4Transport::Tcp).starts_with("t13d0407ec_"));
+    }
+
+    #[test]
+    fn alpn_marker_cases() {
+        assert_eq!(alpn_marker(Some(b"http/1.1")), "h1");
+        assert_eq!(alpn_marker(Some(b"h")), "hh");
+        assert_eq!(alpn_marker(Some(b"")), "00");
+        assert_eq!(alpn_marker(None), "00");
+    }
+
+    #[test]
+    fn alpn_marker_non_alphanumeric_hex() {
+        assert_eq!(alpn_marker(Some(&[0xc3])), "c3");
+        assert_eq!(alpn_marker(Some(&[0xe2, 0x9c])), "ec");
+        assert_eq!(alpn_marker(Some(&[0x68, 0x9c])), "6c");
+        assert_eq!(alpn_marker(Some(&[0x61, 0xfe, 0x7a])), "az");
+    }
+}
