@@ -16,3 +16,15 @@ pub mod registry;
 pub mod sslv2;
 pub mod start;
 pub mod stream;
+
+pub use certificate::{CertificateInfo, certificate_covers, summarize_certificate};
+pub use fingerprint::{Ja3, Ja4Transport, ja3, ja3s, ja4, ja4_r};
+pub use handshake::{
+    ClientHello, DowngradeSentinel, Extension, HandshakeError, ServerHello, parse_certificate_list,
+    parse_certificate_list_tls13, parse_client_hello, parse_server_hello,
+};
+pub use registry::{
+    AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, HandshakeType,
+    NamedGroup, ProtocolVersion, SignatureScheme, Sslv2Cipher, WeakClasses,
+};
+pub use sslv2::{Sslv2Error, Sslv2Message, client_hello_from_sslv2, parse_sslv2_message};
