@@ -18,7 +18,7 @@
 
 use crate::record::MAX_RECORD_LEN;
 
-/// Which patterns [`find_start`] looks for.
+/// The set of patterns that [`find_start`] looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Only the first record a client sends.
@@ -61,7 +61,7 @@ impl StartKind {
 pub struct Start {
     /// Index of the record's first header byte in the searched slice.
     pub offset: usize,
-    /// What the record is.
+    /// The record's kind.
     pub kind: StartKind,
 }
 
@@ -104,7 +104,7 @@ pub enum Preamble {
     Socks5,
     /// A MySQL server greeting followed by the client's SSL request.
     MySql,
-    /// A PostgreSQL SSLRequest answered with `S`.
+    /// A PostgreSQL SSLRequest accepted with `S`.
     Postgres,
     /// Bytes that match none of the protocols above.
     Unknown,
@@ -137,7 +137,7 @@ const LDAP_STARTTLS_OID: &[u8] = b"1.3.6.1.4.1.1466.20037";
 /// MySQL capability flag CLIENT_SSL (0x0800) in the client's first packet.
 const MYSQL_CLIENT_SSL: u32 = 0x0800;
 
-/// Outcome of testing one position; `Err` means the slice ended too early.
+/// Outcome of testing one position. `Err` means the slice ended too early.
 type Probe = Result<bool, NeedMore>;
 
 /// One pattern of [`probe`]: whether it applies, what it finds, its test.
@@ -167,7 +167,7 @@ fn be24(data: &[u8], index: usize) -> Result<u32, NeedMore> {
 ///
 /// Checks every index in order and returns the first match, or the first
 /// index where the slice ends before the checks can decide. The checks are
-/// those of [`StartKind`]'s variants; `role` selects which apply.
+/// those of [`StartKind`]'s variants, and `role` selects which apply.
 pub fn find_start(data: &[u8], role: Role) -> Search {
     for offset in 0..data.len() {
         let Some(window) = data.get(offset..) else {
@@ -182,7 +182,7 @@ pub fn find_start(data: &[u8], role: Role) -> Search {
     Search::NotFound
 }
 
-/// Tests one position for every pattern of `role`; a pattern that needs more
+/// Tests one position for every pattern of `role`. A pattern that needs more
 /// bytes wins over later patterns, so that the decision is never premature.
 fn probe(data: &[u8], role: Role) -> Result<Option<StartKind>, NeedMore> {
     let client = role != Role::Server;
@@ -218,8 +218,8 @@ fn is_tls_header(data: &[u8], content_type: u8, min_len: usize) -> Probe {
     Ok((min_len..=MAX_RECORD_LEN).contains(&length))
 }
 
-/// A handshake record starting with a ClientHello whose length fits the
-/// record exactly or continues into later records, and whose
+/// Tests for a handshake record starting with a ClientHello whose length
+/// fits the record exactly or continues into later records, and whose
 /// `legacy_version` is SSL 3.0 to TLS 1.3.
 fn is_client_hello(data: &[u8]) -> Probe {
     if !is_tls_header(data, 22, 4)? || byte(data, 5)? != 1 {
@@ -231,15 +231,16 @@ fn is_client_hello(data: &[u8]) -> Probe {
         return Ok(false);
     }
     // A record shorter than 4 + hello_len continues the hello in the next
-    // record; a longer one would put other data after the hello.
+    // record, while a longer one would put other data after the hello.
     if hello_len.saturating_add(4) < record_len {
         return Ok(false);
     }
     Ok(byte(data, 9)? == 3 && byte(data, 10)? <= 4)
 }
 
-/// A handshake record starting with a ServerHello. Later handshake messages
-/// may share the record, so only the upper bound of the length is checked.
+/// Tests for a handshake record starting with a ServerHello. Later handshake
+/// messages may share the record, so only the upper bound of the length is
+/// checked.
 fn is_server_hello(data: &[u8]) -> Probe {
     if !is_tls_header(data, 22, 4)? || byte(data, 5)? != 2 {
         return Ok(false);
@@ -254,7 +255,7 @@ fn is_server_hello(data: &[u8]) -> Probe {
     Ok((major == 3 && minor <= 4) || major == 0x7f || major == 0xfb)
 }
 
-/// A two-byte alert record in the clear with level warning (1) or fatal (2).
+/// Tests for a two-byte alert record in the clear with level warning (1) or fatal (2).
 fn is_alert(data: &[u8]) -> Probe {
     if !is_tls_header(data, 21, 2)? || be16(data, 3)? != 2 {
         return Ok(false);
@@ -275,7 +276,7 @@ fn sslv2_short_header(data: &[u8]) -> Result<Option<usize>, NeedMore> {
     Ok(Some(length))
 }
 
-/// An SSL 2.0 CLIENT-HELLO whose cipher-spec, session-id and challenge
+/// Tests for an SSL 2.0 CLIENT-HELLO whose cipher-spec, session-id and challenge
 /// lengths add up to the record length (SSL 2.0 draft, "Client Only
 /// Protocol Messages").
 fn is_sslv2_client_hello(data: &[u8]) -> Probe {
@@ -302,7 +303,7 @@ fn is_sslv2_client_hello(data: &[u8]) -> Probe {
         == record_len)
 }
 
-/// An SSL 2.0 SERVER-HELLO whose certificate, cipher-spec and connection-id
+/// Tests for an SSL 2.0 SERVER-HELLO whose certificate, cipher-spec and connection-id
 /// lengths add up to the record length (SSL 2.0 draft, "Server Only
 /// Protocol Messages").
 fn is_sslv2_server_hello(data: &[u8]) -> Probe {
@@ -354,7 +355,7 @@ fn classify_text(client: &[u8], server: &[u8]) -> Preamble {
         return Preamble::Xmpp;
     }
     let commands: Vec<&[u8]> = lines(client).collect();
-    let has_command = |wanted: &[u8]| commands.iter().any(|line| eq_ignore_case(line, wanted));
+    let has_command = |expected: &[u8]| commands.iter().any(|line| eq_ignore_case(line, expected));
     if has_command(b"AUTH TLS") || has_command(b"AUTH SSL") || has_command(b"AUTH TLS-C") {
         return Preamble::Ftp;
     }
@@ -370,9 +371,9 @@ fn classify_text(client: &[u8], server: &[u8]) -> Preamble {
     Preamble::Unknown
 }
 
-/// Tells SMTP, IRC and NNTP apart by the server's numeric replies: IRC
-/// servers prefix lines with `:server` and answer STARTTLS with 670, NNTP
-/// servers greet with 200 or 201 and answer 382, SMTP servers greet with 220.
+/// Tells SMTP, IRC and NNTP apart by the server's numeric replies. IRC
+/// servers prefix lines with `:server` and reply 670 to STARTTLS, NNTP
+/// servers greet with 200 or 201 and reply 382, SMTP servers greet with 220.
 fn classify_bare_starttls(commands: &[&[u8]], server: &[u8]) -> Preamble {
     let replies: Vec<&[u8]> = lines(server).collect();
     let irc_command = |line: &&[u8]| {
@@ -403,7 +404,7 @@ fn classify_bare_starttls(commands: &[&[u8]], server: &[u8]) -> Preamble {
     Preamble::Unknown
 }
 
-/// An IMAP command line `<tag> STARTTLS`, where the tag is one atom.
+/// Tests for an IMAP command line `<tag> STARTTLS`, where the tag is one atom.
 fn is_imap_starttls(line: &[u8]) -> bool {
     let mut words = line.split(|&b| b == b' ');
     let (Some(tag), Some(command), None) = (words.next(), words.next(), words.next()) else {
@@ -418,8 +419,8 @@ fn is_postgres(client: &[u8]) -> bool {
     contains(client, &POSTGRES_SSL_REQUEST)
 }
 
-/// A MySQL protocol-10 server greeting, or a client SSL request: a 32-byte
-/// packet with sequence number 1 and the CLIENT_SSL capability.
+/// Tests for a MySQL protocol-10 server greeting, or a client SSL request (a
+/// 32-byte packet with sequence number 1 and the CLIENT_SSL capability).
 fn is_mysql(client: &[u8], server: &[u8]) -> bool {
     let greeting = server.get(3..5) == Some(&[0x00, 0x0a]) && server.len() > 5;
     let request = match (client.get(..4), client.get(4..8)) {
@@ -431,16 +432,16 @@ fn is_mysql(client: &[u8], server: &[u8]) -> bool {
     request || (greeting && client.get(3) == Some(&0x01))
 }
 
-/// A SOCKS4 request: version 4, command CONNECT (1) or BIND (2), port,
-/// address, then a NUL-terminated user id; the reply starts with 0.
+/// Tests for a SOCKS4 request: version 4, command CONNECT (1) or BIND (2),
+/// port, address, then a NUL-terminated user id. The reply starts with 0.
 fn is_socks4(client: &[u8], server: &[u8]) -> bool {
     let request = matches!(client.get(..2), Some(&[4, 1 | 2]))
         && client.get(8..).is_some_and(|rest| rest.contains(&0));
     request && server.first().is_none_or(|&version| version == 0)
 }
 
-/// A SOCKS5 greeting: version 5, a method count and that many methods,
-/// answered by version 5 and the chosen method (RFC 1928 section 3).
+/// Tests for a SOCKS5 greeting: version 5, a method count and that many
+/// methods. The reply is version 5 and the chosen method (RFC 1928 section 3).
 fn is_socks5(client: &[u8], server: &[u8]) -> bool {
     let Some(&[5, count]) = client.get(..2) else {
         return false;
@@ -469,11 +470,186 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
             .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-fn eq_ignore_case(line: &[u8], wanted: &[u8]) -> bool {
-    line.trim_ascii().eq_ignore_ascii_case(wanted)
+fn eq_ignore_case(line: &[u8], expected: &[u8]) -> bool {
+    line.trim_ascii().eq_ignore_ascii_case(expected)
 }
 
 fn starts_with_ignore_case(line: &[u8], prefix: &[u8]) -> bool {
     line.get(..prefix.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used
+)]
+mod tests {
+    use super::*;
+
+    /// A ClientHello record header, handshake header and version, with a
+    /// hello body of `hello_len` bytes in a record of `record_len` bytes.
+    fn hello_start(msg_type: u8, record_len: u16, hello_len: u32) -> Vec<u8> {
+        let mut out = vec![22, 3, 1];
+        out.extend(record_len.to_be_bytes());
+        out.push(msg_type);
+        out.extend(&hello_len.to_be_bytes()[1..]);
+        out.extend([3, 3]);
+        out
+    }
+
+    #[test]
+    fn client_hello_at_byte_zero() {
+        let data = hello_start(1, 200, 196);
+        let expected = Start {
+            offset: 0,
+            kind: StartKind::ClientHello,
+        };
+        assert_eq!(find_start(&data, Role::Either), Search::Found(expected));
+    }
+
+    #[test]
+    fn client_hello_after_text() {
+        let mut data = b"STARTTLS\r\n".to_vec();
+        data.extend(hello_start(1, 200, 196));
+        let expected = Start {
+            offset: 10,
+            kind: StartKind::ClientHello,
+        };
+        assert_eq!(find_start(&data, Role::Client), Search::Found(expected));
+    }
+
+    #[test]
+    fn client_hello_split_over_records() {
+        let data = hello_start(1, 100, 1800);
+        assert!(matches!(find_start(&data, Role::Client), Search::Found(_)));
+    }
+
+    #[test]
+    fn client_hello_shorter_than_record() {
+        let data = hello_start(1, 300, 100);
+        assert_eq!(find_start(&data, Role::Client), Search::NotFound);
+    }
+
+    #[test]
+    fn partial_header_is_pending() {
+        let mut data = b"220 ready\r\n".to_vec();
+        data.extend(&hello_start(1, 200, 196)[..4]);
+        assert_eq!(find_start(&data, Role::Either), Search::Pending(11));
+    }
+
+    #[test]
+    fn server_role_skips_client_hello() {
+        let data = hello_start(1, 200, 196);
+        assert_eq!(find_start(&data, Role::Server), Search::NotFound);
+    }
+
+    #[test]
+    fn server_hello_shares_record() {
+        let data = hello_start(2, 4000, 81);
+        let expected = Start {
+            offset: 0,
+            kind: StartKind::ServerHello,
+        };
+        assert_eq!(find_start(&data, Role::Server), Search::Found(expected));
+    }
+
+    #[test]
+    fn client_role_skips_server_hello() {
+        let data = hello_start(2, 4000, 81);
+        assert_eq!(find_start(&data, Role::Client), Search::NotFound);
+    }
+
+    #[test]
+    fn fatal_alert_is_server_start() {
+        let data = [21, 3, 3, 0, 2, 2, 40];
+        let expected = Start {
+            offset: 0,
+            kind: StartKind::Alert,
+        };
+        assert_eq!(find_start(&data, Role::Server), Search::Found(expected));
+    }
+
+    #[test]
+    fn alert_with_bad_level_rejected() {
+        let data = [21, 3, 3, 0, 2, 7, 40];
+        assert_eq!(find_start(&data, Role::Server), Search::NotFound);
+    }
+
+    /// SSL 2.0 CLIENT-HELLO: 2 cipher specs, no session id, 16-byte challenge.
+    fn sslv2_client_hello(record_len: u8) -> Vec<u8> {
+        let mut data = vec![0x80, record_len, 1, 3, 1, 0, 6, 0, 0, 0, 16];
+        data.extend([0x07, 0x00, 0xc0, 0x01, 0x00, 0x80]);
+        data.extend([0x44; 16]);
+        data
+    }
+
+    #[test]
+    fn sslv2_client_hello_lengths_add_up() {
+        let expected = Start {
+            offset: 0,
+            kind: StartKind::Sslv2ClientHello,
+        };
+        assert_eq!(
+            find_start(&sslv2_client_hello(31), Role::Client),
+            Search::Found(expected)
+        );
+    }
+
+    #[test]
+    fn sslv2_client_hello_length_mismatch() {
+        assert_eq!(
+            find_start(&sslv2_client_hello(40), Role::Client),
+            Search::NotFound
+        );
+    }
+
+    #[test]
+    fn sslv2_server_hello_found() {
+        let mut data = vec![0x80, 11 + 10 + 3 + 16, 4, 0, 1, 0, 2, 0, 10, 0, 3, 0, 16];
+        data.extend([0x30; 10]);
+        data.extend([0x07, 0x00, 0xc0]);
+        data.extend([0x55; 16]);
+        let expected = Start {
+            offset: 0,
+            kind: StartKind::Sslv2ServerHello,
+        };
+        assert_eq!(find_start(&data, Role::Server), Search::Found(expected));
+    }
+
+    #[test]
+    fn bare_starttls_with_irc_reply() {
+        let server = b":irc.example.net 670 alice :STARTTLS successful\r\n";
+        assert_eq!(classify_preamble(b"STARTTLS\r\n", server), Preamble::Irc);
+    }
+
+    #[test]
+    fn bare_starttls_with_nntp_greeting() {
+        let server = b"201 news.example.com ready (no posting)\r\n382 Continue\r\n";
+        assert_eq!(classify_preamble(b"STARTTLS\r\n", server), Preamble::Nntp);
+    }
+
+    #[test]
+    fn bare_starttls_with_smtp_greeting() {
+        let server = b"220 mx.example.com ESMTP\r\n220 Go ahead\r\n";
+        assert_eq!(classify_preamble(b"STARTTLS\r\n", server), Preamble::Smtp);
+    }
+
+    #[test]
+    fn bare_starttls_without_replies() {
+        assert_eq!(classify_preamble(b"STARTTLS\r\n", b""), Preamble::Unknown);
+    }
+
+    #[test]
+    fn imap_tag_needs_one_atom() {
+        assert!(is_imap_starttls(b"A7 starttls"));
+        assert!(!is_imap_starttls(b"STARTTLS"));
+        assert!(!is_imap_starttls(b"a b STARTTLS"));
+    }
+
+    #[test]
+    fn empty_preamble_is_unknown() {
+        assert_eq!(classify_preamble(b"", b""), Preamble::Unknown);
+    }
 }

@@ -67,7 +67,7 @@ pub struct TlsEvent {
     /// start and capture gaps: of the handshake message header for
     /// [`TlsEventKind::Handshake`], and of the record header otherwise.
     pub stream_offset: u64,
-    /// What was seen.
+    /// The decoded content.
     pub kind: TlsEventKind,
 }
 
@@ -129,7 +129,7 @@ pub enum TlsEventKind {
     },
     /// Data that breaks the protocol. Header errors stop the side.
     Malformed {
-        /// What is wrong.
+        /// The problem found.
         reason: Malformed,
     },
 }
@@ -219,7 +219,7 @@ enum Phase {
 #[derive(Debug, Clone)]
 struct Side {
     phase: Phase,
-    /// Bytes searched for a start; emptied once the start is found.
+    /// Bytes searched for a start, emptied once the start is found.
     scan: Vec<u8>,
     /// Stream offset of `scan[0]`.
     scan_offset: u64,
@@ -321,6 +321,15 @@ impl SideSink<'_> {
         self.flow.sent_sslv2_server_hello || (self.shared.sslv2_keyed && self.is_client())
     }
 
+    /// True when a handshake record after this side's ChangeCipherSpec may
+    /// still be in the clear. After a HelloRetryRequest a TLS 1.3 client
+    /// sends a compatibility ChangeCipherSpec and then its second ClientHello,
+    /// and without the server's side in the capture nothing shows that TLS
+    /// 1.3 was chosen.
+    fn may_send_retry_hello(&self) -> bool {
+        self.flow.ccs_seen && self.shared.server_framing.is_none() && self.is_client()
+    }
+
     fn tls_record(&mut self, header: TlsHeader, record: &Record<'_>) {
         let (content_type, length, offset) = (header.content_type, header.length, record.offset);
         if content_type == ContentType::APPLICATION_DATA {
@@ -328,7 +337,13 @@ impl SideSink<'_> {
             return;
         }
         if content_type != ContentType::CHANGE_CIPHER_SPEC && self.encrypted() {
-            self.encrypted_record(content_type, length, offset);
+            match record
+                .body
+                .filter(|body| is_retry_client_hello(content_type, body))
+            {
+                Some(body) => self.plaintext_record(header, body, offset),
+                None => self.encrypted_record(content_type, length, offset),
+            }
             return;
         }
         if record.damaged {
@@ -404,7 +419,7 @@ impl SideSink<'_> {
         self.flow.ccs_seen = true;
     }
 
-    /// Emits each 2-byte alert; TLS 1.2 and earlier allow several per record.
+    /// Emits each 2-byte alert, because TLS 1.2 and earlier allow several per record.
     fn alerts(&mut self, body: &[u8], offset: u64) {
         if body.len() % 2 != 0 {
             let reason = Malformed::BadAlertLength(body.len());
@@ -505,8 +520,9 @@ impl SideSink<'_> {
 impl RecordSink for SideSink<'_> {
     fn framing(&mut self, first: u8) -> Framing {
         if self.flow.sslv2_hello && self.flow.records > 0 && self.flow.framing == Framing::Sslv2 {
-            // After an SSL 2.0-compatible ClientHello the server's answer
-            // decides; without it, a TLS content type byte decides.
+            // After an SSL 2.0-compatible ClientHello the framing of the
+            // server's first record is used. Until that record is seen, a TLS
+            // content type byte selects TLS framing.
             self.flow.framing = match self.shared.server_framing {
                 Some(framing) => framing,
                 None if (20..=24).contains(&first) => Framing::Tls,
@@ -523,7 +539,10 @@ impl RecordSink for SideSink<'_> {
             Header::Tls(tls) => match tls.content_type {
                 ContentType::CHANGE_CIPHER_SPEC => true,
                 ContentType::APPLICATION_DATA => false,
-                ContentType::HANDSHAKE => !self.encrypted() && !self.flow.handshake.stopped,
+                ContentType::HANDSHAKE => {
+                    (!self.encrypted() || self.may_send_retry_hello())
+                        && !self.flow.handshake.stopped
+                }
                 _ => !self.encrypted(),
             },
         };
@@ -581,6 +600,18 @@ fn server_hello_selects_tls13(body: &[u8]) -> bool {
     false
 }
 
+/// True for a handshake record body that is exactly one ClientHello with
+/// `legacy_version` 0x0303, as TLS 1.3 requires (RFC 8446 section 4.1.2).
+/// Ciphertext matches by chance with a probability below 2^-40.
+fn is_retry_client_hello(content_type: ContentType, body: &[u8]) -> bool {
+    let Some(&[1, a, b, c, 3, 3]) = body.first_chunk::<6>() else {
+        return false;
+    };
+    let length = usize::try_from(u32::from_be_bytes([0, a, b, c])).unwrap_or(usize::MAX);
+    content_type == ContentType::HANDSHAKE
+        && length.saturating_add(HANDSHAKE_HEADER_LEN) == body.len()
+}
+
 /// A handshake record body with its position.
 #[derive(Debug, Clone, Copy)]
 struct Fragment<'a> {
@@ -608,9 +639,9 @@ struct Assembler {
     pending: Vec<u8>,
     pending_offset: u64,
     pending_version: u16,
-    /// A message exceeded the limit; the side's handshake is no longer parsed.
+    /// A message exceeded the limit, so the side's handshake is no longer parsed.
     stopped: bool,
-    /// A gap lost handshake bytes; records are skipped until one starts
+    /// A gap lost handshake bytes, so records are skipped until one starts
     /// with a plausible message header.
     lost: bool,
 }
@@ -780,7 +811,7 @@ impl ConnectionDecoder {
 
     /// Reports bytes lost by the capture on one side: drop the partial record, resynchronise.
     ///
-    /// Emits no event, because the caller counts capture gaps itself; the
+    /// Emits no event, because the caller counts capture gaps itself. The
     /// loss is recorded once in the side's [`SideStats`]. A side being
     /// decoded then skips to the next plausible record header, and its
     /// handshake parsing resumes at the next record that starts with a
@@ -950,7 +981,7 @@ impl ConnectionDecoder {
         side.reader.feed(data, &mut sink);
     }
 
-    /// Stops searching a side; with no start on either side, the whole
+    /// Stops searching a side. With no start on either side, the whole
     /// connection is declared not TLS.
     fn give_up(&mut self, from_initiator: bool) {
         self.side_mut(from_initiator).give_up();
@@ -1012,4 +1043,109 @@ fn lose_partial(side: &mut Side, missing: u64) -> Option<usize> {
 
 fn to_u64(value: usize) -> u64 {
     u64::try_from(value).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used
+)]
+mod tests {
+    use super::*;
+
+    /// Builds a ServerHello body with an empty session id and the given extensions.
+    fn server_hello(version: u16, extensions: &[u8]) -> Vec<u8> {
+        let mut body = version.to_be_bytes().to_vec();
+        body.extend([0x33; 32]);
+        body.extend([0, 0x13, 0x01, 0]);
+        body.extend(u16::try_from(extensions.len()).unwrap().to_be_bytes());
+        body.extend(extensions);
+        body
+    }
+
+    #[test]
+    fn supported_versions_selects_tls13() {
+        let body = server_hello(0x0303, &[0xff, 0x01, 0, 1, 0, 0, 43, 0, 2, 3, 4]);
+        assert!(server_hello_selects_tls13(&body));
+    }
+
+    #[test]
+    fn tls12_server_hello_is_not_tls13() {
+        let body = server_hello(0x0303, &[0xff, 0x01, 0, 1, 0]);
+        assert!(!server_hello_selects_tls13(&body));
+    }
+
+    #[test]
+    fn draft_version_field_is_tls13() {
+        assert!(server_hello_selects_tls13(&server_hello(0x7f12, &[])));
+    }
+
+    #[test]
+    fn truncated_extension_is_not_tls13() {
+        let body = server_hello(0x0303, &[0, 43, 0, 2, 3]);
+        assert!(!server_hello_selects_tls13(&body));
+    }
+
+    fn push(assembler: &mut Assembler, body: &[u8], offset: u64) -> Vec<Message> {
+        let mut out = Vec::new();
+        let fragment = Fragment {
+            body,
+            offset,
+            version: 0x0301 + u16::from(offset > 100),
+        };
+        assembler.push(fragment, 1024, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn assembler_keeps_first_record_position() {
+        let mut assembler = Assembler::default();
+        let message = [11, 0, 0, 6, 1, 2, 3, 4, 5, 6, 14, 0, 0, 0];
+        assert!(push(&mut assembler, &message[..3], 5).is_empty());
+        let out = push(&mut assembler, &message[3..], 200);
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].offset, out[0].record_version), (5, 0x0301));
+        assert_eq!((out[1].offset, out[1].record_version), (207, 0x0302));
+        assert_eq!(out[0].body, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn assembler_rebases_leftover() {
+        let mut assembler = Assembler::default();
+        let out = push(&mut assembler, &[14, 0, 0, 0, 11, 0], 5);
+        assert_eq!(out.len(), 1);
+        assert_eq!(assembler.pending_offset, 9);
+    }
+
+    #[test]
+    fn assembler_rejects_oversized_message() {
+        let mut assembler = Assembler::default();
+        let fragment = Fragment {
+            body: &[11, 0, 4, 0, 1],
+            offset: 5,
+            version: 0x0303,
+        };
+        let result = assembler.push(fragment, 1024, &mut Vec::new());
+        assert_eq!(result.unwrap_err(), (Malformed::HandshakeTooLong(1024), 5));
+        assert!(assembler.stopped);
+    }
+
+    #[test]
+    fn lost_assembler_waits_for_header() {
+        let mut assembler = Assembler::default();
+        assembler.lose();
+        assert!(push(&mut assembler, &[0x99, 0x98, 0x97, 0x96, 0x95], 5).is_empty());
+        let out = push(&mut assembler, &[14, 0, 0, 0], 20);
+        assert_eq!(out.len(), 1);
+        assert!(!assembler.lost);
+    }
+
+    #[test]
+    fn retry_client_hello_recognised() {
+        let mut body = vec![1, 0, 0, 6, 3, 3, 0, 0, 0, 0];
+        assert!(is_retry_client_hello(ContentType::HANDSHAKE, &body));
+        body.push(0);
+        assert!(!is_retry_client_hello(ContentType::HANDSHAKE, &body));
+    }
 }

@@ -342,7 +342,7 @@ fn record_too_long_stops_side() {
 
 #[test]
 fn content_type_zero_is_malformed() {
-    // A server answering with a 7-byte record of content type 0.
+    // A server replying with a 7-byte record of content type 0.
     let reply = [0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x28];
     let (decoder, events) = run(&[(true, &client_hello_record()), (false, &reply)]);
     assert_eq!(decoder.client_is_initiator(), Some(true));

@@ -211,7 +211,7 @@ fn http_connect_tunnel() {
 
 #[test]
 fn socks4_connect() {
-    // CONNECT to 93.184.216.34 port 443 with user id "alice"; granted.
+    // CONNECT to 93.184.216.34 port 443 with user id "alice", then granted.
     check(
         &[
             (CLIENT, b"\x04\x01\x01\xbb\x5d\xb8\xd8\x22alice\x00"),
@@ -223,7 +223,7 @@ fn socks4_connect() {
 
 #[test]
 fn socks5_connect() {
-    // No authentication, then CONNECT to example.com port 443; succeeded.
+    // No authentication, then CONNECT to example.com port 443, then success.
     check(
         &[
             (CLIENT, b"\x05\x01\x00"),
@@ -235,7 +235,7 @@ fn socks5_connect() {
     );
 }
 
-/// A MySQL protocol-10 server greeting (MySQL 8.0) offering CLIENT_SSL.
+/// Builds a MySQL protocol-10 server greeting (MySQL 8.0) offering CLIENT_SSL.
 fn mysql_greeting() -> Vec<u8> {
     let mut payload = vec![0x0a];
     payload.extend(b"8.0.36\0");
@@ -254,8 +254,8 @@ fn mysql_greeting() -> Vec<u8> {
     mysql_packet(0, &payload)
 }
 
-/// The client's SSL request: capabilities with CLIENT_SSL, max packet size,
-/// character set and 23 reserved bytes.
+/// Builds the client's SSL request: capabilities with CLIENT_SSL, max packet
+/// size, character set and 23 reserved bytes.
 fn mysql_ssl_request() -> Vec<u8> {
     let mut payload = 0x01ff_aa85u32.to_le_bytes().to_vec();
     payload.extend(0x0100_0000u32.to_le_bytes());

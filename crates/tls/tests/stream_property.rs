@@ -54,7 +54,7 @@ fn memory_bound(limits: DecoderLimits) -> usize {
 }
 
 /// The connections whose events must not depend on segmentation. Each step
-/// is one side's flight; steps keep their order when split.
+/// is one side's flight, and steps keep their order when split.
 fn valid_connections() -> Vec<Vec<(bool, Vec<u8>)>> {
     let server_hello = |selected| {
         record(
@@ -63,24 +63,30 @@ fn valid_connections() -> Vec<Vec<(bool, Vec<u8>)>> {
             &handshake(2, &server_hello_body(0x0303, selected)),
         )
     };
+
     let mut client_finish = record(HANDSHAKE, 0x0303, &handshake(16, &[0x41; 66]));
     client_finish.extend(record(CHANGE_CIPHER_SPEC, 0x0303, &[1]));
     client_finish.extend(record(HANDSHAKE, 0x0303, &[0x9a; 40]));
+
     let mut server_finish = record(CHANGE_CIPHER_SPEC, 0x0303, &[1]);
     server_finish.extend(record(HANDSHAKE, 0x0303, &[0x7b; 40]));
     server_finish.extend(record(APPLICATION_DATA, 0x0303, &[0x20; 5000]));
+
     let certificate = handshake(11, &certificate_body(40_000));
     let mut big_flight = server_hello(None);
     for chunk in certificate.chunks(9000) {
         big_flight.extend(record(HANDSHAKE, 0x0303, chunk));
     }
+
     let mut tls13_server = server_hello(Some(0x0304));
     tls13_server.extend(record(CHANGE_CIPHER_SPEC, 0x0303, &[1]));
     tls13_server.extend(record(APPLICATION_DATA, 0x0303, &[0x61; 3000]));
+
     let mut master_key = vec![2, 0x07, 0x00, 0xc0, 0, 0, 0, 64, 0, 0];
     master_key.extend([0x5a; 64]);
     let mut sslv2_client = sslv2_record(&master_key);
     sslv2_client.extend(sslv2_record(&[0xc3; 33]));
+
     vec![
         vec![
             (true, client_hello_record()),

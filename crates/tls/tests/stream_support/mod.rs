@@ -1,6 +1,8 @@
 //! Byte builders and a feeding loop shared by the `stream_*` integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod capture;
+
 use wiretrust_tls::stream::{ConnectionDecoder, DecoderLimits, TlsEvent, TlsEventKind};
 
 /// Content types (RFC 8446 section 5.1, RFC 6520).
@@ -10,7 +12,7 @@ pub const HANDSHAKE: u8 = 22;
 pub const APPLICATION_DATA: u8 = 23;
 pub const HEARTBEAT: u8 = 24;
 
-/// A TLS record with the given header fields.
+/// Builds a TLS record with the given header fields.
 pub fn record(content_type: u8, version: u16, body: &[u8]) -> Vec<u8> {
     let length = u16::try_from(body.len()).unwrap();
     let mut out = vec![content_type];
@@ -20,7 +22,7 @@ pub fn record(content_type: u8, version: u16, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A handshake message: type, 24-bit length, body.
+/// Builds a handshake message: type, 24-bit length, body.
 pub fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
     let length = u32::try_from(body.len()).unwrap().to_be_bytes();
     let mut out = vec![msg_type, length[1], length[2], length[3]];
@@ -46,7 +48,7 @@ fn extension(extension_type: u16, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A ClientHello body like a browser's: session id, AEAD suites, SNI
+/// Builds a ClientHello body like a browser's: session id, AEAD suites, SNI
 /// `example.com`, and, when `tls13` is set, supported_versions 1.3 and 1.2.
 pub fn client_hello_body(tls13: bool) -> Vec<u8> {
     let mut body = vec![0x03, 0x03];
@@ -67,7 +69,7 @@ pub fn client_hello_body(tls13: bool) -> Vec<u8> {
     body
 }
 
-/// A ServerHello body; `selected` adds supported_versions with that value.
+/// Builds a ServerHello body. `selected` adds supported_versions with that value.
 pub fn server_hello_body(version: u16, selected: Option<u16>) -> Vec<u8> {
     let mut body = version.to_be_bytes().to_vec();
     body.extend([0x33; 32]);
@@ -81,12 +83,12 @@ pub fn server_hello_body(version: u16, selected: Option<u16>) -> Vec<u8> {
     body
 }
 
-/// A TLS 1.2 ClientHello in a record with version 0x0301.
+/// Builds a TLS 1.2 ClientHello in a record with version 0x0301.
 pub fn client_hello_record() -> Vec<u8> {
     record(HANDSHAKE, 0x0301, &handshake(1, &client_hello_body(false)))
 }
 
-/// A TLS 1.2 server flight in one record: ServerHello, Certificate and
+/// Builds a TLS 1.2 server flight in one record: ServerHello, Certificate and
 /// ServerHelloDone.
 pub fn server_flight_record() -> Vec<u8> {
     let mut messages = handshake(2, &server_hello_body(0x0303, None));
@@ -95,7 +97,7 @@ pub fn server_flight_record() -> Vec<u8> {
     record(HANDSHAKE, 0x0303, &messages)
 }
 
-/// A Certificate body holding one `len`-byte placeholder certificate.
+/// Builds a Certificate body with one `len`-byte placeholder certificate.
 pub fn certificate_body(len: usize) -> Vec<u8> {
     let cert = vec![0x30; len];
     let mut entry = u32::try_from(len).unwrap().to_be_bytes()[1..].to_vec();
@@ -105,7 +107,7 @@ pub fn certificate_body(len: usize) -> Vec<u8> {
     body
 }
 
-/// An SSL 2.0 CLIENT-HELLO with a 2-byte header offering `version`.
+/// Builds an SSL 2.0 CLIENT-HELLO with a 2-byte header offering `version`.
 pub fn sslv2_client_hello(version: u16) -> Vec<u8> {
     let specs = [0x07, 0x00, 0xc0, 0x01, 0x00, 0x80, 0x00, 0x00, 0x04];
     let challenge = [0x44; 16];
@@ -119,7 +121,7 @@ pub fn sslv2_client_hello(version: u16) -> Vec<u8> {
     sslv2_record(&body)
 }
 
-/// An SSL 2.0 SERVER-HELLO with a 2-byte header.
+/// Builds an SSL 2.0 SERVER-HELLO with a 2-byte header.
 pub fn sslv2_server_hello(session_id_hit: bool) -> Vec<u8> {
     let certificate = [0x30; 40];
     let specs = [0x07, 0x00, 0xc0];
@@ -134,7 +136,7 @@ pub fn sslv2_server_hello(session_id_hit: bool) -> Vec<u8> {
     sslv2_record(&body)
 }
 
-/// An SSL 2.0 record with a 2-byte header.
+/// Builds an SSL 2.0 record with a 2-byte header.
 pub fn sslv2_record(body: &[u8]) -> Vec<u8> {
     let length = u16::try_from(body.len()).unwrap() | 0x8000;
     let mut out = length.to_be_bytes().to_vec();
@@ -161,7 +163,7 @@ pub fn run_with(
     (decoder, events)
 }
 
-/// The event kinds sent by one side.
+/// Returns the event kinds sent by one side.
 pub fn kinds_from(events: &[TlsEvent], from_initiator: bool) -> Vec<TlsEventKind> {
     events
         .iter()
@@ -170,7 +172,7 @@ pub fn kinds_from(events: &[TlsEvent], from_initiator: bool) -> Vec<TlsEventKind
         .collect()
 }
 
-/// The handshake message types in event order.
+/// Returns the handshake message types in event order.
 pub fn handshake_types(events: &[TlsEvent]) -> Vec<u8> {
     events
         .iter()
