@@ -432,12 +432,8 @@ impl Sslv2Cipher {
     }
 
     /// Returns the TLS suite this value carries, when its first byte is zero.
-    pub const fn as_tls_suite(self) -> Option<CipherSuite> {
-        if self.0 > 0xffff {
-            return None;
-        }
-        // The guard above makes the narrowing exact.
-        Some(CipherSuite(self.0 as u16))
+    pub fn as_tls_suite(self) -> Option<CipherSuite> {
+        u16::try_from(self.0).ok().map(CipherSuite)
     }
 
     /// Returns the SSL 2.0 name, the TLS suite name for a TLS value, else `0x010080` style hex.
