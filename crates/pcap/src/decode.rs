@@ -2,7 +2,7 @@
 //!
 //! [`decode`] strips the link-layer header (Ethernet with VLAN and PPPoE, Linux cooked,
 //! BSD loopback, PPP, Cisco HDLC or nothing for raw IP) and hands the IP packet to the
-//! IP and transport decoders in [`crate::ip`].
+//! IP and transport decoders in the `ip` module.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -124,7 +124,7 @@ pub struct TcpSegment<'a> {
     /// Payload, trimmed to the IP length (link-layer padding removed).
     pub payload: &'a [u8],
     /// Whether the capture cut the payload: fewer bytes were captured than the IP length
-    /// says.
+    /// field gives.
     pub payload_truncated: bool,
 }
 
@@ -251,7 +251,7 @@ pub enum DecodeError {
     },
 }
 
-/// What the link layer carries.
+/// Payload of the link layer.
 enum Network<'a> {
     /// An IP packet; `version` is set when the link layer names the IP version.
     Ip {
@@ -391,7 +391,8 @@ fn cooked(frame: &[u8], layer: Layer) -> Result<Network<'_>, DecodeError> {
 fn loopback(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
     let (header, rest) = split_header(frame, 4, Layer::Loopback)?;
     // DLT_NULL writes the family in the capturing host's byte order and DLT_LOOP in
-    // network order; families are small, so the reading that gives a small value is it.
+    // network order. Families are below 0x10000, so a large big-endian value means the
+    // field is little-endian.
     let big = be32(header, 0).unwrap_or_default();
     let family = if big <= 0xffff { big } else { big.swap_bytes() };
     if family == AF_INET {
@@ -403,8 +404,8 @@ fn loopback(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
     Ok(Network::Other(family))
 }
 
-/// Link types 12 and 14 mean raw IP in most files but BSD loopback in some; the IP
-/// version nibble tells them apart.
+/// Link types 12 and 14 mean raw IP in most files but BSD loopback in some, so the IP
+/// version nibble decides.
 fn raw_or_loopback(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
     match frame.first().map(|b| b >> 4) {
         Some(4 | 6) => Ok(ip_network(frame, None)),

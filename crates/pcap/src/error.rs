@@ -35,7 +35,7 @@ impl fmt::Display for TruncatedPart {
     }
 }
 
-/// What went wrong in a record or block.
+/// Cause of a [`ReadError`].
 #[derive(Debug, Error)]
 pub enum ReadErrorKind {
     /// Reading or decompressing the input failed.
@@ -50,7 +50,7 @@ pub enum ReadErrorKind {
     /// The input ends inside a header, record or block.
     #[error("the input ends {missing} bytes short of the end of this {needed}-byte {part}")]
     Truncated {
-        /// What the input ended inside.
+        /// Structure the input ended inside.
         part: TruncatedPart,
         /// Length of that structure in bytes.
         needed: u64,
@@ -70,7 +70,7 @@ pub enum ReadErrorKind {
     },
 }
 
-/// How reading went on after an error.
+/// Action the reader took after an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
     /// The reader searched forward and resumed at the next plausible header.
@@ -120,12 +120,12 @@ pub struct ReadError {
     pub offset: u64,
     /// Number the packet record would have had, for errors inside a packet record.
     pub packet: Option<u64>,
-    /// What went wrong.
+    /// Cause of the error.
     pub kind: ReadErrorKind,
     /// Whether reading stopped before the end of the input; the reader then returns no
     /// more packets. Only I/O and decompression failures are fatal.
     pub fatal: bool,
-    /// How reading went on.
+    /// Action the reader took, which tells whether more packets follow.
     pub recovery: Recovery,
 }
 

@@ -143,7 +143,7 @@ pub(crate) fn options_bytes(order: ByteOrder, options: &[(u16, &[u8])]) -> Vec<u
     out
 }
 
-/// A TCP header (20 bytes plus `options`) followed by `payload`.
+/// Builds a TCP header (20 bytes plus `options`) followed by `payload`.
 pub(crate) fn tcp(
     src_port: u16,
     dst_port: u16,
@@ -165,7 +165,7 @@ pub(crate) fn tcp(
     out
 }
 
-/// A UDP header followed by `payload`.
+/// Builds a UDP header followed by `payload`.
 pub(crate) fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&src_port.to_be_bytes());
@@ -176,7 +176,7 @@ pub(crate) fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// An IPv4 packet from 10.0.0.1 to 10.0.0.2 with header `options` and a transport payload.
+/// Builds an IPv4 packet from 10.0.0.1 to 10.0.0.2 with header `options` and a transport payload.
 pub(crate) fn ipv4(protocol: u8, options: &[u8], payload: &[u8]) -> Vec<u8> {
     let header_len = 20 + options.len();
     let total = (header_len + payload.len()) as u16;
@@ -189,8 +189,8 @@ pub(crate) fn ipv4(protocol: u8, options: &[u8], payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// An IPv6 packet from 2001:db8::1 to 2001:db8::2; `payload` starts with any extension
-/// headers, and `next_header` names the first of them.
+/// Builds an IPv6 packet from 2001:db8::1 to 2001:db8::2. The `payload` starts with any
+/// extension headers, and `next_header` names the first of them.
 pub(crate) fn ipv6(next_header: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0x60, 0, 0, 0];
     out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
@@ -204,7 +204,7 @@ pub(crate) fn ipv6(next_header: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// An Ethernet II header with `ethertype` followed by `payload`.
+/// Builds an Ethernet II header with `ethertype` followed by `payload`.
 pub(crate) fn ethernet(ethertype: u16, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2];
     out.extend_from_slice(&ethertype.to_be_bytes());

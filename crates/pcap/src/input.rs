@@ -112,8 +112,8 @@ impl<R: Read> Input<R> {
     }
 
     /// Makes the window at least `len` bytes long, reading and growing the buffer as
-    /// needed. Returns `Ok(false)` when the stream ends first; the window then holds
-    /// everything that was left.
+    /// needed. Returns `Ok(false)` when the stream ends first, and the window then
+    /// contains everything that was left.
     pub(crate) fn fill(&mut self, len: usize) -> io::Result<bool> {
         if self.end - self.start >= len {
             return Ok(true);

@@ -60,62 +60,20 @@ pub(crate) fn decode_ip(
 }
 
 fn ipv4(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<IpPacket<'_>, DecodeError> {
-    let layer = Layer::Ipv4;
-    let available = bytes.len();
-    if available < IPV4_MIN_HEADER {
-        return Err(DecodeError::Truncated {
-            layer,
-            needed: IPV4_MIN_HEADER,
-            available,
-        });
-    }
-    let first = bytes.first().copied().unwrap_or_default();
-    let header_len = usize::from(first & 0x0f) * 4;
-    if header_len < IPV4_MIN_HEADER {
-        let (field, minimum) = ("header length", IPV4_MIN_HEADER);
-        return Err(DecodeError::LengthTooSmall {
-            layer,
-            field,
-            value: header_len,
-            minimum,
-        });
-    }
-    let (header, rest) = bytes
-        .split_at_checked(header_len)
-        .ok_or(DecodeError::Truncated {
-            layer,
-            needed: header_len,
-            available,
-        })?;
-    let total_len = usize::from(be16(header, 2).unwrap_or_default());
-    // A total length of 0 comes from TCP segmentation offload: the NIC fills it in after
-    // the capture point, so the captured length is the best estimate.
-    let payload = if total_len == 0 {
-        Payload {
-            bytes: rest,
-            truncated: false,
-        }
-    } else if total_len < header_len {
-        let (field, value) = ("total length", total_len);
-        return Err(DecodeError::LengthTooSmall {
-            layer,
-            field,
-            value,
-            minimum: header_len,
-        });
-    } else {
-        bounded(rest, total_len - header_len)
-    };
+    let (header, rest) = ipv4_header(bytes)?;
+    let payload = ipv4_payload(header, rest)?;
+
     let flags_offset = be16(header, 6).unwrap_or_default();
     // More-fragments flag (0x2000) or a non-zero fragment offset (low 13 bits).
     let is_fragment = flags_offset & 0x3fff != 0;
     let protocol = header.get(9).copied().unwrap_or_default();
-    let address = |at: usize| be32(header, at).map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
     let transport = if is_fragment {
         Transport::Fragment
     } else {
         transport(protocol, &payload)?
     };
+
+    let address = |at: usize| be32(header, at).map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
     Ok(IpPacket {
         src: IpAddr::V4(address(12)),
         dst: IpAddr::V4(address(16)),
@@ -124,6 +82,63 @@ fn ipv4(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<IpPacket<'_>, Decode
         vlan_ids,
         transport,
     })
+}
+
+/// Splits an IPv4 packet after its header, options included.
+fn ipv4_header(bytes: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
+    let layer = Layer::Ipv4;
+    let available = bytes.len();
+    if available < IPV4_MIN_HEADER {
+        let needed = IPV4_MIN_HEADER;
+        return Err(DecodeError::Truncated {
+            layer,
+            needed,
+            available,
+        });
+    }
+    let first = bytes.first().copied().unwrap_or_default();
+    let header_len = usize::from(first & 0x0f) * 4;
+    if header_len < IPV4_MIN_HEADER {
+        let (field, value, minimum) = ("header length", header_len, IPV4_MIN_HEADER);
+        return Err(DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value,
+            minimum,
+        });
+    }
+    let needed = header_len;
+    bytes
+        .split_at_checked(header_len)
+        .ok_or(DecodeError::Truncated {
+            layer,
+            needed,
+            available,
+        })
+}
+
+/// Cuts the bytes after an IPv4 header to the length its total length field gives.
+fn ipv4_payload<'a>(header: &[u8], rest: &'a [u8]) -> Result<Payload<'a>, DecodeError> {
+    let total_len = usize::from(be16(header, 2).unwrap_or_default());
+    // A total length of 0 comes from TCP segmentation offload: the NIC fills it in after
+    // the capture point, so the captured length is the best estimate.
+    if total_len == 0 {
+        return Ok(Payload {
+            bytes: rest,
+            truncated: false,
+        });
+    }
+    let header_len = header.len();
+    if total_len < header_len {
+        let (layer, field, value, minimum) = (Layer::Ipv4, "total length", total_len, header_len);
+        return Err(DecodeError::LengthTooSmall {
+            layer,
+            field,
+            value,
+            minimum,
+        });
+    }
+    Ok(bounded(rest, total_len - header_len))
 }
 
 fn ipv6(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<IpPacket<'_>, DecodeError> {
@@ -137,7 +152,7 @@ fn ipv6(bytes: &[u8], vlan_ids: [Option<u16>; 2]) -> Result<IpPacket<'_>, Decode
     let payload_len = usize::from(be16(header, 4).unwrap_or_default());
     let next_header = header.get(6).copied().unwrap_or_default();
     // A payload length of 0 with a hop-by-hop header is a jumbogram (RFC 2675) whose real
-    // length is in a hop-by-hop option; the captured length stands in for it.
+    // length is in a hop-by-hop option, so the captured length is used instead.
     let payload = if payload_len == 0 && next_header == PROTO_HOP_BY_HOP {
         Payload {
             bytes: rest,
@@ -215,7 +230,8 @@ fn extension_len(
     Ok(header_len)
 }
 
-/// An extension header that does not fit: truncated by the capture or impossible.
+/// Builds the error for an extension header that does not fit, which is either truncated
+/// by the capture or impossible.
 fn extension_error(payload: &Payload<'_>, needed: usize, available: usize) -> DecodeError {
     let layer = Layer::Ipv6Extension;
     if payload.truncated {
@@ -384,7 +400,7 @@ mod tests {
         }
     }
 
-    /// An IPv6 extension header of `len` bytes (a multiple of 8) naming `next`.
+    /// Builds an IPv6 extension header of `len` bytes (a multiple of 8) naming `next`.
     fn extension(next: u8, len: usize) -> Vec<u8> {
         let mut header = vec![next, (len / 8 - 1) as u8];
         header.resize(len, 0);

@@ -2,7 +2,7 @@
 //!
 //! [`CaptureReader`] streams pcap and pcapng files, gzip-compressed or not, and hands out
 //! each packet record as a [`Packet`] that borrows its buffer. Corrupt records are
-//! reported as [`ReadError`]s and skipped. [`decode`] then turns a packet's bytes into
+//! reported as [`ReadError`]s and skipped. [`decode()`] then turns a packet's bytes into
 //! addresses, ports and the TCP or UDP payload. Every parser works on `&[u8]` and returns
 //! an error on malformed input instead of panicking.
 #![forbid(unsafe_code)]

@@ -16,7 +16,7 @@ pub const RECORD_HEADER_LEN: usize = 16;
 /// Largest captured length accepted when the file header gives no usable snapshot length.
 /// 262144 is the largest snapshot length libpcap and Wireshark use for IP link types.
 pub const DEFAULT_SNAPLEN: u32 = 262_144;
-/// Largest captured length accepted whatever the file header says, so that a corrupt
+/// Largest captured length accepted whatever the file header gives, so that a corrupt
 /// snapshot length cannot make the reader allocate gigabytes.
 pub const MAX_RECORD_LEN: u32 = 64 << 20;
 
@@ -40,7 +40,7 @@ const RESYNC_MAX_GAP_S: u32 = 86_400;
 /// Errors in pcap file and record headers.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PcapError {
-    /// The first four bytes are none of the four pcap magic numbers.
+    /// The first four bytes match no pcap magic number.
     #[error(
         "magic number {magic:#010x} is not a pcap magic (a1b2c3d4 or a1b23c4d, either byte order)"
     )]
@@ -110,7 +110,7 @@ impl FileHeader {
         if major != 2 {
             return Err(PcapError::UnsupportedVersion { major, minor });
         }
-        // Bits 28-31 carry the FCS length and bit 26 says whether they are set.
+        // Bits 28-31 carry the FCS length, which is valid only when bit 26 is set.
         let fcs_len = (link_word & 0x0400_0000 != 0).then_some((link_word >> 28) as u8);
         Ok(Some(Self {
             byte_order,
@@ -203,7 +203,7 @@ impl RecordHeader {
 ///
 /// A candidate must pass [`RecordHeader::is_plausible`] and be followed either by another
 /// plausible header, by the end of the input, or by fewer than 16 bytes before the end.
-/// `at_eof` says that `window` runs to the end of the input.
+/// `at_eof` is true when `window` runs to the end of the input.
 pub(crate) fn find_record(
     window: &[u8],
     file: &FileHeader,

@@ -210,7 +210,7 @@ impl TsResolution {
     }
 }
 
-/// What the reader keeps from an Interface Description Block.
+/// Fields the reader keeps from an Interface Description Block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interface {
     /// Link type of every packet on this interface.
@@ -480,7 +480,7 @@ pub fn check_block_length(len: u32) -> Result<(), PcapNgError> {
 /// trying every byte offset because corruption may have shifted the alignment.
 /// A section header brings its own byte order; other blocks are read in `order`.
 /// Candidates longer than `max_len` are skipped so the search stays within a bounded
-/// window. `at_eof` says that `window` runs to the end of the input.
+/// window. `at_eof` is true when `window` runs to the end of the input.
 pub(crate) fn find_block(window: &[u8], order: ByteOrder, max_len: usize, at_eof: bool) -> Scan {
     for at in 0..window.len() {
         let Some(rest) = window.get(at..) else { break };

@@ -137,7 +137,7 @@ pub enum OpenError {
         path: Option<PathBuf>,
         /// The format the magic number announced.
         kind: FormatKind,
-        /// What is wrong with the header.
+        /// Cause of the rejection.
         reason: ReadErrorKind,
     },
 }
@@ -245,8 +245,8 @@ impl<R: Read> Stream<R> {
         ReadError::new(offset, packet, kind, recovery)
     }
 
-    /// Handles a length that runs past the end of the input: when a valid header follows,
-    /// the length is corrupt and reading resumes there; otherwise the input was cut short.
+    /// Handles a length that runs past the end of the input. When a valid header follows,
+    /// the length is corrupt and reading resumes there. Otherwise the input was cut short.
     fn recover_past_end(
         &mut self,
         part: TruncatedPart,
