@@ -23,8 +23,13 @@ pub use handshake::{
     ClientHello, DowngradeSentinel, Extension, HandshakeError, ServerHello, parse_certificate_list,
     parse_certificate_list_tls13, parse_client_hello, parse_server_hello,
 };
+pub use record::Malformed;
 pub use registry::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, HandshakeType,
     NamedGroup, ProtocolVersion, SignatureScheme, Sslv2Cipher, WeakClasses,
 };
 pub use sslv2::{Sslv2Error, Sslv2Message, client_hello_from_sslv2, parse_sslv2_message};
+pub use start::Preamble;
+pub use stream::{
+    ConnectionDecoder, DecoderLimits, DecoderState, SideStats, TlsEvent, TlsEventKind,
+};
