@@ -8,13 +8,14 @@ use crate::seq;
 
 /// An open connection.
 pub(crate) struct Flow<H> {
-    /// Unique over the table's life; tells a flow from a later one on the same four-tuple.
+    /// Number unique over the table's life, which distinguishes a flow from a
+    /// later one on the same four-tuple.
     pub id: u64,
     pub key: FlowKey,
     handler: H,
     client: HalfStream,
     server: HalfStream,
-    /// Set once the handler answered Ignore.
+    /// Set once the handler returned Ignore.
     ignored: bool,
     /// Table clock at the last segment, in nanoseconds.
     pub last_seen: i64,
@@ -23,7 +24,7 @@ pub(crate) struct Flow<H> {
 }
 
 impl<H: StreamHandler> Flow<H> {
-    /// A flow with nothing seen yet.
+    /// Creates a flow with nothing seen yet.
     pub fn new(id: u64, key: FlowKey, handler: H, now: i64, meta: SegmentMeta) -> Self {
         Flow {
             id,
@@ -38,9 +39,10 @@ impl<H: StreamHandler> Flow<H> {
         }
     }
 
-    /// Whether `seg` is a SYN that starts a new connection on this four-tuple:
-    /// a bare SYN whose number no SYN of this flow carried, after data or a
-    /// FIN has flowed (before that, it is one more handshake candidate).
+    /// Returns whether `seg` is a SYN that starts a new connection on this
+    /// four-tuple: a bare SYN with a number no SYN of this flow carried, sent
+    /// after data or a FIN has flowed. Before that, it is one more handshake
+    /// candidate.
     pub fn is_reuse(&self, seg: &Segment<'_>) -> bool {
         if !seg.has(Segment::SYN) || seg.has(Segment::ACK) || seg.has(Segment::RST) {
             return false;
@@ -96,7 +98,7 @@ impl<H: StreamHandler> Flow<H> {
         self.handler.on_end(ctx, &self.key, end, meta);
     }
 
-    /// What to remember about the flow once it has closed.
+    /// Returns what to remember about the flow once it has closed.
     pub fn lingering(&self) -> Lingering {
         Lingering {
             id: self.id,
@@ -120,7 +122,7 @@ impl<H: StreamHandler> Flow<H> {
         }
     }
 
-    /// Segment processing while bytes are followed: SYN, then the ACK (which
+    /// Processes a segment while bytes are followed: SYN, then the ACK (which
     /// concerns the other side and may settle its holes first), then payload
     /// and FIN.
     fn follow(
@@ -159,8 +161,8 @@ impl<H: StreamHandler> Flow<H> {
         }
     }
 
-    /// Once the handler has lost interest, only FINs matter; they count when
-    /// seen, since sequence order is no longer followed.
+    /// Reports FINs once the handler has lost interest. They count when seen,
+    /// because sequence order is no longer followed.
     fn follow_ignored(
         &mut self,
         side: Side,
@@ -223,8 +225,8 @@ pub(crate) struct Lingering {
 }
 
 impl Lingering {
-    /// Whether `seg` opens a new connection: a SYN whose number the closed
-    /// flow's SYNs from that side did not carry.
+    /// Returns whether `seg` opens a new connection, which takes a SYN with a
+    /// number the closed flow's SYNs from that side did not carry.
     pub fn starts_new(&self, seg: &Segment<'_>) -> bool {
         if !seg.has(Segment::SYN) || seg.has(Segment::RST) {
             return false;

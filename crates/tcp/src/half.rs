@@ -1,9 +1,9 @@
 //! One direction of a connection: where its sequence space starts, delivery of
 //! in-order bytes, buffering of the rest, and deciding when a hole is permanent.
 //!
-//! Stream offsets are `u64` counts from the side's first byte; sequence
-//! numbers are only ever compared with the delivery point (`next_seq`), so a
-//! stream can run across the 2^32 boundary any number of times.
+//! Stream offsets are `u64` counts from the side's first byte. Sequence
+//! numbers are only compared with the delivery point (`next_seq`), so a
+//! stream can cross the 2^32 boundary any number of times.
 
 use crate::handler::{Anomaly, Interest, StreamHandler};
 use crate::limits::{FlowCounters, Shared};
@@ -17,14 +17,14 @@ use crate::seq;
 /// window TCP can advertise (RFC 7323 §2.3).
 pub(crate) const MAX_AHEAD: i64 = 1 << 30;
 
-/// Where one side's callbacks go, with the flow and table state they update.
+/// Handler of one side's callbacks, with the flow and table state they update.
 pub(crate) struct Env<'a, H: StreamHandler> {
     pub handler: &'a mut H,
     pub ctx: &'a mut H::Context,
     pub side: Side,
     pub shared: &'a mut Shared,
     pub counters: &'a mut FlowCounters,
-    /// Set once the handler answers [`Interest::Ignore`]; nothing more is delivered.
+    /// Set once the handler returns [`Interest::Ignore`]. Nothing is delivered after that.
     pub ignored: &'a mut bool,
     /// Out-of-order memory held by the other side of the same flow.
     pub other_cost: usize,
@@ -83,6 +83,11 @@ impl<H: StreamHandler> Env<'_, H> {
         self.handler.on_anomaly(self.ctx, self.side, anomaly, meta);
     }
 
+    fn keep_alive(&mut self) {
+        let stats = &mut self.shared.stats;
+        stats.keep_alive_probes = stats.keep_alive_probes.saturating_add(1);
+    }
+
     fn out_of_window(&mut self) {
         let stats = &mut self.shared.stats;
         stats.segments_out_of_window = stats.segments_out_of_window.saturating_add(1);
@@ -92,8 +97,8 @@ impl<H: StreamHandler> Env<'_, H> {
 /// Initial sequence numbers a side's SYNs carried before any data.
 ///
 /// Captures show several SYN-ACKs with different numbers for one connection
-/// (middleboxes, retried accepts); the peer's ACK, or failing that the first
-/// data, tells which one the connection runs on.
+/// (middleboxes, retried accepts). The peer's ACK, or failing that the first
+/// data, selects the one the connection runs on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IsnList {
     items: [u32; 4],
@@ -101,7 +106,7 @@ pub(crate) struct IsnList {
 }
 
 impl IsnList {
-    /// Whether a SYN carried `isn`.
+    /// Returns whether a SYN carried `isn`.
     pub fn contains(&self, isn: u32) -> bool {
         self.as_slice().contains(&isn)
     }
@@ -125,7 +130,7 @@ impl IsnList {
         }
     }
 
-    /// The candidate whose data would start closest at or before `seq`.
+    /// Returns the candidate whose data would start closest at or before `seq`.
     fn nearest_below(&self, seq: u32) -> Option<u32> {
         let start = |isn: &u32| seq.wrapping_sub(isn.wrapping_add(1));
         self.as_slice().iter().copied().min_by_key(start)
@@ -157,27 +162,27 @@ pub(crate) struct HalfStream {
 }
 
 impl HalfStream {
-    /// SYN sequence numbers seen before data.
+    /// Returns the SYN sequence numbers seen before data.
     pub fn isns(&self) -> IsnList {
         self.isns
     }
 
-    /// Whether payload has been accepted on this side.
+    /// Returns whether payload has been accepted on this side.
     pub fn has_data(&self) -> bool {
         self.has_data
     }
 
-    /// Whether a FIN was seen on this side.
+    /// Returns whether a FIN was seen on this side.
     pub fn fin_seen(&self) -> bool {
         self.fin_seen
     }
 
-    /// Whether `on_fin` has been called for this side.
+    /// Returns whether `on_fin` has been called for this side.
     pub fn fin_reported(&self) -> bool {
         self.fin_reported
     }
 
-    /// Out-of-order memory held.
+    /// Returns the out-of-order memory held.
     pub fn cost(&self) -> usize {
         self.reorder.cost()
     }
@@ -189,13 +194,14 @@ impl HalfStream {
         !std::mem::replace(&mut self.fin_reported, true)
     }
 
-    /// Whether a FIN was seen but not yet reported.
+    /// Returns whether a FIN was seen but not yet reported.
     pub fn fin_pending(&self) -> bool {
         self.fin_seen && !self.fin_reported
     }
 
-    /// A SYN from this side. Returns false when the side already carried data
-    /// or a FIN, so the SYN cannot belong to this connection's handshake.
+    /// Records a SYN from this side. Returns false when the side already
+    /// carried data or a FIN, so the SYN cannot belong to this connection's
+    /// handshake.
     pub fn syn(&mut self, seq: u32) -> bool {
         if self.has_data || self.fin_seen {
             return false;
@@ -208,7 +214,7 @@ impl HalfStream {
         true
     }
 
-    /// The peer acknowledged everything before `ack` on this side.
+    /// Handles the peer's acknowledgement of everything before `ack` on this side.
     pub fn peer_ack<H: StreamHandler>(&mut self, ack: u32, meta: SegmentMeta, env: &mut Env<H>) {
         if *env.ignored {
             return;
@@ -228,7 +234,7 @@ impl HalfStream {
         if ahead <= 0 || ahead > MAX_AHEAD {
             return;
         }
-        // The peer holds these bytes, so any of them not seen here never will be.
+        // The peer has received these bytes, so any of them not seen here never will be.
         let mut target = self.next_off.saturating_add(ahead.unsigned_abs());
         if let Some(fin) = self.fin_off {
             target = target.min(fin);
@@ -237,7 +243,7 @@ impl HalfStream {
         self.check_fin(meta, env);
     }
 
-    /// Payload from this side whose first byte has sequence number `seq`.
+    /// Places payload from this side whose first byte has sequence number `seq`.
     pub fn data<H: StreamHandler>(
         &mut self,
         seq: u32,
@@ -260,6 +266,12 @@ impl HalfStream {
             env.out_of_window();
             return;
         }
+        if ahead == -1 && payload.len() == 1 {
+            // A keep-alive probe (RFC 9293 §3.8.4) repeats the last byte, and
+            // stacks may send any value in it: neither data nor a retransmission.
+            env.keep_alive();
+            return;
+        }
         self.has_data = true;
         let (start, payload) = self.locate(ahead, payload, env);
         let payload = self.clip_at_fin(start, payload, meta, env);
@@ -267,7 +279,7 @@ impl HalfStream {
         self.check_fin(meta, env);
     }
 
-    /// A FIN from this side with sequence number `seq` (after the segment's payload).
+    /// Records a FIN from this side with sequence number `seq` (after the segment's payload).
     pub fn fin<H: StreamHandler>(&mut self, seq: u32, meta: SegmentMeta, env: &mut Env<H>) {
         self.fin_seen = true;
         if *env.ignored || self.fin_off.is_some() {
@@ -281,7 +293,7 @@ impl HalfStream {
             env.out_of_window();
             return;
         }
-        // A FIN behind the delivery point can only close the stream where it stands.
+        // A FIN behind the delivery point can only close the stream at the delivery point.
         let fin = self.next_off.saturating_add(ahead.max(0).unsigned_abs());
         self.fin_off = Some(fin);
         let (dropped, freed) = self.reorder.truncate_from(fin);
@@ -292,8 +304,8 @@ impl HalfStream {
         self.check_fin(meta, env);
     }
 
-    /// The flow is ending: gives up every remaining hole, delivers what is
-    /// buffered, and reports the FIN if one was seen.
+    /// Flushes the side as the flow ends: gives up every remaining hole,
+    /// delivers what is buffered, and reports the FIN if one was seen.
     pub fn flush<H: StreamHandler>(&mut self, meta: SegmentMeta, env: &mut Env<H>) {
         if *env.ignored {
             return;
@@ -318,7 +330,7 @@ impl HalfStream {
         self.next_seq = next_seq;
     }
 
-    /// Before any data, moves the anchor to the SYN that `seq` fits best.
+    /// Moves the anchor, before any data, to the SYN that `seq` fits best.
     fn choose_isn(&mut self, seq: u32) {
         if self.isn_confirmed || self.has_data {
             return;
@@ -328,8 +340,9 @@ impl HalfStream {
         }
     }
 
-    /// Stream offset of a segment `ahead` bytes from the delivery point; bytes
-    /// from before the side's first byte are cut off (they cannot be placed).
+    /// Returns the stream offset of a segment `ahead` bytes from the delivery
+    /// point. Bytes from before the side's first byte are cut off, because they
+    /// cannot be placed.
     fn locate<'p, H: StreamHandler>(
         &self,
         ahead: i64,
@@ -403,8 +416,8 @@ impl HalfStream {
         }
     }
 
-    /// Whether `cost` more bytes of out-of-order memory are allowed; counts the
-    /// limit that says no.
+    /// Returns whether `cost` more bytes of out-of-order memory are allowed,
+    /// counting the limit that rejects them.
     fn fits<H: StreamHandler>(&self, cost: usize, env: &mut Env<H>) -> bool {
         let limits = env.shared.limits;
         let flow = env
@@ -461,8 +474,8 @@ impl HalfStream {
     }
 
     /// Delivers `data`, which starts at the delivery point, straight from the
-    /// caller's buffer, except where a buffered chunk already holds the bytes
-    /// (first copy wins); then delivers the chunks it made contiguous.
+    /// caller's buffer, except where a buffered chunk already contains the
+    /// bytes (first copy wins). Then delivers the chunks it made contiguous.
     fn deliver_in_order<H: StreamHandler>(
         &mut self,
         data: &[u8],
@@ -576,13 +589,13 @@ impl HalfStream {
     }
 }
 
-/// `bytes` split after `at` bytes, or after all of them if it is shorter.
+/// Splits `bytes` after `at` bytes, or after all of them if it is shorter.
 fn split(bytes: &[u8], at: u64) -> (&[u8], &[u8]) {
     let at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
     bytes.split_at_checked(at).unwrap_or((bytes, &[]))
 }
 
-/// A compare window starting at stream offset `at`, if the limits allow one.
+/// Allocates a compare window starting at stream offset `at`, if the limits allow one.
 fn open_window(at: u64, shared: &mut Shared) -> Option<Recent> {
     let size = shared.limits.compare_window_per_side;
     if size == 0 {

@@ -2,7 +2,7 @@
 
 use crate::segment::{FlowKey, SegmentMeta, Side};
 
-/// What the handler wants after seeing some bytes.
+/// Handler's request after seeing some bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interest {
     /// Keep reassembling and delivering this flow.
@@ -13,7 +13,7 @@ pub enum Interest {
     Ignore,
 }
 
-/// Why a flow ended.
+/// Reason a flow ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowEnd {
     /// Both sides' FINs were reached in sequence order.
@@ -62,8 +62,9 @@ pub enum Anomaly {
 /// Receives one flow's reassembled streams. One handler exists per flow; the
 /// table creates it when the flow opens and consumes it in [`on_end`](Self::on_end).
 ///
-/// Stream offsets count payload bytes from the first byte after the SYN, or
-/// from the first byte seen when the handshake was not captured; gaps count.
+/// Stream offsets count payload bytes from the first byte after the SYN. When
+/// the handshake was not captured they count from the first byte seen. Bytes
+/// reported as gaps count too.
 pub trait StreamHandler: Sized {
     /// Caller state shared by every flow (output sinks, counters).
     type Context;
@@ -90,7 +91,7 @@ pub trait StreamHandler: Sized {
     /// A FIN from this side has been reached in sequence order.
     fn on_fin(&mut self, _ctx: &mut Self::Context, _side: Side, _meta: SegmentMeta) {}
 
-    /// Something unusual was seen on one side; the default does nothing.
+    /// Reports something unusual seen on one side. The default does nothing.
     fn on_anomaly(
         &mut self,
         _ctx: &mut Self::Context,

@@ -8,9 +8,9 @@
 //!
 //! The policy, in short:
 //!
-//! - **Orientation.** The SYN sender is the client; a SYN-ACK's receiver is
-//!   the client; a flow first seen mid-stream takes the higher port as the
-//!   client (the first sender when ports are equal). See [`FlowKey`].
+//! - **Orientation.** The SYN sender is the client, and so is a SYN-ACK's
+//!   receiver. A flow first seen mid-stream takes the higher port as the
+//!   client, or the first sender when ports are equal. See [`FlowKey`].
 //! - **Sequence space.** Numbers wrap at 2^32 and are compared as serial
 //!   numbers. A side's stream starts one past its SYN, or at its first segment
 //!   (or the peer's first ACK) when the handshake was missed. When several

@@ -37,9 +37,9 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// One million flows, 1 MiB per flow, 256 MiB in total, five minutes idle,
-    /// two minutes of lingering after close (TCP's 2×MSL), 4 KiB compare window
-    /// per side within 64 MiB.
+    /// Returns limits of one million flows, 1 MiB per flow, 256 MiB in total,
+    /// five minutes idle, two minutes of lingering after close (TCP's 2×MSL
+    /// with a 60-second MSL), and a 4 KiB compare window per side within 64 MiB.
     fn default() -> Self {
         Limits {
             max_flows: 1_000_000,
@@ -64,9 +64,12 @@ pub struct FlowStats {
     /// bare ACK, FIN or RST for an unknown connection, or late traffic of a
     /// closed one), plus retransmitted SYNs.
     pub segments_ignored: u64,
-    /// Segments more than 2^30 bytes (the largest TCP window) from where the
-    /// stream stands; dropped as not belonging to it.
+    /// Segments more than 2^30 bytes (the largest TCP window) ahead of the
+    /// delivery point. They are dropped as not belonging to the stream.
     pub segments_out_of_window: u64,
+    /// One-byte keep-alive probes just behind the delivery point; neither
+    /// delivered nor compared.
+    pub keep_alive_probes: u64,
     /// Flows opened.
     pub flows_opened: u64,
     /// Flows ended by FIN both ways.

@@ -50,7 +50,7 @@ pub(crate) struct Recent {
 }
 
 impl Recent {
-    /// An empty window of `capacity` bytes (at least one) whose next byte is at `end`.
+    /// Creates an empty window of `capacity` bytes (at least one) whose next byte is at `end`.
     pub fn new(capacity: usize, end: u64) -> Recent {
         Recent {
             ring: vec![0; capacity.max(1)],
@@ -59,7 +59,7 @@ impl Recent {
         }
     }
 
-    /// Memory held, in bytes.
+    /// Returns the memory held, in bytes.
     pub fn capacity(&self) -> usize {
         self.ring.len()
     }
@@ -106,7 +106,7 @@ impl Recent {
         result
     }
 
-    /// Ring index of stream offset `offset`.
+    /// Returns the ring index of stream offset `offset`.
     fn slot(&self, offset: u64) -> usize {
         // The remainder is below the ring length, which is a usize.
         (offset % self.ring.len() as u64) as usize

@@ -50,17 +50,17 @@ pub(crate) struct Reorder {
 }
 
 impl Reorder {
-    /// Memory charged for everything stored.
+    /// Returns the memory charged for everything stored.
     pub fn cost(&self) -> usize {
         self.cost
     }
 
-    /// Stream offset of the earliest chunk.
+    /// Returns the stream offset of the earliest chunk.
     pub fn first_start(&self) -> Option<u64> {
         self.chunks.first_key_value().map(|(start, _)| *start)
     }
 
-    /// Stream offset just past the latest chunk.
+    /// Returns the stream offset just past the latest chunk.
     pub fn last_end(&self) -> Option<u64> {
         self.chunks
             .last_key_value()
@@ -156,7 +156,7 @@ impl Reorder {
     }
 }
 
-/// Memory charged for a chunk of `len` payload bytes.
+/// Returns the memory charged for a chunk of `len` payload bytes.
 fn chunk_cost(len: usize) -> usize {
     len.saturating_add(CHUNK_COST)
 }
@@ -178,7 +178,8 @@ fn compare(
     Comparison::of(range.start, ours, slice(data, start, &range))
 }
 
-/// The part of `bytes` (at stream offset `at`) covering `range`; empty if out of bounds.
+/// Returns the part of `bytes` (at stream offset `at`) covering `range`, or
+/// nothing if that is out of bounds.
 fn slice<'a>(bytes: &'a [u8], at: u64, range: &Range<u64>) -> &'a [u8] {
     let from = range.start.saturating_sub(at) as usize;
     let to = range.end.saturating_sub(at) as usize;

@@ -1,5 +1,5 @@
-//! What the caller hands in: one TCP segment, where it came from, and who is
-//! talking to whom.
+//! Input types: one TCP segment, its place in the capture, and the roles of
+//! the two endpoints.
 
 use std::net::SocketAddr;
 
@@ -33,7 +33,7 @@ impl Segment<'_> {
     /// ACK: the acknowledgement field is valid.
     pub const ACK: u8 = 0x10;
 
-    /// Whether every bit of `flag` is set.
+    /// Returns whether every bit of `flag` is set.
     pub fn has(&self, flag: u8) -> bool {
         self.flags & flag == flag
     }
@@ -59,7 +59,7 @@ pub enum Side {
 }
 
 impl Side {
-    /// The opposite direction.
+    /// Returns the opposite direction.
     pub fn other(self) -> Side {
         match self {
             Side::Client => Side::Server,
@@ -84,7 +84,7 @@ pub struct FlowKey {
 }
 
 impl FlowKey {
-    /// The same connection with the roles swapped.
+    /// Returns the same connection with the roles swapped.
     pub fn reversed(&self) -> FlowKey {
         FlowKey {
             client: self.server,
@@ -92,10 +92,10 @@ impl FlowKey {
         }
     }
 
-    /// The side that sent a segment from `src` to `dst` on this connection.
+    /// Returns the side that sent a segment from `src` to `dst` on this connection.
     ///
     /// A segment that does not travel client to server is taken as server to
-    /// client; the table only asks about segments that belong to the flow.
+    /// client, because the table only passes segments that belong to the flow.
     pub fn side_of(&self, src: SocketAddr, dst: SocketAddr) -> Side {
         if src == self.client && dst == self.server {
             Side::Client
@@ -104,7 +104,7 @@ impl FlowKey {
         }
     }
 
-    /// Orientation for the flow that `seg` opens (see the type's documentation).
+    /// Returns the orientation of the flow that `seg` opens (see the type's documentation).
     pub(crate) fn orient(seg: &Segment<'_>) -> FlowKey {
         let forward = FlowKey {
             client: seg.src,
@@ -134,7 +134,7 @@ pub(crate) struct CanonKey {
 }
 
 impl CanonKey {
-    /// The key for a segment travelling either way between `a` and `b`.
+    /// Builds the key for a segment travelling either way between `a` and `b`.
     pub(crate) fn new(a: SocketAddr, b: SocketAddr) -> CanonKey {
         if a <= b {
             CanonKey { low: a, high: b }

@@ -5,7 +5,7 @@
 //! comparison in this crate goes through these helpers so that streams crossing
 //! the 2^32 boundary behave exactly like streams that do not.
 
-/// Signed distance in bytes from `from` to `to`: positive when `to` comes later.
+/// Returns the signed distance in bytes from `from` to `to`, positive when `to` comes later.
 ///
 /// Exact while the two numbers are less than 2^31 apart; beyond that the sign
 /// flips, which is the serial-number rule itself.
@@ -15,7 +15,7 @@ pub(crate) fn distance(from: u32, to: u32) -> i64 {
     i64::from(to.wrapping_sub(from) as i32)
 }
 
-/// `seq` moved forward by `bytes`.
+/// Returns `seq` moved forward by `bytes`.
 pub(crate) fn advance(seq: u32, bytes: u64) -> u32 {
     // Truncating to 32 bits keeps `bytes` modulo 2^32, which is exactly how
     // sequence space adds.

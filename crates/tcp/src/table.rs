@@ -42,7 +42,7 @@ pub struct FlowTable<H: StreamHandler> {
 }
 
 impl<H: StreamHandler> FlowTable<H> {
-    /// An empty table.
+    /// Creates an empty table.
     pub fn new(limits: Limits) -> Self {
         FlowTable {
             flows: HashMap::new(),
@@ -129,7 +129,7 @@ impl<H: StreamHandler> FlowTable<H> {
             .map(|flow| flow.counters)
     }
 
-    /// The limits the table was built with.
+    /// Returns the limits the table was built with.
     pub fn limits(&self) -> &Limits {
         &self.shared.limits
     }
@@ -304,7 +304,7 @@ impl<H: StreamHandler> FlowTable<H> {
     }
 }
 
-/// Whether `seg` may open a flow: a SYN or payload, and no RST.
+/// Returns whether `seg` may open a flow, which takes a SYN or payload and no RST.
 fn opens_flow(seg: &Segment<'_>) -> bool {
     !seg.has(Segment::RST) && (seg.has(Segment::SYN) || !seg.payload.is_empty())
 }

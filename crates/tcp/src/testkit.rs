@@ -23,7 +23,7 @@ pub struct Log {
 }
 
 impl Log {
-    /// Concatenated bytes delivered on `side` by every flow.
+    /// Returns the bytes delivered on `side` by every flow, concatenated.
     pub fn bytes(&self, side: Side) -> Vec<u8> {
         let mut out = Vec::new();
         for (_, event) in &self.events {
@@ -43,7 +43,7 @@ impl Log {
             .collect()
     }
 
-    /// How the flows ended, in order.
+    /// Returns how the flows ended, in order.
     pub fn ends(&self) -> Vec<FlowEnd> {
         let ends = self.events.iter().filter_map(|(_, event)| match event {
             Event::End(end) => Some(*end),
@@ -53,7 +53,7 @@ impl Log {
     }
 }
 
-/// Records every callback; answers Ignore once `budget` data bytes have been seen.
+/// Records every callback, and returns Ignore once `budget` data bytes have been seen.
 pub struct Recorder {
     key: FlowKey,
     budget: Option<usize>,
@@ -120,7 +120,7 @@ pub fn server_addr() -> SocketAddr {
     SocketAddr::from(([10, 0, 0, 1], SERVER_PORT))
 }
 
-/// A segment from the client to the server.
+/// Builds a segment from the client to the server.
 pub fn up(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Segment<'_> {
     Segment {
         src: client_addr(),
@@ -132,7 +132,7 @@ pub fn up(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Segment<'_> {
     }
 }
 
-/// A segment from the server to the client.
+/// Builds a segment from the server to the client.
 pub fn down(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Segment<'_> {
     Segment {
         src: server_addr(),
@@ -150,7 +150,7 @@ pub const F: u8 = Segment::FIN;
 pub const R: u8 = Segment::RST;
 pub const P: u8 = Segment::PSH;
 
-/// Meta for packet `packet` at `seconds` of capture time.
+/// Builds the meta of packet `packet` at `seconds` of capture time.
 pub fn at(packet: u64, seconds: i64) -> SegmentMeta {
     SegmentMeta {
         packet,

@@ -209,6 +209,33 @@ fn retransmission_unchecked_without_window() {
 }
 
 #[test]
+fn keep_alive_not_compared() {
+    let mut run = Run::new();
+    run.handshake();
+    run.feed(up(C_ISN + 1, S_ISN + 1, A, b"hello"));
+    run.feed(up(C_ISN + 5, S_ISN + 1, A, b"\0"));
+    assert_eq!(run.log.signals(), Vec::new());
+}
+
+#[test]
+fn keep_alive_counted() {
+    let mut run = Run::new();
+    run.handshake();
+    run.feed(up(C_ISN + 1, S_ISN + 1, A, b"hello"));
+    run.feed(up(C_ISN + 5, S_ISN + 1, A, b"\0"));
+    assert_eq!(run.stats().keep_alive_probes, 1);
+}
+
+#[test]
+fn one_byte_gap_on_ack() {
+    let mut run = Run::new();
+    run.handshake();
+    run.feed(up(C_ISN + 1, S_ISN + 1, A, b"hello"));
+    run.feed(down(S_ISN + 1, C_ISN + 7, A, b""));
+    assert_eq!(run.log.signals(), vec![Event::Gap(Side::Client, 1)]);
+}
+
+#[test]
 fn partial_overlap_same_bytes() {
     let mut run = Run::new();
     run.handshake();
@@ -482,7 +509,7 @@ fn rst_late_segments_absorbed() {
     assert_eq!(run.stats().flows_opened, 1);
 }
 
-/// A handshake, one message each way, then FIN from both sides.
+/// Runs a handshake, one message each way, then FIN from both sides.
 fn closed_run() -> Run {
     let mut run = Run::new();
     run.handshake();
