@@ -12,11 +12,38 @@ pub(crate) const MIN_BUFFER_LEN: usize = 1 << 20;
 /// The first two bytes of every gzip member (RFC 1952 section 2.3.1).
 pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// A reader that counts the bytes it returns.
+struct Counted<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.count = self.count.saturating_add(read as u64);
+        Ok(read)
+    }
+}
+
 /// The byte source: the reader as given, or a gzip decoder over it.
 enum Source<R: Read> {
-    Plain(R),
+    Plain(Counted<R>),
     /// The cursor replays the bytes read to detect gzip before the decoder saw them.
-    Gzip(Box<MultiGzDecoder<io::Chain<io::Cursor<Vec<u8>>, R>>>),
+    Gzip(Box<MultiGzDecoder<io::Chain<io::Cursor<Vec<u8>>, Counted<R>>>>),
+}
+
+impl<R: Read> Source<R> {
+    /// Returns the number of bytes taken from the underlying reader.
+    fn count(&self) -> u64 {
+        match self {
+            Self::Plain(reader) => reader.count,
+            Self::Gzip(decoder) => {
+                let (prefix, reader) = decoder.get_ref().get_ref();
+                reader.count.saturating_add(prefix.get_ref().len() as u64)
+            }
+        }
+    }
 }
 
 impl<R: Read> Read for Source<R> {
@@ -50,6 +77,11 @@ impl<R: Read> Input<R> {
         let prefix_len = read_up_to(&mut reader, &mut prefix)?;
         let prefix = prefix.get(..prefix_len).unwrap_or_default();
         let gzip = prefix == GZIP_MAGIC;
+        let count = if gzip { 0 } else { prefix_len as u64 };
+        let reader = Counted {
+            inner: reader,
+            count,
+        };
         let source = if gzip {
             let replay = io::Cursor::new(prefix.to_vec()).chain(reader);
             Source::Gzip(Box::new(MultiGzDecoder::new(replay)))
@@ -77,6 +109,12 @@ impl<R: Read> Input<R> {
     /// Tells whether the stream is gzip-compressed.
     pub(crate) fn is_gzip(&self) -> bool {
         self.gzip
+    }
+
+    /// Returns the number of bytes read from the underlying reader so far, compressed
+    /// bytes for gzip input. Read-ahead makes it run ahead of [`Input::offset`].
+    pub(crate) fn source_bytes(&self) -> u64 {
+        self.source.count()
     }
 
     /// Returns the buffered bytes not yet consumed.

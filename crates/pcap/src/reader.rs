@@ -89,6 +89,10 @@ impl<'a> Packet<'a> {
 pub struct ReadStats {
     /// Bytes of (decompressed) input consumed so far, headers included.
     pub bytes_consumed: u64,
+    /// Bytes read from the file or reader so far: the compressed size for gzip input.
+    /// Reads of 1 MiB and more make it run ahead of what was consumed, so it suits
+    /// progress against the file size.
+    pub bytes_read: u64,
     /// Packets returned.
     pub packets: u64,
     /// Non-packet pcapng blocks by block type, except section and interface headers.
@@ -424,6 +428,7 @@ impl<R: Read> CaptureReader<R> {
             Driver::PcapNg(driver) => driver.next(&mut self.stream),
         };
         self.stream.stats.bytes_consumed = self.stream.input.offset();
+        self.stream.stats.bytes_read = self.stream.input.source_bytes();
         match step {
             Ok(Some(raw)) => {
                 self.stream.stats.packets += 1;
@@ -785,6 +790,43 @@ mod tests {
         let mut capture = reader(gzip(&three_records(LE, false)));
         let items = read_all(&mut capture);
         assert_eq!((capture.format().gzip, packets(&items).len()), (true, 3));
+    }
+
+    #[test]
+    fn gzip_bytes_read_counts_compressed() {
+        let compressed = gzip(&three_records(LE, false));
+        let len = compressed.len() as u64;
+        let mut capture = reader(compressed);
+        read_all(&mut capture);
+        assert_eq!(capture.stats().bytes_read, len);
+    }
+
+    #[test]
+    fn plain_bytes_read_counts_file() {
+        let bytes = three_records(LE, false);
+        let len = bytes.len() as u64;
+        let mut capture = reader(bytes);
+        read_all(&mut capture);
+        assert_eq!(capture.stats().bytes_read, len);
+    }
+
+    #[test]
+    fn gzip_cut_short_stops() {
+        let mut file = PcapFile::new(LE, false, 65535, 1);
+        for i in 0..2000u32 {
+            file = file.record(i, 0, &i.to_le_bytes().repeat(100));
+        }
+        let mut compressed = gzip(&file.bytes);
+        compressed.truncate(compressed.len() / 2);
+        let items = read_all(&mut reader(compressed));
+        let errors = errors(&items);
+        assert!(
+            packets(&items).len() > 100,
+            "{} packets",
+            packets(&items).len()
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].fatal, "{}", errors[0]);
     }
 
     #[test]
