@@ -26,11 +26,13 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// The compressed stream: the bytes read to detect gzip, replayed, then the rest.
+type Replayed<R> = io::Chain<io::Cursor<Vec<u8>>, Counted<R>>;
+
 /// The byte source: the reader as given, or a gzip decoder over it.
 enum Source<R: Read> {
     Plain(Counted<R>),
-    /// The cursor replays the bytes read to detect gzip before the decoder saw them.
-    Gzip(Box<MultiGzDecoder<io::Chain<io::Cursor<Vec<u8>>, Counted<R>>>>),
+    Gzip(Box<MultiGzDecoder<Replayed<R>>>),
 }
 
 impl<R: Read> Source<R> {
