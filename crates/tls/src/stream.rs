@@ -407,16 +407,14 @@ impl SideSink<'_> {
             }
         }
         self.emit(offset, TlsEventKind::ChangeCipherSpec);
-        if self.shared.tls13 {
-            return;
-        }
+        self.flow.ccs_seen = true;
+        // In TLS 1.3 the record is only for middleboxes and changes nothing.
         let pending = self.flow.handshake.pending.len();
-        if pending > 0 {
+        if pending > 0 && !self.shared.tls13 {
             self.flow.handshake.pending.clear();
             let reason = Malformed::TruncatedHandshake(pending);
             self.emit(offset, TlsEventKind::Malformed { reason });
         }
-        self.flow.ccs_seen = true;
     }
 
     /// Emits each 2-byte alert, because TLS 1.2 and earlier allow several per record.
