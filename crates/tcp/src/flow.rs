@@ -238,3 +238,52 @@ impl Lingering {
         !isns.contains(seg.seq)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{A, R, S, client_addr, down, server_addr, up};
+
+    /// Builds what a closed flow leaves behind after one SYN each way.
+    fn closed(client_isn: u32, server_isn: u32) -> Lingering {
+        let mut client = HalfStream::default();
+        let mut server = HalfStream::default();
+        client.syn(client_isn);
+        server.syn(server_isn);
+        let key = FlowKey {
+            client: client_addr(),
+            server: server_addr(),
+        };
+        Lingering {
+            id: 0,
+            key,
+            client_isns: client.isns(),
+            server_isns: server.isns(),
+        }
+    }
+
+    #[test]
+    fn lingering_new_syn_starts() {
+        assert!(closed(100, 200).starts_new(&up(900, 0, S, b"")));
+    }
+
+    #[test]
+    fn lingering_old_syn_absorbed() {
+        assert!(!closed(100, 200).starts_new(&up(100, 0, S, b"")));
+    }
+
+    #[test]
+    fn lingering_old_synack_absorbed() {
+        assert!(!closed(100, 200).starts_new(&down(200, 101, S | A, b"")));
+    }
+
+    #[test]
+    fn lingering_data_absorbed() {
+        assert!(!closed(100, 200).starts_new(&up(101, 201, A, b"late")));
+    }
+
+    #[test]
+    fn lingering_syn_rst_absorbed() {
+        assert!(!closed(100, 200).starts_new(&up(900, 0, S | R, b"")));
+    }
+}

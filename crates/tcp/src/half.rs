@@ -6,6 +6,8 @@
 //! stream can cross the 2^32 boundary any number of times.
 
 use crate::handler::{Anomaly, Interest, StreamHandler};
+#[cfg(test)]
+use crate::limits::Limits;
 use crate::limits::{FlowCounters, Shared};
 use crate::recent::{Comparison, Recent};
 use crate::reorder::{Reorder, Survey};
@@ -610,4 +612,78 @@ fn open_window(at: u64, shared: &mut Shared) -> Option<Recent> {
     shared.compare = total;
     shared.stats.peak_compare_bytes = shared.stats.peak_compare_bytes.max(total);
     Some(Recent::new(size, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(isns: &[u32]) -> IsnList {
+        let mut list = IsnList::default();
+        isns.iter().for_each(|isn| list.push(*isn));
+        list
+    }
+
+    #[test]
+    fn isn_list_ignores_repeat() {
+        assert_eq!(list(&[7, 7, 7]).as_slice(), &[7]);
+    }
+
+    #[test]
+    fn isn_list_forgets_oldest() {
+        assert_eq!(list(&[1, 2, 3, 4, 5]).as_slice(), &[2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn nearest_below_picks_fitting_isn() {
+        let isns = list(&[238_755_595, 2_859_879_429, 2_829_651_200]);
+        assert_eq!(isns.nearest_below(2_829_651_201), Some(2_829_651_200));
+    }
+
+    #[test]
+    fn nearest_below_across_wrap() {
+        let isns = list(&[u32::MAX - 1, 1_000_000]);
+        assert_eq!(isns.nearest_below(20), Some(u32::MAX - 1));
+    }
+
+    #[test]
+    fn nearest_below_empty_none() {
+        assert_eq!(IsnList::default().nearest_below(5), None);
+    }
+
+    #[test]
+    fn split_short_input_whole() {
+        assert_eq!(split(b"abc", 10), (&b"abc"[..], &b""[..]));
+    }
+
+    #[test]
+    fn split_inside_input() {
+        assert_eq!(split(b"abcdef", 2), (&b"ab"[..], &b"cdef"[..]));
+    }
+
+    #[test]
+    fn open_window_within_total() {
+        let mut shared = Shared::default();
+        assert!(open_window(0, &mut shared).is_some());
+    }
+
+    #[test]
+    fn open_window_over_total_refused() {
+        let limits = Limits {
+            max_compare_total: 10,
+            ..Limits::default()
+        };
+        let mut shared = Shared {
+            limits,
+            ..Shared::default()
+        };
+        assert!(open_window(0, &mut shared).is_none());
+    }
+
+    #[test]
+    fn open_window_charges_total() {
+        let mut shared = Shared::default();
+        let _ = open_window(0, &mut shared);
+        assert_eq!(shared.compare, Limits::default().compare_window_per_side);
+    }
 }

@@ -25,8 +25,8 @@ pub enum FlowEnd {
     },
     /// No segment arrived for [`Limits::idle_timeout_ns`](crate::Limits) of capture time.
     IdleTimeout,
-    /// The table was full ([`Limits::max_flows`](crate::Limits)) and this was
-    /// the least recently active flow.
+    /// The table was full ([`Limits::max_flows`](crate::Limits)) and this flow
+    /// had been inactive for longest (by second-chance order).
     Evicted,
     /// [`FlowTable::finish`](crate::FlowTable::finish) was called.
     EndOfInput,

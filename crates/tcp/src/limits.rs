@@ -8,8 +8,9 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Most flows held at once, open or lingering after close. When a new flow
-    /// needs room, lingering closed flows go first, then the least recently
-    /// active open flow ends with [`FlowEnd::Evicted`](crate::FlowEnd). Zero is
+    /// needs room, lingering closed flows go first, then an open flow inactive
+    /// for longest ends with [`FlowEnd::Evicted`](crate::FlowEnd). The order is
+    /// second-chance, close to but not exactly least recently used. Zero is
     /// treated as one.
     pub max_flows: usize,
     /// Most out-of-order bytes held for one flow (both sides together). When a
@@ -60,9 +61,9 @@ const NANOS_PER_SECOND: i64 = 1_000_000_000;
 pub struct FlowStats {
     /// Segments handed to [`FlowTable::segment`](crate::FlowTable::segment).
     pub segments: u64,
-    /// Segments that neither belonged to an open flow nor could open one (a
+    /// Segments that neither belonged to an open flow nor could open one: a
     /// bare ACK, FIN or RST for an unknown connection, or late traffic of a
-    /// closed one), plus retransmitted SYNs.
+    /// closed one.
     pub segments_ignored: u64,
     /// Segments more than 2^30 bytes (the largest TCP window) ahead of the
     /// delivery point. They are dropped as not belonging to the stream.
@@ -92,7 +93,8 @@ pub struct FlowStats {
     pub gaps: u64,
     /// Bytes reported missing in those gaps.
     pub gap_bytes: u64,
-    /// Bytes that arrived again after a first copy (dropped, first copy wins).
+    /// Bytes dropped because a first copy was already buffered or delivered,
+    /// or because their offset had already been given up as a gap.
     pub retransmitted_bytes: u64,
     /// Retransmissions or overlaps whose bytes differed from the first copy.
     pub overlaps_disagreed: u64,
