@@ -1,0 +1,68 @@
+//! Reading speed on a synthetic capture held in memory. Ignored by default because only
+//! an optimised build gives meaningful numbers:
+//! `cargo test -p wiretrust-pcap --release --test throughput -- --ignored --nocapture`.
+
+use std::io::Cursor;
+use std::time::Instant;
+
+use wiretrust_pcap::{CaptureReader, Decoded, Transport, decode};
+
+/// Builds a little-endian pcap of `count` Ethernet/IPv4/TCP frames of `frame_len` bytes.
+fn synthetic_pcap(count: u32, frame_len: usize) -> Vec<u8> {
+    let mut frame = vec![0u8; 12];
+    frame.extend_from_slice(&[0x08, 0x00, 0x45, 0]);
+    frame.extend_from_slice(&((frame_len - 14) as u16).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    frame.extend_from_slice(&[0, 1, 1, 187, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff]);
+    frame.resize(frame_len, 0x61);
+    let mut bytes = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    bytes.extend_from_slice(&262_144u32.to_le_bytes());
+    bytes.extend_from_slice(&1u32.to_le_bytes());
+    for i in 0..count {
+        for word in [
+            1_700_000_000 + i / 1000,
+            i % 1000,
+            frame_len as u32,
+            frame_len as u32,
+        ] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        bytes.extend_from_slice(&frame);
+    }
+    bytes
+}
+
+/// Reads and decodes every packet; returns the packet count and TCP payload bytes.
+fn read_and_decode(bytes: Vec<u8>) -> (u64, usize) {
+    let mut reader = CaptureReader::new(Cursor::new(bytes)).unwrap_or_else(|err| panic!("{err}"));
+    let (mut packets, mut payload) = (0, 0);
+    while let Some(item) = reader.next_packet() {
+        let packet = item.unwrap_or_else(|err| panic!("{err}"));
+        packets += 1;
+        if let Ok(Decoded::Ip(ip)) = decode(packet.link_type, packet.data) {
+            if let Transport::Tcp(tcp) = ip.transport {
+                payload += tcp.payload.len();
+            }
+        }
+    }
+    (packets, payload)
+}
+
+#[test]
+#[ignore = "measures speed; run with --release"]
+fn throughput_large_and_small_frames() {
+    for (count, frame_len) in [(200_000u32, 1514usize), (2_000_000, 80)] {
+        let bytes = synthetic_pcap(count, frame_len);
+        let len = bytes.len();
+        let start = Instant::now();
+        let (packets, payload) = read_and_decode(bytes);
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "{frame_len}-byte frames: {packets} packets, {:.0} MB/s, {:.1} M packets/s",
+            len as f64 / seconds / 1e6,
+            packets as f64 / seconds / 1e6
+        );
+        assert_eq!(packets, u64::from(count));
+        assert_eq!(payload, count as usize * (frame_len - 54));
+    }
+}
