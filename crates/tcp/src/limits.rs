@@ -111,6 +111,13 @@ pub struct FlowStats {
 }
 
 impl FlowStats {
+    /// Flows the table ended itself rather than the connection: evicted to
+    /// make room ([`Limits::max_flows`]) or silent past
+    /// [`Limits::idle_timeout_ns`].
+    pub fn evicted_total(&self) -> u64 {
+        self.flows_evicted.saturating_add(self.flows_idle_timeout)
+    }
+
     /// Flows ended for any reason.
     pub fn flows_ended(&self) -> u64 {
         self.flows_closed
@@ -159,5 +166,47 @@ impl Shared {
     /// Returns `cost` bytes of out-of-order memory.
     pub fn refund(&mut self, cost: usize) {
         self.buffered = self.buffered.saturating_sub(cost);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> FlowStats {
+        FlowStats {
+            flows_closed: 1,
+            flows_reset: 2,
+            flows_idle_timeout: 4,
+            flows_evicted: 8,
+            flows_port_reused: 16,
+            flows_end_of_input: 32,
+            ..FlowStats::default()
+        }
+    }
+
+    #[test]
+    fn flows_ended_sums_every_cause() {
+        assert_eq!(stats().flows_ended(), 63);
+    }
+
+    #[test]
+    fn evicted_total_counts_table_causes() {
+        assert_eq!(stats().evicted_total(), 12);
+    }
+
+    #[test]
+    fn refund_never_underflows() {
+        let mut shared = Shared::default();
+        shared.refund(5);
+        assert_eq!(shared.buffered, 0);
+    }
+
+    #[test]
+    fn charge_raises_peak() {
+        let mut shared = Shared::default();
+        shared.charge(70);
+        shared.refund(70);
+        assert_eq!(shared.stats.peak_buffered_bytes, 70);
     }
 }
