@@ -125,7 +125,7 @@ pub struct ReadError {
     /// Whether reading stopped before the end of the input; the reader then returns no
     /// more packets. Only I/O and decompression failures are fatal.
     pub fatal: bool,
-    /// Action the reader took, which tells whether more packets follow.
+    /// Action the reader took, which determines whether more packets follow.
     pub recovery: Recovery,
 }
 

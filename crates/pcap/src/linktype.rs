@@ -21,7 +21,7 @@ impl LinkType {
     pub const PPP_HDLC: Self = Self(50);
     /// PPPoE session header without the Ethernet header (RFC 2516).
     pub const PPP_ETHER: Self = Self(51);
-    /// Raw IPv4 or IPv6, told apart by the version nibble.
+    /// Raw IPv4 or IPv6, distinguished by the version nibble.
     pub const RAW: Self = Self(101);
     /// Cisco HDLC: address, control and an EtherType.
     pub const C_HDLC: Self = Self(104);
