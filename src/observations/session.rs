@@ -1,0 +1,227 @@
+//! The TLS session record, written with `--observations` as JSON Lines
+//! (one object per session, like Zeek's ssl.log) and read by detections.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+/// One TLS (or SSL 2.0) handshake and what followed it on one TCP
+/// connection. A connection that carries a second ClientHello in clear
+/// (renegotiation before encryption, or a duplicate hello) yields one
+/// record per ClientHello, except the ClientHello that answers a
+/// HelloRetryRequest, which belongs to the same handshake.
+#[derive(Clone, Debug, Serialize)]
+pub struct TlsSession {
+    /// Always `"tls_session"`; alerts use `"alert"`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// The file or stream the session was read from.
+    pub input: String,
+    /// Index of the TCP connection in the input, in order of first packet,
+    /// counting from 0 (the numbering of Wireshark's `tcp.stream`).
+    pub stream: u64,
+    /// `"tcp"`; QUIC sessions use `"quic"`.
+    pub transport: &'static str,
+    /// The plaintext protocol that ran before TLS started (`smtp`, `imap`,
+    /// `http-connect`, `postgres`, ...), if any.
+    pub preamble: Option<String>,
+    /// First packet of the handshake (the ClientHello, or the first TLS
+    /// message seen when the hello was not captured), RFC 3339.
+    pub start_time: String,
+    /// Last packet of the connection that reached this session, RFC 3339.
+    pub end_time: String,
+    #[serde(skip)]
+    pub start_ns: i64,
+    #[serde(skip)]
+    pub end_ns: i64,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    /// SNI host name from the ClientHello.
+    pub server_name: Option<String>,
+    pub client_hello: Option<ClientHelloRecord>,
+    /// Packet number of a HelloRetryRequest, when the server sent one.
+    pub hello_retry_request: Option<u64>,
+    pub server_hello: Option<ServerHelloRecord>,
+    /// Negotiated protocol version name, e.g. `"TLS 1.2"`.
+    pub version: Option<String>,
+    #[serde(skip)]
+    pub version_code: Option<u16>,
+    /// Negotiated cipher suite name, e.g. `"TLS_RSA_WITH_RC4_128_MD5"`.
+    pub cipher: Option<String>,
+    #[serde(skip)]
+    pub cipher_weakness: Vec<&'static str>,
+    /// Negotiated application protocol (ALPN) from the ServerHello.
+    pub alpn: Option<String>,
+    /// The server's certificate chain in clear (TLS 1.2 and earlier, and
+    /// SSL 2.0), leaf first.
+    pub certificates: Vec<CertificateRecord>,
+    /// Number of certificates the client presented.
+    pub client_certificates: usize,
+    pub alerts: Vec<AlertRecord>,
+    /// One letter per message in order: upper case from the client, lower
+    /// case from the server. H hello, R hello retry request, C certificate,
+    /// K key exchange, Q certificate request, V certificate verify, N new
+    /// session ticket, X other handshake, F ChangeCipherSpec, E encrypted
+    /// handshake (Finished), D application data (once per run), A alert in
+    /// clear, Z encrypted alert, B heartbeat, G capture gap, M malformed.
+    pub history: String,
+    pub ja3: Option<String>,
+    pub ja3s: Option<String>,
+    pub ja4: Option<String>,
+    /// The handshake completed: a ServerHello followed by encrypted
+    /// traffic (or ChangeCipherSpec) from both sides.
+    pub established: bool,
+    /// A ClientHello that got no ServerHello before the connection was
+    /// reset, closed or answered with a fatal alert.
+    pub failed_attempt: bool,
+    pub application_data: ApplicationData,
+    /// How the TCP connection ended.
+    pub end_reason: FlowEndReason,
+    /// Bytes the capture lost inside this connection (capture gaps).
+    pub gap_bytes: u64,
+    /// Protocol anomalies seen in the TLS records, as short reasons.
+    pub anomalies: Vec<String>,
+}
+
+/// An IP address and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+/// What the ClientHello offered.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ClientHelloRecord {
+    pub packet: u64,
+    /// Version in the record header that carried the hello.
+    pub record_version: String,
+    pub legacy_version: String,
+    /// `supported_versions` entries in wire order, GREASE removed.
+    pub supported_versions: Vec<String>,
+    /// Highest version offered: the best `supported_versions` entry, else
+    /// the legacy version.
+    pub max_version: String,
+    #[serde(skip)]
+    pub max_version_code: u16,
+    pub cipher_count: usize,
+    /// Offered cipher suites by name, GREASE removed.
+    pub ciphers: Vec<String>,
+    /// TLS_FALLBACK_SCSV (RFC 7507) offered: the client says this is a
+    /// retry with a lower version.
+    pub fallback_scsv: bool,
+    /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV offered.
+    pub renegotiation_scsv: bool,
+    /// Weak classes among the offered suites (export, null, anon, rc4, ...).
+    pub offered_weak: Vec<&'static str>,
+    /// At least one offered suite is AEAD with forward secrecy.
+    pub offers_strong: bool,
+    pub alpn: Vec<String>,
+    /// Extension type numbers in wire order, GREASE included.
+    pub extensions: Vec<u16>,
+    /// The hello came in SSL 2.0 record format.
+    pub sslv2_format: bool,
+    /// The hello was cut short (capture loss); later fields may be empty.
+    pub truncated: bool,
+}
+
+/// What the ServerHello (or SSL 2.0 SERVER-HELLO) chose.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ServerHelloRecord {
+    pub packet: u64,
+    pub legacy_version: String,
+    /// The `supported_versions` selection (TLS 1.3), if present.
+    pub selected_version: Option<String>,
+    pub cipher: String,
+    pub cipher_code: String,
+    /// Last 8 bytes of ServerHello.random in hex.
+    pub random_last8: String,
+    /// `DOWNGRD01(TLS1.2)` or `DOWNGRD00(<=TLS1.1)` when the random ends
+    /// with an RFC 8446 4.1.3 downgrade sentinel.
+    pub downgrade_sentinel: Option<&'static str>,
+    /// Packet of the SSL 2.0 CLIENT-MASTER-KEY that carried the chosen
+    /// cipher (SSL 2.0 only).
+    pub client_master_key_packet: Option<u64>,
+}
+
+/// One certificate of a chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct CertificateRecord {
+    pub sha256: String,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub dns_names: Vec<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    pub key_type: Option<String>,
+    pub key_bits: Option<u32>,
+    pub self_issued: bool,
+    pub parse_error: Option<String>,
+}
+
+/// Which side sent a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sender {
+    Client,
+    Server,
+}
+
+/// A TLS alert, in clear or encrypted.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertRecord {
+    pub packet: u64,
+    pub from: Sender,
+    /// `"fatal"`, `"warning"`, or `"encrypted"` when only the record type
+    /// is visible.
+    pub level: String,
+    /// IANA name such as `"inappropriate_fallback"`; `None` when encrypted.
+    pub description: Option<String>,
+    pub code: Option<u8>,
+}
+
+/// Application-data records and bytes per direction.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ApplicationData {
+    pub client_records: u64,
+    pub client_bytes: u64,
+    pub server_records: u64,
+    pub server_bytes: u64,
+}
+
+/// How the TCP connection carrying a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowEndReason {
+    /// Both sides sent FIN.
+    Closed,
+    ResetByClient,
+    ResetByServer,
+    IdleTimeout,
+    /// Dropped to stay within the memory limits.
+    Evicted,
+    /// The capture ended with the connection still open.
+    EndOfInput,
+    /// A new connection (SYN) reused the same addresses and ports.
+    PortReused,
+    /// A later ClientHello on the same connection started a new session.
+    NextHandshake,
+}
+
+impl TlsSession {
+    /// True when the ClientHello offered a version above the negotiated one.
+    pub fn client_offered_more(&self) -> bool {
+        match (&self.client_hello, self.version_code) {
+            (Some(hello), Some(negotiated)) => {
+                wiretrust_tls::registry::ProtocolVersion(hello.max_version_code).rank()
+                    > wiretrust_tls::registry::ProtocolVersion(negotiated).rank()
+            }
+            _ => false,
+        }
+    }
+
+    /// The first fatal alert in clear, if any.
+    pub fn first_fatal_alert(&self) -> Option<&AlertRecord> {
+        self.alerts.iter().find(|alert| alert.level == "fatal")
+    }
+}

@@ -1,0 +1,652 @@
+//! Builds [`TlsSession`] records from the TLS events of one connection.
+
+use wiretrust_tls::certificate::{CertificateInfo, summarize_certificate};
+use wiretrust_tls::fingerprint::{Ja4Transport, ja3, ja3s, ja4};
+use wiretrust_tls::handshake::{
+    ClientHello, DowngradeSentinel, ServerHello, parse_certificate_list, parse_client_hello,
+    parse_server_hello,
+};
+use wiretrust_tls::registry::{
+    AlertDescription, AlertLevel, CipherSuite, ProtocolVersion, Sslv2Cipher,
+};
+use wiretrust_tls::sslv2::{Sslv2Message, client_hello_from_sslv2, parse_sslv2_message};
+use wiretrust_tls::stream::{TlsEvent, TlsEventKind};
+
+use super::session::{
+    AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
+    Sender, ServerHelloRecord, TlsSession,
+};
+use super::time::format_rfc3339;
+
+/// Handshake message types (RFC 8446 4, RFC 5246 7.4).
+mod msg {
+    pub const CLIENT_HELLO: u8 = 1;
+    pub const SERVER_HELLO: u8 = 2;
+    pub const NEW_SESSION_TICKET: u8 = 4;
+    pub const CERTIFICATE: u8 = 11;
+    pub const SERVER_KEY_EXCHANGE: u8 = 12;
+    pub const CERTIFICATE_REQUEST: u8 = 13;
+    pub const SERVER_HELLO_DONE: u8 = 14;
+    pub const CERTIFICATE_VERIFY: u8 = 15;
+    pub const CLIENT_KEY_EXCHANGE: u8 = 16;
+}
+
+/// Collects the sessions of one TCP connection from its TLS events.
+///
+/// The builder is told, per event, which side is the TLS client (the side
+/// that sent the ClientHello), so endpoint roles are right even when the
+/// capture starts in the middle of the connection.
+pub struct SessionBuilder {
+    input: String,
+    stream: u64,
+    initiator: Endpoint,
+    responder: Endpoint,
+    client_is_initiator: bool,
+    current: Option<TlsSession>,
+    finished: Vec<TlsSession>,
+    /// Whether each side (client, server) sent ChangeCipherSpec.
+    ccs: [bool; 2],
+    /// Whether the last history letter for each side was application data,
+    /// so a run of records adds one `D`.
+    in_data_run: [bool; 2],
+    sslv2_server_ciphers: Vec<Sslv2Cipher>,
+    last_ns: i64,
+}
+
+impl SessionBuilder {
+    /// Starts a builder for the connection between `initiator` (the TCP
+    /// initiator, as far as the capture shows) and `responder`.
+    pub fn new(input: &str, stream: u64, initiator: Endpoint, responder: Endpoint) -> Self {
+        SessionBuilder {
+            input: input.to_owned(),
+            stream,
+            initiator,
+            responder,
+            client_is_initiator: true,
+            current: None,
+            finished: Vec::new(),
+            ccs: [false; 2],
+            in_data_run: [false; 2],
+            sslv2_server_ciphers: Vec::new(),
+            last_ns: 0,
+        }
+    }
+
+    /// Sets which side is the TLS client, once the decoder knows it.
+    pub fn set_client_is_initiator(&mut self, client_is_initiator: bool) {
+        self.client_is_initiator = client_is_initiator;
+    }
+
+    /// Applies one event; `timestamp_ns` is the time of its packet.
+    pub fn apply(&mut self, event: TlsEvent, timestamp_ns: i64) {
+        self.last_ns = timestamp_ns;
+        let from = self.sender(event.from_initiator);
+        match event.kind {
+            TlsEventKind::Handshake {
+                msg_type,
+                record_version,
+                body,
+            } => {
+                self.on_handshake(
+                    from,
+                    msg_type,
+                    record_version,
+                    &body,
+                    event.packet,
+                    timestamp_ns,
+                );
+            }
+            TlsEventKind::Sslv2 { body } => self.on_sslv2(from, &body, event.packet, timestamp_ns),
+            TlsEventKind::ChangeCipherSpec => {
+                self.ccs[side_index(from)] = true;
+                self.push_history(from, 'F', timestamp_ns);
+            }
+            TlsEventKind::Alert { level, description } => {
+                self.on_alert(from, Some((level, description)), event.packet, timestamp_ns);
+            }
+            TlsEventKind::EncryptedAlert { .. } => {
+                self.on_alert(from, None, event.packet, timestamp_ns);
+            }
+            TlsEventKind::EncryptedHandshake { .. } => self.push_history(from, 'E', timestamp_ns),
+            TlsEventKind::ApplicationData { length } => {
+                self.on_application_data(from, length, timestamp_ns);
+            }
+            TlsEventKind::Heartbeat { .. } => self.push_history(from, 'B', timestamp_ns),
+            TlsEventKind::Malformed { reason } => {
+                let session = self.session_mut(timestamp_ns);
+                session
+                    .anomalies
+                    .push(format!("packet {}: {reason}", event.packet));
+                push_letter(session, from, 'M');
+            }
+        }
+    }
+
+    /// Records bytes lost by the capture on one side.
+    pub fn gap(&mut self, from_initiator: bool, missing: u64, timestamp_ns: i64) {
+        let from = self.sender(from_initiator);
+        if let Some(session) = self.current.as_mut() {
+            session.gap_bytes = session.gap_bytes.saturating_add(missing);
+            push_letter(session, from, 'G');
+        }
+        self.last_ns = timestamp_ns;
+    }
+
+    /// True once any TLS message was seen on this connection.
+    pub fn has_sessions(&self) -> bool {
+        self.current.is_some() || !self.finished.is_empty()
+    }
+
+    /// Ends the connection and returns its sessions in order.
+    pub fn finish(mut self, end: FlowEndReason, timestamp_ns: i64) -> Vec<TlsSession> {
+        self.last_ns = self.last_ns.max(timestamp_ns);
+        if let Some(session) = self.current.take() {
+            let done = self.close_session(session, end);
+            self.finished.push(done);
+        }
+        self.finished
+    }
+
+    fn sender(&self, from_initiator: bool) -> Sender {
+        if from_initiator == self.client_is_initiator {
+            Sender::Client
+        } else {
+            Sender::Server
+        }
+    }
+
+    fn endpoints(&self) -> (Endpoint, Endpoint) {
+        if self.client_is_initiator {
+            (self.initiator, self.responder)
+        } else {
+            (self.responder, self.initiator)
+        }
+    }
+
+    fn new_session(&self, timestamp_ns: i64) -> TlsSession {
+        let (client, server) = self.endpoints();
+        TlsSession {
+            record_type: "tls_session",
+            input: self.input.clone(),
+            stream: self.stream,
+            transport: "tcp",
+            preamble: None,
+            start_time: format_rfc3339(timestamp_ns),
+            end_time: String::new(),
+            start_ns: timestamp_ns,
+            end_ns: timestamp_ns,
+            client,
+            server,
+            server_name: None,
+            client_hello: None,
+            hello_retry_request: None,
+            server_hello: None,
+            version: None,
+            version_code: None,
+            cipher: None,
+            cipher_weakness: Vec::new(),
+            alpn: None,
+            certificates: Vec::new(),
+            client_certificates: 0,
+            alerts: Vec::new(),
+            history: String::new(),
+            ja3: None,
+            ja3s: None,
+            ja4: None,
+            established: false,
+            failed_attempt: false,
+            application_data: ApplicationData::default(),
+            end_reason: FlowEndReason::EndOfInput,
+            gap_bytes: 0,
+            anomalies: Vec::new(),
+        }
+    }
+
+    fn session_mut(&mut self, timestamp_ns: i64) -> &mut TlsSession {
+        if self.current.is_none() {
+            self.current = Some(self.new_session(timestamp_ns));
+        }
+        let session = self.current.as_mut().expect("a session was just created");
+        // Endpoint roles may have been settled after the session opened.
+        let (client, server) = if self.client_is_initiator {
+            (self.initiator, self.responder)
+        } else {
+            (self.responder, self.initiator)
+        };
+        session.client = client;
+        session.server = server;
+        session
+    }
+
+    fn push_history(&mut self, from: Sender, letter: char, timestamp_ns: i64) {
+        self.in_data_run[side_index(from)] = false;
+        let session = self.session_mut(timestamp_ns);
+        push_letter(session, from, letter);
+    }
+
+    fn on_handshake(
+        &mut self,
+        from: Sender,
+        msg_type: u8,
+        record_version: u16,
+        body: &[u8],
+        packet: u64,
+        timestamp_ns: i64,
+    ) {
+        self.in_data_run[side_index(from)] = false;
+        match msg_type {
+            msg::CLIENT_HELLO => match parse_client_hello(body) {
+                Ok(hello) => {
+                    self.on_client_hello(&hello, record_version, false, packet, timestamp_ns);
+                }
+                Err(err) => self.note_anomaly(from, packet, &format!("ClientHello: {err}")),
+            },
+            msg::SERVER_HELLO => match parse_server_hello(body) {
+                Ok(hello) => self.on_server_hello(&hello, packet, timestamp_ns),
+                Err(err) => self.note_anomaly(from, packet, &format!("ServerHello: {err}")),
+            },
+            msg::CERTIFICATE => self.on_certificate(from, body, packet, timestamp_ns),
+            other => self.push_history(from, handshake_letter(other), timestamp_ns),
+        }
+    }
+
+    fn note_anomaly(&mut self, from: Sender, packet: u64, reason: &str) {
+        let session = self.session_mut(self.last_ns);
+        session.anomalies.push(format!("packet {packet}: {reason}"));
+        push_letter(session, from, 'M');
+    }
+
+    fn on_client_hello(
+        &mut self,
+        hello: &ClientHello,
+        record_version: u16,
+        sslv2_format: bool,
+        packet: u64,
+        timestamp_ns: i64,
+    ) {
+        let answers_retry = self
+            .current
+            .as_ref()
+            .is_some_and(|s| s.hello_retry_request.is_some() && s.server_hello.is_none());
+        if !answers_retry {
+            if let Some(previous) = self.current.take() {
+                let done = self.close_session(previous, FlowEndReason::NextHandshake);
+                self.finished.push(done);
+            }
+        }
+        let session = self.session_mut(timestamp_ns);
+        push_letter(session, Sender::Client, 'H');
+        if answers_retry {
+            return;
+        }
+        session.start_ns = timestamp_ns;
+        session.start_time = format_rfc3339(timestamp_ns);
+        session.server_name = hello.server_name.clone();
+        session.client_hello = Some(client_hello_record(
+            hello,
+            record_version,
+            sslv2_format,
+            packet,
+        ));
+        if !sslv2_format {
+            session.ja3 = Some(ja3(hello).md5);
+            session.ja4 = Some(ja4(hello, Ja4Transport::Tcp));
+        }
+    }
+
+    fn on_server_hello(&mut self, hello: &ServerHello, packet: u64, timestamp_ns: i64) {
+        let session = self.session_mut(timestamp_ns);
+        if hello.is_hello_retry_request {
+            session.hello_retry_request = Some(packet);
+            push_letter(session, Sender::Server, 'r');
+            return;
+        }
+        push_letter(session, Sender::Server, 'h');
+        let version = hello.negotiated_version();
+        session.version = Some(version.to_string());
+        session.version_code = Some(version.0);
+        session.cipher = Some(hello.cipher_suite.to_string());
+        session.cipher_weakness = hello.cipher_suite.weakness().names().collect();
+        session.alpn = hello.alpn.as_deref().map(alpn_text);
+        session.ja3s = Some(ja3s(hello).md5);
+        session.server_hello = Some(ServerHelloRecord {
+            packet,
+            legacy_version: hello.legacy_version.to_string(),
+            selected_version: hello.selected_version.map(|v| v.to_string()),
+            cipher: hello.cipher_suite.to_string(),
+            cipher_code: format!("0x{:04x}", hello.cipher_suite.0),
+            random_last8: hex_tail(&hello.random),
+            downgrade_sentinel: hello.downgrade_sentinel().map(sentinel_label),
+            client_master_key_packet: None,
+        });
+    }
+
+    fn on_certificate(&mut self, from: Sender, body: &[u8], packet: u64, timestamp_ns: i64) {
+        self.push_history(
+            from,
+            if from == Sender::Client { 'C' } else { 'c' },
+            timestamp_ns,
+        );
+        // TLS 1.3 Certificate messages are encrypted and never reach here;
+        // one in clear has the TLS 1.2 layout.
+        let list = match parse_certificate_list(body) {
+            Ok(list) => list,
+            Err(err) => {
+                self.note_anomaly(from, packet, &format!("Certificate: {err}"));
+                return;
+            }
+        };
+        let session = self.session_mut(timestamp_ns);
+        match from {
+            Sender::Client => session.client_certificates = list.len(),
+            Sender::Server => {
+                session.certificates = list
+                    .iter()
+                    .map(|der| certificate_record(&summarize_certificate(der)))
+                    .collect();
+            }
+        }
+    }
+
+    fn on_sslv2(&mut self, from: Sender, body: &[u8], packet: u64, timestamp_ns: i64) {
+        let message = match parse_sslv2_message(body) {
+            Ok(message) => message,
+            Err(err) => {
+                self.note_anomaly(from, packet, &format!("SSL 2.0 message: {err}"));
+                return;
+            }
+        };
+        match message {
+            Sslv2Message::ClientHello { .. } => {
+                self.on_sslv2_client_hello(&message, packet, timestamp_ns);
+            }
+            Sslv2Message::ServerHello {
+                version,
+                certificate,
+                cipher_specs,
+                ..
+            } => {
+                self.sslv2_server_ciphers = cipher_specs;
+                self.on_sslv2_server_hello(version, &certificate, packet, timestamp_ns);
+            }
+            Sslv2Message::ClientMasterKey { cipher } => {
+                self.on_client_master_key(cipher, packet, timestamp_ns);
+            }
+            Sslv2Message::Error { code } => {
+                let session = self.session_mut(timestamp_ns);
+                session.anomalies.push(format!(
+                    "packet {packet}: SSL 2.0 ERROR message {code:#06x}"
+                ));
+                push_letter(session, from, 'A');
+            }
+            Sslv2Message::Other { .. } => self.push_history(from, 'X', timestamp_ns),
+        }
+    }
+
+    fn on_sslv2_client_hello(&mut self, message: &Sslv2Message, packet: u64, timestamp_ns: i64) {
+        // A hello in SSL 2.0 format that offers SSL 3.0 or TLS is an ordinary
+        // ClientHello in old framing; only a pure SSL 2.0 hello needs its own record.
+        if let Some(hello) = client_hello_from_sslv2(message) {
+            self.on_client_hello(&hello, ProtocolVersion::SSL2.0, true, packet, timestamp_ns);
+            return;
+        }
+        let Sslv2Message::ClientHello {
+            version,
+            cipher_specs,
+            ..
+        } = message
+        else {
+            return;
+        };
+        if let Some(previous) = self.current.take() {
+            let done = self.close_session(previous, FlowEndReason::NextHandshake);
+            self.finished.push(done);
+        }
+        let session = self.session_mut(timestamp_ns);
+        push_letter(session, Sender::Client, 'H');
+        session.client_hello = Some(ClientHelloRecord {
+            packet,
+            record_version: ProtocolVersion::SSL2.to_string(),
+            legacy_version: version.to_string(),
+            max_version: version.to_string(),
+            max_version_code: version.0,
+            cipher_count: cipher_specs.len(),
+            ciphers: cipher_specs.iter().map(|c| c.to_string()).collect(),
+            offered_weak: offered_sslv2_weakness(cipher_specs),
+            sslv2_format: true,
+            ..ClientHelloRecord::default()
+        });
+    }
+
+    fn on_sslv2_server_hello(
+        &mut self,
+        version: ProtocolVersion,
+        certificate: &[u8],
+        packet: u64,
+        timestamp_ns: i64,
+    ) {
+        let session = self.session_mut(timestamp_ns);
+        push_letter(session, Sender::Server, 'h');
+        session.version = Some(version.to_string());
+        session.version_code = Some(version.0);
+        if !certificate.is_empty() {
+            session.certificates = vec![certificate_record(&summarize_certificate(certificate))];
+        }
+        session.server_hello = Some(ServerHelloRecord {
+            packet,
+            legacy_version: version.to_string(),
+            ..ServerHelloRecord::default()
+        });
+    }
+
+    fn on_client_master_key(&mut self, cipher: Sslv2Cipher, packet: u64, timestamp_ns: i64) {
+        let session = self.session_mut(timestamp_ns);
+        push_letter(session, Sender::Client, 'K');
+        session.cipher = Some(cipher.to_string());
+        session.cipher_weakness = cipher.weakness().names().collect();
+        if let Some(record) = session.server_hello.as_mut() {
+            record.cipher = cipher.to_string();
+            record.cipher_code = format!("0x{:06x}", cipher.0);
+            record.client_master_key_packet = Some(packet);
+        }
+    }
+
+    fn on_alert(&mut self, from: Sender, clear: Option<(u8, u8)>, packet: u64, timestamp_ns: i64) {
+        let letter = if clear.is_some() { 'A' } else { 'Z' };
+        self.push_history(from, letter, timestamp_ns);
+        let record = match clear {
+            Some((level, description)) => AlertRecord {
+                packet,
+                from,
+                level: AlertLevel(level).to_string(),
+                description: Some(AlertDescription(description).to_string()),
+                code: Some(description),
+            },
+            None => AlertRecord {
+                packet,
+                from,
+                level: "encrypted".to_owned(),
+                description: None,
+                code: None,
+            },
+        };
+        let session = self.session_mut(timestamp_ns);
+        session.alerts.push(record);
+    }
+
+    fn on_application_data(&mut self, from: Sender, length: usize, timestamp_ns: i64) {
+        let index = side_index(from);
+        let first_of_run = !self.in_data_run[index];
+        let session = self.session_mut(timestamp_ns);
+        if first_of_run {
+            push_letter(session, from, 'D');
+        }
+        let bytes = u64::try_from(length).unwrap_or(u64::MAX);
+        let data = &mut session.application_data;
+        match from {
+            Sender::Client => {
+                data.client_records += 1;
+                data.client_bytes = data.client_bytes.saturating_add(bytes);
+            }
+            Sender::Server => {
+                data.server_records += 1;
+                data.server_bytes = data.server_bytes.saturating_add(bytes);
+            }
+        }
+        self.in_data_run[index] = true;
+    }
+
+    fn close_session(&self, mut session: TlsSession, end: FlowEndReason) -> TlsSession {
+        session.end_reason = end;
+        session.end_ns = self.last_ns.max(session.start_ns);
+        session.end_time = format_rfc3339(session.end_ns);
+        let data = session.application_data;
+        let encrypted_both =
+            (self.ccs[0] || data.client_records > 0) && (self.ccs[1] || data.server_records > 0);
+        session.established = session.server_hello.is_some() && encrypted_both;
+        session.failed_attempt = is_failed_attempt(&session);
+        session
+    }
+}
+
+/// A ClientHello that got no ServerHello before the connection was reset,
+/// closed or answered with a fatal alert.
+fn is_failed_attempt(session: &TlsSession) -> bool {
+    if session.client_hello.is_none() || session.server_hello.is_some() {
+        return false;
+    }
+    let ended = matches!(
+        session.end_reason,
+        FlowEndReason::Closed | FlowEndReason::ResetByClient | FlowEndReason::ResetByServer
+    );
+    ended || session.first_fatal_alert().is_some()
+}
+
+fn side_index(from: Sender) -> usize {
+    match from {
+        Sender::Client => 0,
+        Sender::Server => 1,
+    }
+}
+
+fn push_letter(session: &mut TlsSession, from: Sender, letter: char) {
+    let letter = match from {
+        Sender::Client => letter.to_ascii_uppercase(),
+        Sender::Server => letter.to_ascii_lowercase(),
+    };
+    session.history.push(letter);
+}
+
+fn handshake_letter(msg_type: u8) -> char {
+    match msg_type {
+        msg::SERVER_KEY_EXCHANGE | msg::CLIENT_KEY_EXCHANGE => 'K',
+        msg::CERTIFICATE_REQUEST => 'Q',
+        msg::CERTIFICATE_VERIFY => 'V',
+        msg::NEW_SESSION_TICKET => 'N',
+        msg::SERVER_HELLO_DONE => 'O',
+        _ => 'X',
+    }
+}
+
+fn client_hello_record(
+    hello: &ClientHello,
+    record_version: u16,
+    sslv2_format: bool,
+    packet: u64,
+) -> ClientHelloRecord {
+    let suites: Vec<CipherSuite> = hello
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|s| !s.is_grease())
+        .collect();
+    let max_version = hello.max_version();
+    ClientHelloRecord {
+        packet,
+        record_version: ProtocolVersion(record_version).to_string(),
+        legacy_version: hello.legacy_version.to_string(),
+        supported_versions: hello
+            .supported_versions
+            .iter()
+            .filter(|v| !v.is_grease())
+            .map(|v| v.to_string())
+            .collect(),
+        max_version: max_version.to_string(),
+        max_version_code: max_version.0,
+        cipher_count: hello.cipher_suites.len(),
+        ciphers: suites.iter().map(|s| s.to_string()).collect(),
+        fallback_scsv: hello.offers_fallback_scsv(),
+        renegotiation_scsv: hello.cipher_suites.contains(&CipherSuite(0x00ff)),
+        offered_weak: offered_weakness(&suites),
+        offers_strong: hello.offers_strong_suite(),
+        alpn: hello.alpn.iter().map(|p| alpn_text(p)).collect(),
+        extensions: hello.extensions.iter().map(|e| e.kind.0).collect(),
+        sslv2_format,
+        truncated: hello.truncated,
+    }
+}
+
+fn offered_weakness(suites: &[CipherSuite]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = suites
+        .iter()
+        .flat_map(|suite| suite.weakness().names())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+fn offered_sslv2_weakness(ciphers: &[Sslv2Cipher]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = ciphers
+        .iter()
+        .flat_map(|cipher| cipher.weakness().names())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+fn certificate_record(info: &CertificateInfo) -> CertificateRecord {
+    CertificateRecord {
+        sha256: info.sha256.clone(),
+        subject: info.subject.clone(),
+        issuer: info.issuer.clone(),
+        dns_names: info.dns_names.clone(),
+        not_before: info
+            .not_before
+            .map(|s| format_rfc3339(s.saturating_mul(1_000_000_000))),
+        not_after: info
+            .not_after
+            .map(|s| format_rfc3339(s.saturating_mul(1_000_000_000))),
+        key_type: info.key_type.clone(),
+        key_bits: info.key_bits,
+        self_issued: info.self_issued,
+        parse_error: info.parse_error.clone(),
+    }
+}
+
+/// Shows an ALPN protocol id as text, escaping bytes that are not
+/// printable ASCII as `\xNN` so the value stays unambiguous.
+fn alpn_text(raw: &[u8]) -> String {
+    let mut text = String::with_capacity(raw.len());
+    for &byte in raw {
+        if byte.is_ascii_graphic() {
+            text.push(char::from(byte));
+        } else {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
+/// The truth-table spelling of an RFC 8446 4.1.3 downgrade sentinel.
+fn sentinel_label(sentinel: DowngradeSentinel) -> &'static str {
+    match sentinel {
+        DowngradeSentinel::Tls12 => "DOWNGRD01(TLS1.2)",
+        DowngradeSentinel::Tls11OrBelow => "DOWNGRD00(<=TLS1.1)",
+    }
+}
+
+fn hex_tail(random: &[u8; 32]) -> String {
+    random[24..].iter().map(|b| format!("{b:02x}")).collect()
+}
