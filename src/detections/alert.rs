@@ -1,0 +1,277 @@
+//! The alert object every detection emits, in the shape `--format jsonl`
+//! writes: enough for a responder to act without opening the capture.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::observations::{Endpoint, TlsSession};
+
+/// How urgent an alert is. Ordered from `Info` to `Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Parses a severity name as written on the command line.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How sure the detection is that the evidence means what the title says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// One finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct Alert {
+    /// Always `"alert"`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// RFC 3339 time of the evidence.
+    pub time: String,
+    #[serde(skip)]
+    pub time_ns: i64,
+    /// Stable detection id, e.g. `tls.version_below_floor`.
+    pub detection: &'static str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub title: String,
+    /// The endpoint the telemetry came from: `--host` when given, else the
+    /// client address of the session.
+    pub host: String,
+    pub process: Process,
+    pub source: Endpoint,
+    pub destination: Destination,
+    pub tls: TlsContext,
+    pub flow: Flow,
+    pub evidence: Vec<Evidence>,
+    /// Keys above that the telemetry could not fill, e.g. `process`.
+    pub missing: Vec<&'static str>,
+    pub attack: Attack,
+    /// Which observation record the alert came from.
+    pub session: SessionRef,
+}
+
+/// The process that made the connection, as far as the telemetry knows.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Process {
+    pub pid: Option<u32>,
+    pub path: Option<String>,
+    pub name: Option<String>,
+    pub signing_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+/// The server side of the connection.
+#[derive(Clone, Debug, Serialize)]
+pub struct Destination {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub server_name: Option<String>,
+}
+
+/// The negotiated protocol and what the detection compared.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TlsContext {
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<String>,
+    pub client_max_version: Option<String>,
+    /// The values the detection compared, by name (for example the policy
+    /// floor and the negotiated version).
+    pub compared: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The affected data flow.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Flow {
+    pub url: Option<String>,
+    /// Application-data bytes in both directions.
+    pub bytes: Option<u64>,
+    pub file: Option<FileRef>,
+}
+
+/// A file tied to the flow.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileRef {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+/// One piece of evidence: where to look and what is there.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// The input file.
+    pub input: String,
+    /// Packet number (as Wireshark numbers frames), byte offset or line.
+    pub location: String,
+    /// The field that carries the evidence, e.g. `server_hello.random`.
+    pub field: String,
+    pub value: String,
+}
+
+/// The ATT&CK objects this product implements.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attack {
+    pub technique: &'static str,
+    pub detection_strategy: &'static str,
+    pub analytic: &'static str,
+}
+
+/// Transmitted Data Manipulation on macOS: technique T1565.002, detection
+/// strategy DET0254, analytic AN0704.
+pub const ATTACK: Attack = Attack {
+    technique: "T1565.002",
+    detection_strategy: "DET0254",
+    analytic: "AN0704",
+};
+
+/// The observation record behind an alert.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionRef {
+    pub input: String,
+    pub stream: u64,
+}
+
+impl Evidence {
+    /// Evidence at a packet of the session's input.
+    pub fn at_packet(session: &TlsSession, packet: u64, field: &str, value: String) -> Evidence {
+        Evidence {
+            input: session.input.clone(),
+            location: format!("packet {packet}"),
+            field: field.to_owned(),
+            value,
+        }
+    }
+}
+
+impl Alert {
+    /// Starts an alert about `session` with the context every alert
+    /// carries; the detection then adds evidence and compared values.
+    pub fn for_session(
+        session: &TlsSession,
+        detection: &'static str,
+        severity: Severity,
+        confidence: Confidence,
+        title: String,
+        host: Option<&str>,
+    ) -> Alert {
+        let host = host.map_or_else(|| session.client.ip.to_string(), str::to_owned);
+        let mut alert = Alert {
+            record_type: "alert",
+            time: session.start_time.clone(),
+            time_ns: session.start_ns,
+            detection,
+            severity,
+            confidence,
+            title,
+            host,
+            process: Process::default(),
+            source: session.client,
+            destination: Destination {
+                ip: session.server.ip,
+                port: session.server.port,
+                server_name: session.server_name.clone(),
+            },
+            tls: TlsContext {
+                version: session.version.clone(),
+                cipher: session.cipher.clone(),
+                alpn: session.alpn.clone(),
+                client_max_version: session.client_hello.as_ref().map(|h| h.max_version.clone()),
+                compared: serde_json::Map::new(),
+            },
+            flow: Flow {
+                url: None,
+                bytes: Some(
+                    session.application_data.client_bytes + session.application_data.server_bytes,
+                ),
+                file: None,
+            },
+            evidence: Vec::new(),
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: session.input.clone(),
+                stream: session.stream,
+            },
+        };
+        alert.missing = alert.missing_keys();
+        alert
+    }
+
+    /// Records a value the detection compared.
+    pub fn compare(&mut self, name: &str, value: impl Into<serde_json::Value>) {
+        self.tls.compared.insert(name.to_owned(), value.into());
+    }
+
+    /// Sets the time of the alert to the time of the evidence.
+    pub fn at_time(&mut self, time_ns: i64) {
+        self.time_ns = time_ns;
+        self.time = crate::observations::format_rfc3339(time_ns);
+    }
+
+    fn missing_keys(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.process.pid.is_none() && self.process.path.is_none() && self.process.name.is_none()
+        {
+            missing.push("process");
+        }
+        if self.destination.server_name.is_none() {
+            missing.push("destination.server_name");
+        }
+        if self.tls.version.is_none() {
+            missing.push("tls.version");
+        }
+        if self.tls.cipher.is_none() {
+            missing.push("tls.cipher");
+        }
+        if self.tls.alpn.is_none() {
+            missing.push("tls.alpn");
+        }
+        if self.tls.client_max_version.is_none() {
+            missing.push("tls.client_max_version");
+        }
+        // Captures of encrypted traffic never show a URL or a file.
+        missing.push("flow.url");
+        missing.push("flow.file");
+        missing
+    }
+}

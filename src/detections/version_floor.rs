@@ -1,0 +1,83 @@
+//! `tls.version_below_floor`: the negotiated protocol version is below the
+//! floor.
+
+use wiretrust_tls::registry::ProtocolVersion;
+
+use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
+use crate::observations::TlsSession;
+
+pub const RULE: Rule = Rule {
+    id: "tls.version_below_floor",
+    default_severity: Severity::Medium,
+    summary: "Negotiated protocol version is below the floor (default TLS 1.2)",
+    meaning: "The server chose a protocol version below the configured floor. SSL 2.0 and \
+              SSL 3.0 are critical: both are broken (DROWN, POODLE) and an attacker in the path \
+              can read or alter the traffic. TLS 1.0 and 1.1 are medium: deprecated by RFC 8996. \
+              Evidence: the ServerHello (or SSL 2.0 SERVER-HELLO) packet and the version the \
+              ClientHello offered, which shows whether the client could have done better.",
+    false_positives: "Legacy servers and appliances that only speak TLS 1.0/1.1, old mail and \
+                      database servers reached over STARTTLS, and test traffic.",
+    tuning: "--min-version sets the floor (ssl3, tls1.0, tls1.1, tls1.2, tls1.3).",
+};
+
+/// Raises the alert when the negotiated version ranks below the floor.
+pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert>) {
+    let (Some(code), Some(hello)) = (session.version_code, session.server_hello.as_ref()) else {
+        return;
+    };
+    let negotiated = ProtocolVersion(code);
+    // Unknown values rank 0 and say nothing about the protocol's strength.
+    if negotiated.rank() == 0 || negotiated.rank() >= config.min_version.rank() {
+        return;
+    }
+    let critical = negotiated.rank() <= ProtocolVersion::SSL3.rank();
+    let severity = if critical {
+        Severity::Critical
+    } else {
+        RULE.default_severity
+    };
+    let title = format!(
+        "{} negotiated with {}, below the {} floor",
+        negotiated,
+        destination_label(session),
+        config.min_version
+    );
+    let mut alert = Alert::for_session(
+        session,
+        RULE.id,
+        severity,
+        Confidence::High,
+        title,
+        config.host(),
+    );
+    alert.at_time(session.start_ns);
+    alert.compare("floor", config.min_version.to_string());
+    alert.compare("negotiated_version", negotiated.to_string());
+    alert.evidence.push(Evidence::at_packet(
+        session,
+        hello.packet,
+        "server_hello.version",
+        negotiated.to_string(),
+    ));
+    if let Some(client) = &session.client_hello {
+        alert.evidence.push(Evidence::at_packet(
+            session,
+            client.packet,
+            "client_hello.max_version",
+            client.max_version.clone(),
+        ));
+    }
+    out.push(alert);
+}
+
+/// `name (ip:port)` or `ip:port` for titles.
+pub(super) fn destination_label(session: &TlsSession) -> String {
+    let address = match session.server.ip {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", session.server.port),
+        std::net::IpAddr::V4(ip) => format!("{ip}:{}", session.server.port),
+    };
+    match &session.server_name {
+        Some(name) => format!("{name} ({address})"),
+        None => address,
+    }
+}
