@@ -1,0 +1,7 @@
+//! Sources: where telemetry comes from. Each source turns its input into
+//! [`crate::observations`] records.
+
+pub mod capture;
+mod inputs;
+
+pub use inputs::{InputFile, expand_inputs};
