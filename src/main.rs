@@ -1,1 +1,165 @@
-fn main() {}
+//! The `wiretrust` command: parses arguments and wires the library's
+//! sources, detections and sinks together.
+
+mod cli;
+mod progress;
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
+use wiretrust::detections::{DetectionConfig, RULES, Severity, rule};
+use wiretrust::scan::{ScanOptions, scan};
+use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, write_summary};
+
+/// Exit status: completed with no alert at or above `--fail-on`.
+const EXIT_CLEAN: u8 = 0;
+/// Exit status: alerts at or above `--fail-on`.
+const EXIT_ALERTS: u8 = 1;
+/// Exit status: bad arguments, or no input was usable at all.
+const EXIT_FAILED: u8 = 2;
+/// Exit status: completed, but some input or part of one was unreadable.
+const EXIT_PARTIAL: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(EXIT_CLEAN),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Scan(args) => run_scan(&args, cli.quiet, cli.verbose > 0),
+        Command::Rules(rules) => run_rules(rules.command),
+    }
+}
+
+fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
+    let options = ScanOptions {
+        detection: DetectionConfig {
+            min_version: args.min_version.0,
+            host: args.host.clone(),
+            ..DetectionConfig::default()
+        },
+    };
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let format = match args.format {
+        OutputFormat::Auto if terminal => OutputFormat::Table,
+        OutputFormat::Auto => OutputFormat::Jsonl,
+        other => other,
+    };
+    let out = BufWriter::new(stdout.lock());
+    let mut alerts: Box<dyn Sink> = match format {
+        OutputFormat::Table => Box::new(AlertTable::new(out, terminal_width())),
+        _ => Box::new(AlertLines::new(out)),
+    };
+    let mut observations = open_observations(args)?;
+    let mut sinks: Vec<&mut dyn Sink> = vec![alerts.as_mut()];
+    if let Some(lines) = observations.as_mut() {
+        sinks.push(lines);
+    }
+    let mut progress = progress::for_stderr(quiet);
+    let summary = scan(&args.paths, &options, &mut sinks, progress.as_mut())?;
+    if !quiet {
+        write_summary(&mut io::stderr().lock(), &summary, verbose)?;
+    }
+    Ok(exit_status(&summary, args.fail_on))
+}
+
+fn open_observations(args: &ScanArgs) -> Result<Option<ObservationLines<BufWriter<File>>>> {
+    let Some(path) = &args.observations else {
+        return Ok(None);
+    };
+    let file = File::create(path)
+        .with_context(|| format!("cannot create the observations file {}", path.display()))?;
+    Ok(Some(ObservationLines::new(BufWriter::new(file))))
+}
+
+fn exit_status(summary: &wiretrust::scan::Summary, fail_on: Severity) -> u8 {
+    if summary.usable_inputs() == 0 {
+        return EXIT_FAILED;
+    }
+    if summary.alerts_at_or_above(fail_on) > 0 {
+        return EXIT_ALERTS;
+    }
+    if summary.had_unreadable() {
+        return EXIT_PARTIAL;
+    }
+    EXIT_CLEAN
+}
+
+fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
+    let mut out = io::stdout().lock();
+    match command {
+        None | Some(RulesCommand::List) => {
+            for rule in RULES {
+                writeln!(
+                    out,
+                    "{:<26} {:<8} {}",
+                    rule.id, rule.default_severity, rule.summary
+                )?;
+            }
+        }
+        Some(RulesCommand::Explain { id }) => {
+            let Some(rule) = rule(&id) else {
+                let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+                eprintln!(
+                    "error: no detection named {id:?}; known: {}",
+                    known.join(", ")
+                );
+                return Ok(EXIT_FAILED);
+            };
+            writeln!(
+                out,
+                "{}  (default severity: {})\n",
+                rule.id, rule.default_severity
+            )?;
+            writeln!(out, "{}\n", rule.meaning)?;
+            writeln!(out, "False positives: {}\n", rule.false_positives)?;
+            writeln!(out, "Tuning: {}\n", rule.tuning)?;
+            writeln!(
+                out,
+                "ATT&CK: T1565.002 Transmitted Data Manipulation (DET0254, AN0704)"
+            )?;
+        }
+    }
+    Ok(EXIT_CLEAN)
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .init();
+}
