@@ -1,0 +1,376 @@
+//! Compares every TLS handshake over TCP that wiretrust rebuilds from the
+//! public corpus with tshark's dissection of the same capture (the truth
+//! tables beside the captures), and JA4 with FoxIO's published outputs.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use wiretrust::observations::{Sender, TlsSession};
+
+/// Differences where tshark, not wiretrust, is wrong, each with the
+/// evidence: (capture, handshake row, field, reason).
+const TSHARK_EXCEPTIONS: &[(&str, &str, &str, &str)] = &[];
+
+/// Turns wiretrust's version names ("TLS 1.2", "SSL 2.0",
+/// "TLS 1.3 (draft 16)") into tshark's ("TLSv1.2", "SSLv2", "TLSv1.3-draft16").
+fn tshark_version(name: &str) -> String {
+    if let Some(draft) = name
+        .strip_prefix("TLS 1.3 (draft ")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        return format!("TLSv1.3-draft{draft}");
+    }
+    if let Some(draft) = name
+        .strip_prefix("TLS 1.3 (Facebook draft ")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        return format!("TLSv1.3-fb{draft}");
+    }
+    match name {
+        "SSL 2.0" => "SSLv2".to_owned(),
+        "SSL 3.0" => "SSLv3".to_owned(),
+        other => other.replace("TLS ", "TLSv"),
+    }
+}
+
+fn flag(value: bool) -> String {
+    if value { "1" } else { "0" }.to_owned()
+}
+
+/// The alerts of a session in the truth table's notation, e.g.
+/// `S:fatal:70@6` and `C:encrypted@17` (names dropped: tshark capitalises
+/// them differently).
+fn alert_set(session: &TlsSession) -> BTreeSet<String> {
+    session
+        .alerts
+        .iter()
+        .map(|alert| {
+            let side = match alert.from {
+                Sender::Client => "C",
+                Sender::Server => "S",
+            };
+            match alert.code {
+                Some(code) => format!("{side}:{}:{code}@{}", alert.level, alert.packet),
+                None => format!("{side}:encrypted@{}", alert.packet),
+            }
+        })
+        .collect()
+}
+
+fn truth_alert_set(text: &str, ours: &BTreeSet<String>) -> BTreeSet<String> {
+    text.split_whitespace()
+        .map(|item| {
+            // "S:fatal:70(Protocol_Version)@6" -> "S:fatal:70@6"
+            let mut item = match (item.find('('), item.find(')')) {
+                (Some(open), Some(close)) if open < close => {
+                    format!("{}{}", &item[..open], &item[close + 1..])
+                }
+                _ => item.to_owned(),
+            };
+            // tshark writes "?" when it could not tell the sender.
+            if let Some(rest) = item.strip_prefix("?:") {
+                let client = format!("C:{rest}");
+                item = if ours.contains(&client) {
+                    client
+                } else {
+                    format!("S:{rest}")
+                };
+            }
+            item
+        })
+        .collect()
+}
+
+/// Field by field comparison of one handshake row with our session.
+fn compare(row: &HashMap<String, String>, session: &TlsSession) -> Vec<(String, String, String)> {
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    if let Some(hello) = &session.client_hello {
+        let supported: Vec<String> = hello
+            .supported_versions
+            .iter()
+            .map(|v| tshark_version(v))
+            .collect();
+        fields.push(("ch_frame", hello.packet.to_string()));
+        fields.push(("ch_record_version", tshark_version(&hello.record_version)));
+        fields.push(("ch_legacy_version", tshark_version(&hello.legacy_version)));
+        fields.push(("ch_supported_versions", supported.join(",")));
+        fields.push(("client_max_version", tshark_version(&hello.max_version)));
+        fields.push(("sni", session.server_name.clone().unwrap_or_default()));
+        fields.push(("ch_cipher_count", hello.cipher_count.to_string()));
+        fields.push(("ch_fallback_scsv", flag(hello.fallback_scsv)));
+        fields.push(("ch_reneg_scsv", flag(hello.renegotiation_scsv)));
+        fields.push(("ja3", session.ja3.clone().unwrap_or_default()));
+    }
+    if let Some(server) = &session.server_hello {
+        fields.push(("sh_frame", server.packet.to_string()));
+        fields.push((
+            "negotiated_version",
+            session
+                .version
+                .as_deref()
+                .map(tshark_version)
+                .unwrap_or_default(),
+        ));
+        fields.push(("sh_random_last8", server.random_last8.clone()));
+        fields.push((
+            "downgrade_sentinel",
+            server.downgrade_sentinel.unwrap_or_default().to_owned(),
+        ));
+        fields.push(("ja3s", session.ja3s.clone().unwrap_or_default()));
+        let cipher = match server.client_master_key_packet {
+            Some(_) => format!("{}(CMK)", server.cipher_code),
+            None => server.cipher_code.clone(),
+        };
+        fields.push(("sh_cipher", cipher));
+    }
+    fields.push((
+        "server_cert_count",
+        count_or_empty(session.certificates.len()),
+    ));
+    fields.push((
+        "server_leaf_cert_sha256",
+        session
+            .certificates
+            .first()
+            .map(|c| c.sha256.clone())
+            .unwrap_or_default(),
+    ));
+    let mut differences = Vec::new();
+    for (name, ours) in fields {
+        let expected = row.get(name).map(String::as_str).unwrap_or_default();
+        let expected = if name == "ch_supported_versions" {
+            expected
+                .split(',')
+                .filter(|v| *v != "GREASE")
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            expected.to_owned()
+        };
+        if expected != ours {
+            differences.push((name.to_owned(), expected, ours));
+        }
+    }
+    let ours = alert_set(session);
+    let expected = truth_alert_set(&row["alerts"], &ours);
+    if ours != expected {
+        differences.push((
+            "alerts".to_owned(),
+            format!("{expected:?}"),
+            format!("{ours:?}"),
+        ));
+    }
+    differences
+}
+
+fn count_or_empty(count: usize) -> String {
+    if count == 0 {
+        String::new()
+    } else {
+        count.to_string()
+    }
+}
+
+/// Finds the session a truth row describes: by ClientHello packet, else
+/// (no hello captured) by ServerHello packet.
+fn find_session<'a>(
+    row: &HashMap<String, String>,
+    sessions: &'a [TlsSession],
+) -> Option<&'a TlsSession> {
+    let ch: Option<u64> = row["ch_frame"].parse().ok();
+    let sh: Option<u64> = row["sh_frame"].parse().ok();
+    sessions.iter().find(|s| match ch {
+        Some(frame) => s.client_hello.as_ref().is_some_and(|h| h.packet == frame),
+        None => sh.is_some() && s.server_hello.as_ref().map(|h| h.packet) == sh,
+    })
+}
+
+fn is_exception(capture: &str, hs: &str, field: &str) -> bool {
+    TSHARK_EXCEPTIONS
+        .iter()
+        .any(|(c, h, f, _)| *c == capture && *h == hs && *f == field)
+}
+
+fn check_capture(truth_file: &Path, capture: &Path, report: &mut Vec<String>) -> usize {
+    let rows: Vec<_> = common::read_tsv(truth_file)
+        .into_iter()
+        .filter(|r| r["transport"] == "tcp")
+        .collect();
+    if rows.is_empty() {
+        return 0;
+    }
+    let scanned = common::scan_paths(&[capture.to_path_buf()]);
+    let name = capture
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    for row in &rows {
+        let hs = row["hs"].clone();
+        let Some(session) = find_session(row, &scanned.sessions) else {
+            report.push(format!(
+                "{name} hs {hs}: no session for ClientHello frame {:?} / ServerHello frame {:?}",
+                row["ch_frame"], row["sh_frame"]
+            ));
+            continue;
+        };
+        for (field, expected, ours) in compare(row, session) {
+            if !is_exception(&name, &hs, &field) {
+                report.push(format!(
+                    "{name} hs {hs}: {field}: tshark {expected:?}, wiretrust {ours:?}"
+                ));
+            }
+        }
+    }
+    rows.len()
+}
+
+#[test]
+fn handshakes_match_tshark() {
+    let Some(corpus) = common::corpus("handshakes_match_tshark") else {
+        return;
+    };
+    let truth = corpus.join("pcap").join("truth");
+    let mut report = Vec::new();
+    let mut handshakes = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&truth)
+        .expect("truth folder")
+        .flatten()
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(capture) = file.strip_suffix(".tsv") else {
+            continue;
+        };
+        if capture.ends_with(".messages") || capture.ends_with(".http") || capture == "SUMMARY" {
+            continue;
+        }
+        handshakes += check_capture(
+            &entry.path(),
+            &corpus.join("pcap").join(capture),
+            &mut report,
+        );
+    }
+    assert!(
+        handshakes > 400,
+        "only {handshakes} TCP handshakes in the truth tables"
+    );
+    assert!(
+        report.is_empty(),
+        "{} differences over {handshakes} handshakes:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
+
+/// ALPN lists come from the per-message truth table.
+#[test]
+fn alpn_matches_tshark() {
+    let Some(corpus) = common::corpus("alpn_matches_tshark") else {
+        return;
+    };
+    let truth = corpus.join("pcap").join("truth");
+    let mut report = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&truth).expect("truth folder").flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(capture) = file.strip_suffix(".messages.tsv") else {
+            continue;
+        };
+        let rows: Vec<_> = common::read_tsv(&entry.path())
+            .into_iter()
+            .filter(|r| {
+                r["transport"] == "tcp" && r["msg"] == "ClientHello" && !r["alpn"].is_empty()
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let scanned = common::scan_paths(&[corpus.join("pcap").join(capture)]);
+        for row in rows {
+            let frame: u64 = row["frame"].parse().unwrap_or(0);
+            let ours = scanned
+                .sessions
+                .iter()
+                .find_map(|s| s.client_hello.as_ref().filter(|h| h.packet == frame))
+                .map(|h| h.alpn.join(","));
+            checked += 1;
+            if ours.as_deref() != Some(row["alpn"].as_str()) {
+                report.push(format!(
+                    "{capture} frame {frame}: tshark {:?}, wiretrust {ours:?}",
+                    row["alpn"]
+                ));
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} ClientHellos with ALPN");
+    assert!(
+        report.is_empty(),
+        "{} differences:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
+
+/// JA4 of every TCP ClientHello against FoxIO's Python outputs.
+#[test]
+fn ja4_matches_foxio() {
+    let Some(corpus) = common::corpus("ja4_matches_foxio") else {
+        return;
+    };
+    let outputs = corpus
+        .join("pcap")
+        .join("baselines")
+        .join("ja4")
+        .join("python-testdata");
+    let mut report = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&outputs)
+        .expect("JA4 outputs folder")
+        .flatten()
+    {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(capture) = file.strip_suffix(".json") else {
+            continue;
+        };
+        let text = std::fs::read_to_string(entry.path()).expect("JA4 output");
+        let records: Vec<serde_json::Value> = serde_json::from_str(&text).expect("JA4 JSON");
+        let scanned = common::scan_paths(&[corpus.join("pcap").join(format!("ja4__{capture}"))]);
+        for record in &records {
+            let Some(expected) = record.get("JA4.1").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            if !expected.starts_with('t') {
+                continue; // QUIC hellos are read by the QUIC source
+            }
+            let src = record["src"].as_str().unwrap_or_default();
+            let port: u16 = record["srcport"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or(0);
+            let ours: Vec<&str> = scanned
+                .sessions
+                .iter()
+                .filter(|s| s.client.ip.to_string() == src && s.client.port == port)
+                .filter_map(|s| s.ja4.as_deref())
+                .collect();
+            checked += 1;
+            if !ours.contains(&expected) {
+                report.push(format!(
+                    "{capture} {src}:{port}: FoxIO {expected}, wiretrust {ours:?}"
+                ));
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} JA4 values checked");
+    assert!(
+        report.is_empty(),
+        "{} differences:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
