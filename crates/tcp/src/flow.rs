@@ -21,6 +21,8 @@ pub(crate) struct Flow<H> {
     pub last_seen: i64,
     pub last_meta: SegmentMeta,
     pub counters: FlowCounters,
+    /// The first RST: which side sent it, and its table clock and meta.
+    reset: Option<(Side, i64, SegmentMeta)>,
 }
 
 impl<H: StreamHandler> Flow<H> {
@@ -36,6 +38,7 @@ impl<H: StreamHandler> Flow<H> {
             last_seen: now,
             last_meta: meta,
             counters: FlowCounters::default(),
+            reset: None,
         }
     }
 
@@ -68,8 +71,19 @@ impl<H: StreamHandler> Flow<H> {
         self.last_seen = now;
         self.last_meta = meta;
         let side = self.key.side_of(seg.src, seg.dst);
-        if seg.has(Segment::RST) {
-            return Some(FlowEnd::Reset { by: side });
+        if let Some((by, at, _)) = self.reset {
+            if now.saturating_sub(at) > shared.limits.reset_drain_ns {
+                return Some(FlowEnd::Reset { by });
+            }
+            if side == by {
+                return None;
+            }
+        } else if seg.has(Segment::RST) {
+            if shared.limits.reset_drain_ns <= 0 {
+                return Some(FlowEnd::Reset { by: side });
+            }
+            self.reset = Some((side, now, meta));
+            return None;
         }
         if !self.ignored {
             self.follow(side, seg, meta, ctx, shared);
@@ -96,6 +110,12 @@ impl<H: StreamHandler> Flow<H> {
         self.client.release(shared);
         self.server.release(shared);
         self.handler.on_end(ctx, &self.key, end, meta);
+    }
+
+    /// The side that sent the first RST, with the table clock and meta of
+    /// that segment, while the flow drains the other side's segments.
+    pub fn reset(&self) -> Option<(Side, i64, SegmentMeta)> {
+        self.reset
     }
 
     /// Returns what to remember about the flow once it has closed.

@@ -28,6 +28,11 @@ pub struct Limits {
     /// remembered so that its late retransmissions and ACKs are absorbed rather
     /// than opening a new flow. A SYN with a new sequence number still opens one.
     pub closed_linger_ns: i64,
+    /// Capture time, in nanoseconds, for which the peer of a side that sent
+    /// RST is still followed: its segments already in flight when the RST
+    /// went out are delivered, then the flow ends with
+    /// [`FlowEnd::Reset`](crate::FlowEnd). Zero ends the flow at the RST.
+    pub reset_drain_ns: i64,
     /// Recently delivered bytes kept per side to compare retransmissions
     /// against, so that a retransmission differing from the delivered copy is
     /// noticed. Zero disables the comparison.
@@ -40,7 +45,8 @@ pub struct Limits {
 impl Default for Limits {
     /// Returns limits of one million flows, 1 MiB per flow, 256 MiB in total,
     /// five minutes idle, two minutes of lingering after close (TCP's 2×MSL
-    /// with a 60-second MSL), and a 4 KiB compare window per side within 64 MiB.
+    /// with a 60-second MSL), one second of draining after a RST, and a 4 KiB
+    /// compare window per side within 64 MiB.
     fn default() -> Self {
         Limits {
             max_flows: 1_000_000,
@@ -48,6 +54,7 @@ impl Default for Limits {
             max_buffered_total: 256 << 20,
             idle_timeout_ns: 300 * NANOS_PER_SECOND,
             closed_linger_ns: 120 * NANOS_PER_SECOND,
+            reset_drain_ns: NANOS_PER_SECOND,
             compare_window_per_side: 4096,
             max_compare_total: 64 << 20,
         }

@@ -36,6 +36,8 @@ pub struct FlowTable<H: StreamHandler> {
     activity: VecDeque<Entry>,
     /// Lingering flows in the order they closed.
     closings: VecDeque<Entry>,
+    /// Flows draining after a RST, in the order of their RST.
+    resets: VecDeque<Entry>,
     shared: Shared,
     now: i64,
     next_id: u64,
@@ -49,6 +51,7 @@ impl<H: StreamHandler> FlowTable<H> {
             lingering: HashMap::new(),
             activity: VecDeque::new(),
             closings: VecDeque::new(),
+            resets: VecDeque::new(),
             shared: Shared {
                 limits,
                 ..Shared::default()
@@ -77,7 +80,17 @@ impl<H: StreamHandler> FlowTable<H> {
         let canon = CanonKey::new(seg.src, seg.dst);
         if let Some(flow) = self.flows.get_mut(&canon) {
             if !flow.is_reuse(seg) {
-                if let Some(end) = flow.on_segment(seg, meta, self.now, ctx, &mut self.shared) {
+                let was_reset = flow.reset().is_some();
+                let end = flow.on_segment(seg, meta, self.now, ctx, &mut self.shared);
+                if !was_reset && flow.reset().is_some() {
+                    let id = flow.id;
+                    self.resets.push_back(Entry {
+                        key: canon,
+                        id,
+                        stamp: self.now,
+                    });
+                }
+                if let Some(end) = end {
                     self.end_flow(canon, end, meta, ctx);
                 }
                 return;
@@ -98,18 +111,24 @@ impl<H: StreamHandler> FlowTable<H> {
     }
 
     /// Ends every open flow (delivers what can be delivered, reports gaps) with
-    /// [`FlowEnd::EndOfInput`], in the order the flows opened. The table is
+    /// [`FlowEnd::EndOfInput`], or [`FlowEnd::Reset`] for a flow draining after
+    /// a RST, in the order the flows opened. The table is
     /// empty afterwards and may be fed again.
     pub fn finish(&mut self, ctx: &mut H::Context) {
         let mut flows: Vec<Flow<H>> = self.flows.drain().map(|(_, flow)| flow).collect();
         flows.sort_by_key(|flow| flow.id);
         for flow in flows {
-            let meta = flow.last_meta;
-            self.retire(flow, FlowEnd::EndOfInput, meta, ctx);
+            // A flow still draining after its RST ended by that RST.
+            let (end, meta) = match flow.reset() {
+                Some((by, _, meta)) => (FlowEnd::Reset { by }, meta),
+                None => (FlowEnd::EndOfInput, flow.last_meta),
+            };
+            self.retire(flow, end, meta, ctx);
         }
         self.lingering.clear();
         self.activity.clear();
         self.closings.clear();
+        self.resets.clear();
     }
 
     /// Counters over the table's life.
@@ -202,11 +221,31 @@ impl<H: StreamHandler> FlowTable<H> {
             self.closings.pop_front();
             self.forget_lingering(entry);
         }
+        self.expire_resets(ctx);
         let timeout = self.shared.limits.idle_timeout_ns;
         if timeout > 0 {
             self.expire_idle(timeout, ctx);
         }
         self.compact();
+    }
+
+    /// Ends reset flows whose drain time has passed, with the RST's meta.
+    fn expire_resets(&mut self, ctx: &mut H::Context) {
+        let drain = self.shared.limits.reset_drain_ns;
+        while let Some(entry) = self.resets.front().copied() {
+            if entry.stamp.saturating_add(drain) >= self.now {
+                return;
+            }
+            self.resets.pop_front();
+            let reset = self
+                .flows
+                .get(&entry.key)
+                .filter(|flow| flow.id == entry.id)
+                .and_then(Flow::reset);
+            if let Some((by, _, meta)) = reset {
+                self.end_flow(entry.key, FlowEnd::Reset { by }, meta, ctx);
+            }
+        }
     }
 
     fn expire_idle(&mut self, timeout: i64, ctx: &mut H::Context) {

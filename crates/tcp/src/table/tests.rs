@@ -476,12 +476,48 @@ fn rst_ends_flow() {
     let mut run = Run::new();
     run.handshake();
     run.feed(down(S_ISN + 1, C_ISN + 1, R, b""));
+    assert!(
+        run.log.ends().is_empty(),
+        "the peer's in-flight segments drain first"
+    );
+    run.finish();
     assert_eq!(run.log.ends(), vec![FlowEnd::Reset { by: Side::Server }]);
 }
 
 #[test]
-fn rst_removes_flow() {
+fn rst_drains_peer_in_flight() {
     let mut run = Run::new();
+    run.handshake();
+    run.feed_at(up(C_ISN + 1, 0, R, b""), 0);
+    run.feed_at(down(S_ISN + 1, C_ISN + 1, A, b"late"), 0);
+    run.feed_at(up(C_ISN + 1, S_ISN + 1, A, b"after"), 0);
+    assert_eq!(run.log.bytes(Side::Server), b"late");
+    assert_eq!(run.log.bytes(Side::Client), b"");
+    run.feed_at(down(S_ISN + 5, C_ISN + 1, A, b"too late"), 5);
+    assert_eq!(run.log.ends(), vec![FlowEnd::Reset { by: Side::Client }]);
+    assert_eq!(run.log.bytes(Side::Server), b"late");
+}
+
+#[test]
+fn rst_ends_after_drain_without_traffic() {
+    let mut run = Run::new();
+    run.handshake();
+    run.feed_at(up(C_ISN + 1, 0, R, b""), 0);
+    let mut other = up(1, 0, S, b"");
+    other.src = SocketAddr::from(([192, 168, 1, 11], CLIENT_PORT));
+    run.feed_at(other, 5);
+    assert_eq!(
+        run.log.ends().first(),
+        Some(&FlowEnd::Reset { by: Side::Client })
+    );
+}
+
+#[test]
+fn rst_removes_flow() {
+    let mut run = Run::with(Limits {
+        reset_drain_ns: 0,
+        ..Limits::default()
+    });
     run.handshake();
     run.feed(up(C_ISN + 1, 0, R, b""));
     assert_eq!(run.table.open_flows(), 0);
@@ -489,7 +525,10 @@ fn rst_removes_flow() {
 
 #[test]
 fn rst_flushes_buffered_bytes() {
-    let mut run = Run::new();
+    let mut run = Run::with(Limits {
+        reset_drain_ns: 0,
+        ..Limits::default()
+    });
     run.handshake();
     run.feed(up(C_ISN + 4, S_ISN + 1, A, b"def"));
     run.feed(up(C_ISN + 7, 0, R, b""));
@@ -860,7 +899,10 @@ fn ignore_still_ends_on_fin() {
 
 #[test]
 fn ignore_still_ends_on_rst() {
-    let mut run = Run::new();
+    let mut run = Run::with(Limits {
+        reset_drain_ns: 0,
+        ..Limits::default()
+    });
     run.ignore_after = Some(4);
     run.handshake();
     run.feed(up(C_ISN + 1, S_ISN + 1, A, b"ping"));
