@@ -8,6 +8,24 @@ use std::path::Path;
 
 use wiretrust::detections::{RULES, Severity};
 
+/// Rows whose expectation came from a tshark dissection that missed
+/// data, each with the evidence: (capture file name, detection, reason).
+const CASE_EXCEPTIONS: &[(&str, &str, &str)] = &[(
+    "ndpi__google_ssl.pcap",
+    "tls.version_below_floor",
+    "the server flight arrives out of order (frame 6 before 8 and 10), which tshark 4.0 \
+     leaves unreassembled by default; `tshark -o tcp.reassemble_out_of_order:TRUE` shows the \
+     ServerHello in frame 8 choosing TLS 1.0 (0x0301) with TLS_RSA_WITH_RC4_128_SHA (0x0005), \
+     so the alert is right",
+)];
+
+fn is_exception(input: &Path, id: &str) -> bool {
+    let name = input.file_name().unwrap_or_default().to_string_lossy();
+    CASE_EXCEPTIONS
+        .iter()
+        .any(|(file, detection, _)| *file == name && *detection == id)
+}
+
 /// Checks one row; returns a description of each failure.
 fn check_case(input: &Path, expect: &str, forbid: &str) -> Vec<String> {
     let scanned = common::scan_paths(&[input.to_path_buf()]);
@@ -33,7 +51,7 @@ fn check_case(input: &Path, expect: &str, forbid: &str) -> Vec<String> {
                     "{name}: medium or higher forbidden, raised {loud:?}"
                 ));
             }
-        } else if raised.contains(id) {
+        } else if raised.contains(id) && !is_exception(input, id) {
             let titles: Vec<_> = scanned
                 .alerts
                 .iter()

@@ -41,6 +41,9 @@ pub struct TlsSession {
     pub client_hello: Option<ClientHelloRecord>,
     /// Packet number of a HelloRetryRequest, when the server sent one.
     pub hello_retry_request: Option<u64>,
+    /// Packet number of the second ClientHello, which answers the
+    /// HelloRetryRequest.
+    pub retried_client_hello: Option<u64>,
     pub server_hello: Option<ServerHelloRecord>,
     /// Negotiated protocol version name, e.g. `"TLS 1.2"`.
     pub version: Option<String>,
@@ -58,6 +61,8 @@ pub struct TlsSession {
     /// Number of certificates the client presented.
     pub client_certificates: usize,
     pub alerts: Vec<AlertRecord>,
+    /// Heartbeat messages (RFC 6520), in clear or encrypted.
+    pub heartbeats: Vec<HeartbeatRecord>,
     /// One letter per message in order: upper case from the client, lower
     /// case from the server. H hello, R hello retry request, C certificate,
     /// K key exchange, Q certificate request, V certificate verify, N new
@@ -178,6 +183,21 @@ pub struct AlertRecord {
     /// IANA name such as `"inappropriate_fallback"`; `None` when encrypted.
     pub description: Option<String>,
     pub code: Option<u8>,
+}
+
+/// A heartbeat record. In clear its type and declared payload length are
+/// visible, which is what a Heartbleed request overstates.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeartbeatRecord {
+    pub packet: u64,
+    pub from: Sender,
+    /// 1 request, 2 response; `None` when encrypted.
+    pub message_type: Option<u8>,
+    /// The payload length the message declares; `None` when encrypted.
+    pub payload_length: Option<u16>,
+    /// Length of the record that carried it.
+    pub record_length: usize,
+    pub encrypted: bool,
 }
 
 /// Application-data records and bytes per direction.

@@ -14,7 +14,7 @@ use wiretrust_tls::stream::{TlsEvent, TlsEventKind};
 
 use super::session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
-    Sender, ServerHelloRecord, TlsSession,
+    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession,
 };
 use super::time::format_rfc3339;
 
@@ -111,7 +111,23 @@ impl SessionBuilder {
             TlsEventKind::ApplicationData { length } => {
                 self.on_application_data(from, length, timestamp_ns);
             }
-            TlsEventKind::Heartbeat { .. } => self.push_history(from, 'B', timestamp_ns),
+            TlsEventKind::Heartbeat {
+                length,
+                encrypted,
+                message_type,
+                payload_length,
+            } => {
+                self.push_history(from, 'B', timestamp_ns);
+                let record = HeartbeatRecord {
+                    packet: event.packet,
+                    from,
+                    message_type,
+                    payload_length,
+                    record_length: length,
+                    encrypted,
+                };
+                self.session_mut(timestamp_ns).heartbeats.push(record);
+            }
             TlsEventKind::Malformed { reason } => {
                 let session = self.session_mut(timestamp_ns);
                 session
@@ -180,6 +196,7 @@ impl SessionBuilder {
             server_name: None,
             client_hello: None,
             hello_retry_request: None,
+            retried_client_hello: None,
             server_hello: None,
             version: None,
             version_code: None,
@@ -189,6 +206,7 @@ impl SessionBuilder {
             certificates: Vec::new(),
             client_certificates: 0,
             alerts: Vec::new(),
+            heartbeats: Vec::new(),
             history: String::new(),
             ja3: None,
             ja3s: None,
@@ -277,6 +295,7 @@ impl SessionBuilder {
         let session = self.session_mut(timestamp_ns);
         push_letter(session, Sender::Client, 'H');
         if answers_retry {
+            session.retried_client_hello = Some(packet);
             return;
         }
         session.start_ns = timestamp_ns;
@@ -288,7 +307,9 @@ impl SessionBuilder {
             sslv2_format,
             packet,
         ));
-        if !sslv2_format {
+        // A fingerprint of a malformed or cut hello would not match the
+        // client's real one, and SSL 2.0 framing has no extensions to hash.
+        if !sslv2_format && !hello.truncated {
             session.ja3 = Some(ja3(hello).md5);
             session.ja4 = Some(ja4(hello, Ja4Transport::Tcp));
         }
@@ -388,6 +409,14 @@ impl SessionBuilder {
         // ClientHello in old framing; only a pure SSL 2.0 hello needs its own record.
         if let Some(hello) = client_hello_from_sslv2(message) {
             self.on_client_hello(&hello, ProtocolVersion::SSL2.0, true, packet, timestamp_ns);
+            // The record counts every cipher kind offered, including the
+            // SSL 2.0 ones that have no TLS equivalent.
+            let record = self.current.as_mut().and_then(|s| s.client_hello.as_mut());
+            if let (Some(record), Sslv2Message::ClientHello { cipher_specs, .. }) =
+                (record, message)
+            {
+                record.cipher_count = cipher_specs.len();
+            }
             return;
         }
         let Sslv2Message::ClientHello {
@@ -429,7 +458,9 @@ impl SessionBuilder {
         push_letter(session, Sender::Server, 'h');
         session.version = Some(version.to_string());
         session.version_code = Some(version.0);
+        // SSL 2.0 carries the server certificate inside SERVER-HELLO.
         if !certificate.is_empty() {
+            push_letter(session, Sender::Server, 'c');
             session.certificates = vec![certificate_record(&summarize_certificate(certificate))];
         }
         session.server_hello = Some(ServerHelloRecord {

@@ -94,7 +94,9 @@ registry! {
 fn version_fallback(value: u16) -> Cow<'static, str> {
     match value {
         0x7f00..=0x7fff => Cow::Owned(format!("TLS 1.3 (draft {})", value & 0xff)),
-        0xfb00..=0xfbff => Cow::Borrowed("TLS 1.3 (Facebook draft)"),
+        // Facebook's stacks numbered their TLS 1.3 variants after the IETF
+        // draft they followed: 0xfb1a is based on draft 26.
+        0xfb00..=0xfbff => Cow::Owned(format!("TLS 1.3 (Facebook draft {})", value & 0xff)),
         _ => grease_or_hex_u16(value),
     }
 }
@@ -794,7 +796,7 @@ mod tests {
     fn version_name_facebook_draft() {
         assert_eq!(
             ProtocolVersion(0xfb1a).to_string(),
-            "TLS 1.3 (Facebook draft)"
+            "TLS 1.3 (Facebook draft 26)"
         );
     }
 
