@@ -34,11 +34,14 @@ pub struct DecoderLimits {
 }
 
 impl Default for DecoderLimits {
-    /// 64 KiB of scanning per side and 256 KiB of handshake buffer.
+    /// 64 KiB of scanning per side and 1 MiB of handshake buffer: long
+    /// certificate chains run to a few hundred KiB (one public test capture
+    /// carries a 339,629-byte Certificate message), far below the 16 MiB
+    /// that the 24-bit length field allows.
     fn default() -> Self {
         Self {
             max_scan: 64 * 1024,
-            max_handshake: 256 * 1024,
+            max_handshake: 1024 * 1024,
         }
     }
 }
