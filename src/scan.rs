@@ -47,6 +47,10 @@ pub struct Summary {
     pub alerts_by_detection: BTreeMap<&'static str, u64>,
     pub alerts_by_severity: BTreeMap<Severity, u64>,
     pub sessions: u64,
+    /// Sessions whose TLS records held protocol anomalies.
+    pub sessions_with_anomalies: u64,
+    /// A few anomalies word for word, with their input, for the summary.
+    pub anomaly_examples: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -199,7 +203,12 @@ struct Pipeline<'s, 'k> {
     by_detection: BTreeMap<&'static str, u64>,
     by_severity: BTreeMap<Severity, u64>,
     sessions: u64,
+    sessions_with_anomalies: u64,
+    anomaly_examples: Vec<String>,
 }
+
+/// Anomalies quoted in the summary at most; the rest are counted.
+const MAX_ANOMALY_EXAMPLES: usize = 5;
 
 /// Sessions held for ordering at most; beyond it the earliest is released.
 const MAX_PENDING: usize = 100_000;
@@ -238,6 +247,8 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             by_detection: BTreeMap::new(),
             by_severity: BTreeMap::new(),
             sessions: 0,
+            sessions_with_anomalies: 0,
+            anomaly_examples: Vec::new(),
         }
     }
 
@@ -267,6 +278,15 @@ impl<'s, 'k> Pipeline<'s, 'k> {
 
     fn release(&mut self, session: &TlsSession) -> io::Result<()> {
         self.sessions += 1;
+        if !session.anomalies.is_empty() {
+            self.sessions_with_anomalies += 1;
+            for anomaly in &session.anomalies {
+                if self.anomaly_examples.len() < MAX_ANOMALY_EXAMPLES {
+                    self.anomaly_examples
+                        .push(format!("{}: {anomaly}", session.input));
+                }
+            }
+        }
         self.alerts.clear();
         self.engine.check(session, &mut self.alerts);
         for sink in self.sinks.iter_mut() {
@@ -290,6 +310,8 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.alerts_by_detection = self.by_detection;
         summary.alerts_by_severity = self.by_severity;
         summary.sessions = self.sessions;
+        summary.sessions_with_anomalies = self.sessions_with_anomalies;
+        summary.anomaly_examples = self.anomaly_examples;
         Ok(())
     }
 }

@@ -36,7 +36,11 @@ pub fn write_summary(out: &mut dyn Write, summary: &Summary, verbose: bool) -> i
 }
 
 fn write_skipped(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
-    let counters: [(&str, u64); 6] = [
+    let counters: [(&str, u64); 7] = [
+        (
+            "UDP datagrams (QUIC is not decoded yet)",
+            summary.total(|s| s.udp_datagrams),
+        ),
         ("non-IP frames", summary.total(|s| s.non_ip_frames)),
         (
             "IP fragments (not reassembled)",
@@ -62,6 +66,16 @@ fn write_skipped(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     for (what, count) in counters {
         if count > 0 {
             writeln!(out, "  skipped: {count} {what}")?;
+        }
+    }
+    if summary.sessions_with_anomalies > 0 {
+        writeln!(
+            out,
+            "  malformed TLS data in {} sessions (see `anomalies` in --observations), e.g.:",
+            summary.sessions_with_anomalies
+        )?;
+        for example in &summary.anomaly_examples {
+            writeln!(out, "    {example}")?;
         }
     }
     Ok(())

@@ -22,8 +22,8 @@ const MAX_SESSION_ID: usize = 32;
 pub enum HandshakeError {
     /// The body ends before a field that every message of this type carries.
     #[error(
-        "{message} body ends inside {field} at byte {offset}; \
-         pass the whole message body that follows the 4-byte handshake header"
+        "{message} body ends inside {field} at byte {offset}: the message is shorter than \
+         its own length fields say"
     )]
     Truncated {
         /// The message being parsed, such as "ServerHello".

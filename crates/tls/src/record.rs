@@ -68,7 +68,8 @@ pub enum Malformed {
     /// so the rest of this side's handshake is not parsed. The value is the
     /// length from the message header, in bytes.
     #[error(
-        "handshake message of {0} bytes exceeds the handshake buffer limit; raise DecoderLimits::max_handshake to decode it"
+        "handshake message of {0} bytes is larger than the handshake buffer, so the rest \
+         of this side's handshake is not decoded"
     )]
     HandshakeTooLong(u32),
     /// A side switched to encryption with this many bytes of an unfinished

@@ -28,8 +28,8 @@ const CIPHER_SPEC_LEN: usize = 3;
 pub enum Sslv2Error {
     /// The message ends before one of its fields.
     #[error(
-        "SSL 2.0 {message} ends inside {field} at byte {offset}; \
-         pass the whole message starting at its type byte"
+        "SSL 2.0 {message} ends inside {field} at byte {offset}: the message is shorter \
+         than its own length fields say"
     )]
     Truncated {
         /// The message being parsed, such as "CLIENT-HELLO".
