@@ -22,5 +22,5 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo deny --offline check licenses bans sources 2>/dev/null || cargo deny check licenses bans sources
+cargo deny check licenses bans sources
 cargo test --workspace --locked
