@@ -3,6 +3,7 @@
 
 mod cli;
 mod progress;
+mod summary;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -12,9 +13,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
+use summary::write_summary;
 use wiretrust::detections::{DetectionConfig, RULES, Severity, rule};
 use wiretrust::scan::{ScanOptions, scan};
-use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, write_summary};
+use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink};
 
 /// Exit status: completed with no alert at or above `--fail-on`.
 const EXIT_CLEAN: u8 = 0;

@@ -19,12 +19,12 @@ pub struct ScanOptions {
     pub detection: DetectionConfig,
 }
 
-/// How one input fared.
+/// Outcome of reading one input.
 #[derive(Debug)]
 pub enum InputStatus {
     /// Read to the end without trouble.
     Complete,
-    /// Read, but parts could not be (the stats say which).
+    /// Read, but parts could not be; the stats list which.
     Partial,
     /// Not read at all; the reason.
     Unreadable(String),
@@ -40,7 +40,7 @@ pub struct InputSummary {
     pub stats: CaptureStats,
 }
 
-/// What the scan did, for the summary on stderr and the exit status.
+/// Counts and outcomes of a scan, for the summary on stderr and the exit status.
 #[derive(Debug, Default)]
 pub struct Summary {
     pub inputs: Vec<InputSummary>,
@@ -189,7 +189,7 @@ fn scan_file(
 /// Orders sessions by start time, runs the detections and writes results.
 ///
 /// Sessions complete when their connection ends, so a short connection
-/// that started later can complete first. The pipeline holds each session
+/// that started later can complete first. The pipeline keeps each session
 /// until sessions completing later can no longer have started before it
 /// within the fallback window, so cross-session detections and the output
 /// see sessions in start order.

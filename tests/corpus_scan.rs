@@ -19,7 +19,7 @@ fn whole_corpus_scans_without_panic() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    // Status 1: the corpus holds high-severity findings (RC4 with strong
+    // Status 1: the corpus contains high-severity findings (RC4 with strong
     // suites offered, an inappropriate_fallback rejection).
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("scanned 169 of 169 inputs"), "{stderr}");

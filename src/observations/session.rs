@@ -80,7 +80,7 @@ pub struct TlsSession {
     /// reset, closed or answered with a fatal alert.
     pub failed_attempt: bool,
     pub application_data: ApplicationData,
-    /// How the TCP connection ended.
+    /// Reason the TCP connection ended.
     pub end_reason: FlowEndReason,
     /// Bytes the capture lost inside this connection (capture gaps).
     pub gap_bytes: u64,
@@ -95,7 +95,7 @@ pub struct Endpoint {
     pub port: u16,
 }
 
-/// What the ClientHello offered.
+/// Offer of a ClientHello.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ClientHelloRecord {
     pub packet: u64,
@@ -130,7 +130,7 @@ pub struct ClientHelloRecord {
     pub truncated: bool,
 }
 
-/// What the ServerHello (or SSL 2.0 SERVER-HELLO) chose.
+/// Choice of a ServerHello (or SSL 2.0 SERVER-HELLO).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ServerHelloRecord {
     pub packet: u64,
@@ -164,7 +164,7 @@ pub struct CertificateRecord {
     pub parse_error: Option<String>,
 }
 
-/// Which side sent a message.
+/// Side that sent a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sender {
@@ -209,7 +209,7 @@ pub struct ApplicationData {
     pub server_bytes: u64,
 }
 
-/// How the TCP connection carrying a session ended.
+/// Reason the TCP connection carrying a session ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlowEndReason {
@@ -240,7 +240,7 @@ impl TlsSession {
         }
     }
 
-    /// The first fatal alert in clear, if any.
+    /// Returns the first fatal alert in clear, if any.
     pub fn first_fatal_alert(&self) -> Option<&AlertRecord> {
         self.alerts.iter().find(|alert| alert.level == "fatal")
     }

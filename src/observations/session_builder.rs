@@ -33,7 +33,7 @@ mod msg {
 
 /// Collects the sessions of one TCP connection from its TLS events.
 ///
-/// The builder is told, per event, which side is the TLS client (the side
+/// The builder is given, per event, which side is the TLS client (the side
 /// that sent the ClientHello), so endpoint roles are right even when the
 /// capture starts in the middle of the connection.
 pub struct SessionBuilder {
@@ -72,7 +72,7 @@ impl SessionBuilder {
         }
     }
 
-    /// Sets which side is the TLS client, once the decoder knows it.
+    /// Sets which side is the TLS client, once the decoder has found the ClientHello.
     pub fn set_client_is_initiator(&mut self, client_is_initiator: bool) {
         self.client_is_initiator = client_is_initiator;
     }
@@ -670,7 +670,7 @@ fn alpn_text(raw: &[u8]) -> String {
     text
 }
 
-/// The truth-table spelling of an RFC 8446 4.1.3 downgrade sentinel.
+/// Names an RFC 8446 4.1.3 downgrade sentinel as the observation record spells it.
 fn sentinel_label(sentinel: DowngradeSentinel) -> &'static str {
     match sentinel {
         DowngradeSentinel::Tls12 => "DOWNGRD01(TLS1.2)",

@@ -1,11 +1,9 @@
 //! Sinks: where alerts and observations go.
 
 mod jsonl;
-mod summary;
 mod table;
 
 pub use jsonl::{AlertLines, ObservationLines};
-pub use summary::write_summary;
 pub use table::AlertTable;
 
 use std::io;

@@ -53,7 +53,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Scanned {
     }
 }
 
-/// The public corpus folder, or `None` (and a note on stderr) when the
+/// Returns the public corpus folder, or `None` (and a note on stderr) when the
 /// WIRETRUST_CORPUS variable is unset.
 pub fn corpus(test: &str) -> Option<PathBuf> {
     match std::env::var_os("WIRETRUST_CORPUS") {
@@ -67,7 +67,7 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// The folder of expected-outcome case tables: WIRETRUST_CASES, else
+/// Returns the folder of expected-outcome case tables: WIRETRUST_CASES, else
 /// `cases` beside the corpus folder.
 pub fn cases_dir(corpus: &Path) -> PathBuf {
     match std::env::var_os("WIRETRUST_CASES") {
@@ -76,7 +76,7 @@ pub fn cases_dir(corpus: &Path) -> PathBuf {
     }
 }
 
-/// The project's own captures, recorded from real TLS stacks.
+/// Returns the path of one of the project's captures recorded from real TLS stacks.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")

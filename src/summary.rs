@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::scan::{InputStatus, Summary};
+use wiretrust::scan::{InputStatus, InputSummary, Summary};
 
 /// Writes the summary. `verbose` lists every input, not only troubled ones.
 pub fn write_summary(out: &mut dyn Write, summary: &Summary, verbose: bool) -> io::Result<()> {
@@ -116,7 +116,7 @@ fn write_inputs(out: &mut dyn Write, summary: &Summary, verbose: bool) -> io::Re
     Ok(())
 }
 
-fn write_partial(out: &mut dyn Write, input: &crate::scan::InputSummary) -> io::Result<()> {
+fn write_partial(out: &mut dyn Write, input: &InputSummary) -> io::Result<()> {
     let path = input.path.display();
     let stats = &input.stats;
     writeln!(
