@@ -5,8 +5,11 @@
 //! [`Engine`] runs them all over every session, in order of start time.
 
 mod alert;
+mod certificate_name;
 mod downgrade_sentinel;
 mod fallback_retry;
+mod malformed;
+mod record_tamper;
 mod rule;
 mod version_floor;
 mod weak_cipher;
@@ -27,6 +30,9 @@ pub const RULES: &[Rule] = &[
     downgrade_sentinel::RULE,
     fallback_retry::RULE,
     weak_cipher::RULE,
+    certificate_name::RULE,
+    record_tamper::RULE,
+    malformed::RULE,
 ];
 
 /// Looks up a built-in detection by id.
@@ -84,5 +90,8 @@ impl Engine {
         downgrade_sentinel::check(session, &self.config, out);
         self.fallback.check(session, &self.config, out);
         weak_cipher::check(session, &self.config, out);
+        certificate_name::check(session, &self.config, out);
+        record_tamper::check(session, &self.config, out);
+        malformed::check(session, &self.config, out);
     }
 }

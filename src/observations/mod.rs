@@ -10,7 +10,7 @@ mod time;
 
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
-    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession,
+    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 pub use session_builder::SessionBuilder;
 pub use time::format_rfc3339;

@@ -58,11 +58,22 @@ pub struct TlsSession {
     /// The server's certificate chain in clear (TLS 1.2 and earlier, and
     /// SSL 2.0), leaf first.
     pub certificates: Vec<CertificateRecord>,
+    /// Packet that completed the server's Certificate message.
+    pub certificate_packet: Option<u64>,
+    /// Whether the leaf certificate covers the SNI server name (RFC 6125
+    /// matching); `None` when either is missing or the certificate did not
+    /// parse.
+    pub server_name_covered: Option<bool>,
     /// Number of certificates the client presented.
     pub client_certificates: usize,
     pub alerts: Vec<AlertRecord>,
     /// Heartbeat messages (RFC 6520), in clear or encrypted.
     pub heartbeats: Vec<HeartbeatRecord>,
+    /// An encrypted alert (TLS 1.2 and earlier) from a side that had
+    /// received application data but sent none, after which no more data
+    /// flowed and the connection ended: the side rejected data it could not
+    /// decrypt instead of replying.
+    pub unanswered_data_alert: Option<UnansweredDataAlert>,
     /// One letter per message in order: upper case from the client, lower
     /// case from the server. H hello, R hello retry request, C certificate,
     /// K key exchange, Q certificate request, V certificate verify, N new
@@ -198,6 +209,15 @@ pub struct HeartbeatRecord {
     /// Length of the record that carried it.
     pub record_length: usize,
     pub encrypted: bool,
+}
+
+/// The encrypted alert of [`TlsSession::unanswered_data_alert`].
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct UnansweredDataAlert {
+    pub packet: u64,
+    pub from: Sender,
+    /// Application-data records the alerting side had received.
+    pub records_received: u64,
 }
 
 /// Application-data records and bytes per direction.

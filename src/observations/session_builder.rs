@@ -1,6 +1,6 @@
 //! Builds [`TlsSession`] records from the TLS events of one connection.
 
-use wiretrust_tls::certificate::{CertificateInfo, summarize_certificate};
+use wiretrust_tls::certificate::{CertificateInfo, certificate_covers, summarize_certificate};
 use wiretrust_tls::fingerprint::{Ja4Transport, ja3, ja3s, ja4};
 use wiretrust_tls::handshake::{
     ClientHello, DowngradeSentinel, ServerHello, parse_certificate_list, parse_client_hello,
@@ -14,7 +14,7 @@ use wiretrust_tls::stream::{TlsEvent, TlsEventKind};
 
 use super::session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
-    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession,
+    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 use super::time::format_rfc3339;
 
@@ -126,7 +126,13 @@ impl SessionBuilder {
                     record_length: length,
                     encrypted,
                 };
-                self.session_mut(timestamp_ns).heartbeats.push(record);
+                let session = self.session_mut(timestamp_ns);
+                if let Some(reason) = heartbeat_anomaly(&record, &session.heartbeats) {
+                    session
+                        .anomalies
+                        .push(format!("packet {}: {reason}", record.packet));
+                }
+                session.heartbeats.push(record);
             }
             TlsEventKind::Malformed { reason } => {
                 let session = self.session_mut(timestamp_ns);
@@ -204,9 +210,12 @@ impl SessionBuilder {
             cipher_weakness: Vec::new(),
             alpn: None,
             certificates: Vec::new(),
+            certificate_packet: None,
+            server_name_covered: None,
             client_certificates: 0,
             alerts: Vec::new(),
             heartbeats: Vec::new(),
+            unanswered_data_alert: None,
             history: String::new(),
             ja3: None,
             ja3s: None,
@@ -286,6 +295,13 @@ impl SessionBuilder {
             .current
             .as_ref()
             .is_some_and(|s| s.hello_retry_request.is_some() && s.server_hello.is_none());
+        // A TLS 1.3 client sends ChangeCipherSpec before the hello that
+        // answers a HelloRetryRequest, so after that CCS the capture only
+        // lacks the server's side.
+        let after_client_ccs = self.ccs[side_index(Sender::Client)];
+        let unanswered_hello = self.current.as_ref().is_some_and(|s| {
+            s.client_hello.is_some() && s.server_hello.is_none() && !answers_retry
+        }) && !after_client_ccs;
         if !answers_retry {
             if let Some(previous) = self.current.take() {
                 let done = self.close_session(previous, FlowEndReason::NextHandshake);
@@ -300,6 +316,10 @@ impl SessionBuilder {
         }
         session.start_ns = timestamp_ns;
         session.start_time = format_rfc3339(timestamp_ns);
+        if unanswered_hello {
+            let reason = "second ClientHello before any ServerHello on this connection";
+            session.anomalies.push(format!("packet {packet}: {reason}"));
+        }
         session.server_name = hello.server_name.clone();
         session.client_hello = Some(client_hello_record(
             hello,
@@ -361,10 +381,16 @@ impl SessionBuilder {
         match from {
             Sender::Client => session.client_certificates = list.len(),
             Sender::Server => {
-                session.certificates = list
-                    .iter()
-                    .map(|der| certificate_record(&summarize_certificate(der)))
-                    .collect();
+                let infos: Vec<CertificateInfo> =
+                    list.iter().map(|der| summarize_certificate(der)).collect();
+                session.server_name_covered = match (infos.first(), &session.server_name) {
+                    (Some(leaf), Some(name)) if leaf.parse_error.is_none() => {
+                        Some(certificate_covers(leaf, name))
+                    }
+                    _ => None,
+                };
+                session.certificates = infos.iter().map(certificate_record).collect();
+                session.certificate_packet = Some(packet);
             }
         }
     }
@@ -462,6 +488,7 @@ impl SessionBuilder {
         if !certificate.is_empty() {
             push_letter(session, Sender::Server, 'c');
             session.certificates = vec![certificate_record(&summarize_certificate(certificate))];
+            session.certificate_packet = Some(packet);
         }
         session.server_hello = Some(ServerHelloRecord {
             packet,
@@ -502,6 +529,9 @@ impl SessionBuilder {
             },
         };
         let session = self.session_mut(timestamp_ns);
+        if clear.is_none() && session.unanswered_data_alert.is_none() {
+            session.unanswered_data_alert = unanswered_data_alert(session, from, packet);
+        }
         session.alerts.push(record);
     }
 
@@ -512,6 +542,8 @@ impl SessionBuilder {
         if first_of_run {
             push_letter(session, from, 'D');
         }
+        // Data after the alert means the connection went on: not a rejection.
+        session.unanswered_data_alert = None;
         let bytes = u64::try_from(length).unwrap_or(u64::MAX);
         let data = &mut session.application_data;
         match from {
@@ -536,6 +568,13 @@ impl SessionBuilder {
             (self.ccs[0] || data.client_records > 0) && (self.ccs[1] || data.server_records > 0);
         session.established = session.server_hello.is_some() && encrypted_both;
         session.failed_attempt = is_failed_attempt(&session);
+        let ended = matches!(
+            end,
+            FlowEndReason::Closed | FlowEndReason::ResetByClient | FlowEndReason::ResetByServer
+        );
+        if !ended {
+            session.unanswered_data_alert = None;
+        }
         session
     }
 }
@@ -551,6 +590,58 @@ fn is_failed_attempt(session: &TlsSession) -> bool {
         FlowEndReason::Closed | FlowEndReason::ResetByClient | FlowEndReason::ResetByServer
     );
     ended || session.first_fatal_alert().is_some()
+}
+
+/// Returns the alert record for [`TlsSession::unanswered_data_alert`]
+/// when an encrypted alert from `from` fits it so far: TLS 1.2 or earlier
+/// (TLS 1.3 hides the record type), the peer sent application data, and
+/// `from` sent none.
+fn unanswered_data_alert(
+    session: &TlsSession,
+    from: Sender,
+    packet: u64,
+) -> Option<UnansweredDataAlert> {
+    let version = ProtocolVersion(session.version_code?);
+    if version.rank() == 0 || version.is_tls13_family() {
+        return None;
+    }
+    let data = &session.application_data;
+    let (sent, received) = match from {
+        Sender::Client => (data.client_records, data.server_records),
+        Sender::Server => (data.server_records, data.client_records),
+    };
+    (sent == 0 && received > 0).then_some(UnansweredDataAlert {
+        packet,
+        from,
+        records_received: received,
+    })
+}
+
+/// Checks a heartbeat in clear against RFC 6520 4: the record must hold the
+/// type, the 2-byte length, the payload and at least 16 bytes of padding,
+/// and a response echoes its request's payload.
+fn heartbeat_anomaly(beat: &HeartbeatRecord, earlier: &[HeartbeatRecord]) -> Option<String> {
+    let declared = usize::from(beat.payload_length?);
+    let needed = declared + 3 + 16;
+    if needed > beat.record_length {
+        return Some(format!(
+            "heartbeat declares a {declared}-byte payload in a {}-byte record (at least {needed} \
+             needed)",
+            beat.record_length
+        ));
+    }
+    let request = earlier
+        .iter()
+        .rev()
+        .find(|b| b.message_type == Some(1) && b.from != beat.from)?;
+    let response_larger =
+        beat.message_type == Some(2) && beat.record_length > request.record_length;
+    response_larger.then(|| {
+        format!(
+            "heartbeat response of {} bytes is larger than its {}-byte request in packet {}",
+            beat.record_length, request.record_length, request.packet
+        )
+    })
 }
 
 fn side_index(from: Sender) -> usize {

@@ -18,8 +18,8 @@
 )]
 
 use crate::record::{
-    BodyPolicy, Framing, GapEffect, Header, Malformed, Record, RecordReader, RecordSink,
-    RecordStats, TlsHeader,
+    BodyPolicy, Framing, GapEffect, HEADER_LEN, Header, Malformed, Record, RecordReader,
+    RecordSink, RecordStats, TlsHeader, parse_tls_header,
 };
 use crate::registry::{ContentType, HandshakeType, ProtocolVersion};
 use crate::start::{self, Preamble, Role, Search, StartKind};
@@ -230,6 +230,10 @@ struct Side {
     scan_next: usize,
     /// Bytes before the start kept for [`classify_preamble`](start::classify_preamble).
     prefix: Vec<u8>,
+    /// Index in `scan` of the first byte this side sent after the peer's
+    /// ClientHello was found. A server's answer to a ClientHello must be a
+    /// TLS record, so bytes there that are not one are malformed.
+    answer_from: Option<usize>,
     reader: RecordReader,
     flow: Flow,
     stats: SideStats,
@@ -243,6 +247,7 @@ impl Side {
             scan_offset: 0,
             scan_next: 0,
             prefix: Vec::new(),
+            answer_from: None,
             reader: RecordReader::new(0),
             flow: Flow::new(Framing::Tls, false),
             stats: SideStats::default(),
@@ -830,6 +835,7 @@ impl ConnectionDecoder {
         side.stats.gap_bytes = side.stats.gap_bytes.saturating_add(missing);
         match side.phase {
             Phase::Searching => {
+                side.answer_from = None;
                 let scanned = std::mem::take(&mut side.scan);
                 side.keep_prefix(&scanned, max_scan);
                 side.scan_offset = side
@@ -912,6 +918,10 @@ impl ConnectionDecoder {
         let max_scan = to_u64(self.limits.max_scan);
         let side = self.side_mut(from_initiator);
         side.scan.extend_from_slice(data);
+        if role == Role::Server && self.check_answer(from_initiator, packet, out) {
+            return;
+        }
+        let side = self.side_mut(from_initiator);
         let window = side.scan.get(side.scan_next..).unwrap_or_default();
         match start::find_start(window, role) {
             Search::Found(found) => {
@@ -925,6 +935,45 @@ impl ConnectionDecoder {
         if side.scan_offset.saturating_add(to_u64(side.scan_next)) >= max_scan {
             self.give_up(from_initiator);
         }
+    }
+
+    /// Checks a server's first bytes after the ClientHello: a TLS start
+    /// there begins decoding, and a record header that cannot be TLS is
+    /// reported as malformed and ends the side. Returns whether the search
+    /// is settled.
+    fn check_answer(&mut self, from_initiator: bool, packet: u64, out: &mut Vec<TlsEvent>) -> bool {
+        let side = self.side_mut(from_initiator);
+        let Some(at) = side.answer_from else {
+            return false;
+        };
+        let Some(answer) = side.scan.get(at..) else {
+            return false;
+        };
+        match start::find_start(answer, Role::Server) {
+            Search::Found(found) if found.offset == 0 => {
+                self.begin_decoding(from_initiator, at, found.kind, packet, out);
+                return true;
+            }
+            // A start may still begin here once more bytes arrive (an SSL
+            // 2.0 SERVER-HELLO needs more than a TLS header to be sure).
+            Search::Pending(0) => return false,
+            _ => {}
+        }
+        let header = answer
+            .get(..HEADER_LEN)
+            .and_then(|h| <[u8; HEADER_LEN]>::try_from(h).ok());
+        let Some(Err(reason)) = header.map(parse_tls_header) else {
+            return false;
+        };
+        let stream_offset = side.scan_offset.saturating_add(to_u64(at));
+        out.push(TlsEvent {
+            from_initiator,
+            packet,
+            stream_offset,
+            kind: TlsEventKind::Malformed { reason },
+        });
+        self.give_up(from_initiator);
+        true
     }
 
     /// Switches a side to record decoding at index `at` of its scan buffer.
@@ -950,6 +999,12 @@ impl ConnectionDecoder {
             self.shared.server_framing = Some(framing);
         }
         self.state = DecoderState::Tls;
+        if kind.is_client() {
+            let peer = self.side_mut(!from_initiator);
+            if peer.phase == Phase::Searching && peer.answer_from.is_none() {
+                peer.answer_from = Some(peer.scan.len());
+            }
+        }
         let side = self.side_mut(from_initiator);
         let scanned = std::mem::take(&mut side.scan);
         let (before, records) = scanned.split_at_checked(at).unwrap_or((&scanned, &[]));

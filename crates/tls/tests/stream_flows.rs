@@ -342,12 +342,26 @@ fn record_too_long_stops_side() {
 
 #[test]
 fn content_type_zero_is_malformed() {
-    // A server replying with a 7-byte record of content type 0.
+    // A server answering a ClientHello with a 7-byte record of content type 0.
     let reply = [0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x28];
     let (decoder, events) = run(&[(true, &client_hello_record()), (false, &reply)]);
     assert_eq!(decoder.client_is_initiator(), Some(true));
-    assert_eq!(kinds_from(&events, false), Vec::new());
+    let reason = Malformed::UnknownContentType(0);
+    assert_eq!(
+        kinds_from(&events, false),
+        vec![TlsEventKind::Malformed { reason }]
+    );
     assert_eq!(decoder.stats(false).records.records, 0);
+}
+
+#[test]
+fn server_preamble_before_hello_allowed() {
+    // Plain text the server sent before the ClientHello is a preamble, not
+    // a malformed answer.
+    let greeting = b"220 mail.example ESMTP ready\r\n";
+    let (decoder, events) = run(&[(false, greeting), (true, &client_hello_record())]);
+    assert_eq!(decoder.client_is_initiator(), Some(true));
+    assert_eq!(kinds_from(&events, false), Vec::new());
 }
 
 #[test]
