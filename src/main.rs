@@ -6,17 +6,18 @@ mod progress;
 mod summary;
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
-use summary::write_summary;
+use summary::{write_problems, write_summary};
 use wiretrust::detections::{DetectionConfig, RULES, Severity, rule};
 use wiretrust::scan::{ScanOptions, scan};
-use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink};
+use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
 /// Exit status: completed with no alert at or above `--fail-on`.
 const EXIT_CLEAN: u8 = 0;
@@ -74,8 +75,11 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     }
     let mut progress = progress::for_stderr(quiet);
     let summary = scan(&args.paths, &options, &mut sinks, progress.as_mut())?;
-    if !quiet {
-        write_summary(&mut io::stderr().lock(), &summary, verbose)?;
+    let mut stderr = io::stderr().lock();
+    if quiet {
+        write_problems(&mut stderr, &summary, verbose)?;
+    } else {
+        write_summary(&mut stderr, &summary, verbose)?;
     }
     Ok(exit_status(&summary, args.fail_on))
 }
@@ -84,9 +88,53 @@ fn open_observations(args: &ScanArgs) -> Result<Option<ObservationLines<BufWrite
     let Some(path) = &args.observations else {
         return Ok(None);
     };
+    refuse_to_overwrite_input(path, &args.paths)?;
     let file = File::create(path)
         .with_context(|| format!("cannot create the observations file {}", path.display()))?;
     Ok(Some(ObservationLines::new(BufWriter::new(file))))
+}
+
+/// Rejects an observations path that names one of the inputs, or an
+/// existing capture file, so a slip on the command line cannot destroy
+/// evidence.
+fn refuse_to_overwrite_input(path: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let Ok(target) = path.canonicalize() else {
+        return Ok(()); // does not exist yet
+    };
+    let named = inputs
+        .iter()
+        .filter_map(|input| input.canonicalize().ok())
+        .any(|input| input == target);
+    if named {
+        bail!(
+            "--observations {} is also an input; choose another file for the observations",
+            path.display()
+        );
+    }
+    let mut magic = [0u8; 4];
+    let is_capture = File::open(&target)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .is_ok_and(|()| looks_like_capture(magic));
+    if is_capture {
+        bail!(
+            "--observations {} is an existing packet capture; refusing to overwrite it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// True for the first bytes of pcap (either byte order, both resolutions),
+/// pcapng and gzip files.
+fn looks_like_capture(magic: [u8; 4]) -> bool {
+    const MAGICS: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    MAGICS.contains(&magic) || magic[..2] == [0x1f, 0x8b]
 }
 
 fn exit_status(summary: &wiretrust::scan::Summary, fail_on: Severity) -> u8 {
@@ -104,14 +152,13 @@ fn exit_status(summary: &wiretrust::scan::Summary, fail_on: Severity) -> u8 {
 
 fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
     let mut out = io::stdout().lock();
+    let id_width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
     match command {
         None | Some(RulesCommand::List) => {
             for rule in RULES {
-                writeln!(
-                    out,
-                    "{:<26} {:<8} {}",
-                    rule.id, rule.default_severity, rule.summary
-                )?;
+                let id = rule.id;
+                let severity = rule.default_severity;
+                writeln!(out, "{id:<id_width$}  {severity:<8}  {}", rule.summary)?;
             }
         }
         Some(RulesCommand::Explain { id }) => {
@@ -123,18 +170,23 @@ fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
                 );
                 return Ok(EXIT_FAILED);
             };
+            let width = terminal_width().map_or(79, usize::from).clamp(40, 100);
             writeln!(
                 out,
                 "{}  (default severity: {})\n",
                 rule.id, rule.default_severity
             )?;
-            writeln!(out, "{}\n", rule.meaning)?;
-            writeln!(out, "False positives: {}\n", rule.false_positives)?;
-            writeln!(out, "Tuning: {}\n", rule.tuning)?;
-            writeln!(
-                out,
-                "ATT&CK: T1565.002 Transmitted Data Manipulation (DET0254, AN0704)"
-            )?;
+            for paragraph in [
+                rule.meaning.to_owned(),
+                format!("False positives: {}", rule.false_positives),
+                format!("Tuning: {}", rule.tuning),
+                "ATT&CK: T1565.002 Transmitted Data Manipulation (DET0254, AN0704)".to_owned(),
+            ] {
+                for line in wrap(&paragraph, width, 0) {
+                    writeln!(out, "{line}")?;
+                }
+                writeln!(out)?;
+            }
         }
     }
     Ok(EXIT_CLEAN)

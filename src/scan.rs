@@ -161,7 +161,8 @@ fn scan_file(
     let path = file.path.clone();
     Ok(match result {
         Ok(stats) => {
-            let partial = stats.incomplete || stats.read_errors_total > 0;
+            let partial =
+                stats.incomplete || stats.read_errors_total > 0 || !stats.undecodable.is_empty();
             let status = if partial {
                 InputStatus::Partial
             } else {

@@ -22,7 +22,9 @@ pub const RULE: Rule = Rule {
               offered versions.",
     false_positives: "A TLS-terminating proxy or load balancer between the sensor and the server \
                       that speaks an older version upstream but forwards the server's random.",
-    tuning: "None yet; allowlists for known proxies come with the policy file.",
+    tuning: "No settings of its own in this release: --fail-on sets which severities make \
+             the run fail, and the JSON Lines output can be filtered by detection id and \
+             destination.",
 };
 
 /// Raises the alert for a sentinel in a ServerHello that chose TLS 1.2 or

@@ -31,7 +31,8 @@ pub const RULE: Rule = Rule {
     false_positives: "Clients retrying against servers that really lack the newer version \
                       (broken middleboxes, old load balancers); intolerant servers that reset \
                       TLS 1.3 hellos.",
-    tuning: "The window is 30 seconds. Legacy services come with the policy file.",
+    tuning: "The retry window is fixed at 30 seconds in this release; --fail-on high keeps \
+             the low-severity SCSV-only alerts from failing the run.",
 };
 
 /// RFC 7507 alert: the server supports a higher version than the retry offered.

@@ -20,7 +20,9 @@ pub const RULE: Rule = Rule {
               Evidence: the packet and the anomaly, for each one found.",
     false_positives: "Non-TLS protocols on a TLS connection after it ends (an FTP control \
                       channel returning to clear text), and buggy embedded stacks.",
-    tuning: "None yet; suppressions come with the policy file.",
+    tuning: "No settings of its own in this release: --fail-on sets which severities make \
+             the run fail, and the JSON Lines output can be filtered by detection id and \
+             destination.",
 };
 
 /// Anomalies quoted as evidence at most; the alert counts the rest.

@@ -21,7 +21,9 @@ pub const RULE: Rule = Rule {
     false_positives: "decrypt_error also reports a failed handshake signature (a broken client \
                       certificate or a misconfigured server key); a client that closes without \
                       ever sending data, for protocols where the server speaks first.",
-    tuning: "None yet; suppressions come with the policy file.",
+    tuning: "No settings of its own in this release: --fail-on sets which severities make \
+             the run fail, and the JSON Lines output can be filtered by detection id and \
+             destination.",
 };
 
 /// Alerts in clear that report a record failing its integrity check.

@@ -19,7 +19,9 @@ pub const RULE: Rule = Rule {
               the suite's weak classes.",
     false_positives: "Legacy servers and embedded devices whose only suites are weak; internal \
                       test services configured with NULL or anonymous suites on purpose.",
-    tuning: "None yet; allowlists for legacy services come with the policy file.",
+    tuning: "No settings of its own in this release: --fail-on sets which severities make \
+             the run fail, and the JSON Lines output can be filtered by detection id and \
+             destination.",
 };
 
 /// Raises the alert when the negotiated suite belongs to a weak class.

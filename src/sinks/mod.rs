@@ -6,6 +6,7 @@ mod table;
 pub use jsonl::{AlertLines, ObservationLines};
 pub use table::AlertTable;
 
+use std::borrow::Cow;
 use std::io;
 
 use crate::detections::Alert;
@@ -23,4 +24,92 @@ pub trait Sink {
     }
     /// The scan is over: flush.
     fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Escapes control characters (ANSI escape sequences, newlines, C1
+/// controls) as `\u{..}` so that text taken from captures, such as a
+/// server name chosen by whoever sent the ClientHello, or a file name,
+/// cannot rewrite a terminal or forge output lines.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for ch in text.chars() {
+        if ch.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(ch)));
+        } else {
+            out.push(ch);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Splits `text` at spaces into lines of at most `width` characters; the
+/// lines after the first lose `indent` columns to their indentation. A
+/// word longer than a line stays whole.
+pub fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let limit = if lines.is_empty() {
+            width
+        } else {
+            width.saturating_sub(indent)
+        };
+        let needed = current.chars().count() + word.chars().count() + 1;
+        if !current.is_empty() && needed > limit {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{printable, wrap};
+
+    #[test]
+    fn wrap_keeps_short_lines() {
+        assert_eq!(wrap("a b c", 80, 5), vec!["a b c"]);
+    }
+
+    #[test]
+    fn wrap_breaks_at_width() {
+        let lines = wrap("aaaa bbbb cccc dddd", 10, 0);
+        assert_eq!(lines, vec!["aaaa bbbb", "cccc dddd"]);
+    }
+
+    #[test]
+    fn wrap_indents_continuation_lines() {
+        let lines = wrap("aaaa bbbb cccc dddd", 10, 2);
+        assert_eq!(lines, vec!["aaaa bbbb", "cccc", "dddd"]);
+    }
+
+    #[test]
+    fn wrap_keeps_long_words_whole() {
+        assert_eq!(wrap("abcdefghijkl x", 5, 0), vec!["abcdefghijkl", "x"]);
+    }
+
+    #[test]
+    fn printable_escapes_terminal_codes() {
+        assert_eq!(printable("\u{1b}[31mEVIL"), "\\u{1b}[31mEVIL");
+    }
+
+    #[test]
+    fn printable_escapes_newlines() {
+        assert_eq!(printable("a\nb"), "a\\u{a}b");
+    }
+
+    #[test]
+    fn printable_keeps_plain_text() {
+        assert_eq!(printable("wrong.host.badssl.com"), "wrong.host.badssl.com");
+    }
 }

@@ -1,13 +1,21 @@
 //! A readable table of alerts for a terminal, printed when the scan ends.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-use super::Sink;
+use super::{Sink, printable, wrap};
 use crate::detections::Alert;
 
-/// Collects alerts and prints them as a table, most severe first.
+/// Width used for the title list when the terminal width is unknown.
+const DEFAULT_WIDTH: usize = 100;
+
+/// Indentation of continuation and evidence lines in the detail list.
+const INDENT: &str = "     ";
+
+/// Collects alerts and prints them as a table, most severe first, then one
+/// numbered entry per alert with its time, input, title and evidence.
 pub struct AlertTable<W: Write> {
     out: W,
     rows: Vec<Alert>,
@@ -22,6 +30,39 @@ impl<W: Write> AlertTable<W> {
             rows: Vec::new(),
             width,
         }
+    }
+
+    /// Writes one numbered entry per alert: time, input and title, then
+    /// its evidence, wrapped to the width.
+    fn write_details(&mut self) -> io::Result<()> {
+        let width = self.width.map_or(DEFAULT_WIDTH, usize::from).max(40);
+        for (index, alert) in self.rows.iter().enumerate() {
+            let input = file_name(&alert.session.input);
+            let heading = format!(
+                "{:>3}. {} {}: {}",
+                index + 1,
+                alert.time,
+                printable(&input),
+                printable(&alert.title)
+            );
+            let mut lines = wrap(&heading, width, INDENT.len());
+            for evidence in &alert.evidence {
+                let line = format!(
+                    "{}{}: {} = {}",
+                    INDENT,
+                    evidence.location,
+                    evidence.field,
+                    printable(&evidence.value)
+                );
+                lines.extend(wrap(&line, width, INDENT.len() + 2));
+            }
+            for (number, line) in lines.iter().enumerate() {
+                let continued = number > 0 && !line.starts_with(INDENT);
+                let indent = if continued { INDENT } else { "" };
+                writeln!(self.out, "{indent}{line}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -44,51 +85,41 @@ impl<W: Write> Sink for AlertTable<W> {
             table.set_width(width);
         }
         table.set_header([
+            "#",
             "severity",
-            "time",
             "detection",
             "host",
             "destination",
-            "tls",
-            "evidence",
+            "version",
         ]);
-        for alert in &self.rows {
-            table.add_row(row(alert));
+        for (index, alert) in self.rows.iter().enumerate() {
+            table.add_row(row(index + 1, alert));
         }
         writeln!(self.out, "{table}")?;
-        for (index, alert) in self.rows.iter().enumerate() {
-            writeln!(self.out, "{:>3}. {}", index + 1, alert.title)?;
-        }
+        self.write_details()?;
         self.out.flush()
     }
 }
 
-fn row(alert: &Alert) -> Vec<String> {
+fn row(number: usize, alert: &Alert) -> Vec<String> {
+    let address = format!("{}:{}", alert.destination.ip, alert.destination.port);
     let destination = match &alert.destination.server_name {
-        Some(name) => format!(
-            "{name}\n{}:{}",
-            alert.destination.ip, alert.destination.port
-        ),
-        None => format!("{}:{}", alert.destination.ip, alert.destination.port),
+        Some(name) => format!("{}\n{address}", printable(name)),
+        None => address,
     };
-    let tls = [alert.tls.version.as_deref(), alert.tls.cipher.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("\n");
-    let evidence = alert
-        .evidence
-        .iter()
-        .map(|e| format!("{} {}: {}", e.location, e.field, e.value))
-        .collect::<Vec<_>>()
-        .join("\n");
     vec![
+        number.to_string(),
         alert.severity.to_string(),
-        alert.time.clone(),
         alert.detection.to_owned(),
-        alert.host.clone(),
+        printable(&alert.host).into_owned(),
         destination,
-        tls,
-        evidence,
+        alert.tls.version.clone().unwrap_or_default(),
     ]
+}
+
+fn file_name(input: &str) -> String {
+    Path::new(input).file_name().map_or_else(
+        || input.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }

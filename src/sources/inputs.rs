@@ -27,10 +27,29 @@ pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<(PathBuf, String
                 from_walk: false,
                 size: meta.len(),
             }),
-            Err(err) => errors.push((path.clone(), err.to_string())),
+            Err(err) => errors.push((
+                path.clone(),
+                format!("cannot read {}: {err}", path.display()),
+            )),
         }
     }
-    (files, errors)
+    (deduplicate(files), errors)
+}
+
+/// Drops files that another path (a symbolic link, or a file named twice)
+/// already leads to, keeping the first.
+fn deduplicate(files: Vec<InputFile>) -> Vec<InputFile> {
+    let mut seen = std::collections::HashSet::new();
+    files
+        .into_iter()
+        .filter(|file| {
+            seen.insert(
+                file.path
+                    .canonicalize()
+                    .unwrap_or_else(|_| file.path.clone()),
+            )
+        })
+        .collect()
 }
 
 fn walk(root: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<(PathBuf, String)>) {
@@ -52,7 +71,11 @@ fn walk(root: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<(PathBuf, Stri
                 let path = err
                     .path()
                     .map_or_else(|| root.to_path_buf(), Path::to_path_buf);
-                errors.push((path, err.to_string()));
+                let reason = match err.io_error() {
+                    Some(io) => format!("cannot read {}: {io}", path.display()),
+                    None => format!("cannot walk {}: {err}", path.display()),
+                };
+                errors.push((path, reason));
             }
         }
     }

@@ -64,6 +64,14 @@ pub enum PcapError {
         /// Snapshot length in force (from the file header, or the default when it is 0).
         snaplen: u32,
     },
+    /// A record header no capture writer produces: an empty record with no
+    /// length on the wire, or a sub-second field past one second. Runs of
+    /// zero bytes (a hole in a damaged file) look like this.
+    #[error("record header is not plausible ({reason})")]
+    ImplausibleRecord {
+        /// Which check failed.
+        reason: &'static str,
+    },
 }
 
 /// The fields of a pcap file header that the reader needs.
@@ -173,7 +181,8 @@ impl RecordHeader {
         i64::from(self.ts_sec) * 1_000_000_000 + i64::from(self.ts_frac) * unit
     }
 
-    /// Checks the captured length against the file's snapshot length.
+    /// Checks the captured length against the file's snapshot length, and
+    /// rejects headers that no writer produces.
     pub fn check(&self, file: &FileHeader) -> Result<(), PcapError> {
         let limit = file.record_limit();
         if self.caplen > limit {
@@ -181,6 +190,14 @@ impl RecordHeader {
                 caplen: self.caplen,
                 snaplen: limit,
             });
+        }
+        if self.caplen == 0 && self.origlen == 0 {
+            let reason = "captured and original lengths are both 0";
+            return Err(PcapError::ImplausibleRecord { reason });
+        }
+        if self.ts_frac >= file.fraction_limit() {
+            let reason = "the sub-second timestamp field is one second or more";
+            return Err(PcapError::ImplausibleRecord { reason });
         }
         Ok(())
     }
