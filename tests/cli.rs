@@ -441,3 +441,95 @@ fn pcapng_from_pcap(pcap: &[u8]) -> (Vec<u8>, Vec<usize>) {
     }
     (out, offsets)
 }
+
+#[test]
+fn observations_never_overwrite_input() {
+    let dir = temp_dir();
+    let capture = dir.path().join("evidence.pcap");
+    std::fs::copy(common::fixture("tls10-forced.pcap"), &capture).unwrap();
+    let before = std::fs::read(&capture).unwrap();
+    wiretrust()
+        .args(["scan", "--observations"])
+        .arg(&capture)
+        .arg(&capture)
+        .assert()
+        .code(2)
+        .stderr(contains("is also an input"));
+    assert_eq!(std::fs::read(&capture).unwrap(), before);
+}
+
+#[test]
+fn observations_never_overwrite_other_capture() {
+    let dir = temp_dir();
+    let other = dir.path().join("other.pcap");
+    std::fs::copy(common::fixture("tls12-benign.pcap"), &other).unwrap();
+    wiretrust()
+        .args(["scan", "--observations"])
+        .arg(&other)
+        .arg(common::fixture("tls10-forced.pcap"))
+        .assert()
+        .code(2)
+        .stderr(contains("existing packet capture"));
+}
+
+#[test]
+fn zeroed_hole_resynchronises() {
+    let dir = temp_dir();
+    let mut bytes = std::fs::read(common::fixture("fallback-inappropriate.pcap")).unwrap();
+    // Zero 300 bytes inside the first connection; the second connection,
+    // which carries the inappropriate_fallback alert, comes after.
+    let start = bytes.len() / 4;
+    bytes[start..start + 300].fill(0);
+    let path = dir.path().join("holed.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let (alerts, status, stderr) = scan_jsonl(&[&path]);
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("holed.pcap"), "{stderr}");
+    let found = detections(&alerts);
+    assert!(
+        found.contains(&("tls.fallback_retry".into(), "high".into())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn server_name_escaped_in_table() {
+    let dir = temp_dir();
+    let mut bytes = std::fs::read(common::fixture("tls10-forced.pcap")).unwrap();
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b"localhost")
+        .expect("SNI in the ClientHello");
+    bytes[at..at + 9].copy_from_slice(b"\x1b[31mEVIL");
+    let path = dir.path().join("escape.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let output = wiretrust()
+        .args(["scan", "--format", "table"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains('\x1b'), "{stdout}");
+    assert!(stdout.contains("\\u{1b}[31mEVIL"), "{stdout}");
+}
+
+#[test]
+fn unsupported_link_type_exits_three() {
+    let dir = temp_dir();
+    let mut bytes = std::fs::read(common::fixture("tls12-benign.pcap")).unwrap();
+    bytes[20..24].copy_from_slice(&105u32.to_le_bytes()); // IEEE 802.11
+    let path = dir.path().join("wifi.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let (_, status, stderr) = scan_jsonl(&[&path]);
+    assert_eq!(status, 3, "{stderr}");
+    assert!(stderr.contains("could not be decoded"), "{stderr}");
+}
+
+#[test]
+fn quiet_still_reports_errors() {
+    wiretrust()
+        .args(["scan", "-q", "/nonexistent/capture.pcap"])
+        .assert()
+        .code(2)
+        .stderr(contains("/nonexistent/capture.pcap"));
+}
