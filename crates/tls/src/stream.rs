@@ -195,6 +195,11 @@ struct Flow {
     sent_sslv2_server_hello: bool,
     handshake: Assembler,
     skipped_handshake_bytes: u64,
+    /// This side sent an alert record, in clear or encrypted. Bytes after
+    /// it that are not TLS records belong to whatever the connection
+    /// carries once TLS has ended (an FTP control channel back in clear
+    /// after CCC), so they are not reported as malformed.
+    alert_sent: bool,
 }
 
 impl Flow {
@@ -207,6 +212,7 @@ impl Flow {
             sent_sslv2_server_hello: false,
             handshake: Assembler::default(),
             skipped_handshake_bytes: 0,
+            alert_sent: false,
         }
     }
 }
@@ -368,6 +374,9 @@ impl SideSink<'_> {
     }
 
     fn encrypted_record(&mut self, content_type: ContentType, length: usize, offset: u64) {
+        if content_type == ContentType::ALERT {
+            self.flow.alert_sent = true;
+        }
         let kind = match content_type {
             ContentType::ALERT => TlsEventKind::EncryptedAlert { length },
             ContentType::HANDSHAKE => TlsEventKind::EncryptedHandshake { length },
@@ -437,6 +446,7 @@ impl SideSink<'_> {
                 self.emit(offset, TlsEventKind::Alert { level, description });
             }
         }
+        self.flow.alert_sent = true;
     }
 
     fn heartbeat(&mut self, body: &[u8], offset: u64) {
@@ -567,7 +577,9 @@ impl RecordSink for SideSink<'_> {
     }
 
     fn malformed(&mut self, reason: Malformed, offset: u64) {
-        self.emit(offset, TlsEventKind::Malformed { reason });
+        if !self.flow.alert_sent {
+            self.emit(offset, TlsEventKind::Malformed { reason });
+        }
     }
 }
 

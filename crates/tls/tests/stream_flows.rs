@@ -609,3 +609,18 @@ fn server_side_gives_up_alone() {
     assert_eq!(decoder.stats(false).ignored_bytes, 1400);
     assert_eq!(decoder.buffered_bytes(), 0);
 }
+
+#[test]
+fn clear_text_after_alert_not_malformed() {
+    // TLS ends with an alert, then the connection carries plain text (an
+    // FTP control channel after CCC).
+    let mut client = client_hello_record();
+    client.extend(record(ALERT, 0x0303, &[1, 0]));
+    client.extend_from_slice(b"PASV\r\n");
+    let (_, events) = run(&[(true, &client)]);
+    let malformed = events
+        .iter()
+        .filter(|e| matches!(e.kind, TlsEventKind::Malformed { .. }))
+        .count();
+    assert_eq!(malformed, 0);
+}
