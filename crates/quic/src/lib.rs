@@ -6,12 +6,16 @@
 //! QUIC v2). An observer of the client's first Initial can therefore open
 //! both directions' Initial packets.
 //!
+//! - [`header`] parses long headers and splits coalesced packets;
 //! - [`keys`] derives Initial secrets and keys;
 //! - [`protection`] removes header and packet protection (and applies it,
 //!   for building test packets), and checks Retry integrity tags;
+//! - [`frame`] parses the frames an Initial packet may carry;
 //! - [`version`] lists the versions understood: QUIC v1, v2 and IETF drafts 23 to 32.
 #![forbid(unsafe_code)]
 
+pub mod frame;
+pub mod header;
 pub mod keys;
 pub mod protection;
 #[cfg(test)]
