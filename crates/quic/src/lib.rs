@@ -4,7 +4,13 @@
 //! derive from public values: a per-version salt and the destination
 //! connection id the client picked (RFC 9001 section 5.2, RFC 9369 for
 //! QUIC v2). An observer of the client's first Initial can therefore open
-//! both directions' Initial packets.
+//! both directions' Initial packets and read the TLS ClientHello and
+//! ServerHello they carry in CRYPTO frames.
+//!
+//! [`QuicTracker`] does this for a whole capture: feed it every UDP
+//! datagram and it reports, per connection, complete handshake messages,
+//! Version Negotiation, Retry, CONNECTION_CLOSE and malformed packets as
+//! [`QuicEvent`]s. The layers below it are public too:
 //!
 //! - [`header`] parses long headers and splits coalesced packets;
 //! - [`keys`] derives Initial secrets and keys;
@@ -12,16 +18,30 @@
 //!   for building test packets), and checks Retry integrity tags;
 //! - [`frame`] parses the frames an Initial packet may carry;
 //! - [`version`] lists the versions understood: QUIC v1, v2 and IETF drafts 23 to 32.
+//!
+//! Parsers are pure functions over byte slices that return typed errors
+//! instead of panicking (the integration tests feed them random and
+//! mutated datagrams). Packets that fail to decrypt are counted, not reported:
+//! UDP traffic that only looks like QUIC is common.
 #![forbid(unsafe_code)]
 
+mod connection;
+mod crypto_stream;
+pub mod event;
 pub mod frame;
 pub mod header;
 pub mod keys;
+pub mod limits;
 pub mod protection;
 #[cfg(test)]
 mod testkit;
+mod tracker;
 pub mod version;
 mod wire;
 
+pub use crypto_stream::{FRAGMENT_COST, StreamError};
+pub use event::{QuicConnectionId, QuicEvent, QuicEventKind};
+pub use limits::{QuicLimits, QuicStats};
+pub use tracker::QuicTracker;
 pub use version::{QUIC_V1, QUIC_V2, VersionName};
 pub use wire::{VARINT_MAX, encode_varint};
