@@ -46,12 +46,16 @@ pub struct QuicStats {
     pub datagrams: u64,
     /// Datagrams with at least one packet taken as QUIC.
     pub datagrams_quic: u64,
-    /// Long-header packets taken as QUIC, Version Negotiation included.
+    /// Long-header packets counted in [`QuicStats::versions`].
     pub long_header_packets: u64,
     /// Short-header packets of followed connections; never decrypted.
     pub short_header_packets: u64,
-    /// Long-header packets per version field.
+    /// Long-header packets per version field: versions listed in
+    /// [`crate::version`], reserved versions, and 0 for Version Negotiation.
     pub versions: BTreeMap<u32, u64>,
+    /// Long-header packets of other versions on followed connections; they
+    /// are counted here only, not in [`QuicStats::versions`].
+    pub unknown_version_packets: u64,
     /// Initial packets seen.
     pub initial_packets: u64,
     /// Initial packets whose protection was removed.

@@ -379,7 +379,14 @@ impl QuicTracker {
                 }
                 key
             }
-            Some((key, _)) => key,
+            Some((key, _)) => {
+                // Other versions are not added to the per-version counts,
+                // so random bytes cannot grow that map without bound.
+                self.stats.unknown_version_packets =
+                    self.stats.unknown_version_packets.saturating_add(1);
+                self.touch(key, dg);
+                return true;
+            }
             None => return false,
         };
         self.count_long(header.version);

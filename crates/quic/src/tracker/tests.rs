@@ -438,6 +438,16 @@ fn short_header_counted_when_followed() {
 }
 
 #[test]
+fn unknown_version_counted_apart() {
+    let other = [0xc0, 0x12, 0x34, 0x56, 0x78, 0, 0, 1, 2, 3];
+    let mut h = Harness::new();
+    h.send(true, &client_initial(0, &[0x01]))
+        .send(false, &other);
+    assert_eq!(h.stats().unknown_version_packets, 1);
+    assert_eq!(h.stats().versions.len(), 1);
+}
+
+#[test]
 fn new_ids_on_same_ports_replace() {
     let other = {
         let payload = padded(vec![0x01], 40);
