@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::crypto_stream::{Budget, CryptoStream, Message};
+use crate::crypto_stream::{Budget, CryptoStream, InsertReport, Message};
 use crate::event::{QuicConnectionId, QuicEvent, QuicEventKind};
 use crate::frame::{Frame, frames};
 use crate::header::LongHeader;
@@ -220,40 +220,54 @@ impl Connection {
         from_client: bool,
         ctx: &mut Context<'_>,
     ) {
-        let (bytes, pn_offset) = packet;
-        let largest = *self.largest_pn.get(from_client);
-        let Some(keys) = keys_for(&mut self.keys, &self.key_dcid, header.version) else {
-            ctx.stats.decryption_failures = ctx.stats.decryption_failures.saturating_add(1);
+        let Some(opened) = self.open(header.version, packet, from_client, ctx.stats) else {
             return;
         };
-        let keys = if from_client {
-            &keys.client
-        } else {
-            &keys.server
-        };
-        let Ok(opened) = open_packet(bytes, pn_offset, keys, largest) else {
-            ctx.stats.decryption_failures = ctx.stats.decryption_failures.saturating_add(1);
-            return;
-        };
-        ctx.stats.initials_decrypted = ctx.stats.initials_decrypted.saturating_add(1);
-        let pn = opened.packet_number;
-        *self.largest_pn.get_mut(from_client) = Some(largest.map_or(pn, |l| l.max(pn)));
         if !from_client {
             self.server_answered = true;
             self.remember_dcid(header.scid);
         }
         if opened.reserved_bits != 0 {
             let reason = format!(
-                "{} Initial packet {pn} in capture packet {} has reserved header bits 0x{:02x} \
+                "{} Initial packet {} in capture packet {} has reserved header bits 0x{:02x} \
                  set; RFC 9000 section 17.2 requires zero, so the sender is not a compliant QUIC \
                  stack",
                 side_name(from_client),
+                opened.packet_number,
                 dg.packet,
                 opened.reserved_bits
             );
             self.malformed(dg, header.version, reason, ctx);
         }
         self.frames(dg, header.version, from_client, &opened, ctx);
+    }
+
+    /// Removes the protection of an Initial packet, given as its bytes and
+    /// packet number offset, and counts the outcome.
+    fn open(
+        &mut self,
+        version: u32,
+        (bytes, pn_offset): (&[u8], usize),
+        from_client: bool,
+        stats: &mut QuicStats,
+    ) -> Option<Opened> {
+        let largest = *self.largest_pn.get(from_client);
+        let opened = keys_for(&mut self.keys, &self.key_dcid, version).and_then(|keys| {
+            let keys = if from_client {
+                &keys.client
+            } else {
+                &keys.server
+            };
+            open_packet(bytes, pn_offset, keys, largest).ok()
+        });
+        let Some(opened) = opened else {
+            stats.decryption_failures = stats.decryption_failures.saturating_add(1);
+            return None;
+        };
+        stats.initials_decrypted = stats.initials_decrypted.saturating_add(1);
+        let pn = opened.packet_number;
+        *self.largest_pn.get_mut(from_client) = Some(largest.map_or(pn, |l| l.max(pn)));
+        Some(opened)
     }
 
     /// Handles the frames of an opened Initial packet.
@@ -270,21 +284,10 @@ impl Connection {
                 Ok((_, Frame::Crypto { offset, data })) => {
                     self.crypto(dg, version, from_client, (offset, data), ctx);
                 }
-                Ok((
-                    _,
-                    Frame::ConnectionClose {
-                        error_code,
-                        frame_type,
-                        reason,
-                    },
-                )) => {
-                    let kind = QuicEventKind::ConnectionClose {
-                        from_client,
-                        error_code,
-                        frame_type,
-                        reason: String::from_utf8_lossy(reason).into_owned(),
-                    };
-                    ctx.out.push(self.event(dg, version, kind));
+                Ok((_, frame @ Frame::ConnectionClose { .. })) => {
+                    if let Some(kind) = close_kind(&frame, from_client) {
+                        ctx.out.push(self.event(dg, version, kind));
+                    }
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -327,18 +330,7 @@ impl Connection {
             ctx.out.push(self.event(dg, version, kind));
         }
         match result {
-            Ok(report) => {
-                let stats = &mut *ctx.stats;
-                stats.crypto_duplicate_bytes = stats
-                    .crypto_duplicate_bytes
-                    .saturating_add(report.duplicate_bytes);
-                stats.crypto_mismatched_overlaps = stats
-                    .crypto_mismatched_overlaps
-                    .saturating_add(report.mismatches);
-                stats.crypto_bytes_dropped = stats
-                    .crypto_bytes_dropped
-                    .saturating_add(report.dropped_bytes);
-            }
+            Ok(report) => count_report(ctx.stats, &report),
             Err(err) => {
                 let reason = format!(
                     "{} CRYPTO stream in capture packet {}: {err}",
@@ -361,6 +353,37 @@ impl Connection {
         self.streams.server.close(budget);
         incomplete
     }
+}
+
+/// Builds the event of a CONNECTION_CLOSE frame.
+fn close_kind(frame: &Frame<'_>, from_client: bool) -> Option<QuicEventKind> {
+    let Frame::ConnectionClose {
+        error_code,
+        frame_type,
+        reason,
+    } = frame
+    else {
+        return None;
+    };
+    Some(QuicEventKind::ConnectionClose {
+        from_client,
+        error_code: *error_code,
+        frame_type: *frame_type,
+        reason: String::from_utf8_lossy(reason).into_owned(),
+    })
+}
+
+/// Adds what one CRYPTO insertion did not deliver to the counters.
+fn count_report(stats: &mut QuicStats, report: &InsertReport) {
+    stats.crypto_duplicate_bytes = stats
+        .crypto_duplicate_bytes
+        .saturating_add(report.duplicate_bytes);
+    stats.crypto_mismatched_overlaps = stats
+        .crypto_mismatched_overlaps
+        .saturating_add(report.mismatches);
+    stats.crypto_bytes_dropped = stats
+        .crypto_bytes_dropped
+        .saturating_add(report.dropped_bytes);
 }
 
 /// Returns the Initial keys of `version`, deriving and caching them on first use.

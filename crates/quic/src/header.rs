@@ -204,62 +204,68 @@ pub fn parse_long_packet(data: &[u8]) -> Result<(LongPacket<'_>, usize), HeaderE
     let mut cursor = Cursor::new(data);
     let header = read_header(&mut cursor)?;
     if header.version == VERSION_NEGOTIATION {
-        let rest = cursor.rest();
-        if rest.is_empty() || rest.len() % 4 != 0 {
-            return Err(HeaderError::BadVersionList { len: rest.len() });
-        }
-        let versions = rest
-            .chunks_exact(4)
-            .filter_map(|c| <[u8; 4]>::try_from(c).ok())
-            .map(u32::from_be_bytes)
-            .collect();
-        return Ok((
-            LongPacket::VersionNegotiation { header, versions },
-            data.len(),
-        ));
+        let versions = read_versions(cursor.rest())?;
+        let packet = LongPacket::VersionNegotiation { header, versions };
+        return Ok((packet, data.len()));
     }
     let Some(spec) = version_spec(header.version) else {
         return Ok((LongPacket::UnknownVersion { header }, data.len()));
     };
     let kind = spec.packet_type(header.first_byte);
-    match kind {
-        LongPacketType::Retry => Ok((
-            LongPacket::Retry {
-                header,
-                packet: data,
-            },
-            data.len(),
-        )),
-        LongPacketType::Initial => {
-            let offset = cursor.position();
-            let token_len = cursor.varint().ok_or(truncated("token length", offset))?;
-            let token = usize::try_from(token_len)
-                .ok()
-                .and_then(|len| cursor.bytes(len))
-                .ok_or(truncated("token", offset))?;
-            let (pn_offset, end) = read_length(&mut cursor)?;
-            let packet = data.get(..end).ok_or(truncated("packet", pn_offset))?;
-            let initial = LongPacket::Initial {
-                header,
-                token,
-                pn_offset,
-                packet,
-            };
-            Ok((initial, end))
-        }
-        LongPacketType::ZeroRtt | LongPacketType::Handshake => {
-            let (pn_offset, end) = read_length(&mut cursor)?;
-            let packet = data.get(..end).ok_or(truncated("packet", pn_offset))?;
-            Ok((
-                LongPacket::Protected {
-                    header,
-                    kind,
-                    packet,
-                },
-                end,
-            ))
-        }
+    if kind == LongPacketType::Retry {
+        let packet = LongPacket::Retry {
+            header,
+            packet: data,
+        };
+        return Ok((packet, data.len()));
     }
+    let token = if kind == LongPacketType::Initial {
+        read_token(&mut cursor)?
+    } else {
+        &[]
+    };
+    let (pn_offset, end) = read_length(&mut cursor)?;
+    let packet = data.get(..end).ok_or(truncated("packet", pn_offset))?;
+    let parsed = if kind == LongPacketType::Initial {
+        LongPacket::Initial {
+            header,
+            token,
+            pn_offset,
+            packet,
+        }
+    } else {
+        LongPacket::Protected {
+            header,
+            kind,
+            packet,
+        }
+    };
+    Ok((parsed, end))
+}
+
+/// Reads the supported versions that fill the rest of a Version
+/// Negotiation packet.
+fn read_versions(rest: &[u8]) -> Result<Vec<u32>, HeaderError> {
+    if rest.is_empty() || rest.len() % 4 != 0 {
+        return Err(HeaderError::BadVersionList { len: rest.len() });
+    }
+    let versions = rest
+        .chunks_exact(4)
+        .filter_map(|c| <[u8; 4]>::try_from(c).ok())
+        .map(u32::from_be_bytes)
+        .collect();
+    Ok(versions)
+}
+
+/// Reads an Initial packet's token: a variable-length integer, then that
+/// many bytes (RFC 9000 section 17.2.2).
+fn read_token<'a>(cursor: &mut Cursor<'a>) -> Result<&'a [u8], HeaderError> {
+    let offset = cursor.position();
+    let token_len = cursor.varint().ok_or(truncated("token length", offset))?;
+    usize::try_from(token_len)
+        .ok()
+        .and_then(|len| cursor.bytes(len))
+        .ok_or(truncated("token", offset))
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Following the QUIC connections of a capture.
 //!
-//! Datagrams are recognised as QUIC by content, never by port: a long
-//! header (form and fixed bits set) with a version listed in [`crate::version`]
-//! opens a connection, and so does a reserved version (0x?a?a?a?a) that a client
-//! sends to force Version Negotiation. Later datagrams on the same UDP
-//! four-tuple belong to that connection while their connection ids match
-//! it; a client Initial with new ids starts a new one.
+//! Datagrams are recognised as QUIC by content, never by port. A long
+//! header (form and fixed bits set) with a version listed in
+//! [`crate::version`] opens a connection. So does a reserved version
+//! (0x?a?a?a?a), which clients send to force Version Negotiation.
+//! Later datagrams on the same UDP four-tuple belong to that connection
+//! while their connection ids match it; a client Initial with new ids starts a new one.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -90,20 +90,27 @@ impl QuicTracker {
             packet,
             timestamp_ns,
         };
+        if self.packets(&dg, payload, out) {
+            self.stats.datagrams_quic = self.stats.datagrams_quic.saturating_add(1);
+        }
+        self.stats.peak_connections = self.stats.peak_connections.max(self.connections.len());
+    }
+
+    /// Handles the packets coalesced in one datagram and returns true when
+    /// any of them was taken as QUIC.
+    fn packets(&mut self, dg: &Datagram, payload: &[u8], out: &mut Vec<QuicEvent>) -> bool {
         let mut rest = payload;
         let mut first_dcid: Option<&[u8]> = None;
         let mut quic = false;
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
-                quic |= self.short_header(&dg);
-                break;
+                return quic | self.short_header(dg);
             }
             let (parsed, len) = match parse_long_packet(rest) {
                 Ok(parsed) => parsed,
                 Err(err) => {
                     let at = payload.len().saturating_sub(rest.len());
-                    quic |= self.unparsable(&dg, &err, at, quic, out);
-                    break;
+                    return quic | self.unparsable(dg, &err, at, quic, out);
                 }
             };
             let dcid = parsed.header().dcid;
@@ -113,14 +120,11 @@ impl QuicTracker {
                 self.stats.packets_ignored = self.stats.packets_ignored.saturating_add(1);
             } else {
                 first_dcid = Some(dcid);
-                quic |= self.long_packet(&dg, &parsed, out);
+                quic |= self.long_packet(dg, &parsed, out);
             }
             rest = rest.get(len..).unwrap_or_default();
         }
-        if quic {
-            self.stats.datagrams_quic = self.stats.datagrams_quic.saturating_add(1);
-        }
-        self.stats.peak_connections = self.stats.peak_connections.max(self.connections.len());
+        quic
     }
 
     /// Ends every connection, oldest activity first, each with an
