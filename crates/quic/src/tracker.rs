@@ -135,7 +135,8 @@ impl QuicTracker {
         }
     }
 
-    /// Finds the connection of a datagram and returns it with true when the sender is its client.
+    /// Finds the connection of a datagram and returns it with true when the
+    /// sender is its client.
     fn find(&self, src: SocketAddr, dst: SocketAddr) -> Option<(FlowKey, bool)> {
         if self.connections.contains_key(&(src, dst)) {
             return Some(((src, dst), true));
@@ -163,6 +164,8 @@ impl QuicTracker {
         self.stats.count_version(version);
     }
 
+    /// Dispatches one parsed long-header packet and returns true when it
+    /// was taken as QUIC.
     fn long_packet(
         &mut self,
         dg: &Datagram,
@@ -197,7 +200,8 @@ impl QuicTracker {
     }
 
     /// Handles a long header that does not parse: malformed on a followed
-    /// connection or after a QUIC packet in the same datagram, otherwise not QUIC.
+    /// connection, otherwise not QUIC. `after_quic` is returned unchanged
+    /// for datagrams of other addresses.
     fn unparsable(
         &mut self,
         dg: &Datagram,

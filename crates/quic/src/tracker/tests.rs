@@ -210,6 +210,26 @@ fn server_hello_uses_client_dcid_keys() {
 }
 
 #[test]
+fn hello_retry_request_flow() {
+    let first = handshake_message(1, 100);
+    let retry_request = handshake_message(2, 40);
+    let second = handshake_message(1, 120);
+    let hello = handshake_message(2, 90);
+    let mut h = Harness::new();
+    h.send(true, &client_initial(0, &crypto_frame(0, &first)))
+        .send(false, &server_initial(0, &crypto_frame(0, &retry_request)))
+        .send(true, &client_initial(1, &crypto_frame(104, &second)))
+        .send(false, &server_initial(1, &crypto_frame(44, &hello)));
+    let expected = [
+        (1, true, 1, 100),
+        (2, false, 2, 40),
+        (3, true, 1, 120),
+        (4, false, 2, 90),
+    ];
+    assert_eq!(h.handshakes(), expected);
+}
+
+#[test]
 fn client_switching_to_server_cid_stays() {
     let mut h = Harness::new();
     h.send(
