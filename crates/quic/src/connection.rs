@@ -7,7 +7,7 @@ use crate::crypto_stream::{Budget, CryptoStream, InsertReport, Message};
 use crate::event::{QuicConnectionId, QuicEvent, QuicEventKind};
 use crate::frame::{Frame, frames};
 use crate::header::LongHeader;
-use crate::keys::InitialKeys;
+use crate::keys::{InitialMaterial, PacketKeys};
 use crate::limits::QuicStats;
 use crate::protection::{Opened, open_packet};
 use crate::version::version_spec;
@@ -81,8 +81,8 @@ pub(crate) struct Connection {
     key_dcid: Vec<u8>,
     /// Destination connection ids the client used or was given.
     known_dcids: Vec<Vec<u8>>,
-    /// Initial keys per version, all derived from `key_dcid`.
-    keys: Vec<(u32, InitialKeys)>,
+    /// Initial key material per version, all derived from `key_dcid`.
+    keys: Vec<(u32, InitialMaterial)>,
     /// Largest Initial packet number opened per direction.
     largest_pn: Sides<Option<u64>>,
     streams: Sides<CryptoStream>,
@@ -252,13 +252,13 @@ impl Connection {
         stats: &mut QuicStats,
     ) -> Option<Opened> {
         let largest = *self.largest_pn.get(from_client);
-        let opened = keys_for(&mut self.keys, &self.key_dcid, version).and_then(|keys| {
-            let keys = if from_client {
-                &keys.client
+        let opened = keys_for(&mut self.keys, &self.key_dcid, version).and_then(|material| {
+            let material = if from_client {
+                &material.client
             } else {
-                &keys.server
+                &material.server
             };
-            open_packet(bytes, pn_offset, keys, largest).ok()
+            open_packet(bytes, pn_offset, &PacketKeys::new(material), largest).ok()
         });
         let Some(opened) = opened else {
             stats.decryption_failures = stats.decryption_failures.saturating_add(1);
@@ -386,16 +386,18 @@ fn count_report(stats: &mut QuicStats, report: &InsertReport) {
         .saturating_add(report.dropped_bytes);
 }
 
-/// Returns the Initial keys of `version`, deriving and caching them on first use.
+/// Returns the Initial key material of `version`, deriving and caching it
+/// on first use. The cache keeps at most one entry per version in
+/// [`crate::version`]; ciphers are built per packet to keep connections small.
 fn keys_for<'k>(
-    cache: &'k mut Vec<(u32, InitialKeys)>,
+    cache: &'k mut Vec<(u32, InitialMaterial)>,
     dcid: &[u8],
     version: u32,
-) -> Option<&'k InitialKeys> {
+) -> Option<&'k InitialMaterial> {
     let index = match cache.iter().position(|(v, _)| *v == version) {
         Some(index) => index,
         None => {
-            let keys = InitialKeys::derive(version_spec(version)?, dcid).ok()?;
+            let keys = InitialMaterial::derive(version_spec(version)?, dcid).ok()?;
             cache.push((version, keys));
             cache.len() - 1
         }
