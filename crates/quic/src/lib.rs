@@ -21,8 +21,14 @@
 //!
 //! Parsers are pure functions over byte slices that return typed errors
 //! instead of panicking (the integration tests feed them random and
-//! mutated datagrams). Packets that fail to decrypt are counted, not reported:
-//! UDP traffic that only looks like QUIC is common.
+//! mutated datagrams). Packets that fail to decrypt are counted, not
+//! reported, because a datagram that merely looks like QUIC, or one whose
+//! connection's first client Initial was not captured, cannot be opened.
+//!
+//! NOTE: connections are keyed by their UDP four-tuple, so a connection
+//! that migrates to new addresses is not followed there, and 0-RTT or
+//! Handshake packets captured before the connection's first Initial are
+//! not counted. Neither carries Initial CRYPTO data.
 #![forbid(unsafe_code)]
 
 mod connection;
