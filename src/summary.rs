@@ -60,8 +60,9 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  {}, {}, {}",
+        "  {}, {}, {}, {}",
         plural(summary.total(|s| s.flows), "TCP flow"),
+        plural(summary.total(|s| s.quic_connections), "QUIC connection"),
         plural(summary.sessions, "TLS session"),
         plural(summary.alerts_by_detection.values().sum::<u64>(), "alert")
     )?;

@@ -39,6 +39,7 @@ mod msg {
 pub struct SessionBuilder {
     input: String,
     stream: u64,
+    transport: &'static str,
     initiator: Endpoint,
     responder: Endpoint,
     client_is_initiator: bool,
@@ -60,6 +61,7 @@ impl SessionBuilder {
         SessionBuilder {
             input: input.to_owned(),
             stream,
+            transport: "tcp",
             initiator,
             responder,
             client_is_initiator: true,
@@ -69,6 +71,15 @@ impl SessionBuilder {
             in_data_run: [false; 2],
             sslv2_server_ciphers: Vec::new(),
             last_ns: 0,
+        }
+    }
+
+    /// Starts a builder for a QUIC connection, whose TLS messages come from
+    /// CRYPTO frames of Initial packets rather than from TLS records.
+    pub fn new_quic(input: &str, connection: u64, client: Endpoint, server: Endpoint) -> Self {
+        SessionBuilder {
+            transport: "quic",
+            ..SessionBuilder::new(input, connection, client, server)
         }
     }
 
@@ -191,7 +202,7 @@ impl SessionBuilder {
             record_type: "tls_session",
             input: self.input.clone(),
             stream: self.stream,
-            transport: "tcp",
+            transport: self.transport,
             preamble: None,
             start_time: format_rfc3339(timestamp_ns),
             end_time: String::new(),
@@ -321,17 +332,22 @@ impl SessionBuilder {
             session.anomalies.push(format!("packet {packet}: {reason}"));
         }
         session.server_name = hello.server_name.clone();
-        session.client_hello = Some(client_hello_record(
-            hello,
-            record_version,
-            sslv2_format,
-            packet,
-        ));
+        let mut record = client_hello_record(hello, record_version, sslv2_format, packet);
+        if session.transport == "quic" {
+            // QUIC carries TLS messages in CRYPTO frames, with no record layer.
+            record.record_version = String::new();
+        }
+        session.client_hello = Some(record);
         // A fingerprint of a malformed or cut hello would not match the
         // client's real one, and SSL 2.0 framing has no extensions to hash.
         if !sslv2_format && !hello.truncated {
             session.ja3 = Some(ja3(hello).md5);
-            session.ja4 = Some(ja4(hello, Ja4Transport::Tcp));
+            let transport = if session.transport == "quic" {
+                Ja4Transport::Quic
+            } else {
+                Ja4Transport::Tcp
+            };
+            session.ja4 = Some(ja4(hello, transport));
         }
     }
 

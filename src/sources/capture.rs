@@ -1,17 +1,20 @@
 //! Packet captures as a source: packets → TCP streams → TLS events →
 //! [`TlsSession`] observations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
 
 use wiretrust_pcap::{CaptureReader, Decoded, Transport, decode};
+use wiretrust_quic::{QuicConnectionId, QuicEvent, QuicEventKind, QuicLimits, QuicTracker};
 use wiretrust_tcp::{
     FlowEnd, FlowKey, FlowStats, FlowTable, Interest, Limits, Segment, SegmentMeta, Side,
     StreamHandler,
 };
 use wiretrust_tls::start::Preamble;
-use wiretrust_tls::stream::{ConnectionDecoder, DecoderLimits, DecoderState, TlsEvent};
+use wiretrust_tls::stream::{
+    ConnectionDecoder, DecoderLimits, DecoderState, TlsEvent, TlsEventKind,
+};
 
 use crate::observations::{Endpoint, FlowEndReason, SessionBuilder, TlsSession};
 
@@ -26,6 +29,11 @@ pub struct CaptureStats {
     pub packets: u64,
     pub tcp_segments: u64,
     pub udp_datagrams: u64,
+    /// UDP datagrams that did not carry QUIC.
+    pub udp_not_quic: u64,
+    /// QUIC Initial packets that did not decrypt (keys from a connection
+    /// whose first Initial the capture lacks).
+    pub quic_undecrypted: u64,
     pub non_ip_frames: u64,
     pub ip_fragments: u64,
     /// Packets the capture cut short (snapshot length).
@@ -42,6 +50,8 @@ pub struct CaptureStats {
     pub capture_gap_bytes: u64,
     pub flows_evicted: u64,
     pub sessions: u64,
+    /// QUIC connections whose Initial packets were followed.
+    pub quic_connections: u64,
     /// Flows given up on because no TLS started within the scan limit.
     pub flows_not_tls: u64,
 }
@@ -101,6 +111,9 @@ pub fn read_capture(
 struct CaptureScan {
     input: String,
     table: FlowTable<TlsFlow>,
+    quic: QuicTracker,
+    quic_sessions: HashMap<QuicConnectionId, SessionBuilder>,
+    quic_events: Vec<QuicEvent>,
     context: FlowContext,
     next_stream: u64,
     stats: CaptureStats,
@@ -111,6 +124,9 @@ impl CaptureScan {
         CaptureScan {
             input: input_name.to_owned(),
             table: FlowTable::new(Limits::default()),
+            quic: QuicTracker::new(QuicLimits::default()),
+            quic_sessions: HashMap::new(),
+            quic_events: Vec::new(),
             context: FlowContext {
                 events: Vec::new(),
                 completed: Vec::new(),
@@ -135,8 +151,15 @@ impl CaptureScan {
         };
         let tcp = match ip.transport {
             Transport::Tcp(tcp) => tcp,
-            Transport::Udp(_) => {
+            Transport::Udp(udp) => {
                 self.stats.udp_datagrams += 1;
+                let src = SocketAddr::new(ip.src, udp.src_port);
+                let dst = SocketAddr::new(ip.dst, udp.dst_port);
+                let (packet, time) = (meta.packet, meta.timestamp_ns);
+                let events = &mut self.quic_events;
+                self.quic
+                    .datagram(src, dst, udp.payload, packet, time, events);
+                self.apply_quic_events();
                 return;
             }
             Transport::Fragment => {
@@ -165,6 +188,40 @@ impl CaptureScan {
             .segment(&segment, meta, &mut self.context, new_flow);
     }
 
+    /// Turns the tracker's events into QUIC sessions, one builder per
+    /// connection; a connection's end completes its session.
+    fn apply_quic_events(&mut self) {
+        for event in self.quic_events.drain(..) {
+            let time = event.timestamp_ns;
+            if matches!(event.kind, QuicEventKind::End) {
+                if let Some(builder) = self.quic_sessions.remove(&event.connection) {
+                    let sessions = builder.finish(FlowEndReason::EndOfInput, time);
+                    self.context.completed.extend(sessions);
+                }
+                continue;
+            }
+            let Some(tls) = quic_tls_event(event.kind, event.packet) else {
+                continue;
+            };
+            let builder = self
+                .quic_sessions
+                .entry(event.connection)
+                .or_insert_with(|| {
+                    let client = Endpoint {
+                        ip: event.client.ip(),
+                        port: event.client.port(),
+                    };
+                    let server = Endpoint {
+                        ip: event.server.ip(),
+                        port: event.server.port(),
+                    };
+                    self.stats.quic_connections += 1;
+                    SessionBuilder::new_quic(&self.input, event.connection.0, client, server)
+                });
+            builder.apply(tls, time);
+        }
+    }
+
     fn read_error(&mut self, message: String) {
         self.stats.read_errors_total += 1;
         if self.stats.read_errors.len() < MAX_WARNINGS {
@@ -181,6 +238,14 @@ impl CaptureScan {
 
     fn finish(&mut self, on_session: &mut dyn FnMut(TlsSession)) {
         self.table.finish(&mut self.context);
+        self.quic.finish(&mut self.quic_events);
+        self.apply_quic_events();
+        let mut open: Vec<_> = self.quic_sessions.drain().collect();
+        open.sort_by_key(|(connection, _)| connection.0);
+        for (_, builder) in open {
+            let sessions = builder.finish(FlowEndReason::EndOfInput, 0);
+            self.context.completed.extend(sessions);
+        }
         self.drain(on_session);
         let flows: &FlowStats = self.table.stats();
         self.stats.flows = self.next_stream;
@@ -188,6 +253,9 @@ impl CaptureScan {
         self.stats.capture_gap_bytes = flows.gap_bytes;
         self.stats.flows_evicted = flows.flows_evicted;
         self.stats.flows_not_tls = self.context.flows_not_tls;
+        let quic = self.quic.stats();
+        self.stats.udp_not_quic = quic.datagrams.saturating_sub(quic.datagrams_quic);
+        self.stats.quic_undecrypted = quic.decryption_failures;
     }
 }
 
@@ -298,6 +366,49 @@ impl StreamHandler for TlsFlow {
         }
         context.completed.extend(sessions);
     }
+}
+
+/// The TLS event a QUIC event stands for: a handshake message from a
+/// CRYPTO frame, or the TLS alert that a CONNECTION_CLOSE carries when its
+/// error code is in the crypto range (RFC 9001 section 4.8: 0x0100 plus
+/// the alert number).
+fn quic_tls_event(kind: QuicEventKind, packet: u64) -> Option<TlsEvent> {
+    const FATAL: u8 = 2;
+    let (from_initiator, kind) = match kind {
+        QuicEventKind::Handshake {
+            from_client,
+            msg_type,
+            body,
+        } => (
+            from_client,
+            TlsEventKind::Handshake {
+                msg_type,
+                record_version: 0,
+                body,
+            },
+        ),
+        QuicEventKind::ConnectionClose {
+            from_client,
+            error_code,
+            ..
+        } => {
+            let description = u8::try_from(error_code.checked_sub(0x0100)?).ok()?;
+            (
+                from_client,
+                TlsEventKind::Alert {
+                    level: FATAL,
+                    description,
+                },
+            )
+        }
+        _ => return None,
+    };
+    Some(TlsEvent {
+        from_initiator,
+        packet,
+        stream_offset: 0,
+        kind,
+    })
 }
 
 /// The name the observation record uses for a plaintext preamble.
