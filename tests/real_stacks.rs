@@ -10,9 +10,16 @@ use std::collections::BTreeSet;
 
 use wiretrust::detections::Severity;
 
-/// (capture, alerts it must raise as (detection, severity), detections it
-/// must not raise; "medium+" forbids any alert of medium or higher).
-const CASES: &[(&str, &[(&str, &str)], &[&str])] = &[
+/// A capture, the alerts it must raise as (detection, severity), and the
+/// detections it must not raise; "medium+" forbids any alert of medium or
+/// higher.
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = &[
     (
         "tls12-benign.pcap",
         &[],
