@@ -169,7 +169,9 @@ fn be24(data: &[u8], index: usize) -> Result<u32, NeedMore> {
 /// index where the slice ends before the checks can decide. The checks are
 /// those of [`StartKind`]'s variants, and `role` selects which apply.
 pub fn find_start(data: &[u8], role: Role) -> Search {
-    for offset in 0..data.len() {
+    let filter = Prefilter::new(role);
+    let mut from = 0;
+    while let Some(offset) = filter.next_candidate(data, from) {
         let Some(window) = data.get(offset..) else {
             break;
         };
@@ -178,8 +180,109 @@ pub fn find_start(data: &[u8], role: Role) -> Search {
             Ok(None) => {}
             Err(NeedMore) => return Search::Pending(offset),
         }
+        from = offset.saturating_add(1);
     }
     Search::NotFound
+}
+
+/// Tests only index 0 of `data`: what [`find_start`] would report if a start
+/// or a pending start began there, else [`Search::NotFound`].
+pub(crate) fn start_at(data: &[u8], role: Role) -> Search {
+    match probe(data, role) {
+        Ok(Some(kind)) => Search::Found(Start { offset: 0, kind }),
+        Ok(None) => Search::NotFound,
+        Err(NeedMore) => Search::Pending(0),
+    }
+}
+
+/// Positions tested together by [`Prefilter::next_candidate`]. A block reads
+/// two bytes past its last position, because the message type of an SSL 2.0
+/// hello is its third byte.
+const BLOCK: usize = 32;
+
+/// Bytes read per block: its positions plus the third byte of the last one.
+const BLOCK_SPAN: usize = BLOCK + 2;
+
+/// A test on the first and third byte of a position that rules out almost
+/// every index where no check of [`probe`] can succeed or run out of bytes.
+///
+/// Every TLS pattern needs byte 0 to be the handshake (22) or alert (21)
+/// content type. Every SSL 2.0 pattern needs the high bit of byte 0 (the
+/// two-byte header) and a message type in byte 2, which is CLIENT-HELLO (1)
+/// or SERVER-HELLO (4). At any other index [`probe`] returns `Ok(None)`
+/// without reading past byte 2, so skipping that index changes no result.
+#[derive(Debug, Clone, Copy)]
+struct Prefilter {
+    /// Content type 21 can start a side: only a server sends a first alert.
+    alert: bool,
+    /// SSL 2.0 message type of a client start, or 0 when clients are not searched for.
+    sslv2_client: u8,
+    /// SSL 2.0 message type of a server start, or 0 when servers are not searched for.
+    sslv2_server: u8,
+}
+
+impl Prefilter {
+    fn new(role: Role) -> Self {
+        let client = role != Role::Server;
+        let server = role != Role::Client;
+        Self {
+            alert: server,
+            sslv2_client: if client { 1 } else { 0 },
+            sslv2_server: if server { 4 } else { 0 },
+        }
+    }
+
+    /// True when a start may begin at a position with first byte `first`
+    /// and third byte `third` (`None` past the end of the data, where the
+    /// checks may still need more bytes).
+    fn may_start(self, first: u8, third: Option<u8>) -> bool {
+        if first == 22 || (self.alert && first == 21) {
+            return true;
+        }
+        if first & 0x80 == 0 {
+            return false;
+        }
+        // Type 0 is not an SSL 2.0 message type, so a disabled role never matches.
+        third.is_none_or(|t| t != 0 && (t == self.sslv2_client || t == self.sslv2_server))
+    }
+
+    /// Tests every position of a block at once as [`Prefilter::may_start`]
+    /// does. The loop has no branches, so that it compiles to vector
+    /// instructions.
+    fn block_may_start(self, block: &[u8; BLOCK_SPAN]) -> bool {
+        let (Some(first), Some(third)) =
+            (block.first_chunk::<BLOCK>(), block.last_chunk::<BLOCK>())
+        else {
+            return true;
+        };
+        let alert = if self.alert { 21 } else { 22 };
+        let hits = first.iter().zip(third).fold(0u8, |hits, (&b0, &b2)| {
+            let tls = (b0 == 22) | (b0 == alert);
+            let sslv2_type = (b2 == self.sslv2_client) | (b2 == self.sslv2_server);
+            let sslv2 = (b0 & 0x80 != 0) & (b2 != 0) & sslv2_type;
+            hits | u8::from(tls | sslv2)
+        });
+        hits != 0
+    }
+
+    /// Returns the first index from `from` on where a start may begin.
+    fn next_candidate(self, data: &[u8], from: usize) -> Option<usize> {
+        let mut at = from;
+        // Whole blocks without a candidate are skipped first, because most
+        // blocks of text or ciphertext contain none.
+        while let Some(block) = data.get(at..).and_then(<[u8]>::first_chunk::<BLOCK_SPAN>) {
+            if self.block_may_start(block) {
+                break;
+            }
+            at = at.saturating_add(BLOCK);
+        }
+        let rest = data.get(at..)?;
+        let found = rest.iter().enumerate().position(|(index, &first)| {
+            let third = rest.get(index.saturating_add(2)).copied();
+            self.may_start(first, third)
+        })?;
+        Some(at.saturating_add(found))
+    }
 }
 
 /// Tests one position for every pattern of `role`. A pattern that needs more
@@ -605,17 +708,110 @@ mod tests {
         );
     }
 
-    #[test]
-    fn sslv2_server_hello_found() {
+    /// SSL 2.0 SERVER-HELLO: a 10-byte certificate, one cipher spec, 16-byte connection id.
+    fn sslv2_server_hello() -> Vec<u8> {
         let mut data = vec![0x80, 11 + 10 + 3 + 16, 4, 0, 1, 0, 2, 0, 10, 0, 3, 0, 16];
         data.extend([0x30; 10]);
         data.extend([0x07, 0x00, 0xc0]);
         data.extend([0x55; 16]);
+        data
+    }
+
+    #[test]
+    fn sslv2_server_hello_found() {
+        let data = sslv2_server_hello();
         let expected = Start {
             offset: 0,
             kind: StartKind::Sslv2ServerHello,
         };
         assert_eq!(find_start(&data, Role::Server), Search::Found(expected));
+    }
+
+    /// Searches as `find_start` did before the pre-filter, probing every index in order.
+    fn probe_every_offset(data: &[u8], role: Role) -> Search {
+        for offset in 0..data.len() {
+            match probe(&data[offset..], role) {
+                Ok(Some(kind)) => return Search::Found(Start { offset, kind }),
+                Ok(None) => {}
+                Err(NeedMore) => return Search::Pending(offset),
+            }
+        }
+        Search::NotFound
+    }
+
+    /// Deterministic pseudo-random bytes (xorshift64), biased towards the
+    /// bytes the pre-filter looks at so that near misses are common.
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        const INTERESTING: [u8; 8] = [0x80, 0x81, 0xff, 1, 3, 4, 21, 22];
+        let mut state = seed | 1;
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let byte = (state >> 24) as u8;
+            let pick = usize::from(byte) % 16;
+            out.push(INTERESTING.get(pick).copied().unwrap_or(byte));
+        }
+        out
+    }
+
+    #[test]
+    fn prefilter_agrees_on_noise() {
+        for seed in 1..400u64 {
+            let data = noise(seed, (seed as usize * 7) % 150);
+            for role in [Role::Client, Role::Server, Role::Either] {
+                assert_eq!(
+                    find_start(&data, role),
+                    probe_every_offset(&data, role),
+                    "seed {seed}, role {role:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prefilter_agrees_on_embedded_hellos() {
+        let starts = [
+            hello_start(1, 200, 196),
+            hello_start(2, 4000, 81),
+            vec![21, 3, 3, 0, 2, 2, 40],
+            sslv2_client_hello(31),
+            sslv2_server_hello(),
+        ];
+        for (seed, start) in (1u64..).zip(starts.iter().cycle().take(50)) {
+            let mut data = noise(seed, 70 + seed as usize);
+            let at = (seed as usize * 13) % data.len();
+            data.splice(at..at, start.iter().copied());
+            data.truncate(data.len() - (seed as usize % 5));
+            for role in [Role::Client, Role::Server, Role::Either] {
+                assert_eq!(
+                    find_start(&data, role),
+                    probe_every_offset(&data, role),
+                    "seed {seed}, role {role:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn high_bit_near_end_is_pending() {
+        let mut data = vec![b'x'; 40];
+        data.push(0x80);
+        assert_eq!(find_start(&data, Role::Client), Search::Pending(40));
+    }
+
+    #[test]
+    fn sslv2_type_mismatch_skipped() {
+        let data = [0x80, 0x20, 4, 0, 2, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(find_start(&data, Role::Client), Search::NotFound);
+    }
+
+    #[test]
+    fn start_at_ignores_later_start() {
+        let mut data = b"x".to_vec();
+        data.extend(hello_start(2, 4000, 81));
+        assert_eq!(start_at(&data, Role::Server), Search::NotFound);
     }
 
     #[test]

@@ -961,15 +961,15 @@ impl ConnectionDecoder {
         let Some(answer) = side.scan.get(at..) else {
             return false;
         };
-        match start::find_start(answer, Role::Server) {
-            Search::Found(found) if found.offset == 0 => {
+        match start::start_at(answer, Role::Server) {
+            Search::Found(found) => {
                 self.begin_decoding(from_initiator, at, found.kind, packet, out);
                 return true;
             }
             // A start may still begin here once more bytes arrive (an SSL
             // 2.0 SERVER-HELLO needs more than a TLS header to be sure).
-            Search::Pending(0) => return false,
-            _ => {}
+            Search::Pending(_) => return false,
+            Search::NotFound => {}
         }
         let header = answer
             .get(..HEADER_LEN)
