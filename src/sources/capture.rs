@@ -1,40 +1,44 @@
-//! Packet captures as a source: packets → TCP streams → TLS events →
-//! [`TlsSession`] observations.
+//! Packet captures as a source: packets → TCP streams and QUIC Initial
+//! packets → TLS events → [`TlsSession`] observations, on the calling
+//! thread. [`super::partition`] spreads the same work over several threads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use wiretrust_pcap::{CaptureReader, Decoded, Transport, decode};
-use wiretrust_quic::{QuicConnectionId, QuicEvent, QuicEventKind, QuicLimits, QuicTracker};
-use wiretrust_tcp::{
-    FlowEnd, FlowKey, FlowStats, FlowTable, Interest, Limits, Segment, SegmentMeta, Side,
-    StreamHandler,
-};
-use wiretrust_tls::start::Preamble;
-use wiretrust_tls::stream::{
-    ConnectionDecoder, DecoderLimits, DecoderState, TlsEvent, TlsEventKind,
-};
+use wiretrust_pcap::{CaptureReader, Decoded, LinkType, Packet, Transport, decode};
+use wiretrust_tcp::{Segment, SegmentMeta};
 
-use crate::observations::{Endpoint, FlowEndReason, SessionBuilder, TlsSession};
+use super::flows::{Flows, sort_completed};
+use super::timing::{Off, Phase, Stopwatch};
+use crate::observations::TlsSession;
 
 /// At most this many warnings are kept word for word per input; the rest
 /// are counted.
 const MAX_WARNINGS: usize = 20;
 
+/// Progress is reported each time this many more file bytes were read.
+pub(crate) const PROGRESS_STEP: u64 = 4 << 20;
+
 /// What reading one capture found, for the summary.
 #[derive(Debug, Default)]
 pub struct CaptureStats {
+    /// File bytes consumed.
     pub bytes: u64,
+    /// Packet records read.
     pub packets: u64,
+    /// TCP segments decoded.
     pub tcp_segments: u64,
+    /// UDP datagrams decoded.
     pub udp_datagrams: u64,
     /// UDP datagrams that did not carry QUIC.
     pub udp_not_quic: u64,
     /// QUIC Initial packets that did not decrypt (keys from a connection
     /// whose first Initial the capture lacks).
     pub quic_undecrypted: u64,
+    /// Frames that carried something other than IP.
     pub non_ip_frames: u64,
+    /// IP fragments, which are not reassembled.
     pub ip_fragments: u64,
     /// Packets the capture cut short (snapshot length).
     pub truncated_packets: u64,
@@ -42,24 +46,127 @@ pub struct CaptureStats {
     pub undecodable: BTreeMap<String, u64>,
     /// Corrupt or unreadable parts of the file, word for word.
     pub read_errors: Vec<String>,
+    /// Corrupt or unreadable parts of the file, all counted.
     pub read_errors_total: u64,
     /// The file could not be read to its end.
     pub incomplete: bool,
+    /// TCP flows opened.
     pub flows: u64,
+    /// Holes in TCP streams given up on (bytes the capture lacks).
     pub capture_gaps: u64,
+    /// Bytes missing in those holes.
     pub capture_gap_bytes: u64,
+    /// TCP flows ended early because the flow table was full.
     pub flows_evicted: u64,
+    /// TCP flows ended after the idle timeout.
+    pub flows_idle_timeout: u64,
+    /// Times an out-of-order buffer limit forced a hole to be given up.
+    pub buffer_limit_hits: u64,
+    /// TCP sides that got no window to check retransmissions against,
+    /// because that memory limit was reached.
+    pub compare_windows_refused: u64,
+    /// TLS sessions completed.
     pub sessions: u64,
     /// QUIC connections whose Initial packets were followed.
     pub quic_connections: u64,
+    /// QUIC connections ended early because the tracker was full.
+    pub quic_connections_evicted: u64,
+    /// QUIC CRYPTO bytes dropped at the memory limits.
+    pub quic_crypto_bytes_dropped: u64,
     /// Flows given up on because no TLS started within the scan limit.
     pub flows_not_tls: u64,
+}
+
+impl CaptureStats {
+    /// Counts one packet record.
+    pub(crate) fn count_packet(&mut self, packet: &Packet<'_>) {
+        self.packets += 1;
+        if packet.data.len() < packet.original_len as usize {
+            self.truncated_packets += 1;
+        }
+    }
+
+    /// Records a damaged part of the file, word for word while few.
+    pub(crate) fn read_error(&mut self, message: String) {
+        self.read_errors_total += 1;
+        if self.read_errors.len() < MAX_WARNINGS {
+            self.read_errors.push(message);
+        }
+    }
+}
+
+/// The part of a decoded packet that flow state takes.
+pub(crate) enum Unit<'a> {
+    /// A TCP segment.
+    Tcp(Segment<'a>),
+    /// A UDP datagram, which may carry QUIC.
+    Udp {
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// Payload as captured.
+        payload: &'a [u8],
+    },
+}
+
+/// Decodes one frame down to TCP or UDP, counting in `stats` what is
+/// neither and what does not decode.
+pub(crate) fn decode_unit<'a>(
+    stats: &mut CaptureStats,
+    link_type: LinkType,
+    data: &'a [u8],
+) -> Option<Unit<'a>> {
+    let ip = match decode(link_type, data) {
+        Ok(Decoded::Ip(ip)) => ip,
+        Ok(Decoded::NonIp { .. }) => {
+            stats.non_ip_frames += 1;
+            return None;
+        }
+        Err(err) => {
+            *stats.undecodable.entry(err.to_string()).or_default() += 1;
+            return None;
+        }
+    };
+    match ip.transport {
+        Transport::Tcp(tcp) => {
+            stats.tcp_segments += 1;
+            Some(Unit::Tcp(Segment {
+                src: SocketAddr::new(ip.src, tcp.src_port),
+                dst: SocketAddr::new(ip.dst, tcp.dst_port),
+                seq: tcp.seq,
+                ack: tcp.ack,
+                flags: tcp.flags,
+                payload: tcp.payload,
+            }))
+        }
+        Transport::Udp(udp) => {
+            stats.udp_datagrams += 1;
+            Some(Unit::Udp {
+                src: SocketAddr::new(ip.src, udp.src_port),
+                dst: SocketAddr::new(ip.dst, udp.dst_port),
+                payload: udp.payload,
+            })
+        }
+        Transport::Fragment => {
+            stats.ip_fragments += 1;
+            None
+        }
+        Transport::Other => None,
+    }
 }
 
 /// Why a capture could not be read at all.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct OpenCaptureError(pub String);
+
+/// Opens a capture for reading.
+pub(crate) fn open_capture(
+    path: &Path,
+) -> Result<CaptureReader<Box<dyn std::io::Read + Send>>, OpenCaptureError> {
+    CaptureReader::open(path).map_err(|err| OpenCaptureError(err.to_string()))
+}
 
 /// Reads one capture file and hands every completed TLS session to
 /// `on_session`, roughly in order of completion.
@@ -71,362 +178,88 @@ pub fn read_capture(
     on_session: &mut dyn FnMut(TlsSession),
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureStats, OpenCaptureError> {
-    let mut reader = CaptureReader::open(path).map_err(|err| OpenCaptureError(err.to_string()))?;
-    let mut scan = CaptureScan::new(input_name);
+    read_capture_timed(path, input_name, on_session, on_progress, &mut Off)
+}
+
+/// [`read_capture`], charging reading and decoding to [`Phase::Read`] and
+/// flow work to [`Phase::Reassembly`] on `clock`. The time spent in
+/// `on_session` is charged to neither.
+///
+/// Sessions come out in groups, one per packet that completed any, each
+/// group in the order of [`sort_completed`], so that the partitioned
+/// reader can produce the same sequence.
+pub fn read_capture_timed<S: Stopwatch>(
+    path: &Path,
+    input_name: &str,
+    on_session: &mut dyn FnMut(TlsSession),
+    on_progress: &mut dyn FnMut(u64),
+    clock: &mut S,
+) -> Result<CaptureStats, OpenCaptureError> {
+    clock.restart();
+    let mut reader = open_capture(path)?;
+    let mut flows = Flows::new(input_name);
+    let mut stats = CaptureStats::default();
     let mut last_progress = 0u64;
     while let Some(next) = reader.next_packet() {
         match next {
             Ok(packet) => {
-                scan.stats.packets += 1;
-                if packet.data.len() < packet.original_len as usize {
-                    scan.stats.truncated_packets += 1;
-                }
+                stats.count_packet(&packet);
                 let meta = SegmentMeta {
                     packet: packet.number,
                     timestamp_ns: packet.timestamp_ns,
                 };
-                scan.packet(packet.link_type, packet.data, meta);
-                if packet.offset.saturating_sub(last_progress) > 4 << 20 {
+                let unit = decode_unit(&mut stats, packet.link_type, packet.data);
+                clock.lap(Phase::Read);
+                match unit {
+                    Some(Unit::Tcp(segment)) => flows.tcp(&segment, meta),
+                    Some(Unit::Udp { src, dst, payload }) => flows.udp(src, dst, payload, meta),
+                    None => {}
+                }
+                clock.lap(Phase::Reassembly);
+                if packet.offset.saturating_sub(last_progress) > PROGRESS_STEP {
                     last_progress = packet.offset;
                     on_progress(last_progress);
                 }
             }
             Err(err) => {
                 let fatal = err.fatal;
-                scan.read_error(err.to_string());
+                stats.read_error(err.to_string());
+                clock.lap(Phase::Read);
                 if fatal {
-                    scan.stats.incomplete = true;
+                    stats.incomplete = true;
                     break;
                 }
             }
         }
-        scan.drain(on_session);
+        deliver(&mut flows, &mut stats, on_session, clock);
     }
-    scan.finish(on_session);
-    scan.stats.bytes = reader.stats().bytes_consumed;
-    on_progress(scan.stats.bytes);
-    Ok(scan.stats)
+    flows.finish();
+    clock.lap(Phase::Reassembly);
+    deliver(&mut flows, &mut stats, on_session, clock);
+    flows.add_stats(&mut stats, 0);
+    stats.bytes = reader.stats().bytes_consumed;
+    on_progress(stats.bytes);
+    clock.lap(Phase::Read);
+    Ok(stats)
 }
 
-struct CaptureScan {
-    input: String,
-    table: FlowTable<TlsFlow>,
-    quic: QuicTracker,
-    quic_sessions: HashMap<QuicConnectionId, SessionBuilder>,
-    quic_events: Vec<QuicEvent>,
-    context: FlowContext,
-    next_stream: u64,
-    stats: CaptureStats,
-}
-
-impl CaptureScan {
-    fn new(input_name: &str) -> Self {
-        CaptureScan {
-            input: input_name.to_owned(),
-            table: FlowTable::new(Limits::default()),
-            quic: QuicTracker::new(QuicLimits::default()),
-            quic_sessions: HashMap::new(),
-            quic_events: Vec::new(),
-            context: FlowContext {
-                events: Vec::new(),
-                completed: Vec::new(),
-                flows_not_tls: 0,
-            },
-            next_stream: 0,
-            stats: CaptureStats::default(),
-        }
+/// Hands the sessions completed since the last call to `on_session`.
+fn deliver<S: Stopwatch>(
+    flows: &mut Flows,
+    stats: &mut CaptureStats,
+    on_session: &mut dyn FnMut(TlsSession),
+    clock: &mut S,
+) {
+    let changes = flows.changes_mut();
+    if changes.sessions.is_empty() {
+        changes.clear();
+        return;
     }
-
-    fn packet(&mut self, link_type: wiretrust_pcap::LinkType, data: &[u8], meta: SegmentMeta) {
-        let ip = match decode(link_type, data) {
-            Ok(Decoded::Ip(ip)) => ip,
-            Ok(Decoded::NonIp { .. }) => {
-                self.stats.non_ip_frames += 1;
-                return;
-            }
-            Err(err) => {
-                *self.stats.undecodable.entry(err.to_string()).or_default() += 1;
-                return;
-            }
-        };
-        let tcp = match ip.transport {
-            Transport::Tcp(tcp) => tcp,
-            Transport::Udp(udp) => {
-                self.stats.udp_datagrams += 1;
-                let src = SocketAddr::new(ip.src, udp.src_port);
-                let dst = SocketAddr::new(ip.dst, udp.dst_port);
-                let (packet, time) = (meta.packet, meta.timestamp_ns);
-                let events = &mut self.quic_events;
-                self.quic
-                    .datagram(src, dst, udp.payload, packet, time, events);
-                self.apply_quic_events();
-                return;
-            }
-            Transport::Fragment => {
-                self.stats.ip_fragments += 1;
-                return;
-            }
-            Transport::Other => return,
-        };
-        self.stats.tcp_segments += 1;
-        let segment = Segment {
-            src: SocketAddr::new(ip.src, tcp.src_port),
-            dst: SocketAddr::new(ip.dst, tcp.dst_port),
-            seq: tcp.seq,
-            ack: tcp.ack,
-            flags: tcp.flags,
-            payload: tcp.payload,
-        };
-        let input = &self.input;
-        let next_stream = &mut self.next_stream;
-        let new_flow = |key: &FlowKey, _meta: SegmentMeta| {
-            let stream = *next_stream;
-            *next_stream += 1;
-            TlsFlow::new(input, stream, key)
-        };
-        self.table
-            .segment(&segment, meta, &mut self.context, new_flow);
+    sort_completed(&mut changes.sessions);
+    for session in changes.sessions.drain(..) {
+        stats.sessions += 1;
+        on_session(session);
     }
-
-    /// Turns the tracker's events into QUIC sessions, one builder per
-    /// connection; a connection's end completes its session.
-    fn apply_quic_events(&mut self) {
-        for event in self.quic_events.drain(..) {
-            let time = event.timestamp_ns;
-            if matches!(event.kind, QuicEventKind::End) {
-                if let Some(builder) = self.quic_sessions.remove(&event.connection) {
-                    let sessions = builder.finish(FlowEndReason::EndOfInput, time);
-                    self.context.completed.extend(sessions);
-                }
-                continue;
-            }
-            let Some(tls) = quic_tls_event(event.kind, event.packet) else {
-                continue;
-            };
-            let builder = self
-                .quic_sessions
-                .entry(event.connection)
-                .or_insert_with(|| {
-                    let client = Endpoint {
-                        ip: event.client.ip(),
-                        port: event.client.port(),
-                    };
-                    let server = Endpoint {
-                        ip: event.server.ip(),
-                        port: event.server.port(),
-                    };
-                    self.stats.quic_connections += 1;
-                    SessionBuilder::new_quic(&self.input, event.connection.0, client, server)
-                });
-            builder.apply(tls, time);
-        }
-    }
-
-    fn read_error(&mut self, message: String) {
-        self.stats.read_errors_total += 1;
-        if self.stats.read_errors.len() < MAX_WARNINGS {
-            self.stats.read_errors.push(message);
-        }
-    }
-
-    fn drain(&mut self, on_session: &mut dyn FnMut(TlsSession)) {
-        for session in self.context.completed.drain(..) {
-            self.stats.sessions += 1;
-            on_session(session);
-        }
-    }
-
-    fn finish(&mut self, on_session: &mut dyn FnMut(TlsSession)) {
-        self.table.finish(&mut self.context);
-        self.quic.finish(&mut self.quic_events);
-        self.apply_quic_events();
-        let mut open: Vec<_> = self.quic_sessions.drain().collect();
-        open.sort_by_key(|(connection, _)| connection.0);
-        for (_, builder) in open {
-            let sessions = builder.finish(FlowEndReason::EndOfInput, 0);
-            self.context.completed.extend(sessions);
-        }
-        self.drain(on_session);
-        let flows: &FlowStats = self.table.stats();
-        self.stats.flows = self.next_stream;
-        self.stats.capture_gaps = flows.gaps;
-        self.stats.capture_gap_bytes = flows.gap_bytes;
-        self.stats.flows_evicted = flows.flows_evicted;
-        self.stats.flows_not_tls = self.context.flows_not_tls;
-        let quic = self.quic.stats();
-        self.stats.udp_not_quic = quic.datagrams.saturating_sub(quic.datagrams_quic);
-        self.stats.quic_undecrypted = quic.decryption_failures;
-    }
-}
-
-/// State shared by all flows of one capture.
-struct FlowContext {
-    /// Scratch space for the events of one segment, reused.
-    events: Vec<TlsEvent>,
-    completed: Vec<TlsSession>,
-    flows_not_tls: u64,
-}
-
-/// One TCP connection: its TLS decoder and the sessions built from it.
-struct TlsFlow {
-    decoder: ConnectionDecoder,
-    builder: SessionBuilder,
-    gave_up: bool,
-}
-
-impl TlsFlow {
-    fn new(input: &str, stream: u64, key: &FlowKey) -> Self {
-        let initiator = Endpoint {
-            ip: key.client.ip(),
-            port: key.client.port(),
-        };
-        let responder = Endpoint {
-            ip: key.server.ip(),
-            port: key.server.port(),
-        };
-        TlsFlow {
-            decoder: ConnectionDecoder::new(DecoderLimits::default()),
-            builder: SessionBuilder::new(input, stream, initiator, responder),
-            gave_up: false,
-        }
-    }
-
-    fn apply_events(&mut self, context: &mut FlowContext, timestamp_ns: i64) {
-        if let Some(client_is_initiator) = self.decoder.client_is_initiator() {
-            self.builder.set_client_is_initiator(client_is_initiator);
-        }
-        for event in context.events.drain(..) {
-            self.builder.apply(event, timestamp_ns);
-        }
-    }
-
-    fn end_reason(&self, end: FlowEnd) -> FlowEndReason {
-        let client_is_initiator = self.decoder.client_is_initiator().unwrap_or(true);
-        match end {
-            FlowEnd::Closed => FlowEndReason::Closed,
-            FlowEnd::Reset { by } => {
-                if (by == Side::Client) == client_is_initiator {
-                    FlowEndReason::ResetByClient
-                } else {
-                    FlowEndReason::ResetByServer
-                }
-            }
-            FlowEnd::IdleTimeout => FlowEndReason::IdleTimeout,
-            FlowEnd::Evicted => FlowEndReason::Evicted,
-            FlowEnd::EndOfInput => FlowEndReason::EndOfInput,
-            FlowEnd::PortReused => FlowEndReason::PortReused,
-        }
-    }
-}
-
-impl StreamHandler for TlsFlow {
-    type Context = FlowContext;
-
-    fn on_data(
-        &mut self,
-        context: &mut FlowContext,
-        side: Side,
-        data: &[u8],
-        meta: SegmentMeta,
-    ) -> Interest {
-        context.events.clear();
-        let state = self
-            .decoder
-            .feed(side == Side::Client, data, meta.packet, &mut context.events);
-        self.apply_events(context, meta.timestamp_ns);
-        if state == DecoderState::NotTls && !self.builder.has_sessions() {
-            if !self.gave_up {
-                self.gave_up = true;
-                context.flows_not_tls += 1;
-            }
-            return Interest::Ignore;
-        }
-        Interest::Continue
-    }
-
-    fn on_gap(&mut self, context: &mut FlowContext, side: Side, missing: u64, meta: SegmentMeta) {
-        context.events.clear();
-        self.decoder.gap(
-            side == Side::Client,
-            missing,
-            meta.packet,
-            &mut context.events,
-        );
-        self.apply_events(context, meta.timestamp_ns);
-        self.builder
-            .gap(side == Side::Client, missing, meta.timestamp_ns);
-    }
-
-    fn on_end(self, context: &mut FlowContext, _key: &FlowKey, end: FlowEnd, meta: SegmentMeta) {
-        let reason = self.end_reason(end);
-        let preamble = self.decoder.preamble().map(preamble_name);
-        let mut sessions = self.builder.finish(reason, meta.timestamp_ns);
-        for session in &mut sessions {
-            session.preamble = preamble.map(str::to_owned);
-        }
-        context.completed.extend(sessions);
-    }
-}
-
-/// The TLS event a QUIC event stands for: a handshake message from a
-/// CRYPTO frame, or the TLS alert that a CONNECTION_CLOSE carries when its
-/// error code is in the crypto range (RFC 9001 section 4.8: 0x0100 plus
-/// the alert number).
-fn quic_tls_event(kind: QuicEventKind, packet: u64) -> Option<TlsEvent> {
-    const FATAL: u8 = 2;
-    let (from_initiator, kind) = match kind {
-        QuicEventKind::Handshake {
-            from_client,
-            msg_type,
-            body,
-        } => (
-            from_client,
-            TlsEventKind::Handshake {
-                msg_type,
-                record_version: 0,
-                body,
-            },
-        ),
-        QuicEventKind::ConnectionClose {
-            from_client,
-            error_code,
-            ..
-        } => {
-            let description = u8::try_from(error_code.checked_sub(0x0100)?).ok()?;
-            (
-                from_client,
-                TlsEventKind::Alert {
-                    level: FATAL,
-                    description,
-                },
-            )
-        }
-        _ => return None,
-    };
-    Some(TlsEvent {
-        from_initiator,
-        packet,
-        stream_offset: 0,
-        kind,
-    })
-}
-
-/// The name the observation record uses for a plaintext preamble.
-fn preamble_name(preamble: Preamble) -> &'static str {
-    match preamble {
-        Preamble::Smtp => "smtp",
-        Preamble::Imap => "imap",
-        Preamble::Pop3 => "pop3",
-        Preamble::Ftp => "ftp",
-        Preamble::Xmpp => "xmpp",
-        Preamble::Irc => "irc",
-        Preamble::Ldap => "ldap",
-        Preamble::Nntp => "nntp",
-        Preamble::HttpConnect => "http-connect",
-        Preamble::Socks4 => "socks4",
-        Preamble::Socks5 => "socks5",
-        Preamble::MySql => "mysql",
-        Preamble::Postgres => "postgres",
-        Preamble::Unknown => "unknown",
-    }
+    changes.clear();
+    clock.restart();
 }

@@ -2,6 +2,8 @@
 //! [`crate::observations`] records.
 
 pub mod capture;
+mod flows;
 mod inputs;
+pub mod timing;
 
 pub use inputs::{InputFile, expand_inputs};
