@@ -4,6 +4,7 @@
 pub mod capture;
 mod flows;
 mod inputs;
+pub mod partition;
 pub mod timing;
 
 pub use inputs::{InputFile, expand_inputs};
