@@ -53,6 +53,17 @@ pub struct ScanArgs {
     /// (default: the client address of each session).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Threads that read captures: several inputs are read at once, or a single
+    /// input is split by flow over N workers next to a reader thread. The output
+    /// is the same for every N; 1 reads on one thread. Default: the number of
+    /// cores.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// After the summary, print on stderr the wall and CPU time of each phase,
+    /// what went in and out of it, what was dropped, and the peak memory (also
+    /// with -q).
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +99,19 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
         format!("invalid severity {text:?}; use info, low, medium, high or critical")
     })
 }
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(threads) if (1..=MAX_THREADS).contains(&threads) => Ok(threads),
+        _ => Err(format!(
+            "invalid thread count {text:?}; use a whole number from 1 to {MAX_THREADS}"
+        )),
+    }
+}
+
+/// More threads than this only add channels and memory: the reader thread
+/// and the merging thread are the limit long before.
+const MAX_THREADS: usize = 256;
 
 fn parse_version(text: &str) -> Result<MinVersion, String> {
     let version = match text

@@ -5,18 +5,20 @@ mod cli;
 mod progress;
 mod summary;
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
-use summary::{write_problems, write_summary};
+use summary::{write_problems, write_stats, write_summary};
 use wiretrust::detections::{DetectionConfig, RULES, Severity, rule};
-use wiretrust::scan::{ScanOptions, scan};
+use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
 /// Exit status: completed with no alert at or above `--fail-on`.
@@ -63,35 +65,88 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
         OutputFormat::Auto => OutputFormat::Jsonl,
         other => other,
     };
-    let out = BufWriter::new(stdout.lock());
+    let written = Rc::new(Cell::new(0u64));
+    let out = Counted::new(BufWriter::new(stdout.lock()), &written);
     let mut alerts: Box<dyn Sink> = match format {
         OutputFormat::Table => Box::new(AlertTable::new(out, terminal_width())),
         _ => Box::new(AlertLines::new(out)),
     };
-    let mut observations = open_observations(args)?;
+    let mut observations = open_observations(args, &written)?;
     let mut sinks: Vec<&mut dyn Sink> = vec![alerts.as_mut()];
     if let Some(lines) = observations.as_mut() {
         sinks.push(lines);
     }
+    let execution = Execution {
+        threads: args.threads.unwrap_or_else(default_threads),
+        measure: args.stats,
+    };
     let mut progress = progress::for_stderr(quiet);
-    let summary = scan(&args.paths, &options, &mut sinks, progress.as_mut())?;
+    let summary = scan_with(
+        &args.paths,
+        &options,
+        &execution,
+        &mut sinks,
+        progress.as_mut(),
+    )?;
     let mut stderr = io::stderr().lock();
     if quiet {
         write_problems(&mut stderr, &summary, verbose)?;
     } else {
         write_summary(&mut stderr, &summary, verbose)?;
     }
+    if args.stats {
+        write_stats(&mut stderr, &summary, written.get())?;
+    }
     Ok(exit_status(&summary, args.fail_on))
 }
 
-fn open_observations(args: &ScanArgs) -> Result<Option<ObservationLines<BufWriter<File>>>> {
+/// One worker per core the system lets this process use, or 1 when it
+/// cannot tell.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// A writer that adds the bytes it accepts to a shared count, for the
+/// output line of `--stats`.
+struct Counted<W> {
+    inner: W,
+    count: Rc<Cell<u64>>,
+}
+
+impl<W: Write> Counted<W> {
+    fn new(inner: W, count: &Rc<Cell<u64>>) -> Self {
+        Counted {
+            inner,
+            count: Rc::clone(count),
+        }
+    }
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        let total = self.count.get().saturating_add(written as u64);
+        self.count.set(total);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn open_observations(
+    args: &ScanArgs,
+    written: &Rc<Cell<u64>>,
+) -> Result<Option<ObservationLines<Counted<BufWriter<File>>>>> {
     let Some(path) = &args.observations else {
         return Ok(None);
     };
     refuse_to_overwrite_input(path, &args.paths)?;
     let file = File::create(path)
         .with_context(|| format!("cannot create the observations file {}", path.display()))?;
-    Ok(Some(ObservationLines::new(BufWriter::new(file))))
+    let out = Counted::new(BufWriter::new(file), written);
+    Ok(Some(ObservationLines::new(out)))
 }
 
 /// Rejects an observations path that names one of the inputs, or an

@@ -3,8 +3,12 @@
 
 use std::io::{self, Write};
 
-use wiretrust::scan::{InputStatus, InputSummary, Summary};
+use std::time::Duration;
+
+use wiretrust::scan::{InputStatus, InputSummary, Layout, Summary};
 use wiretrust::sinks::printable;
+use wiretrust::sources::capture::CaptureStats;
+use wiretrust::sources::timing::Phase;
 
 /// Writes the totals and every problem. `verbose` also lists each input.
 pub fn write_summary(out: &mut dyn Write, summary: &Summary, verbose: bool) -> io::Result<()> {
@@ -172,11 +176,231 @@ fn write_partial(out: &mut dyn Write, input: &InputSummary) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes what `--stats` shows: how the work was spread over threads,
+/// each phase's wall and CPU time with what went in and out of it, what
+/// was dropped, and the peak memory. `written` is the number of bytes the
+/// sinks wrote.
+pub fn write_stats(out: &mut dyn Write, summary: &Summary, written: u64) -> io::Result<()> {
+    writeln!(out, "stats: {}", layout_text(summary.layout))?;
+    writeln!(
+        out,
+        "  {:<16} {:>8} {:>8} {:>7}  {:<40} out",
+        "phase", "wall s", "cpu s", "threads", "in"
+    )?;
+    for (phase, name) in [
+        (Phase::Read, "read+decode"),
+        (Phase::Reassembly, "reassembly+TLS"),
+        (Phase::Detection, "detection"),
+        (Phase::Output, "output"),
+    ] {
+        let (inflow, outflow) = phase_counts(summary, phase, written);
+        let (wall, cpu, threads) = match &summary.times {
+            Some(times) => (
+                seconds(Some(times.wall(phase))),
+                seconds(times.cpu(phase)),
+                times.threads(phase).to_string(),
+            ),
+            None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+        };
+        writeln!(
+            out,
+            "  {name:<16} {wall:>8} {cpu:>8} {threads:>7}  {inflow:<40} {outflow}"
+        )?;
+    }
+    writeln!(
+        out,
+        "  elapsed {:.3} s; wall and cpu add up the threads of a phase",
+        summary.elapsed.as_secs_f64()
+    )?;
+    write_drops(out, summary)?;
+    match summary.peak_rss_bytes {
+        Some(bytes) => writeln!(out, "  peak RSS: {:.1} MB (VmHWM)", bytes as f64 / 1e6),
+        None => writeln!(out, "  peak RSS: not available on this system"),
+    }
+}
+
+fn layout_text(layout: Layout) -> String {
+    match layout {
+        Layout::Single => "1 thread".to_owned(),
+        Layout::Files { workers } => {
+            format!("{workers} worker threads, each reading whole inputs")
+        }
+        Layout::Flows { workers } => format!(
+            "a reader thread and {workers} worker threads, each owning the flows \
+             whose addresses hash to it"
+        ),
+    }
+}
+
+/// What went into and came out of `phase`, as text.
+fn phase_counts(summary: &Summary, phase: Phase, written: u64) -> (String, String) {
+    let total = |counter: fn(&CaptureStats) -> u64| thousands(summary.total(counter));
+    let alerts = thousands(summary.alerts_by_detection.values().sum());
+    let sessions = thousands(summary.sessions);
+    match phase {
+        Phase::Read => (
+            format!(
+                "{:.1} MB, {} packets",
+                summary.total(|s| s.bytes) as f64 / 1e6,
+                total(|s| s.packets)
+            ),
+            format!(
+                "{} TCP segments, {} UDP datagrams",
+                total(|s| s.tcp_segments),
+                total(|s| s.udp_datagrams)
+            ),
+        ),
+        Phase::Reassembly => (
+            format!(
+                "{} segments, {} datagrams",
+                total(|s| s.tcp_segments),
+                total(|s| s.udp_datagrams)
+            ),
+            format!(
+                "{} TCP flows, {} QUIC connections, {} sessions",
+                total(|s| s.flows),
+                total(|s| s.quic_connections),
+                sessions
+            ),
+        ),
+        Phase::Detection => (format!("{sessions} sessions"), format!("{alerts} alerts")),
+        Phase::Output => (
+            format!("{sessions} sessions, {alerts} alerts"),
+            format!("{:.1} MB written", written as f64 / 1e6),
+        ),
+    }
+}
+
+/// Writes every counter of something dropped or cut short, zero or not, so
+/// that runs can be compared line by line.
+fn write_drops(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let undecodable: u64 = summary
+        .inputs
+        .iter()
+        .flat_map(|input| input.stats.undecodable.values())
+        .sum();
+    let drops: [(&str, u64); 15] = [
+        (
+            "read errors (damaged parts of files)",
+            summary.total(|s| s.read_errors_total),
+        ),
+        ("undecodable frames", undecodable),
+        (
+            "packets cut short by the snapshot length",
+            summary.total(|s| s.truncated_packets),
+        ),
+        ("non-IP frames", summary.total(|s| s.non_ip_frames)),
+        (
+            "IP fragments (not reassembled)",
+            summary.total(|s| s.ip_fragments),
+        ),
+        (
+            "UDP datagrams without QUIC",
+            summary.total(|s| s.udp_not_quic),
+        ),
+        (
+            "QUIC Initial packets not decrypted",
+            summary.total(|s| s.quic_undecrypted),
+        ),
+        ("TCP flows without TLS", summary.total(|s| s.flows_not_tls)),
+        ("capture gaps", summary.total(|s| s.capture_gaps)),
+        (
+            "bytes missing in capture gaps",
+            summary.total(|s| s.capture_gap_bytes),
+        ),
+        (
+            "TCP flows ended by the idle timeout",
+            summary.total(|s| s.flows_idle_timeout),
+        ),
+        (
+            "TCP flows evicted (flow table full)",
+            summary.total(|s| s.flows_evicted),
+        ),
+        (
+            "TCP buffer limit hits",
+            summary.total(|s| s.buffer_limit_hits),
+        ),
+        (
+            "TCP retransmission checks refused (memory limit)",
+            summary.total(|s| s.compare_windows_refused),
+        ),
+        (
+            "QUIC connections evicted (tracker full)",
+            summary.total(|s| s.quic_connections_evicted),
+        ),
+    ];
+    writeln!(out, "  dropped or cut short:")?;
+    for (what, count) in drops {
+        writeln!(out, "    {:>12}  {what}", thousands(count))?;
+    }
+    let crypto = summary.total(|s| s.quic_crypto_bytes_dropped);
+    writeln!(
+        out,
+        "    {:>12}  QUIC CRYPTO bytes dropped (memory limit)",
+        thousands(crypto)
+    )
+}
+
+/// Seconds with three decimals, or `n/a` when unknown.
+fn seconds(duration: Option<Duration>) -> String {
+    duration.map_or_else(|| "n/a".to_owned(), |d| format!("{:.3}", d.as_secs_f64()))
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// `1 packet`, `2 packets`.
 fn plural(count: u64, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn thousands_short_number_plain() {
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn seconds_unknown_is_na() {
+        assert_eq!(seconds(None), "n/a");
+    }
+
+    #[test]
+    fn stats_without_times_list_phases() {
+        let mut out = Vec::new();
+        let summary = Summary::default();
+        write_stats(&mut out, &summary, 0).unwrap_or_default();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("read+decode"), "{text}");
+    }
+
+    #[test]
+    fn stats_list_every_drop_counter() {
+        let mut out = Vec::new();
+        write_stats(&mut out, &Summary::default(), 0).unwrap_or_default();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("TCP flows evicted"), "{text}");
     }
 }
