@@ -1,0 +1,320 @@
+//! Scans with several threads give the same alerts, observations and
+//! counts as one thread: several inputs read at once, and one input split
+//! by flow over workers.
+
+mod common;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use wiretrust::detections::{Alert, DetectionConfig};
+use wiretrust::observations::TlsSession;
+use wiretrust::scan::{Execution, Layout, NoProgress, ScanOptions, Summary, scan_with};
+use wiretrust::sinks::Sink;
+
+/// Every session and alert as JSON, in output order, and the summary.
+struct Lines {
+    lines: Vec<String>,
+    summary: Summary,
+}
+
+#[derive(Default)]
+struct Serialize {
+    lines: Vec<String>,
+}
+
+impl Sink for Serialize {
+    fn session(&mut self, session: &TlsSession) -> io::Result<()> {
+        self.lines.push(serde_json::to_string(session)?);
+        Ok(())
+    }
+    fn alert(&mut self, alert: &Alert) -> io::Result<()> {
+        self.lines.push(serde_json::to_string(alert)?);
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn scan_threads(paths: &[PathBuf], threads: usize) -> Lines {
+    let options = ScanOptions {
+        detection: DetectionConfig::default(),
+    };
+    let execution = Execution {
+        threads,
+        measure: threads > 2,
+    };
+    let mut sink = Serialize::default();
+    let summary = {
+        let mut sinks: Vec<&mut dyn Sink> = vec![&mut sink];
+        scan_with(paths, &options, &execution, &mut sinks, &mut NoProgress)
+            .expect("a collecting sink cannot fail")
+    };
+    Lines {
+        lines: sink.lines,
+        summary,
+    }
+}
+
+/// The counts of a summary that must not depend on the thread count.
+fn counts(summary: &Summary) -> Vec<u64> {
+    vec![
+        summary.sessions,
+        summary.total(|s| s.packets),
+        summary.total(|s| s.bytes),
+        summary.total(|s| s.tcp_segments),
+        summary.total(|s| s.udp_datagrams),
+        summary.total(|s| s.udp_not_quic),
+        summary.total(|s| s.flows),
+        summary.total(|s| s.quic_connections),
+        summary.total(|s| s.capture_gaps),
+        summary.total(|s| s.capture_gap_bytes),
+        summary.total(|s| s.flows_not_tls),
+        summary.total(|s| s.sessions),
+        summary.alerts_by_detection.values().sum(),
+    ]
+}
+
+/// Scans `paths` with one thread and with each of `threads`, and checks
+/// that every output line and count is the same.
+fn assert_same_as_one_thread(paths: &[PathBuf], threads: &[usize], what: &str) -> usize {
+    let one = scan_threads(paths, 1);
+    for &n in threads {
+        let many = scan_threads(paths, n);
+        assert_eq!(
+            counts(&many.summary),
+            counts(&one.summary),
+            "{what}, {n} threads"
+        );
+        let first_difference = one.lines.iter().zip(&many.lines).position(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "{what}, {n} threads: line differs");
+        assert_eq!(many.lines.len(), one.lines.len(), "{what}, {n} threads");
+    }
+    one.lines.len()
+}
+
+fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|path| path.is_file() && path.extension().is_none_or(|e| e != "md"));
+    files.sort();
+    files
+}
+
+#[test]
+fn bundled_captures_split_by_flow() {
+    let dir = common::fixture("");
+    for file in capture_files(&dir) {
+        let what = file.display().to_string();
+        assert_same_as_one_thread(&[file], &[2, 3], &what);
+    }
+}
+
+#[test]
+fn bundled_folder_read_concurrently() {
+    let lines = assert_same_as_one_thread(&[common::fixture("")], &[2, 4], "fixtures");
+    assert!(lines > 0);
+}
+
+#[test]
+fn layout_follows_inputs_and_threads() {
+    let one_file = scan_threads(&[common::fixture("tls12-benign.pcap")], 2);
+    assert_eq!(one_file.summary.layout, Layout::Flows { workers: 2 });
+}
+
+#[test]
+fn layout_of_folder_is_files() {
+    let folder = scan_threads(&[common::fixture("")], 4);
+    assert!(matches!(folder.summary.layout, Layout::Files { .. }));
+}
+
+#[test]
+fn corpus_read_concurrently_same_output() {
+    let Some(corpus) = common::corpus("corpus_read_concurrently_same_output") else {
+        return;
+    };
+    let paths = [corpus.join("pcap"), corpus.join("bugs")];
+    let lines = assert_same_as_one_thread(&paths, &[2, 4], "corpus");
+    assert!(lines > 500, "{lines} lines");
+}
+
+#[test]
+fn corpus_files_split_by_flow_same_output() {
+    let Some(corpus) = common::corpus("corpus_files_split_by_flow_same_output") else {
+        return;
+    };
+    for dir in ["pcap", "bugs"] {
+        for file in capture_files(&corpus.join(dir)) {
+            let what = file.display().to_string();
+            assert_same_as_one_thread(&[file], &[2, 4], &what);
+        }
+    }
+}
+
+/// Classic little-endian microsecond pcap, Ethernet link type.
+const PCAP_MAGIC_LE: [u8; 4] = [0xd4, 0xc3, 0xb2, 0xa1];
+const LINKTYPE_ETHERNET: u32 = 1;
+
+/// Appends the packet records of a classic Ethernet pcap file to `out`,
+/// stopping at the first record that does not fit the file.
+fn append_records(file: &[u8], out: &mut Vec<u8>) {
+    let Some((header, mut rest)) = file.split_at_checked(24) else {
+        return;
+    };
+    let link = header.get(20..24).and_then(|b| b.try_into().ok());
+    if header.get(..4) != Some(&PCAP_MAGIC_LE[..]) || link.map(u32::from_le_bytes) != Some(1) {
+        return;
+    }
+    while let Some((record, after)) = rest.split_at_checked(16) {
+        let Some(len) = record.get(8..12).and_then(|b| b.try_into().ok()) else {
+            return;
+        };
+        let len = u32::from_le_bytes(len) as usize;
+        let Some((data, next)) = after.split_at_checked(len) else {
+            return;
+        };
+        if len > 262_144 {
+            return;
+        }
+        out.extend_from_slice(record);
+        out.extend_from_slice(data);
+        rest = next;
+    }
+}
+
+/// Writes one capture holding every classic Ethernet pcap of the corpus,
+/// twice over: many flows, timestamps that jump back at each file, and
+/// four-tuples that come back while their earlier flow may still be open.
+fn write_joined_corpus(corpus: &Path, path: &Path) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&PCAP_MAGIC_LE);
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
+    let files = capture_files(&corpus.join("pcap"));
+    for _ in 0..2 {
+        for file in &files {
+            if let Ok(bytes) = std::fs::read(file) {
+                append_records(&bytes, &mut out);
+            }
+        }
+    }
+    let mut target = std::fs::File::create(path).expect("temporary file");
+    target.write_all(&out).expect("temporary file written");
+}
+
+#[test]
+fn joined_corpus_split_by_flow_same_output() {
+    let Some(corpus) = common::corpus("joined_corpus_split_by_flow_same_output") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let joined = dir.path().join("joined.pcap");
+    write_joined_corpus(&corpus, &joined);
+    let lines = assert_same_as_one_thread(&[joined], &[2, 4], "joined corpus");
+    assert!(lines > 500, "{lines} lines");
+}
+
+fn run_binary(args: &[&str], threads: &str, observations: &Path) -> (Vec<u8>, Vec<u8>) {
+    let output = Command::cargo_bin("wiretrust")
+        .expect("the wiretrust binary")
+        .args([
+            "scan",
+            "--format",
+            "jsonl",
+            "--threads",
+            threads,
+            "--observations",
+        ])
+        .arg(observations)
+        .args(args)
+        .output()
+        .expect("wiretrust runs");
+    let observed = std::fs::read(observations).unwrap_or_default();
+    (output.stdout, observed)
+}
+
+#[test]
+fn binary_output_same_bytes_any_threads() {
+    let Some(corpus) = common::corpus("binary_output_same_bytes_any_threads") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let joined = dir.path().join("joined.pcap");
+    write_joined_corpus(&corpus, &joined);
+    let pcap = corpus.join("pcap").display().to_string();
+    let joined = joined.display().to_string();
+    for inputs in [vec![pcap.as_str()], vec![joined.as_str()]] {
+        let one = run_binary(&inputs, "1", &dir.path().join("one.jsonl"));
+        for threads in ["2", "4"] {
+            let many = run_binary(&inputs, threads, &dir.path().join("many.jsonl"));
+            assert!(
+                many.0 == one.0,
+                "alerts differ with {threads} threads on {inputs:?}"
+            );
+            assert!(
+                many.1 == one.1,
+                "observations differ with {threads} threads on {inputs:?}"
+            );
+        }
+        assert!(!one.1.is_empty(), "no observations from {inputs:?}");
+    }
+}
+
+#[test]
+fn threads_zero_rejected() {
+    Command::cargo_bin("wiretrust")
+        .expect("the wiretrust binary")
+        .args(["scan", "--threads", "0"])
+        .arg(common::fixture(""))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("invalid thread count"));
+}
+
+#[test]
+fn stats_printed_after_summary() {
+    let output = Command::cargo_bin("wiretrust")
+        .expect("the wiretrust binary")
+        .args(["scan", "--format", "jsonl", "--stats", "--threads", "2"])
+        .arg(common::fixture(""))
+        .output()
+        .expect("wiretrust runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let summary = stderr.find("scanned ").unwrap_or(usize::MAX);
+    let stats = stderr.find("stats: ").unwrap_or(0);
+    assert!(summary < stats, "{stderr}");
+}
+
+#[test]
+fn stats_name_every_phase() {
+    let output = Command::cargo_bin("wiretrust")
+        .expect("the wiretrust binary")
+        .args([
+            "scan",
+            "-q",
+            "--format",
+            "jsonl",
+            "--stats",
+            "--threads",
+            "1",
+        ])
+        .arg(common::fixture(""))
+        .output()
+        .expect("wiretrust runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for phase in [
+        "read+decode",
+        "reassembly+TLS",
+        "detection",
+        "output",
+        "peak RSS",
+    ] {
+        assert!(stderr.contains(phase), "{phase} missing: {stderr}");
+    }
+}
