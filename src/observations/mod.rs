@@ -4,10 +4,12 @@
 //! Detections read these records and never raw bytes, so every source
 //! (capture files today, endpoint logs later) feeds the same detections.
 
+mod certificate_cache;
 mod session;
 mod session_builder;
 mod time;
 
+pub use certificate_cache::{CertificateCache, CertificateSummary};
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
     HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,

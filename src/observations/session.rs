@@ -161,7 +161,7 @@ pub struct ServerHelloRecord {
 }
 
 /// One certificate of a chain.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CertificateRecord {
     pub sha256: String,
     pub subject: Option<String>,

@@ -1,6 +1,8 @@
 //! Builds [`TlsSession`] records from the TLS events of one connection.
 
-use wiretrust_tls::certificate::{CertificateInfo, certificate_covers, summarize_certificate};
+use std::sync::Arc;
+
+use wiretrust_tls::certificate::certificate_covers;
 use wiretrust_tls::fingerprint::{Ja4Transport, ja3, ja3s, ja4};
 use wiretrust_tls::handshake::{
     ClientHello, DowngradeSentinel, ServerHello, parse_certificate_list, parse_client_hello,
@@ -12,9 +14,10 @@ use wiretrust_tls::registry::{
 use wiretrust_tls::sslv2::{Sslv2Message, client_hello_from_sslv2, parse_sslv2_message};
 use wiretrust_tls::stream::{TlsEvent, TlsEventKind};
 
+use super::certificate_cache::{CertificateCache, CertificateSummary};
 use super::session::{
-    AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
-    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
+    AlertRecord, ApplicationData, ClientHelloRecord, Endpoint, FlowEndReason, HeartbeatRecord,
+    Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 use super::time::format_rfc3339;
 
@@ -29,6 +32,15 @@ mod msg {
     pub const SERVER_HELLO_DONE: u8 = 14;
     pub const CERTIFICATE_VERIFY: u8 = 15;
     pub const CLIENT_KEY_EXCHANGE: u8 = 16;
+}
+
+/// A message from one side, with the packet that completed it.
+#[derive(Debug, Clone, Copy)]
+struct Incoming<'a> {
+    from: Sender,
+    body: &'a [u8],
+    packet: u64,
+    timestamp_ns: i64,
 }
 
 /// Collects the sessions of one TCP connection from its TLS events.
@@ -89,7 +101,30 @@ impl SessionBuilder {
     }
 
     /// Applies one event; `timestamp_ns` is the time of its packet.
+    ///
+    /// Every certificate is parsed anew. [`SessionBuilder::apply_cached`]
+    /// reuses summaries across the connections of a scan instead.
     pub fn apply(&mut self, event: TlsEvent, timestamp_ns: i64) {
+        self.apply_with(event, timestamp_ns, None);
+    }
+
+    /// Applies one event as [`SessionBuilder::apply`] does, taking
+    /// certificate summaries from `certificates` and adding new ones to it.
+    pub fn apply_cached(
+        &mut self,
+        event: TlsEvent,
+        timestamp_ns: i64,
+        certificates: &mut CertificateCache,
+    ) {
+        self.apply_with(event, timestamp_ns, Some(certificates));
+    }
+
+    fn apply_with(
+        &mut self,
+        event: TlsEvent,
+        timestamp_ns: i64,
+        certificates: Option<&mut CertificateCache>,
+    ) {
         self.last_ns = timestamp_ns;
         let from = self.sender(event.from_initiator);
         match event.kind {
@@ -98,16 +133,23 @@ impl SessionBuilder {
                 record_version,
                 body,
             } => {
-                self.on_handshake(
+                let message = Incoming {
                     from,
-                    msg_type,
-                    record_version,
-                    &body,
-                    event.packet,
+                    body: &body,
+                    packet: event.packet,
                     timestamp_ns,
-                );
+                };
+                self.on_handshake(message, msg_type, record_version, certificates);
             }
-            TlsEventKind::Sslv2 { body } => self.on_sslv2(from, &body, event.packet, timestamp_ns),
+            TlsEventKind::Sslv2 { body } => {
+                let message = Incoming {
+                    from,
+                    body: &body,
+                    packet: event.packet,
+                    timestamp_ns,
+                };
+                self.on_sslv2(message, certificates);
+            }
             TlsEventKind::ChangeCipherSpec => {
                 self.ccs[side_index(from)] = true;
                 self.push_history(from, 'F', timestamp_ns);
@@ -264,13 +306,17 @@ impl SessionBuilder {
 
     fn on_handshake(
         &mut self,
-        from: Sender,
+        message: Incoming<'_>,
         msg_type: u8,
         record_version: u16,
-        body: &[u8],
-        packet: u64,
-        timestamp_ns: i64,
+        certificates: Option<&mut CertificateCache>,
     ) {
+        let Incoming {
+            from,
+            body,
+            packet,
+            timestamp_ns,
+        } = message;
         self.in_data_run[side_index(from)] = false;
         match msg_type {
             msg::CLIENT_HELLO => match parse_client_hello(body) {
@@ -283,7 +329,9 @@ impl SessionBuilder {
                 Ok(hello) => self.on_server_hello(&hello, packet, timestamp_ns),
                 Err(err) => self.note_anomaly(from, packet, &format!("ServerHello: {err}")),
             },
-            msg::CERTIFICATE => self.on_certificate(from, body, packet, timestamp_ns),
+            msg::CERTIFICATE => {
+                self.on_certificate(from, body, packet, timestamp_ns, certificates);
+            }
             other => self.push_history(from, handshake_letter(other), timestamp_ns),
         }
     }
@@ -378,7 +426,14 @@ impl SessionBuilder {
         });
     }
 
-    fn on_certificate(&mut self, from: Sender, body: &[u8], packet: u64, timestamp_ns: i64) {
+    fn on_certificate(
+        &mut self,
+        from: Sender,
+        body: &[u8],
+        packet: u64,
+        timestamp_ns: i64,
+        mut certificates: Option<&mut CertificateCache>,
+    ) {
         self.push_history(
             from,
             if from == Sender::Client { 'C' } else { 'c' },
@@ -397,21 +452,29 @@ impl SessionBuilder {
         match from {
             Sender::Client => session.client_certificates = list.len(),
             Sender::Server => {
-                let infos: Vec<CertificateInfo> =
-                    list.iter().map(|der| summarize_certificate(der)).collect();
-                session.server_name_covered = match (infos.first(), &session.server_name) {
-                    (Some(leaf), Some(name)) if leaf.parse_error.is_none() => {
-                        Some(certificate_covers(leaf, name))
+                let summaries: Vec<Arc<CertificateSummary>> = list
+                    .iter()
+                    .map(|der| summarize(certificates.as_deref_mut(), der))
+                    .collect();
+                session.server_name_covered = match (summaries.first(), &session.server_name) {
+                    (Some(leaf), Some(name)) if leaf.info.parse_error.is_none() => {
+                        Some(certificate_covers(&leaf.info, name))
                     }
                     _ => None,
                 };
-                session.certificates = infos.iter().map(certificate_record).collect();
+                session.certificates = summaries.iter().map(|s| s.record.clone()).collect();
                 session.certificate_packet = Some(packet);
             }
         }
     }
 
-    fn on_sslv2(&mut self, from: Sender, body: &[u8], packet: u64, timestamp_ns: i64) {
+    fn on_sslv2(&mut self, incoming: Incoming<'_>, certificates: Option<&mut CertificateCache>) {
+        let Incoming {
+            from,
+            body,
+            packet,
+            timestamp_ns,
+        } = incoming;
         let message = match parse_sslv2_message(body) {
             Ok(message) => message,
             Err(err) => {
@@ -430,7 +493,13 @@ impl SessionBuilder {
                 ..
             } => {
                 self.sslv2_server_ciphers = cipher_specs;
-                self.on_sslv2_server_hello(version, &certificate, packet, timestamp_ns);
+                self.on_sslv2_server_hello(
+                    version,
+                    &certificate,
+                    packet,
+                    timestamp_ns,
+                    certificates,
+                );
             }
             Sslv2Message::ClientMasterKey { cipher } => {
                 self.on_client_master_key(cipher, packet, timestamp_ns);
@@ -495,6 +564,7 @@ impl SessionBuilder {
         certificate: &[u8],
         packet: u64,
         timestamp_ns: i64,
+        certificates: Option<&mut CertificateCache>,
     ) {
         let session = self.session_mut(timestamp_ns);
         push_letter(session, Sender::Server, 'h');
@@ -503,7 +573,8 @@ impl SessionBuilder {
         // SSL 2.0 carries the server certificate inside SERVER-HELLO.
         if !certificate.is_empty() {
             push_letter(session, Sender::Server, 'c');
-            session.certificates = vec![certificate_record(&summarize_certificate(certificate))];
+            let summary = summarize(certificates, certificate);
+            session.certificates = vec![summary.record.clone()];
             session.certificate_packet = Some(packet);
         }
         session.server_hello = Some(ServerHelloRecord {
@@ -744,22 +815,11 @@ fn offered_sslv2_weakness(ciphers: &[Sslv2Cipher]) -> Vec<&'static str> {
     names
 }
 
-fn certificate_record(info: &CertificateInfo) -> CertificateRecord {
-    CertificateRecord {
-        sha256: info.sha256.clone(),
-        subject: info.subject.clone(),
-        issuer: info.issuer.clone(),
-        dns_names: info.dns_names.clone(),
-        not_before: info
-            .not_before
-            .map(|s| format_rfc3339(s.saturating_mul(1_000_000_000))),
-        not_after: info
-            .not_after
-            .map(|s| format_rfc3339(s.saturating_mul(1_000_000_000))),
-        key_type: info.key_type.clone(),
-        key_bits: info.key_bits,
-        self_issued: info.self_issued,
-        parse_error: info.parse_error.clone(),
+/// Returns the summary of a DER certificate, from `certificates` when given.
+fn summarize(certificates: Option<&mut CertificateCache>, der: &[u8]) -> Arc<CertificateSummary> {
+    match certificates {
+        Some(cache) => cache.summarize(der),
+        None => Arc::new(CertificateSummary::of(der)),
     }
 }
 
@@ -787,4 +847,72 @@ fn sentinel_label(sentinel: DowngradeSentinel) -> &'static str {
 
 fn hex_tail(random: &[u8; 32]) -> String {
     random[24..].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+
+    fn endpoint(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)),
+            port,
+        }
+    }
+
+    /// Builds a server Certificate event whose chain is `der` twice, as the
+    /// leaf and as its issuer. Lengths are 24-bit (RFC 5246 section 7.4.2).
+    fn certificate_event(der: &[u8]) -> TlsEvent {
+        let entry_len = u32::try_from(der.len()).unwrap().to_be_bytes();
+        let mut list: Vec<u8> = Vec::new();
+        for _ in 0..2 {
+            list.extend(&entry_len[1..]);
+            list.extend(der);
+        }
+        let list_len = u32::try_from(list.len()).unwrap().to_be_bytes();
+        let mut body = list_len[1..].to_vec();
+        body.extend(list);
+        TlsEvent {
+            from_initiator: false,
+            packet: 4,
+            stream_offset: 0,
+            kind: TlsEventKind::Handshake {
+                msg_type: msg::CERTIFICATE,
+                record_version: 0x0303,
+                body,
+            },
+        }
+    }
+
+    fn builder() -> SessionBuilder {
+        SessionBuilder::new("test.pcap", 0, endpoint(1, 50000), endpoint(2, 443))
+    }
+
+    #[test]
+    fn cached_certificates_match_uncached() {
+        let der = [0x30, 0x03, 0x02, 0x01, 0x05];
+        let mut cache = CertificateCache::new(8, 1 << 20);
+        let mut plain = builder();
+        let mut cached = builder();
+        plain.apply(certificate_event(&der), 1_000);
+        cached.apply_cached(certificate_event(&der), 1_000, &mut cache);
+        let plain = plain.finish(FlowEndReason::Closed, 2_000);
+        let cached = cached.finish(FlowEndReason::Closed, 2_000);
+        assert_eq!(cached[0].certificates, plain[0].certificates);
+        assert_eq!(cached[0].certificates.len(), 2);
+    }
+
+    #[test]
+    fn repeated_certificate_parsed_once() {
+        let der = [0x30, 0x03, 0x02, 0x01, 0x05];
+        let mut cache = CertificateCache::new(8, 1 << 20);
+        let mut first = builder();
+        let mut second = builder();
+        first.apply_cached(certificate_event(&der), 1_000, &mut cache);
+        second.apply_cached(certificate_event(&der), 1_000, &mut cache);
+        assert_eq!(cache.misses(), 1);
+        assert_eq!(cache.hits(), 3);
+    }
 }
