@@ -1,6 +1,7 @@
 //! The TLS session record, written with `--observations` as JSON Lines
 //! (one object per session, like Zeek's ssl.log) and read by detections.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -121,8 +122,9 @@ pub struct ClientHelloRecord {
     #[serde(skip)]
     pub max_version_code: u16,
     pub cipher_count: usize,
-    /// Offered cipher suites by name, GREASE removed.
-    pub ciphers: Vec<String>,
+    /// Offered cipher suites by name, GREASE removed. Registered names are
+    /// borrowed from the registry, so only unlisted values allocate.
+    pub ciphers: Vec<Cow<'static, str>>,
     /// TLS_FALLBACK_SCSV (RFC 7507) offered: the client says this is a
     /// retry with a lower version.
     pub fallback_scsv: bool,

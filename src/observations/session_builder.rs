@@ -551,7 +551,7 @@ impl SessionBuilder {
             max_version: version.to_string(),
             max_version_code: version.0,
             cipher_count: cipher_specs.len(),
-            ciphers: cipher_specs.iter().map(|c| c.to_string()).collect(),
+            ciphers: cipher_specs.iter().map(|c| c.name()).collect(),
             offered_weak: offered_sslv2_weakness(cipher_specs),
             sslv2_format: true,
             ..ClientHelloRecord::default()
@@ -783,7 +783,7 @@ fn client_hello_record(
         max_version: max_version.to_string(),
         max_version_code: max_version.0,
         cipher_count: hello.cipher_suites.len(),
-        ciphers: suites.iter().map(|s| s.to_string()).collect(),
+        ciphers: suites.iter().map(|s| s.name()).collect(),
         fallback_scsv: hello.offers_fallback_scsv(),
         renegotiation_scsv: hello.cipher_suites.contains(&CipherSuite(0x00ff)),
         offered_weak: offered_weakness(&suites),

@@ -4,8 +4,6 @@
 //! Only the JA4 client fingerprint is implemented. The other JA4+ methods
 //! are under a different licence and are deliberately absent.
 
-use std::fmt::Write as _;
-
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
@@ -28,25 +26,47 @@ impl Ja3 {
     }
 }
 
-/// Joins the non-GREASE values in decimal with '-', as JA3 lists them.
-fn dash_list(values: impl Iterator<Item = u16>) -> String {
-    let kept: Vec<String> = values
-        .filter(|v| !is_grease(*v))
-        .map(|v| v.to_string())
-        .collect();
-    kept.join("-")
+/// Appends `value` in decimal without leading zeros.
+fn push_decimal(out: &mut String, value: u16) {
+    let mut divisor = 10_000;
+    while divisor > 1 && value < divisor {
+        divisor /= 10;
+    }
+    while divisor > 0 {
+        let digit = u32::from(value / divisor % 10);
+        out.push(char::from_digit(digit, 10).unwrap_or('0'));
+        divisor /= 10;
+    }
+}
+
+/// Appends the non-GREASE values in decimal joined with '-', as JA3 lists them.
+fn push_dash_list(out: &mut String, values: impl Iterator<Item = u16>) {
+    for (index, value) in values.filter(|v| !is_grease(*v)).enumerate() {
+        if index > 0 {
+            out.push('-');
+        }
+        push_decimal(out, value);
+    }
 }
 
 /// Computes JA3: `version,ciphers,extensions,groups,point_formats` with each
 /// list in wire order, decimal, '-'-joined and GREASE removed.
 pub fn ja3(hello: &ClientHello) -> Ja3 {
-    let text = format!(
-        "{},{},{},{},{}",
-        hello.legacy_version.0,
-        dash_list(hello.cipher_suites.iter().map(|s| s.0)),
-        dash_list(hello.extensions.iter().map(|e| e.kind.0)),
-        dash_list(hello.supported_groups.iter().map(|g| g.0)),
-        dash_list(hello.ec_point_formats.iter().map(|f| u16::from(*f))),
+    // A value takes at most 6 bytes (5 digits and a dash). The extra 32
+    // bytes cover the version and typical group and point-format lists.
+    let values = hello.cipher_suites.len() + hello.extensions.len();
+    let mut text = String::with_capacity(values.saturating_mul(6).saturating_add(32));
+    push_decimal(&mut text, hello.legacy_version.0);
+    text.push(',');
+    push_dash_list(&mut text, hello.cipher_suites.iter().map(|s| s.0));
+    text.push(',');
+    push_dash_list(&mut text, hello.extensions.iter().map(|e| e.kind.0));
+    text.push(',');
+    push_dash_list(&mut text, hello.supported_groups.iter().map(|g| g.0));
+    text.push(',');
+    push_dash_list(
+        &mut text,
+        hello.ec_point_formats.iter().map(|f| u16::from(*f)),
     );
     Ja3::from_text(text)
 }
@@ -54,12 +74,12 @@ pub fn ja3(hello: &ClientHello) -> Ja3 {
 /// Computes JA3S: `version,cipher,extensions` of a ServerHello, extensions
 /// in wire order, decimal and '-'-joined.
 pub fn ja3s(hello: &ServerHello) -> Ja3 {
-    let text = format!(
-        "{},{},{}",
-        hello.legacy_version.0,
-        hello.cipher_suite.0,
-        dash_list(hello.extensions.iter().map(|e| e.kind.0)),
-    );
+    let mut text = String::with_capacity(hello.extensions.len().saturating_mul(6) + 16);
+    push_decimal(&mut text, hello.legacy_version.0);
+    text.push(',');
+    push_decimal(&mut text, hello.cipher_suite.0);
+    text.push(',');
+    push_dash_list(&mut text, hello.extensions.iter().map(|e| e.kind.0));
     Ja3::from_text(text)
 }
 
@@ -160,14 +180,17 @@ fn non_grease(values: impl Iterator<Item = u16>) -> Vec<u16> {
     values.filter(|v| !is_grease(*v)).collect()
 }
 
+/// Joins the values as 4-digit lowercase hex with ',', as JA4 lists them.
 fn hex_list(values: &[u16]) -> String {
     let mut out = String::with_capacity(values.len().saturating_mul(5));
-    for (index, value) in values.iter().enumerate() {
+    for (index, &value) in values.iter().enumerate() {
         if index > 0 {
             out.push(',');
         }
-        // `fmt::Write` for `String` never returns an error.
-        let _ = write!(out, "{value:04x}");
+        for shift in [12, 8, 4, 0] {
+            let nibble = u32::from(value >> shift & 0xf);
+            out.push(char::from_digit(nibble, 16).unwrap_or('0'));
+        }
     }
     out
 }
@@ -182,9 +205,9 @@ fn short_hash(text: &str) -> String {
     if text.is_empty() {
         return EMPTY_HASH.to_string();
     }
-    let mut digest = hex::encode(Sha256::digest(text.as_bytes()));
-    digest.truncate(EMPTY_HASH.len());
-    digest
+    let digest = Sha256::digest(text.as_bytes());
+    // Two hex digits per byte.
+    hex::encode(digest.get(..EMPTY_HASH.len() / 2).unwrap_or_default())
 }
 
 /// Returns the two-character JA4 version: the best non-GREASE
@@ -283,6 +306,23 @@ mod tests {
         let print = ja3(&hello());
         assert_eq!(print.md5, hex::encode(Md5::digest(print.text.as_bytes())));
         assert_eq!(print.md5.len(), 32);
+    }
+
+    #[test]
+    fn decimal_matches_display() {
+        for value in [0, 1, 9, 10, 99, 100, 771, 1000, 9999, 10000, 65535] {
+            let mut text = String::new();
+            push_decimal(&mut text, value);
+            assert_eq!(text, value.to_string());
+        }
+    }
+
+    #[test]
+    fn hex_list_pads_to_four_digits() {
+        assert_eq!(
+            hex_list(&[0x0000, 0x000a, 0x1301, 0xffff]),
+            "0000,000a,1301,ffff"
+        );
     }
 
     #[test]
