@@ -71,11 +71,13 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
         OutputFormat::Table => Box::new(AlertTable::new(out, terminal_width())),
         _ => Box::new(AlertLines::new(out)),
     };
+
     let mut observations = open_observations(args, &written)?;
     let mut sinks: Vec<&mut dyn Sink> = vec![alerts.as_mut()];
     if let Some(lines) = observations.as_mut() {
         sinks.push(lines);
     }
+
     let execution = Execution {
         threads: args.threads.unwrap_or_else(default_threads),
         measure: args.stats,
@@ -88,6 +90,7 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
         &mut sinks,
         progress.as_mut(),
     )?;
+
     let mut stderr = io::stderr().lock();
     if quiet {
         write_problems(&mut stderr, &summary, verbose)?;
@@ -100,8 +103,8 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     Ok(exit_status(&summary, args.fail_on))
 }
 
-/// One worker per core the system lets this process use, or 1 when it
-/// cannot tell.
+/// Returns one worker per core the system lets this process use, or 1
+/// when that number is not available.
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }

@@ -5,9 +5,9 @@
 //! inputs are read at once, one per worker, or a single input is split by
 //! flow over workers ([`crate::sources::partition`]). Either way the
 //! sessions of each input reach the start-time ordering, the detections
-//! and the sinks on the calling thread, input after input and in the same
-//! order as with one thread, so the output does not depend on the thread
-//! count.
+//! and the sinks on the calling thread, input after input. They arrive in
+//! the same order as with one thread, so the output does not depend on
+//! the thread count.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -34,7 +34,7 @@ pub struct ScanOptions {
     pub detection: DetectionConfig,
 }
 
-/// How a scan uses the machine.
+/// Thread count and measurement of a scan.
 #[derive(Clone, Copy, Debug)]
 pub struct Execution {
     /// Threads that read captures. 1 reads everything on the calling
@@ -46,7 +46,7 @@ pub struct Execution {
 }
 
 impl Default for Execution {
-    /// One thread, nothing measured: the plain single-threaded scan.
+    /// Returns one thread and no measurement: the plain single-threaded scan.
     fn default() -> Self {
         Execution {
             threads: 1,
@@ -55,7 +55,7 @@ impl Default for Execution {
     }
 }
 
-/// How a scan spread its inputs over threads.
+/// Distribution of a scan's inputs over threads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
     /// Everything on the calling thread.
@@ -107,12 +107,12 @@ pub struct Summary {
     /// A few anomalies word for word, with their input, for the summary.
     pub anomaly_examples: Vec<String>,
     pub elapsed: Duration,
-    /// How the inputs were spread over threads.
+    /// Distribution of the inputs over threads.
     pub layout: Layout,
     /// Time per phase, when [`Execution::measure`] was set.
     pub times: Option<PhaseTimes>,
     /// Peak resident memory in bytes, when [`Execution::measure`] was set
-    /// and the system tells it (Linux).
+    /// and the system reports it (Linux).
     pub peak_rss_bytes: Option<u64>,
 }
 
@@ -189,6 +189,7 @@ pub fn scan_with(
 ) -> io::Result<Summary> {
     let started = Instant::now();
     let cpu = ThreadCpu::start();
+
     let mut summary = Summary::default();
     let (files, errors) = expand_inputs(paths);
     for (path, reason) in errors {
@@ -208,6 +209,7 @@ pub fn scan_with(
         clock: PhaseClock::new(),
         measure: execution.measure,
     };
+
     summary.layout = layout(execution.threads, files.len());
     let inputs = match summary.layout {
         Layout::Single => run.single(&files),
@@ -229,7 +231,7 @@ pub fn scan_with(
     Ok(summary)
 }
 
-/// How to spread `files` over `threads`.
+/// Chooses how to spread `files` over `threads`.
 fn layout(threads: usize, files: usize) -> Layout {
     match (threads, files) {
         (0 | 1, _) | (_, 0) => Layout::Single,
@@ -279,7 +281,7 @@ impl Feed<'_, '_, '_> {
 }
 
 impl Run<'_, '_, '_> {
-    /// Every input on the calling thread, one after another.
+    /// Reads every input on the calling thread, one after another.
     fn single(&mut self, files: &[InputFile]) -> io::Result<Vec<InputSummary>> {
         let mut inputs = Vec::with_capacity(files.len());
         let mut done_before = 0u64;
@@ -318,7 +320,7 @@ impl Run<'_, '_, '_> {
         Ok(result)
     }
 
-    /// The only input, split by flow over `workers` threads.
+    /// Reads the only input, split by flow over `workers` threads.
     fn flows(&mut self, files: &[InputFile], workers: usize) -> io::Result<Vec<InputSummary>> {
         let mut inputs = Vec::with_capacity(files.len());
         for file in files {
@@ -440,7 +442,7 @@ const FILE_CHANNEL_DEPTH: usize = 64;
 /// Sessions are sent in chunks of this many.
 const SESSION_CHUNK: usize = 64;
 
-/// What a thread reading a whole input sends about it, in order.
+/// Message from a thread reading a whole input, in the order sent.
 enum FileMessage {
     /// Sessions in the order the single-threaded reader delivers them.
     Sessions(Vec<TlsSession>),
@@ -502,7 +504,7 @@ impl FileReader<'_> {
     }
 }
 
-/// The summary line of one input, from what reading it returned.
+/// Builds the summary of one input from the result of reading it.
 fn input_summary(file: &InputFile, result: Result<CaptureStats, OpenCaptureError>) -> InputSummary {
     let path = file.path.clone();
     match result {

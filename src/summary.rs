@@ -232,7 +232,7 @@ fn layout_text(layout: Layout) -> String {
     }
 }
 
-/// What went into and came out of `phase`, as text.
+/// Describes what went into and came out of `phase`.
 fn phase_counts(summary: &Summary, phase: Phase, written: u64) -> (String, String) {
     let total = |counter: fn(&CaptureStats) -> u64| thousands(summary.total(counter));
     let alerts = thousands(summary.alerts_by_detection.values().sum());

@@ -79,20 +79,24 @@ fn counts(summary: &Summary) -> Vec<u64> {
 
 /// Scans `paths` with one thread and with each of `threads`, and checks
 /// that every output line and count is the same.
-fn assert_same_as_one_thread(paths: &[PathBuf], threads: &[usize], what: &str) -> usize {
-    let one = scan_threads(paths, 1);
+fn assert_same_as_one_thread(paths: &[PathBuf], threads: &[usize], label: &str) -> usize {
+    let single = scan_threads(paths, 1);
     for &n in threads {
         let many = scan_threads(paths, n);
         assert_eq!(
             counts(&many.summary),
-            counts(&one.summary),
-            "{what}, {n} threads"
+            counts(&single.summary),
+            "{label}, {n} threads"
         );
-        let first_difference = one.lines.iter().zip(&many.lines).position(|(a, b)| a != b);
-        assert_eq!(first_difference, None, "{what}, {n} threads: line differs");
-        assert_eq!(many.lines.len(), one.lines.len(), "{what}, {n} threads");
+        let first_difference = single
+            .lines
+            .iter()
+            .zip(&many.lines)
+            .position(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "{label}, {n} threads: line differs");
+        assert_eq!(many.lines.len(), single.lines.len(), "{label}, {n} threads");
     }
-    one.lines.len()
+    single.lines.len()
 }
 
 fn capture_files(dir: &Path) -> Vec<PathBuf> {
@@ -108,8 +112,8 @@ fn capture_files(dir: &Path) -> Vec<PathBuf> {
 fn bundled_captures_split_by_flow() {
     let dir = common::fixture("");
     for file in capture_files(&dir) {
-        let what = file.display().to_string();
-        assert_same_as_one_thread(&[file], &[2, 3], &what);
+        let label = file.display().to_string();
+        assert_same_as_one_thread(&[file], &[2, 3], &label);
     }
 }
 
@@ -148,8 +152,8 @@ fn corpus_files_split_by_flow_same_output() {
     };
     for dir in ["pcap", "bugs"] {
         for file in capture_files(&corpus.join(dir)) {
-            let what = file.display().to_string();
-            assert_same_as_one_thread(&[file], &[2, 4], &what);
+            let label = file.display().to_string();
+            assert_same_as_one_thread(&[file], &[2, 4], &label);
         }
     }
 }
@@ -250,19 +254,19 @@ fn binary_output_same_bytes_any_threads() {
     let pcap = corpus.join("pcap").display().to_string();
     let joined = joined.display().to_string();
     for inputs in [vec![pcap.as_str()], vec![joined.as_str()]] {
-        let one = run_binary(&inputs, "1", &dir.path().join("one.jsonl"));
+        let single = run_binary(&inputs, "1", &dir.path().join("one.jsonl"));
         for threads in ["2", "4"] {
             let many = run_binary(&inputs, threads, &dir.path().join("many.jsonl"));
             assert!(
-                many.0 == one.0,
+                many.0 == single.0,
                 "alerts differ with {threads} threads on {inputs:?}"
             );
             assert!(
-                many.1 == one.1,
+                many.1 == single.1,
                 "observations differ with {threads} threads on {inputs:?}"
             );
         }
-        assert!(!one.1.is_empty(), "no observations from {inputs:?}");
+        assert!(!single.1.is_empty(), "no observations from {inputs:?}");
     }
 }
 

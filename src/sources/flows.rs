@@ -23,7 +23,7 @@ use wiretrust_tls::stream::{
 use super::capture::CaptureStats;
 use crate::observations::{Endpoint, FlowEndReason, SessionBuilder, TlsSession};
 
-/// What handling one packet (or the end of the capture) changed.
+/// Changes made by handling one packet (or the end of the capture).
 ///
 /// Flow and connection numbers here are the ones this [`Flows`] gave out:
 /// TCP flows count from 0 and QUIC connections from 1, each in order of
@@ -67,7 +67,7 @@ impl Changes {
 /// keeping each flow's sessions in handshake order (the sort is stable).
 ///
 /// One flow table ends the flows of a packet in the order of its internal
-/// queues, which a table split over several workers cannot reproduce; this
+/// queues, which a table split over several workers cannot reproduce. This
 /// order depends only on which flows ended.
 pub(crate) fn sort_completed(sessions: &mut [TlsSession]) {
     if sessions.len() > 1 {

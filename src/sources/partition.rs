@@ -5,7 +5,7 @@
 //! The output is the same as [`super::capture::read_capture`]'s, session
 //! for session and in the same order. Three things make it so:
 //!
-//! - Every worker sees the capture's clock. Flows end on timers (a reset
+//! - Every worker follows the capture's clock. Flows end on timers (a reset
 //!   flow drains for a second, an idle one times out) when the flow table
 //!   sees a later packet of any flow. The reader therefore sends each
 //!   worker a clock tick for every packet it does not own: for TCP when
@@ -51,7 +51,7 @@ use crate::observations::TlsSession;
 /// A worker's batch is sent once its payload reaches this many bytes.
 const BATCH_PAYLOAD_BYTES: usize = 256 << 10;
 
-/// A worker's batch is sent once it holds this many records.
+/// A worker's batch is sent once it contains this many records.
 const BATCH_RECORDS: usize = 4096;
 
 /// Batches queued towards each worker, and results queued from it.
@@ -189,7 +189,7 @@ fn add_flow_stats(total: &mut CaptureStats, worker: &CaptureStats) {
     }
 }
 
-/// The worker that owns the flow between `a` and `b`, in either direction.
+/// Returns the worker that owns the flow between `a` and `b`, in either direction.
 fn partition(a: SocketAddr, b: SocketAddr, workers: usize) -> usize {
     let (low, high) = if a <= b { (a, b) } else { (b, a) };
     let mut hash = Fnv::default();
@@ -219,8 +219,8 @@ impl Fnv {
         }
     }
 
-    /// The hash after the SplitMix64 finaliser: FNV's high bits barely
-    /// depend on the last bytes hashed (here the port).
+    /// Returns the hash mixed by the SplitMix64 finaliser, because FNV's
+    /// high bits barely depend on the last bytes hashed (here the port).
     fn finish(&self) -> u64 {
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -243,8 +243,8 @@ impl Fnv {
     }
 }
 
-/// The four-tuple of worker `index`'s TCP clock ticks: one that hashes to
-/// another worker, so no flow of this worker can have it.
+/// Returns the four-tuple of worker `index`'s TCP clock ticks. It hashes
+/// to another worker, so no flow of worker `index` can have it.
 fn tick_key(index: usize, workers: usize) -> (SocketAddr, SocketAddr) {
     let unspecified = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let key = |port| {
@@ -261,7 +261,7 @@ fn tick_key(index: usize, workers: usize) -> (SocketAddr, SocketAddr) {
         .unwrap_or_else(|| key(0))
 }
 
-/// What one record of a batch carries.
+/// Kind of one record of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     /// A TCP segment of a flow this worker owns.
@@ -463,14 +463,14 @@ struct WorkerJob<'a> {
     pool: SyncSender<Batch>,
 }
 
-/// What one packet changed in one worker's flows.
+/// Changes that one packet made to one worker's flows.
 #[derive(Debug)]
 struct Entry {
     packet: u64,
     changes: Changes,
 }
 
-/// A worker's answer to one batch, or to the end of the capture.
+/// A worker's result for one batch, or for the end of the capture.
 #[derive(Debug, Default)]
 struct Outcome {
     entries: Vec<Entry>,
@@ -482,6 +482,7 @@ impl WorkerJob<'_> {
     fn run(self, clock: &mut dyn Timed) -> CaptureStats {
         let mut flows = Flows::new(self.input);
         let mut udp_ticks = 0u64;
+
         for batch in &self.batches {
             clock.restart();
             let mut outcome = Outcome {
@@ -500,6 +501,7 @@ impl WorkerJob<'_> {
                 return CaptureStats::default();
             }
         }
+
         clock.restart();
         flows.finish();
         let mut outcome = Outcome::default();

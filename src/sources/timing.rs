@@ -1,5 +1,5 @@
-//! Where a scan spends its time, for `wiretrust scan --stats`: wall and
-//! CPU time per phase, and the peak memory of the process.
+//! Time spent per scan phase, for `wiretrust scan --stats`: wall and CPU
+//! time per phase, and the peak memory of the process.
 //!
 //! Timing is chosen at compile time: code generic over [`Stopwatch`] and
 //! given [`Off`] contains no clock reads at all, so a scan without
@@ -72,7 +72,7 @@ impl Default for PhaseClock {
 }
 
 impl PhaseClock {
-    /// A clock that starts counting now.
+    /// Starts a clock that counts from now.
     pub fn new() -> Self {
         PhaseClock {
             last: Instant::now(),

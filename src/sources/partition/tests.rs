@@ -32,10 +32,10 @@ fn partition_ignores_direction() {
 #[test]
 fn partition_stays_in_range() {
     let server = addr("[2001:db8::1]:443");
-    let most = (1000..3000)
+    let highest = (1000..3000)
         .map(|port| partition(SocketAddr::new(server.ip(), port), server, 3))
         .max();
-    assert_eq!(most, Some(2));
+    assert_eq!(highest, Some(2));
 }
 
 #[test]
