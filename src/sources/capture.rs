@@ -186,7 +186,7 @@ pub fn read_capture(
 /// `on_session` is charged to neither.
 ///
 /// Sessions come out in groups, one per packet that completed any, each
-/// group in the order of [`sort_completed`], so that the partitioned
+/// group sorted by transport and flow number, so that the partitioned
 /// reader can produce the same sequence.
 pub fn read_capture_timed<S: Stopwatch>(
     path: &Path,

@@ -8,7 +8,8 @@
 //! flows it opened and ended, so that several workers' results can be put
 //! back into the order one table would have produced.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use wiretrust_quic::{QuicConnectionId, QuicEvent, QuicEventKind, QuicLimits, QuicTracker};
@@ -76,6 +77,15 @@ pub(crate) fn sort_completed(sessions: &mut [TlsSession]) {
 }
 
 /// TCP and QUIC flow state of one capture.
+///
+/// Sessions of flows ended by the idle timeout are held back until the
+/// capture clock passes two idle timeouts after the flow's last segment,
+/// and handed on with the packet that moves the clock past it. The flow
+/// table checks idle flows lazily, in an order that depends on the other
+/// flows it holds, so the packet that ends an idle flow differs between
+/// one table and a table split over workers. It is never later than that
+/// deadline, though (unless the table is full and evicts), so the held
+/// sessions come out at the same packet either way.
 pub(crate) struct Flows {
     input: String,
     table: FlowTable<TlsFlow>,
@@ -87,18 +97,24 @@ pub(crate) struct Flows {
     /// The tracker's count of opened connections when last looked at.
     quic_opened_seen: u64,
     quic_connections: u64,
+    /// The flow table's clock: the latest TCP timestamp seen.
+    clock: i64,
 }
 
 impl Flows {
     /// Creates empty state for the capture called `input`.
     pub fn new(input: &str) -> Self {
+        let limits = Limits::default();
+        let mut context = FlowContext::default();
+        context.idle.timeout = limits.idle_timeout_ns;
         Flows {
             input: input.to_owned(),
-            table: FlowTable::new(Limits::default()),
+            table: FlowTable::new(limits),
             quic: QuicTracker::new(QuicLimits::default()),
             quic_sessions: HashMap::new(),
             quic_events: Vec::new(),
-            context: FlowContext::default(),
+            context,
+            clock: i64::MIN,
             next_stream: 0,
             quic_opened_seen: 0,
             quic_connections: 0,
@@ -115,11 +131,18 @@ impl Flows {
             *next_stream = next_stream.wrapping_add(1);
             TlsFlow::new(input, stream, key)
         };
+        let idle = &mut self.context.idle;
+        idle.note_segment(meta, self.clock);
+        self.clock = self.clock.max(meta.timestamp_ns);
+        idle.forget_before(self.clock);
         self.table
             .segment(segment, meta, &mut self.context, new_flow);
         let opened = self.next_stream.wrapping_sub(before);
         let changes = &mut self.context.changes;
         changes.tcp_opened = changes.tcp_opened.saturating_add(opened);
+        self.context
+            .idle
+            .release(self.clock, &mut self.context.changes);
     }
 
     /// Feeds one UDP datagram's payload; an empty payload only moves the
@@ -140,6 +163,9 @@ impl Flows {
     /// opening, then QUIC connections.
     pub fn finish(&mut self) {
         self.table.finish(&mut self.context);
+        self.context
+            .idle
+            .release(i64::MAX, &mut self.context.changes);
         self.quic.finish(&mut self.quic_events);
         self.apply_quic_events();
         let mut open: Vec<_> = self.quic_sessions.drain().collect();
@@ -234,7 +260,110 @@ struct FlowContext {
     /// Scratch space for the events of one segment, reused.
     events: Vec<TlsEvent>,
     changes: Changes,
+    idle: IdleHold,
     flows_not_tls: u64,
+}
+
+/// Sessions of idle-ended flows, held until their deadline (see [`Flows`]).
+#[derive(Default)]
+struct IdleHold {
+    /// Held sessions by deadline, in nanoseconds of capture time.
+    held: BinaryHeap<Reverse<Held>>,
+    /// Insertions so far, to order equal deadlines.
+    sequence: u64,
+    /// TCP packets stamped earlier than the table clock when they arrived,
+    /// with that clock, in packet order. The table dates a flow's last
+    /// activity by its clock, which for these packets is not their own
+    /// timestamp.
+    behind: VecDeque<(u64, i64)>,
+    /// The flow table's idle timeout, in nanoseconds.
+    timeout: i64,
+}
+
+/// The sessions of one idle-ended flow.
+struct Held {
+    deadline: i64,
+    sequence: u64,
+    stream: u64,
+    sessions: Vec<TlsSession>,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        (self.deadline, self.sequence) == (other.deadline, other.sequence)
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.deadline, self.sequence).cmp(&(other.deadline, other.sequence))
+    }
+}
+
+impl IdleHold {
+    /// Remembers a segment stamped before the table clock `clock`.
+    fn note_segment(&mut self, meta: SegmentMeta, clock: i64) {
+        if meta.timestamp_ns < clock {
+            self.behind.push_back((meta.packet, clock));
+        }
+    }
+
+    /// Forgets late packets so old that any flow they were last seen on has
+    /// already ended: two idle timeouts have passed since.
+    fn forget_before(&mut self, clock: i64) {
+        while let Some(&(_, then)) = self.behind.front() {
+            if then.saturating_add(self.timeout.saturating_mul(2)) >= clock {
+                return;
+            }
+            self.behind.pop_front();
+        }
+    }
+
+    /// The table clock when packet `meta` arrived.
+    fn clock_at(&self, meta: SegmentMeta) -> i64 {
+        let found = self
+            .behind
+            .binary_search_by_key(&meta.packet, |&(packet, _)| packet);
+        match found.ok().and_then(|i| self.behind.get(i)) {
+            Some(&(_, clock)) => clock,
+            None => meta.timestamp_ns,
+        }
+    }
+
+    /// Holds the sessions of flow `stream`, last active at `last`, until
+    /// two idle timeouts after it.
+    fn hold(&mut self, stream: u64, last: SegmentMeta, sessions: Vec<TlsSession>) {
+        let deadline = self
+            .clock_at(last)
+            .saturating_add(self.timeout.saturating_mul(2));
+        self.sequence = self.sequence.wrapping_add(1);
+        self.held.push(Reverse(Held {
+            deadline,
+            sequence: self.sequence,
+            stream,
+            sessions,
+        }));
+    }
+
+    /// Hands on the sessions whose deadline is before `clock`.
+    fn release(&mut self, clock: i64, changes: &mut Changes) {
+        while self
+            .held
+            .peek()
+            .is_some_and(|Reverse(held)| held.deadline < clock)
+        {
+            let Some(Reverse(held)) = self.held.pop() else {
+                return;
+            };
+            changes.tcp_ended.push(held.stream);
+            changes.sessions.extend(held.sessions);
+        }
+    }
 }
 
 /// One TCP connection: its TLS decoder and the sessions built from it.
@@ -336,6 +465,11 @@ impl StreamHandler for TlsFlow {
         for session in &mut sessions {
             session.preamble = preamble.map(str::to_owned);
         }
+        if matches!(end, FlowEnd::IdleTimeout) {
+            // `meta` is the flow's last segment.
+            context.idle.hold(self.stream, meta, sessions);
+            return;
+        }
         context.changes.tcp_ended.push(self.stream);
         context.changes.sessions.extend(sessions);
     }
@@ -401,5 +535,79 @@ fn preamble_name(preamble: Preamble) -> &'static str {
         Preamble::MySql => "mysql",
         Preamble::Postgres => "postgres",
         Preamble::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(packet: u64, timestamp_ns: i64) -> SegmentMeta {
+        SegmentMeta {
+            packet,
+            timestamp_ns,
+        }
+    }
+
+    fn hold_with_timeout(timeout: i64) -> IdleHold {
+        IdleHold {
+            timeout,
+            ..IdleHold::default()
+        }
+    }
+
+    #[test]
+    fn idle_hold_waits_for_deadline() {
+        let mut idle = hold_with_timeout(100);
+        let mut changes = Changes::default();
+        idle.hold(3, meta(10, 1_000), Vec::new());
+        idle.release(1_200, &mut changes);
+        assert!(changes.tcp_ended.is_empty());
+    }
+
+    #[test]
+    fn idle_hold_releases_past_deadline() {
+        let mut idle = hold_with_timeout(100);
+        let mut changes = Changes::default();
+        idle.hold(3, meta(10, 1_000), Vec::new());
+        idle.release(1_201, &mut changes);
+        assert_eq!(changes.tcp_ended, vec![3]);
+    }
+
+    #[test]
+    fn idle_hold_dates_late_packet_by_clock() {
+        let mut idle = hold_with_timeout(100);
+        let mut changes = Changes::default();
+        idle.note_segment(meta(5, 500), 900);
+        idle.hold(1, meta(5, 500), Vec::new());
+        idle.release(1_100, &mut changes);
+        assert!(changes.tcp_ended.is_empty());
+    }
+
+    #[test]
+    fn idle_hold_forgets_old_late_packets() {
+        let mut idle = hold_with_timeout(100);
+        idle.note_segment(meta(5, 500), 900);
+        idle.forget_before(1_101);
+        assert!(idle.behind.is_empty());
+    }
+
+    #[test]
+    fn idle_hold_keeps_recent_late_packets() {
+        let mut idle = hold_with_timeout(100);
+        idle.note_segment(meta(5, 500), 900);
+        idle.forget_before(1_100);
+        assert_eq!(idle.behind.len(), 1);
+    }
+
+    #[test]
+    fn changes_clear_empties_all() {
+        let mut changes = Changes {
+            tcp_opened: 2,
+            quic_ended: vec![1],
+            ..Changes::default()
+        };
+        changes.clear();
+        assert!(changes.is_empty());
     }
 }

@@ -20,15 +20,19 @@
 //! - Sessions are merged per packet. Workers report, for each packet that
 //!   changed anything, the sessions it completed; the merging thread puts
 //!   the reports of all workers for that packet together and sorts them as
-//!   the single-threaded reader does ([`sort_completed`]).
+//!   the single-threaded reader does: by transport, then flow number.
 //!
-//! Each worker has the limits of a whole flow table. Results can differ
-//! from the single-threaded reader's only when a memory limit is reached
-//! (flows evicted, buffer limit hits, compare windows refused, QUIC CRYPTO
-//! bytes dropped: the summary of `--stats` counts each), or for a flow that
-//! stays silent between one and two idle timeouts (five to ten minutes):
-//! the flow table checks idle flows lazily, in an order that depends on
-//! the other flows it holds.
+//! Sessions of idle-ended flows are held to a deadline that does not depend
+//! on the other flows (see `Flows` in the `flows` module).
+//!
+//! NOTE: each worker has the limits of a whole flow table. Results can
+//! differ from the single-threaded reader's when a memory limit is reached
+//! (flows evicted, buffer limit hits, refused retransmission checks, QUIC
+//! CRYPTO bytes dropped: `--stats` counts each). They can also differ for
+//! a flow that is silent for longer than the idle timeout (five minutes)
+//! and then sends again: the flow table checks idle flows lazily, in an
+//! order that depends on the other flows it contains, so one table may
+//! still continue the flow where a worker has ended it.
 //!
 //! Packets travel in batches with their payload copied into one buffer
 //! per batch; channels are bounded and batches are reused, so memory stays
