@@ -163,8 +163,10 @@ const PCAP_MAGIC_LE: [u8; 4] = [0xd4, 0xc3, 0xb2, 0xa1];
 const LINKTYPE_ETHERNET: u32 = 1;
 
 /// Appends the packet records of a classic Ethernet pcap file to `out`,
-/// stopping at the first record that does not fit the file.
-fn append_records(file: &[u8], out: &mut Vec<u8>) {
+/// stopping at the first record that does not fit the file. With `clock`,
+/// the records are moved in time to start one second after `*clock`, the
+/// last timestamp so far (in seconds), which the call then advances.
+fn append_records(file: &[u8], out: &mut Vec<u8>, mut clock: Option<&mut u32>) {
     let Some((header, mut rest)) = file.split_at_checked(24) else {
         return;
     };
@@ -172,26 +174,43 @@ fn append_records(file: &[u8], out: &mut Vec<u8>) {
     if header.get(..4) != Some(&PCAP_MAGIC_LE[..]) || link.map(u32::from_le_bytes) != Some(1) {
         return;
     }
+    let mut first = None;
     while let Some((record, after)) = rest.split_at_checked(16) {
-        let Some(len) = record.get(8..12).and_then(|b| b.try_into().ok()) else {
-            return;
+        let field = |at: usize| {
+            let bytes = record.get(at..at + 4).and_then(|b| b.try_into().ok());
+            bytes.map_or(0, u32::from_le_bytes)
         };
-        let len = u32::from_le_bytes(len) as usize;
+        let len = field(8) as usize;
         let Some((data, next)) = after.split_at_checked(len) else {
             return;
         };
         if len > 262_144 {
             return;
         }
-        out.extend_from_slice(record);
+        let mut seconds = field(0);
+        if let Some(clock) = clock.as_deref_mut() {
+            let start = *first.get_or_insert(seconds);
+            let base = *clock;
+            seconds = base
+                .saturating_add(1)
+                .saturating_add(seconds.saturating_sub(start));
+            *clock = (*clock).max(seconds);
+            *clock = (*clock).max(base);
+        }
+        out.extend_from_slice(&seconds.to_le_bytes());
+        out.extend_from_slice(record.get(4..).unwrap_or_default());
         out.extend_from_slice(data);
         rest = next;
     }
 }
 
 /// Writes one capture holding every classic Ethernet pcap of the corpus,
-/// twice over: many flows, timestamps that jump back at each file, and
-/// four-tuples that come back while their earlier flow may still be open.
+/// three times over. The first two passes keep the files' own timestamps:
+/// many flows, timestamps that jump back at each file, and four-tuples
+/// that come back while their earlier flow may still be open. The third
+/// moves each file to start a second after the previous one ends, as the
+/// benchmark replays do, so that flows left open end by the idle timeout
+/// while other flows are active.
 fn write_joined_corpus(corpus: &Path, path: &Path) {
     let mut out = Vec::new();
     out.extend_from_slice(&PCAP_MAGIC_LE);
@@ -201,10 +220,12 @@ fn write_joined_corpus(corpus: &Path, path: &Path) {
     out.extend_from_slice(&262_144u32.to_le_bytes());
     out.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
     let files = capture_files(&corpus.join("pcap"));
-    for _ in 0..2 {
+    let mut clock = 1_700_000_000u32;
+    for pass in 0..3 {
         for file in &files {
             if let Ok(bytes) = std::fs::read(file) {
-                append_records(&bytes, &mut out);
+                let shift = (pass == 2).then_some(&mut clock);
+                append_records(&bytes, &mut out, shift);
             }
         }
     }
@@ -222,6 +243,163 @@ fn joined_corpus_split_by_flow_same_output() {
     write_joined_corpus(&corpus, &joined);
     let lines = assert_same_as_one_thread(&[joined], &[2, 4], "joined corpus");
     assert!(lines > 500, "{lines} lines");
+}
+
+/// One TCP connection of a hand-built trace, with its next sequence numbers.
+struct Connection {
+    client: ([u8; 4], u16),
+    server: ([u8; 4], u16),
+    client_seq: u32,
+    server_seq: u32,
+}
+
+const SYN: u8 = 0x02;
+const FIN: u8 = 0x01;
+const ACK: u8 = 0x10;
+
+/// A TLS 1.2 ClientHello record offering one suite and no extensions.
+fn client_hello() -> Vec<u8> {
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[7; 32]);
+    body.extend_from_slice(&[0x00, 0x00, 0x02, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x00]);
+    let mut record = vec![0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b];
+    record.extend_from_slice(&body);
+    record
+}
+
+/// Packets of a trace as (seconds, Ethernet frame), in any order.
+#[derive(Default)]
+struct Trace {
+    packets: Vec<(u32, Vec<u8>)>,
+}
+
+impl Trace {
+    fn segment(
+        &mut self,
+        at: u32,
+        conn: &mut Connection,
+        from_client: bool,
+        flags: u8,
+        data: &[u8],
+    ) {
+        let (src, dst) = if from_client {
+            (conn.client, conn.server)
+        } else {
+            (conn.server, conn.client)
+        };
+        let (seq, ack) = if from_client {
+            (conn.client_seq, conn.server_seq)
+        } else {
+            (conn.server_seq, conn.client_seq)
+        };
+        let advance = data.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
+        if from_client {
+            conn.client_seq = conn.client_seq.wrapping_add(advance);
+        } else {
+            conn.server_seq = conn.server_seq.wrapping_add(advance);
+        }
+        let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+        let total = (40 + data.len()) as u16;
+        frame.extend_from_slice(&[
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ]);
+        frame.extend_from_slice(&src.0);
+        frame.extend_from_slice(&dst.0);
+        frame.extend_from_slice(&src.1.to_be_bytes());
+        frame.extend_from_slice(&dst.1.to_be_bytes());
+        frame.extend_from_slice(&seq.to_be_bytes());
+        frame.extend_from_slice(&ack.to_be_bytes());
+        frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        frame.extend_from_slice(data);
+        self.packets.push((at, frame));
+    }
+
+    /// Opens `conn` at `at` with a handshake and sends a ClientHello a
+    /// second later.
+    fn open(&mut self, at: u32, conn: &mut Connection) {
+        self.segment(at, conn, true, SYN, b"");
+        self.segment(at, conn, false, SYN | ACK, b"");
+        self.segment(at, conn, true, ACK, b"");
+        self.segment(at + 1, conn, true, ACK, &client_hello());
+    }
+
+    fn write(mut self, path: &Path) {
+        self.packets.sort_by_key(|(at, _)| *at);
+        let mut out = Vec::new();
+        out.extend_from_slice(&PCAP_MAGIC_LE);
+        out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&65_535u32.to_le_bytes());
+        out.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
+        for (at, frame) in &self.packets {
+            out.extend_from_slice(&at.to_le_bytes());
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            out.extend_from_slice(frame);
+        }
+        std::fs::write(path, out).expect("temporary file written");
+    }
+}
+
+fn connection(client: [u8; 4], port: u16) -> Connection {
+    Connection {
+        client: (client, port),
+        server: ([10, 2, 0, 1], 443),
+        client_seq: 1_000,
+        server_seq: 5_000,
+    }
+}
+
+/// Builds flows that one flow table ends by idle timeout later than a
+/// worker does. Eight flows are quiet from second 250, so they are due at
+/// 550. A ninth flow, opened at 260 and active throughout, sits ahead of
+/// them in the table's idle queue until 560 and delays their end; a
+/// worker without it ends them at 551. A tenth flow closes in between.
+/// The busy flow itself ends by idle timeout at 900.
+fn write_idle_trace(path: &Path) {
+    let mut trace = Trace::default();
+    for i in 0..8u8 {
+        let mut quiet = connection([10, 1, 0, i], 40_000 + u16::from(i));
+        trace.open(0, &mut quiet);
+        trace.segment(250, &mut quiet, false, ACK, b"");
+    }
+    let mut busy = connection([10, 3, 0, 1], 50_000);
+    trace.open(260, &mut busy);
+    for at in [301, 400, 500, 551, 561, 900] {
+        trace.segment(at, &mut busy, false, ACK, b"");
+    }
+    let mut closing = connection([10, 4, 0, 1], 45_000);
+    trace.open(520, &mut closing);
+    trace.segment(552, &mut closing, true, FIN | ACK, b"");
+    trace.segment(553, &mut closing, false, FIN | ACK, b"");
+    trace.segment(553, &mut closing, true, ACK, b"");
+    trace.write(path);
+}
+
+#[test]
+fn idle_flows_end_in_same_order() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let trace = dir.path().join("idle.pcap");
+    write_idle_trace(&trace);
+    assert_same_as_one_thread(std::slice::from_ref(&trace), &[2, 3, 4], "idle trace");
+    let single = scan_threads(&[trace], 1);
+    let idle = single
+        .lines
+        .iter()
+        .filter(|line| line.contains("\"idle_timeout\""))
+        .count();
+    assert_eq!(idle, 9);
 }
 
 fn run_binary(args: &[&str], threads: &str, observations: &Path) -> (Vec<u8>, Vec<u8>) {
