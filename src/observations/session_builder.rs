@@ -9,7 +9,7 @@ use wiretrust_tls::handshake::{
     parse_server_hello,
 };
 use wiretrust_tls::registry::{
-    AlertDescription, AlertLevel, CipherSuite, ProtocolVersion, Sslv2Cipher,
+    AlertDescription, AlertLevel, CipherSuite, ProtocolVersion, Sslv2Cipher, WeakClasses,
 };
 use wiretrust_tls::sslv2::{Sslv2Message, client_hello_from_sslv2, parse_sslv2_message};
 use wiretrust_tls::stream::{TlsEvent, TlsEventKind};
@@ -795,23 +795,23 @@ fn client_hello_record(
     }
 }
 
+/// Returns the names of the weak classes among `suites`, sorted by name.
 fn offered_weakness(suites: &[CipherSuite]) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = suites
-        .iter()
-        .flat_map(|suite| suite.weakness().names())
-        .collect();
+    let classes = suites.iter().fold(WeakClasses::NONE, |classes, suite| {
+        classes | suite.weakness()
+    });
+    let mut names: Vec<&'static str> = classes.names().collect();
     names.sort_unstable();
-    names.dedup();
     names
 }
 
+/// Returns the names of the weak classes among SSL 2.0 `ciphers`, sorted by name.
 fn offered_sslv2_weakness(ciphers: &[Sslv2Cipher]) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = ciphers
-        .iter()
-        .flat_map(|cipher| cipher.weakness().names())
-        .collect();
+    let classes = ciphers.iter().fold(WeakClasses::NONE, |classes, cipher| {
+        classes | cipher.weakness()
+    });
+    let mut names: Vec<&'static str> = classes.names().collect();
     names.sort_unstable();
-    names.dedup();
     names
 }
 
@@ -888,6 +888,12 @@ mod tests {
 
     fn builder() -> SessionBuilder {
         SessionBuilder::new("test.pcap", 0, endpoint(1, 50000), endpoint(2, 443))
+    }
+
+    #[test]
+    fn offered_weakness_sorted_once() {
+        let suites = [0x0004, 0x000a, 0x0005, 0xc02f].map(CipherSuite);
+        assert_eq!(offered_weakness(&suites), vec!["3des", "md5", "rc4"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
+use std::sync::OnceLock;
 
 use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherEncMode, TlsCipherKx, TlsCipherMac};
 
@@ -271,7 +272,7 @@ impl CipherSuite {
     pub const TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: Self = Self(0xcca8);
 
     fn info(self) -> Option<&'static tls_parser::TlsCipherSuite> {
-        tls_parser::TlsCipherSuite::from_id(self.0)
+        SuiteIndex::get().facts(self.0).map(|facts| facts.info)
     }
 
     /// Returns the IANA name, `GREASE`, or `0x1234` style hex for an unlisted value.
@@ -295,9 +296,13 @@ impl CipherSuite {
 
     /// Returns why this suite is weak: empty for strong, unknown or signalling values.
     pub fn weakness(self) -> WeakClasses {
-        let Some(info) = self.info() else {
-            return WeakClasses::NONE;
-        };
+        SuiteIndex::get()
+            .facts(self.0)
+            .map_or(WeakClasses::NONE, |facts| facts.weakness)
+    }
+
+    /// Derives [`CipherSuite::weakness`] from the suite's table entry.
+    fn classify_weakness(self, info: &tls_parser::TlsCipherSuite) -> WeakClasses {
         if self.is_signalling() {
             return WeakClasses::NONE;
         }
@@ -324,11 +329,15 @@ impl CipherSuite {
     /// ChaCha20-Poly1305 with ECDHE or DHE key exchange, or a TLS 1.3 suite
     /// that encrypts (the RFC 9150 integrity-only suites do not count).
     pub fn is_strong(self) -> bool {
-        let Some(info) = self.info() else {
-            return false;
-        };
+        SuiteIndex::get()
+            .facts(self.0)
+            .is_some_and(|facts| facts.strong)
+    }
+
+    /// Derives [`CipherSuite::is_strong`] from the suite's table entry.
+    fn classify_strength(self, info: &tls_parser::TlsCipherSuite) -> bool {
         if info.kx == TlsCipherKx::Tls13 {
-            return !self.is_weak();
+            return self.classify_weakness(info).is_empty();
         }
         let aead = match info.enc {
             TlsCipherEnc::Aes => {
@@ -338,6 +347,94 @@ impl CipherSuite {
             _ => false,
         };
         aead && matches!(info.kx, TlsCipherKx::Ecdhe | TlsCipherKx::Dhe)
+    }
+}
+
+/// What [`CipherSuite`] reports about one registered suite, derived once
+/// from its entry in the `tls-parser` table.
+#[derive(Debug, Clone, Copy)]
+struct SuiteFacts {
+    info: &'static tls_parser::TlsCipherSuite,
+    weakness: WeakClasses,
+    strong: bool,
+}
+
+/// The `tls-parser` cipher-suite table, indexed by the two bytes of the value.
+///
+/// The table itself is a perfect-hash map keyed through SipHash. A
+/// ClientHello offers dozens of suites and each is looked up several
+/// times, so the index replaces the hash with two array reads. Registered
+/// values share a handful of high bytes (0x00, 0x13, 0xc0, 0xcc, ...),
+/// so there are only a few pages of 256 entries.
+#[derive(Debug)]
+struct SuiteIndex {
+    /// For each high byte, 1 + the index of its page in `pages`, or 0.
+    page_of: [u8; 256],
+    /// For each low byte, 1 + the index of the suite in `facts`, or 0.
+    pages: Vec<[u16; 256]>,
+    facts: Vec<SuiteFacts>,
+}
+
+impl SuiteIndex {
+    /// Returns the index, building it on first use.
+    fn get() -> &'static Self {
+        static INDEX: OnceLock<SuiteIndex> = OnceLock::new();
+        INDEX.get_or_init(Self::build)
+    }
+
+    fn build() -> Self {
+        let mut index = Self {
+            page_of: [0; 256],
+            pages: Vec::new(),
+            facts: Vec::new(),
+        };
+        for (&value, info) in tls_parser::CIPHERS.entries() {
+            let suite = CipherSuite(value);
+            let facts = SuiteFacts {
+                info,
+                weakness: suite.classify_weakness(info),
+                strong: suite.classify_strength(info),
+            };
+            index.insert(value, facts);
+        }
+        index
+    }
+
+    /// Adds one suite. The table has a few hundred entries in a few pages,
+    /// far below the `u16` and `u8` limits of the slot numbers, so a slot
+    /// that would overflow is left empty rather than wrapped.
+    fn insert(&mut self, value: u16, facts: SuiteFacts) {
+        let [high, low] = value.to_be_bytes();
+        let Some(slot) = self.page_of.get_mut(usize::from(high)) else {
+            return;
+        };
+        if *slot == 0 {
+            let Ok(number) = u8::try_from(self.pages.len().saturating_add(1)) else {
+                return;
+            };
+            self.pages.push([0; 256]);
+            *slot = number;
+        }
+        let page_index = usize::from(*slot).saturating_sub(1);
+        let Ok(number) = u16::try_from(self.facts.len().saturating_add(1)) else {
+            return;
+        };
+        if let Some(entry) = self
+            .pages
+            .get_mut(page_index)
+            .and_then(|page| page.get_mut(usize::from(low)))
+        {
+            *entry = number;
+            self.facts.push(facts);
+        }
+    }
+
+    /// Returns the facts of a registered value.
+    fn facts(&self, value: u16) -> Option<&SuiteFacts> {
+        let [high, low] = value.to_be_bytes();
+        let page = usize::from(*self.page_of.get(usize::from(high))?).checked_sub(1)?;
+        let slot = *self.pages.get(page)?.get(usize::from(low))?;
+        self.facts.get(usize::from(slot).checked_sub(1)?)
     }
 }
 
@@ -769,6 +866,15 @@ impl SignatureScheme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suite_index_matches_table() {
+        for value in 0..=u16::MAX {
+            let indexed = CipherSuite(value).info().map(|info| info.name);
+            let listed = tls_parser::TlsCipherSuite::from_id(value).map(|info| info.name);
+            assert_eq!(indexed, listed, "value {value:#06x}");
+        }
+    }
 
     #[test]
     fn grease_all_sixteen_values() {
