@@ -350,8 +350,8 @@ impl CipherSuite {
     }
 }
 
-/// What [`CipherSuite`] reports about one registered suite, derived once
-/// from its entry in the `tls-parser` table.
+/// The facts [`CipherSuite`] reports about one registered suite, derived
+/// once from its entry in the `tls-parser` table.
 #[derive(Debug, Clone, Copy)]
 struct SuiteFacts {
     info: &'static tls_parser::TlsCipherSuite,
