@@ -22,7 +22,7 @@ use wiretrust_tls::stream::{
 };
 
 use super::capture::CaptureStats;
-use crate::observations::{Endpoint, FlowEndReason, SessionBuilder, TlsSession};
+use crate::observations::{CertificateCache, Endpoint, FlowEndReason, SessionBuilder, TlsSession};
 
 /// Changes made by handling one packet (or the end of the capture).
 ///
@@ -234,6 +234,7 @@ impl Flows {
             let Some(tls) = quic_tls_event(event.kind, event.packet) else {
                 continue;
             };
+            let certificates = &mut self.context.certificates;
             let builder = self
                 .quic_sessions
                 .entry(event.connection)
@@ -249,7 +250,7 @@ impl Flows {
                     self.quic_connections = self.quic_connections.saturating_add(1);
                     SessionBuilder::new_quic(&self.input, event.connection.0, client, server)
                 });
-            builder.apply(tls, time);
+            builder.apply_cached(tls, time, certificates);
         }
     }
 }
@@ -261,6 +262,9 @@ struct FlowContext {
     events: Vec<TlsEvent>,
     changes: Changes,
     idle: IdleHold,
+    /// Summaries of the certificates seen so far in this capture (per
+    /// worker when split), so recurring certificates are parsed once.
+    certificates: CertificateCache,
     flows_not_tls: u64,
 }
 
@@ -397,7 +401,8 @@ impl TlsFlow {
             self.builder.set_client_is_initiator(client_is_initiator);
         }
         for event in context.events.drain(..) {
-            self.builder.apply(event, timestamp_ns);
+            self.builder
+                .apply_cached(event, timestamp_ns, &mut context.certificates);
         }
     }
 
