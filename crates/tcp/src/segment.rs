@@ -1,6 +1,7 @@
 //! Input types: one TCP segment, its place in the capture, and the roles of
 //! the two endpoints.
 
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 /// One TCP segment as decoded by the caller; the payload is borrowed, never copied
@@ -127,10 +128,29 @@ impl FlowKey {
 
 /// Direction-free key for the flow map: both directions of a connection hash
 /// to the same entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CanonKey {
     low: SocketAddr,
     high: SocketAddr,
+}
+
+impl Hash for CanonKey {
+    /// Feeds each address to the hasher as one or two integers. The derived
+    /// hash feeds every enum tag, length prefix and field separately, and
+    /// the flow table hashes a key for every segment.
+    fn hash<S: Hasher>(&self, state: &mut S) {
+        for addr in [self.low, self.high] {
+            match addr {
+                SocketAddr::V4(v4) => {
+                    state.write_u64(u64::from(v4.ip().to_bits()) << 16 | u64::from(v4.port()));
+                }
+                SocketAddr::V6(v6) => {
+                    state.write_u128(v6.ip().to_bits());
+                    state.write_u16(v6.port());
+                }
+            }
+        }
+    }
 }
 
 impl CanonKey {
@@ -207,6 +227,18 @@ mod tests {
             server: addr("10.0.0.2:443"),
         };
         assert_eq!(key.side_of(key.server, key.client), Side::Server);
+    }
+
+    #[test]
+    fn canon_key_hash_ignores_direction() {
+        use std::hash::BuildHasher;
+
+        let (a, b) = (addr("10.0.0.1:40000"), addr("[2001:db8::1]:443"));
+        let state = std::collections::hash_map::RandomState::new();
+        assert_eq!(
+            state.hash_one(CanonKey::new(a, b)),
+            state.hash_one(CanonKey::new(b, a))
+        );
     }
 
     #[test]
