@@ -196,55 +196,34 @@ fn add_flow_stats(total: &mut CaptureStats, worker: &CaptureStats) {
 /// Returns the worker that owns the flow between `a` and `b`, in either direction.
 fn partition(a: SocketAddr, b: SocketAddr, workers: usize) -> usize {
     let (low, high) = if a <= b { (a, b) } else { (b, a) };
-    let mut hash = Fnv::default();
-    hash.addr(low);
-    hash.addr(high);
-    // Multiply-shift maps the 64-bit hash onto 0..workers, using its high
-    // bits, which the finishing mix makes depend on every input byte.
-    let scaled = (u128::from(hash.finish()) * workers as u128) >> 64;
+    let hash = mix(fold(low).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ fold(high));
+    // Multiply-shift maps the 64-bit hash onto 0..workers using its high
+    // bits, which the mix makes depend on every input bit.
+    let scaled = (u128::from(hash) * workers as u128) >> 64;
     usize::try_from(scaled).unwrap_or(0)
 }
 
-/// FNV-1a, 64 bits, with a final mix: fast, and the same on every run, so
-/// a capture is split the same way each time.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+/// Folds an address and port into 64 bits. Distinct IPv4 endpoints fold
+/// to distinct values; IPv6 ones may collide, which only puts two flows on
+/// the same worker.
+fn fold(addr: SocketAddr) -> u64 {
+    let port = u64::from(addr.port());
+    match addr.ip() {
+        IpAddr::V4(ip) => (u64::from(ip.to_bits()) << 16) | port,
+        IpAddr::V6(ip) => {
+            let bits = ip.to_bits();
+            let folded = (bits >> 64) as u64 ^ mix(bits as u64);
+            mix(folded ^ (port << 1 | 1))
+        }
     }
 }
 
-impl Fnv {
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    /// Returns the hash mixed by the SplitMix64 finaliser, because FNV's
-    /// high bits barely depend on the last bytes hashed (here the port).
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn addr(&mut self, addr: SocketAddr) {
-        match addr.ip() {
-            IpAddr::V4(ip) => {
-                self.bytes(&[4]);
-                self.bytes(&ip.octets());
-            }
-            IpAddr::V6(ip) => {
-                self.bytes(&[6]);
-                self.bytes(&ip.octets());
-            }
-        }
-        self.bytes(&addr.port().to_be_bytes());
-    }
+/// The SplitMix64 finaliser: every output bit depends on every input bit.
+/// It is fixed, so a capture is split the same way on every run.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Returns the four-tuple of worker `index`'s TCP clock ticks. It hashes
