@@ -436,8 +436,12 @@ impl Run<'_, '_, '_> {
     }
 }
 
-/// Messages queued per input from the thread reading it.
-const FILE_CHANNEL_DEPTH: usize = 64;
+/// Messages queued per input from the thread reading it: up to 16,384
+/// sessions in chunks, so that a worker can read an input of a few
+/// hundred megabytes ahead while the calling thread still takes the
+/// sessions of an earlier one. Memory stays bounded by this times the
+/// number of workers.
+const FILE_CHANNEL_DEPTH: usize = 256;
 
 /// Sessions are sent in chunks of this many.
 const SESSION_CHUNK: usize = 64;
