@@ -79,8 +79,8 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 fn write_skipped(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     let counters: [(&str, u64); 6] = [
         (
-            "UDP datagrams (QUIC is not decoded yet)",
-            summary.total(|s| s.udp_datagrams),
+            "UDP datagrams without QUIC",
+            summary.total(|s| s.udp_not_quic),
         ),
         ("non-IP frames", summary.total(|s| s.non_ip_frames)),
         (
