@@ -257,7 +257,7 @@ const SYN: u8 = 0x02;
 const FIN: u8 = 0x01;
 const ACK: u8 = 0x10;
 
-/// A TLS 1.2 ClientHello record offering one suite and no extensions.
+/// Builds a TLS 1.2 ClientHello record offering one suite and no extensions.
 fn client_hello() -> Vec<u8> {
     let mut body = vec![0x03, 0x03];
     body.extend_from_slice(&[7; 32]);
@@ -267,6 +267,30 @@ fn client_hello() -> Vec<u8> {
     record
 }
 
+/// Builds an Ethernet frame carrying an IPv4 TCP segment; checksums are
+/// left zero, which the decoder does not check.
+fn tcp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    data: &[u8],
+) -> Vec<u8> {
+    let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+    let total = ((40 + data.len()) as u16).to_be_bytes();
+    frame.extend_from_slice(&[0x45, 0, total[0], total[1], 0, 0, 0x40, 0, 64, 6, 0, 0]);
+    frame.extend_from_slice(&src.0);
+    frame.extend_from_slice(&dst.0);
+    frame.extend_from_slice(&src.1.to_be_bytes());
+    frame.extend_from_slice(&dst.1.to_be_bytes());
+    frame.extend_from_slice(&seq.to_be_bytes());
+    frame.extend_from_slice(&ack.to_be_bytes());
+    frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    frame.extend_from_slice(data);
+    frame
+}
+
 /// Packets of a trace as (seconds, Ethernet frame), in any order.
 #[derive(Default)]
 struct Trace {
@@ -274,6 +298,8 @@ struct Trace {
 }
 
 impl Trace {
+    /// Adds one segment of `conn` at second `at` and advances its sequence
+    /// numbers.
     fn segment(
         &mut self,
         at: u32,
@@ -282,46 +308,30 @@ impl Trace {
         flags: u8,
         data: &[u8],
     ) {
-        let (src, dst) = if from_client {
-            (conn.client, conn.server)
-        } else {
-            (conn.server, conn.client)
-        };
-        let (seq, ack) = if from_client {
-            (conn.client_seq, conn.server_seq)
-        } else {
-            (conn.server_seq, conn.client_seq)
-        };
         let advance = data.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
-        if from_client {
+        let frame = if from_client {
+            let frame = tcp_frame(
+                conn.client,
+                conn.server,
+                conn.client_seq,
+                conn.server_seq,
+                flags,
+                data,
+            );
             conn.client_seq = conn.client_seq.wrapping_add(advance);
+            frame
         } else {
+            let frame = tcp_frame(
+                conn.server,
+                conn.client,
+                conn.server_seq,
+                conn.client_seq,
+                flags,
+                data,
+            );
             conn.server_seq = conn.server_seq.wrapping_add(advance);
-        }
-        let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
-        let total = (40 + data.len()) as u16;
-        frame.extend_from_slice(&[
-            0x45,
-            0,
-            (total >> 8) as u8,
-            total as u8,
-            0,
-            0,
-            0x40,
-            0,
-            64,
-            6,
-            0,
-            0,
-        ]);
-        frame.extend_from_slice(&src.0);
-        frame.extend_from_slice(&dst.0);
-        frame.extend_from_slice(&src.1.to_be_bytes());
-        frame.extend_from_slice(&dst.1.to_be_bytes());
-        frame.extend_from_slice(&seq.to_be_bytes());
-        frame.extend_from_slice(&ack.to_be_bytes());
-        frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        frame.extend_from_slice(data);
+            frame
+        };
         self.packets.push((at, frame));
     }
 
@@ -363,10 +373,10 @@ fn connection(client: [u8; 4], port: u16) -> Connection {
 
 /// Builds flows that one flow table ends by idle timeout later than a
 /// worker does. Eight flows are quiet from second 250, so they are due at
-/// 550. A ninth flow, opened at 260 and active throughout, sits ahead of
-/// them in the table's idle queue until 560 and delays their end; a
-/// worker without it ends them at 551. A tenth flow closes in between.
-/// The busy flow itself ends by idle timeout at 900.
+/// 550. A ninth flow, opened at 260 and active until 561, sits ahead of
+/// them in the table's idle queue and delays their end to 561. A worker
+/// without that flow ends them at 551. A tenth flow closes in between.
+/// The ninth flow itself ends by idle timeout at 900.
 fn write_idle_trace(path: &Path) {
     let mut trace = Trace::default();
     for i in 0..8u8 {
