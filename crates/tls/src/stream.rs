@@ -921,77 +921,84 @@ impl ConnectionDecoder {
     }
 
     /// Searches a side's bytes for its first TLS record.
+    ///
+    /// Bytes from earlier calls that may still begin a start are kept in
+    /// the side's scan buffer. When there are none, `data` is searched where
+    /// it lies and copied only if the side keeps searching, so a side that
+    /// starts with a TLS record is never copied.
     fn search(&mut self, from_initiator: bool, data: &[u8], packet: u64, out: &mut Vec<TlsEvent>) {
         let role = match self.shared.client_is_initiator {
             None => Role::Either,
             Some(client) if client == from_initiator => Role::Client,
             Some(_) => Role::Server,
         };
-        let max_scan = to_u64(self.limits.max_scan);
         let side = self.side_mut(from_initiator);
-        side.scan.extend_from_slice(data);
-        if role == Role::Server && self.check_answer(from_initiator, packet, out) {
-            return;
-        }
-        let side = self.side_mut(from_initiator);
-        let window = side.scan.get(side.scan_next..).unwrap_or_default();
-        match start::find_start(window, role) {
-            Search::Found(found) => {
-                let at = side.scan_next.saturating_add(found.offset);
-                self.begin_decoding(from_initiator, at, found.kind, packet, out);
-                return;
-            }
-            Search::Pending(index) => side.scan_next = side.scan_next.saturating_add(index),
-            Search::NotFound => side.scan_next = side.scan.len(),
-        }
-        if side.scan_offset.saturating_add(to_u64(side.scan_next)) >= max_scan {
-            self.give_up(from_initiator);
-        }
-    }
-
-    /// Checks a server's first bytes after the ClientHello: a TLS start
-    /// there begins decoding, and a record header that cannot be TLS is
-    /// reported as malformed and ends the side. Returns whether the search
-    /// is settled.
-    fn check_answer(&mut self, from_initiator: bool, packet: u64, out: &mut Vec<TlsEvent>) -> bool {
-        let side = self.side_mut(from_initiator);
-        let Some(at) = side.answer_from else {
-            return false;
-        };
-        let Some(answer) = side.scan.get(at..) else {
-            return false;
-        };
-        match start::start_at(answer, Role::Server) {
-            Search::Found(found) => {
-                self.begin_decoding(from_initiator, at, found.kind, packet, out);
-                return true;
-            }
-            // A start may still begin here once more bytes arrive (an SSL
-            // 2.0 SERVER-HELLO needs more than a TLS header to be sure).
-            Search::Pending(_) => return false,
-            Search::NotFound => {}
-        }
-        let header = answer
-            .get(..HEADER_LEN)
-            .and_then(|h| <[u8; HEADER_LEN]>::try_from(h).ok());
-        let Some(Err(reason)) = header.map(parse_tls_header) else {
-            return false;
-        };
-        let stream_offset = side.scan_offset.saturating_add(to_u64(at));
-        out.push(TlsEvent {
-            from_initiator,
-            packet,
-            stream_offset,
-            kind: TlsEventKind::Malformed { reason },
+        let buffered = (!side.scan.is_empty()).then(|| {
+            let mut scan = std::mem::take(&mut side.scan);
+            scan.extend_from_slice(data);
+            scan
         });
-        self.give_up(from_initiator);
-        true
+        let bytes = buffered.as_deref().unwrap_or(data);
+        match self.locate(from_initiator, role, bytes) {
+            Located::Start { at, kind } => {
+                self.begin_decoding(from_initiator, bytes, at, kind, packet, out);
+            }
+            Located::Malformed { at, reason } => {
+                let side = self.side_mut(from_initiator);
+                side.scan = buffered.unwrap_or_else(|| data.to_vec());
+                let stream_offset = side.scan_offset.saturating_add(to_u64(at));
+                out.push(TlsEvent {
+                    from_initiator,
+                    packet,
+                    stream_offset,
+                    kind: TlsEventKind::Malformed { reason },
+                });
+                self.give_up(from_initiator);
+            }
+            Located::Searching { next } => {
+                let max_scan = to_u64(self.limits.max_scan);
+                let side = self.side_mut(from_initiator);
+                side.scan = buffered.unwrap_or_else(|| data.to_vec());
+                side.scan_next = next;
+                if side.scan_offset.saturating_add(to_u64(next)) >= max_scan {
+                    self.give_up(from_initiator);
+                }
+            }
+        }
     }
 
-    /// Switches a side to record decoding at index `at` of its scan buffer.
+    /// Finds the first TLS record of a side in `bytes`, the side's scan
+    /// buffer with the new bytes appended.
+    fn locate(&self, from_initiator: bool, role: Role, bytes: &[u8]) -> Located {
+        let side = if from_initiator {
+            &self.initiator
+        } else {
+            &self.responder
+        };
+        if role == Role::Server {
+            if let Some(located) = check_answer(side.answer_from, bytes) {
+                return located;
+            }
+        }
+        let from = side.scan_next;
+        match start::find_start(bytes.get(from..).unwrap_or_default(), role) {
+            Search::Found(found) => Located::Start {
+                at: from.saturating_add(found.offset),
+                kind: found.kind,
+            },
+            Search::Pending(index) => Located::Searching {
+                next: from.saturating_add(index),
+            },
+            Search::NotFound => Located::Searching { next: bytes.len() },
+        }
+    }
+
+    /// Switches a side to record decoding at index `at` of `scanned`, its
+    /// scan buffer with the new bytes appended.
     fn begin_decoding(
         &mut self,
         from_initiator: bool,
+        scanned: &[u8],
         at: usize,
         kind: StartKind,
         packet: u64,
@@ -1018,8 +1025,8 @@ impl ConnectionDecoder {
             }
         }
         let side = self.side_mut(from_initiator);
-        let scanned = std::mem::take(&mut side.scan);
-        let (before, records) = scanned.split_at_checked(at).unwrap_or((&scanned, &[]));
+        side.scan = Vec::new();
+        let (before, records) = scanned.split_at_checked(at).unwrap_or((scanned, &[]));
         side.keep_prefix(before, max_scan);
         let start_offset = side.scan_offset.saturating_add(to_u64(at));
         side.stats.preamble_bytes = start_offset;
@@ -1090,6 +1097,44 @@ impl ConnectionDecoder {
         self.initiator.prefix = Vec::new();
         self.responder.prefix = Vec::new();
     }
+}
+
+/// The outcome of [`ConnectionDecoder::locate`] for a side's first record.
+#[derive(Debug, Clone, Copy)]
+enum Located {
+    /// A start at this index of the searched bytes.
+    Start { at: usize, kind: StartKind },
+    /// The server's first bytes after a ClientHello, at this index, are a
+    /// record header that cannot be TLS, so the side ends.
+    Malformed { at: usize, reason: Malformed },
+    /// No start yet, and none can begin before index `next`.
+    Searching { next: usize },
+}
+
+/// Checks a server's first bytes after the ClientHello, which begin at
+/// index `answer_from` of `bytes`. A TLS start there is located, and a
+/// record header that cannot be TLS is malformed. Returns `None` when the
+/// search continues as for any other side.
+fn check_answer(answer_from: Option<usize>, bytes: &[u8]) -> Option<Located> {
+    let at = answer_from?;
+    let answer = bytes.get(at..)?;
+    match start::start_at(answer, Role::Server) {
+        Search::Found(found) => {
+            return Some(Located::Start {
+                at,
+                kind: found.kind,
+            });
+        }
+        // A start may still begin here once more bytes arrive (an SSL
+        // 2.0 SERVER-HELLO needs more than a TLS header to be sure).
+        Search::Pending(_) => return None,
+        Search::NotFound => {}
+    }
+    let header = answer
+        .get(..HEADER_LEN)
+        .and_then(|h| <[u8; HEADER_LEN]>::try_from(h).ok())?;
+    let reason = parse_tls_header(header).err()?;
+    Some(Located::Malformed { at, reason })
 }
 
 /// Applies a gap to a decoding side and returns the bytes dropped, or
