@@ -188,7 +188,8 @@ pub fn scan_with(
     progress: &mut dyn Progress,
 ) -> io::Result<Summary> {
     let started = Instant::now();
-    let cpu = ThreadCpu::start();
+    // The CPU clock is read from /proc only when measuring.
+    let cpu = execution.measure.then(ThreadCpu::start);
 
     let mut summary = Summary::default();
     let (files, errors) = expand_inputs(paths);
@@ -222,7 +223,7 @@ pub fn scan_with(
     if let Some(spent) = pipeline.finish(&mut summary)? {
         clock.absorb(&spent);
     }
-    if execution.measure {
+    if let Some(cpu) = cpu {
         cpu.stop(&clock, &mut times);
         summary.times = Some(times);
         summary.peak_rss_bytes = peak_rss_bytes();
