@@ -1,16 +1,16 @@
 //! A bounded cache of certificate summaries, shared by the sessions of one scan.
 //!
 //! The same server certificates come back in session after session, and
-//! parsing X.509 and formatting its names costs far more than hashing the
-//! DER. The cache keys each summary by the SHA-256 of the DER, which every
-//! summary carries anyway, so a hit skips everything but the hash.
+//! parsing X.509 and formatting its names costs far more than comparing
+//! the DER with a copy. Entries are found by the DER's length and last
+//! bytes, which lie in the signature, and a hit is confirmed by comparing
+//! the whole DER, so a hit costs neither a hash of the certificate nor a
+//! parse.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wiretrust_tls::certificate::{
-    CertificateInfo, certificate_sha256, summarize_certificate_with_digest,
-};
+use wiretrust_tls::certificate::{CertificateInfo, summarize_certificate};
 
 use super::session::CertificateRecord;
 use super::time::format_rfc3339;
@@ -28,17 +28,37 @@ pub struct CertificateSummary {
 impl CertificateSummary {
     /// Parses a DER certificate without looking in any cache.
     pub fn of(der: &[u8]) -> Self {
-        Self::with_digest(der, &certificate_sha256(der))
-    }
-
-    fn with_digest(der: &[u8], sha256: &[u8; 32]) -> Self {
-        let info = summarize_certificate_with_digest(der, sha256);
+        let info = summarize_certificate(der);
         let record = certificate_record(&info);
         Self { info, record }
     }
 }
 
-/// Summaries of the certificates seen most recently, keyed by SHA-256.
+/// Bytes from the end of a DER certificate that go into its cache key.
+/// They lie in the signature, which differs between any two certificates
+/// an issuer signed.
+const KEY_TAIL_LEN: usize = 32;
+
+/// The lookup key of a certificate: its DER length and last bytes.
+type Key = (usize, [u8; KEY_TAIL_LEN]);
+
+fn key_of(der: &[u8]) -> Key {
+    let mut tail = [0; KEY_TAIL_LEN];
+    let from = der.len().saturating_sub(KEY_TAIL_LEN);
+    for (slot, &byte) in tail.iter_mut().zip(der.get(from..).unwrap_or_default()) {
+        *slot = byte;
+    }
+    (der.len(), tail)
+}
+
+/// A cached summary with the DER it was made from, to confirm a hit.
+#[derive(Debug)]
+struct Entry {
+    der: Box<[u8]>,
+    summary: Arc<CertificateSummary>,
+}
+
+/// Summaries of the certificates seen most recently.
 ///
 /// Memory stays bounded, because entries live in two generations, each
 /// with at most half the entries and half the DER bytes of the limits.
@@ -48,10 +68,14 @@ impl CertificateSummary {
 /// once is eventually forgotten. A summary copies the names, and the hex of
 /// values that are not text, from its DER, so the DER limit bounds the
 /// memory of the summaries too.
+///
+/// Two different certificates with the same key share one slot: each
+/// lookup of either parses anew and replaces the other, so a crafted
+/// capture can defeat the cache but never get a wrong summary.
 #[derive(Debug)]
 pub struct CertificateCache {
-    newer: HashMap<[u8; 32], Arc<CertificateSummary>>,
-    older: HashMap<[u8; 32], Arc<CertificateSummary>>,
+    newer: HashMap<Key, Entry>,
+    older: HashMap<Key, Entry>,
     /// DER bytes of the certificates in `newer`.
     newer_der_bytes: usize,
     /// Largest number of entries in one generation.
@@ -94,39 +118,47 @@ impl CertificateCache {
         }
     }
 
-    /// Returns the summary of a DER certificate, parsing it only when no
-    /// certificate with the same SHA-256 is in the cache.
+    /// Returns the summary of a DER certificate, parsing it only when the
+    /// cache holds no certificate with the same DER.
     pub fn summarize(&mut self, der: &[u8]) -> Arc<CertificateSummary> {
-        let sha256 = certificate_sha256(der);
-        if let Some(summary) = self.newer.get(&sha256) {
+        let key = key_of(der);
+        if let Some(entry) = self.newer.get(&key).filter(|entry| *entry.der == *der) {
             self.hits = self.hits.saturating_add(1);
-            return Arc::clone(summary);
+            return Arc::clone(&entry.summary);
         }
-        let summary = match self.older.remove(&sha256) {
-            Some(summary) => {
+        let entry = match self.older.remove(&key) {
+            Some(entry) if *entry.der == *der => {
                 self.hits = self.hits.saturating_add(1);
-                summary
+                entry
             }
-            None => {
+            _ => {
                 self.misses = self.misses.saturating_add(1);
-                Arc::new(CertificateSummary::with_digest(der, &sha256))
+                let summary = Arc::new(CertificateSummary::of(der));
+                Entry {
+                    der: der.into(),
+                    summary,
+                }
             }
         };
+        let summary = Arc::clone(&entry.summary);
         if der.len() <= self.generation_der_bytes {
-            self.insert(sha256, der.len(), Arc::clone(&summary));
+            self.insert(key, entry);
         }
         summary
     }
 
-    /// Adds a summary to the newer generation, first making that
-    /// generation the older one when the entry would not fit.
-    fn insert(&mut self, sha256: [u8; 32], der_len: usize, summary: Arc<CertificateSummary>) {
+    /// Adds an entry to the newer generation, first making that generation
+    /// the older one when the entry would not fit.
+    fn insert(&mut self, key: Key, entry: Entry) {
+        let der_len = entry.der.len();
         let der_bytes = self.newer_der_bytes.saturating_add(der_len);
         if self.newer.len() >= self.generation_entries || der_bytes > self.generation_der_bytes {
             self.older = std::mem::take(&mut self.newer);
             self.newer_der_bytes = 0;
         }
-        self.newer.insert(sha256, summary);
+        if let Some(replaced) = self.newer.insert(key, entry) {
+            self.newer_der_bytes = self.newer_der_bytes.saturating_sub(replaced.der.len());
+        }
         self.newer_der_bytes = self.newer_der_bytes.saturating_add(der_len);
     }
 
@@ -221,6 +253,21 @@ mod tests {
         let mut cache = CertificateCache::new(100, der(0).len());
         cache.summarize(&der(1));
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn shared_key_never_mixes_certificates() {
+        let mut cache = CertificateCache::new(4, 1 << 20);
+        // Longer than the key tail, and different only before it.
+        let mut first = vec![0x30, 38, 0x04, 36];
+        first.extend([0x55; 36]);
+        let mut second = first.clone();
+        second[4] = 0x66;
+        assert_eq!(key_of(&first), key_of(&second));
+        assert_eq!(*cache.summarize(&first), CertificateSummary::of(&first));
+        assert_eq!(*cache.summarize(&second), CertificateSummary::of(&second));
+        assert_eq!(*cache.summarize(&first), CertificateSummary::of(&first));
+        assert_eq!(cache.misses(), 3);
     }
 
     #[test]

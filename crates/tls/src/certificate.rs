@@ -70,20 +70,7 @@ impl CertificateInfo {
 /// Summarizes a DER certificate. When the DER does not parse, only `sha256`
 /// and `parse_error` are set.
 pub fn summarize_certificate(der: &[u8]) -> CertificateInfo {
-    summarize_certificate_with_digest(der, &certificate_sha256(der))
-}
-
-/// Returns the SHA-256 of a DER certificate, the key that identifies it.
-pub fn certificate_sha256(der: &[u8]) -> [u8; 32] {
-    Sha256::digest(der).into()
-}
-
-/// Summarizes a DER certificate whose SHA-256 the caller has already
-/// computed with [`certificate_sha256`], for example to look it up in a
-/// cache. `sha256` must be the digest of `der`, because it is copied into
-/// the summary unchecked.
-pub fn summarize_certificate_with_digest(der: &[u8], sha256: &[u8; 32]) -> CertificateInfo {
-    let mut info = CertificateInfo::unparsed(hex::encode(sha256));
+    let mut info = CertificateInfo::unparsed(hex::encode(Sha256::digest(der)));
     match X509Certificate::from_der(der) {
         Ok((_, cert)) => fill(&mut info, &cert),
         Err(err) => {
@@ -479,15 +466,6 @@ mod tests {
         assert_eq!(info.sha256, expected);
         assert!(info.parse_error.is_some());
         assert_eq!(info.subject, None);
-    }
-
-    #[test]
-    fn digest_variant_matches_summary() {
-        let der = leaf();
-        let digest = certificate_sha256(&der);
-        assert_eq!(hex::encode(digest), summarize_certificate(&der).sha256);
-        let with_digest = summarize_certificate_with_digest(&der, &digest);
-        assert_eq!(with_digest, summarize_certificate(&der));
     }
 
     #[test]
