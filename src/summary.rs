@@ -209,7 +209,8 @@ pub fn write_stats(out: &mut dyn Write, summary: &Summary, written: u64) -> io::
     }
     writeln!(
         out,
-        "  elapsed {:.3} s; wall and cpu add up the threads of a phase",
+        "  elapsed {:.3} s; wall and cpu add up the threads of a phase, and a thread \
+         that runs several phases shares its cpu among them by wall time",
         summary.elapsed.as_secs_f64()
     )?;
     write_drops(out, summary)?;
