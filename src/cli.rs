@@ -53,10 +53,10 @@ pub struct ScanArgs {
     /// (default: the client address of each session).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
-    /// Threads that read captures: several inputs are read at once, or a single
-    /// input is split by flow over N workers next to a reader thread. The output
-    /// is the same for every N; 1 reads on one thread. Default: the number of
-    /// cores.
+    /// Threads that read captures: several inputs are read at once, or, from 3
+    /// threads on, a single input is split by flow over N-1 workers next to a
+    /// reader thread. The output is the same for every N; 1 reads on one
+    /// thread. Default: the number of cores.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// After the summary, print on stderr the wall and CPU time of each phase,

@@ -233,10 +233,16 @@ pub fn scan_with(
 }
 
 /// Chooses how to spread `files` over `threads`.
+///
+/// One file is split by flow only from three threads on: the reader takes
+/// one, and on two cores the copying into batches costs more than the
+/// second worker gains (measured in BENCHMARKS.md).
 fn layout(threads: usize, files: usize) -> Layout {
     match (threads, files) {
-        (0 | 1, _) | (_, 0) => Layout::Single,
-        (workers, 1) => Layout::Flows { workers },
+        (0 | 1, _) | (_, 0) | (2, 1) => Layout::Single,
+        (threads, 1) => Layout::Flows {
+            workers: threads - 1,
+        },
         (workers, files) => Layout::Files {
             workers: workers.min(files),
         },

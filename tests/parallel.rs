@@ -113,7 +113,7 @@ fn bundled_captures_split_by_flow() {
     let dir = common::fixture("");
     for file in capture_files(&dir) {
         let label = file.display().to_string();
-        assert_same_as_one_thread(&[file], &[2, 3], &label);
+        assert_same_as_one_thread(&[file], &[3, 4], &label);
     }
 }
 
@@ -125,8 +125,10 @@ fn bundled_folder_read_concurrently() {
 
 #[test]
 fn layout_follows_inputs_and_threads() {
-    let one_file = scan_threads(&[common::fixture("tls12-benign.pcap")], 2);
-    assert_eq!(one_file.summary.layout, Layout::Flows { workers: 2 });
+    let two = scan_threads(&[common::fixture("tls12-benign.pcap")], 2);
+    assert_eq!(two.summary.layout, Layout::Single);
+    let three = scan_threads(&[common::fixture("tls12-benign.pcap")], 3);
+    assert_eq!(three.summary.layout, Layout::Flows { workers: 2 });
 }
 
 #[test]
