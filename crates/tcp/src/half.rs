@@ -324,6 +324,7 @@ impl HalfStream {
         shared.refund(self.reorder.clear());
         if let Some(recent) = self.recent.take() {
             shared.compare = shared.compare.saturating_sub(recent.capacity());
+            shared.recycle_ring(recent.into_ring());
         }
     }
 
@@ -611,7 +612,11 @@ fn open_window(at: u64, shared: &mut Shared) -> Option<Recent> {
     }
     shared.compare = total;
     shared.stats.peak_compare_bytes = shared.stats.peak_compare_bytes.max(total);
-    Some(Recent::new(size, at))
+    // Reusing an ended window's ring saves allocating and zeroing one per side.
+    Some(match shared.take_ring(size) {
+        Some(ring) => Recent::with_ring(ring, at),
+        None => Recent::new(size, at),
+    })
 }
 
 #[cfg(test)]

@@ -161,9 +161,31 @@ pub(crate) struct Shared {
     pub buffered: usize,
     /// Compare-window memory held now.
     pub compare: usize,
+    /// Rings of ended compare windows, kept for new flows to reuse. They
+    /// count neither as `compare` memory nor against the limits.
+    pub spare_rings: Vec<Vec<u8>>,
 }
 
+/// Most spare compare rings kept. Flows end and open at about the same
+/// rate, so a few dozen cover the churn without holding much memory
+/// (256 KiB with the default 4 KiB window).
+const MAX_SPARE_RINGS: usize = 64;
+
 impl Shared {
+    /// Returns a ring of `len` bytes from an ended window, or `None`. Its
+    /// old bytes are garbage that the new window marks as not yet filled.
+    pub fn take_ring(&mut self, len: usize) -> Option<Vec<u8>> {
+        let ring = self.spare_rings.pop()?;
+        (ring.len() == len).then_some(ring)
+    }
+
+    /// Keeps the ring of an ended window for reuse, unless enough are kept.
+    pub fn recycle_ring(&mut self, ring: Vec<u8>) {
+        if self.spare_rings.len() < MAX_SPARE_RINGS {
+            self.spare_rings.push(ring);
+        }
+    }
+
     /// Charges `cost` more bytes of out-of-order memory.
     pub fn charge(&mut self, cost: usize) {
         self.buffered = self.buffered.saturating_add(cost);
@@ -200,6 +222,31 @@ mod tests {
     #[test]
     fn evicted_total_counts_table_causes() {
         assert_eq!(stats().evicted_total(), 12);
+    }
+
+    #[test]
+    fn ring_reused_when_length_fits() {
+        let mut shared = Shared::default();
+        shared.recycle_ring(vec![7; 16]);
+        assert_eq!(shared.take_ring(16), Some(vec![7; 16]));
+        assert_eq!(shared.take_ring(16), None);
+    }
+
+    #[test]
+    fn ring_of_other_length_dropped() {
+        let mut shared = Shared::default();
+        shared.recycle_ring(vec![7; 16]);
+        assert_eq!(shared.take_ring(32), None);
+        assert!(shared.spare_rings.is_empty());
+    }
+
+    #[test]
+    fn spare_rings_bounded() {
+        let mut shared = Shared::default();
+        for _ in 0..MAX_SPARE_RINGS + 5 {
+            shared.recycle_ring(vec![0; 4]);
+        }
+        assert_eq!(shared.spare_rings.len(), MAX_SPARE_RINGS);
     }
 
     #[test]

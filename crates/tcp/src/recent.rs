@@ -59,6 +59,25 @@ impl Recent {
         }
     }
 
+    /// Creates an empty window over `ring`, whose length is the capacity
+    /// (an empty ring is replaced by one byte) and whose contents are
+    /// ignored, with its next byte at `end`.
+    pub fn with_ring(mut ring: Vec<u8>, end: u64) -> Recent {
+        if ring.is_empty() {
+            ring.push(0);
+        }
+        Recent {
+            ring,
+            end,
+            filled: 0,
+        }
+    }
+
+    /// Gives up the ring, for a later window to reuse.
+    pub fn into_ring(self) -> Vec<u8> {
+        self.ring
+    }
+
     /// Returns the memory held, in bytes.
     pub fn capacity(&self) -> usize {
         self.ring.len()
@@ -146,6 +165,14 @@ mod tests {
         let mut recent = Recent::new(8, 0);
         recent.push(0, b"abcdef");
         assert_eq!(recent.compare(2, b"cX").differing, 1);
+    }
+
+    #[test]
+    fn reused_ring_ignores_old_bytes() {
+        let mut recent = Recent::with_ring(b"stale!!!".to_vec(), 100);
+        assert_eq!(recent.compare(100, b"ab").compared, 0);
+        recent.push(100, b"ab");
+        assert_eq!(recent.compare(99, b"xab").differing, 0);
     }
 
     #[test]
