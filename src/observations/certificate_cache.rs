@@ -119,7 +119,7 @@ impl CertificateCache {
     }
 
     /// Returns the summary of a DER certificate, parsing it only when the
-    /// cache holds no certificate with the same DER.
+    /// cache contains no certificate with the same DER.
     pub fn summarize(&mut self, der: &[u8]) -> Arc<CertificateSummary> {
         let key = key_of(der);
         if let Some(entry) = self.newer.get(&key).filter(|entry| *entry.der == *der) {

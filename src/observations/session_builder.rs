@@ -217,6 +217,9 @@ impl SessionBuilder {
         self.last_ns = self.last_ns.max(timestamp_ns);
         if let Some(session) = self.current.take() {
             let done = self.close_session(session, end);
+            // Most connections carry one session, and a first push would
+            // reserve room for four of these kilobyte-sized records.
+            self.finished.reserve_exact(1);
             self.finished.push(done);
         }
         self.finished
