@@ -459,7 +459,6 @@ impl RecordReader {
         let remaining = header.body_len();
         if policy == BodyPolicy::Buffer {
             self.buffer.clear();
-            self.buffer.reserve(remaining);
         }
         let record = InProgress {
             header,
@@ -470,31 +469,45 @@ impl RecordReader {
         };
         self.current = Some(record);
         if remaining == 0 {
-            self.finish_record(sink);
+            self.finish_record(sink, None);
         }
     }
 
     /// Buffers or skips body bytes, and reports the record after its last byte.
+    ///
+    /// A body that arrives whole in one call is reported where it lies,
+    /// without being copied into the buffer.
     fn feed_body<'d, S: RecordSink>(&mut self, data: &'d [u8], sink: &mut S) -> &'d [u8] {
         let Some(current) = self.current.as_mut() else {
             return data;
         };
         let (body, rest) = split_at_most(data, current.remaining);
+        let total = current.remaining;
         current.remaining = current.remaining.saturating_sub(body.len());
         let finished = current.remaining == 0;
-        if current.policy == BodyPolicy::Buffer {
-            self.buffer.extend_from_slice(body);
-        } else {
-            self.stats.skipped_bytes = add_len(self.stats.skipped_bytes, body.len());
-        }
+        let policy = current.policy;
         self.advance(body.len());
+        if policy != BodyPolicy::Buffer {
+            self.stats.skipped_bytes = add_len(self.stats.skipped_bytes, body.len());
+        } else if finished && self.buffer.is_empty() {
+            self.finish_record(sink, Some(body));
+            return rest;
+        } else {
+            if self.buffer.is_empty() {
+                // The first part of a body that spans calls: room for all of it.
+                self.buffer.reserve(total);
+            }
+            self.buffer.extend_from_slice(body);
+        }
         if finished {
-            self.finish_record(sink);
+            self.finish_record(sink, None);
         }
         rest
     }
 
-    fn finish_record<S: RecordSink>(&mut self, sink: &mut S) {
+    /// Reports the current record to `sink`, with `whole_body` when the body
+    /// was never buffered, else with the buffer.
+    fn finish_record<S: RecordSink>(&mut self, sink: &mut S, whole_body: Option<&[u8]>) {
         let Some(current) = self.current.take() else {
             return;
         };
@@ -502,10 +515,11 @@ impl RecordReader {
         if !buffered {
             self.stats.skipped_records = self.stats.skipped_records.saturating_add(1);
         }
+        let body = whole_body.unwrap_or(self.buffer.as_slice());
         sink.record(Record {
             header: current.header,
             offset: current.offset,
-            body: buffered.then_some(self.buffer.as_slice()),
+            body: buffered.then_some(body),
             damaged: current.damaged,
         });
         self.buffer.clear();
