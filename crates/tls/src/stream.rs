@@ -691,12 +691,13 @@ impl Assembler {
             self.lost = false;
         }
         if self.pending.is_empty() {
-            self.pending_offset = fragment.offset;
-            self.pending_version = fragment.version;
+            return self.push_whole(fragment, limit, out);
         }
         let carried = self.pending.len();
         self.pending.extend_from_slice(fragment.body);
-        let consumed = self.extract(fragment, carried, limit, out)?;
+        let carried_at = (self.pending_offset, self.pending_version);
+        let extracted = extract(&self.pending, carried, carried_at, fragment, limit, out);
+        let consumed = self.stop_on_error(extracted)?;
         self.pending.drain(..consumed.min(self.pending.len()));
         if consumed > carried {
             // The rest starts inside this fragment.
@@ -707,50 +708,83 @@ impl Assembler {
         Ok(0)
     }
 
-    /// Moves complete messages from `pending` to `out` and returns the
-    /// number of bytes they used. `carried` bytes of `pending` came from
-    /// earlier fragments.
-    fn extract(
+    /// Pushes a fragment when no message is unfinished. The messages that
+    /// lie whole in the fragment are copied once, into their bodies, and
+    /// only an unfinished tail is kept.
+    fn push_whole(
         &mut self,
         fragment: Fragment<'_>,
-        carried: usize,
         limit: usize,
         out: &mut Vec<Message>,
     ) -> Result<usize, (Malformed, u64)> {
-        let mut position = 0;
-        while let Some(&[msg_type, a, b, c]) = self.pending.get(position..).and_then(first4) {
-            let (offset, record_version) = if position < carried {
-                (self.pending_offset, self.pending_version)
-            } else {
-                let into_fragment = to_u64(position.saturating_sub(carried));
-                (
-                    fragment.offset.saturating_add(into_fragment),
-                    fragment.version,
-                )
-            };
-            let length = u32::from_be_bytes([0, a, b, c]);
-            let total = usize::try_from(length)
-                .unwrap_or(usize::MAX)
-                .saturating_add(4);
-            if total > limit {
-                self.stopped = true;
-                self.pending = Vec::new();
-                return Err((Malformed::HandshakeTooLong(length), offset));
-            }
-            let end = position.saturating_add(total);
-            let Some(body) = self.pending.get(position.saturating_add(4)..end) else {
-                break;
-            };
-            out.push(Message {
-                msg_type,
-                record_version,
-                offset,
-                body: body.to_vec(),
-            });
-            position = end;
+        let carried_at = (fragment.offset, fragment.version);
+        let extracted = extract(fragment.body, 0, carried_at, fragment, limit, out);
+        let consumed = self.stop_on_error(extracted)?;
+        let rest = fragment.body.get(consumed..).unwrap_or_default();
+        if !rest.is_empty() {
+            self.pending.extend_from_slice(rest);
+            self.pending_offset = fragment.offset.saturating_add(to_u64(consumed));
+            self.pending_version = fragment.version;
         }
-        Ok(position)
+        Ok(0)
     }
+
+    /// Stops handshake parsing for good when `result` is an error.
+    fn stop_on_error<T, E>(&mut self, result: Result<T, E>) -> Result<T, E> {
+        if result.is_err() {
+            self.stopped = true;
+            self.pending = Vec::new();
+        }
+        result
+    }
+}
+
+/// Moves the complete messages at the start of `bytes` to `out` and
+/// returns the number of bytes they used.
+///
+/// The first `carried` bytes of `bytes` came from earlier fragments and
+/// began at `carried_at` (stream offset and record version), and the rest
+/// is `fragment`'s body. Returns the error and offset of a message that
+/// exceeds `limit`.
+fn extract(
+    bytes: &[u8],
+    carried: usize,
+    carried_at: (u64, u16),
+    fragment: Fragment<'_>,
+    limit: usize,
+    out: &mut Vec<Message>,
+) -> Result<usize, (Malformed, u64)> {
+    let mut position = 0;
+    while let Some(&[msg_type, a, b, c]) = bytes.get(position..).and_then(first4) {
+        let (offset, record_version) = if position < carried {
+            carried_at
+        } else {
+            let into_fragment = to_u64(position.saturating_sub(carried));
+            (
+                fragment.offset.saturating_add(into_fragment),
+                fragment.version,
+            )
+        };
+        let length = u32::from_be_bytes([0, a, b, c]);
+        let total = usize::try_from(length)
+            .unwrap_or(usize::MAX)
+            .saturating_add(4);
+        if total > limit {
+            return Err((Malformed::HandshakeTooLong(length), offset));
+        }
+        let end = position.saturating_add(total);
+        let Some(body) = bytes.get(position.saturating_add(4)..end) else {
+            break;
+        };
+        out.push(Message {
+            msg_type,
+            record_version,
+            offset,
+            body: body.to_vec(),
+        });
+        position = end;
+    }
+    Ok(position)
 }
 
 fn first4(bytes: &[u8]) -> Option<&[u8; HANDSHAKE_HEADER_LEN]> {
