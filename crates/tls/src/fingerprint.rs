@@ -115,12 +115,13 @@ const EMPTY_HASH: &str = "000000000000";
 /// signature algorithms in wire order. GREASE is ignored everywhere.
 pub fn ja4(hello: &ClientHello, transport: Ja4Transport) -> String {
     let parts = Ja4Parts::new(hello, transport);
-    format!(
-        "{}_{}_{}",
-        parts.a,
-        short_hash(&parts.ciphers),
-        short_hash(&parts.extensions)
-    )
+    let mut print = String::with_capacity(parts.a.len() + 2 * (1 + EMPTY_HASH.len()));
+    print.push_str(&parts.a);
+    print.push('_');
+    push_short_hash(&mut print, &parts.ciphers);
+    print.push('_');
+    push_short_hash(&mut print, &parts.extensions);
+    print
 }
 
 /// Computes the raw JA4 (`JA4_r`): the `a` section followed by the sorted
@@ -166,7 +167,7 @@ impl Ja4Parts {
         let signatures = non_grease(hello.signature_algorithms.iter().map(|s| s.0));
         if !extension_text.is_empty() && !signatures.is_empty() {
             extension_text.push('_');
-            extension_text.push_str(&hex_list(&signatures));
+            push_hex_list(&mut extension_text, &signatures);
         }
         Self {
             a,
@@ -183,6 +184,12 @@ fn non_grease(values: impl Iterator<Item = u16>) -> Vec<u16> {
 /// Joins the values as 4-digit lowercase hex with ',', as JA4 lists them.
 fn hex_list(values: &[u16]) -> String {
     let mut out = String::with_capacity(values.len().saturating_mul(5));
+    push_hex_list(&mut out, values);
+    out
+}
+
+/// Appends the values as [`hex_list`] joins them.
+fn push_hex_list(out: &mut String, values: &[u16]) {
     for (index, &value) in values.iter().enumerate() {
         if index > 0 {
             out.push(',');
@@ -192,7 +199,6 @@ fn hex_list(values: &[u16]) -> String {
             out.push(char::from_digit(nibble, 16).unwrap_or('0'));
         }
     }
-    out
 }
 
 fn sorted_hex(mut values: Vec<u16>) -> String {
@@ -200,14 +206,20 @@ fn sorted_hex(mut values: Vec<u16>) -> String {
     hex_list(&values)
 }
 
-/// Returns the first 12 hex digits of SHA-256, or zeros for an empty list.
-fn short_hash(text: &str) -> String {
+/// Appends the first 12 hex digits of the SHA-256 of `text`, or zeros for
+/// an empty list.
+fn push_short_hash(out: &mut String, text: &str) {
     if text.is_empty() {
-        return EMPTY_HASH.to_string();
+        out.push_str(EMPTY_HASH);
+        return;
     }
     let digest = Sha256::digest(text.as_bytes());
     // Two hex digits per byte.
-    hex::encode(digest.get(..EMPTY_HASH.len() / 2).unwrap_or_default())
+    for &byte in digest.get(..EMPTY_HASH.len() / 2).unwrap_or_default() {
+        for nibble in [byte >> 4, byte & 0xf] {
+            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
 }
 
 /// Returns the two-character JA4 version: the best non-GREASE
