@@ -848,8 +848,15 @@ fn sentinel_label(sentinel: DowngradeSentinel) -> &'static str {
     }
 }
 
+/// Returns the last 8 bytes of a hello random as lowercase hex.
 fn hex_tail(random: &[u8; 32]) -> String {
-    random[24..].iter().map(|b| format!("{b:02x}")).collect()
+    let mut text = String::with_capacity(16);
+    for &byte in random.last_chunk::<8>().into_iter().flatten() {
+        for nibble in [byte >> 4, byte & 0xf] {
+            text.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -891,6 +898,13 @@ mod tests {
 
     fn builder() -> SessionBuilder {
         SessionBuilder::new("test.pcap", 0, endpoint(1, 50000), endpoint(2, 443))
+    }
+
+    #[test]
+    fn hex_tail_last_eight_bytes() {
+        let mut random = [0u8; 32];
+        random[24..].copy_from_slice(&[0x00, 0x0f, 0x10, 0xab, 0x44, 0x4f, 0x57, 0xff]);
+        assert_eq!(hex_tail(&random), "000f10ab444f57ff");
     }
 
     #[test]
