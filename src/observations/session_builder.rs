@@ -376,8 +376,11 @@ impl SessionBuilder {
             session.retried_client_hello = Some(packet);
             return;
         }
-        session.start_ns = timestamp_ns;
-        session.start_time = format_rfc3339(timestamp_ns);
+        // A session opened by this hello already has its time formatted.
+        if session.start_ns != timestamp_ns {
+            session.start_ns = timestamp_ns;
+            session.start_time = format_rfc3339(timestamp_ns);
+        }
         if unanswered_hello {
             let reason = "second ClientHello before any ServerHello on this connection";
             session.anomalies.push(format!("packet {packet}: {reason}"));
