@@ -7,6 +7,7 @@
 # (/usr/bin/time). The binary defaults to target/release/wiretrust. Captures and results
 # go to BENCH_DIR (default /tmp/wiretrust-bench); never commit them. BENCH_MB (default 200)
 # sets the capture size, BENCH_RUNS (default 10) the minimum hyperfine runs per command.
+# BENCH_MB=4000 needs about 8 GB free in BENCH_DIR, and tshark then takes minutes per run.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +38,7 @@ fields="$fields -e tls.handshake.extensions_server_name"
 hyperfine -i --warmup 1 --min-runs "$runs" -L capture hs,bulk \
     --export-json "$dir/hyperfine.json" --export-markdown "$dir/hyperfine.md" \
     "$wiretrust scan -q --format jsonl $dir/bench-{capture}.pcap > /dev/null" \
+    "$wiretrust scan -q --format jsonl --threads 1 $dir/bench-{capture}.pcap > /dev/null" \
     "tshark -r $dir/bench-{capture}.pcap -Y tls.handshake -T fields $fields > /dev/null" \
     "cat $dir/bench-{capture}.pcap > /dev/null"
 
