@@ -7,7 +7,7 @@ mod summary;
 
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -145,7 +145,7 @@ fn open_observations(
     let Some(path) = &args.observations else {
         return Ok(None);
     };
-    refuse_to_overwrite_input(path, &args.paths)?;
+    reject_input_as_observations(path, &args.paths)?;
     let file = File::create(path)
         .with_context(|| format!("cannot create the observations file {}", path.display()))?;
     let out = Counted::new(BufWriter::new(file), written);
@@ -155,7 +155,7 @@ fn open_observations(
 /// Rejects an observations path that names one of the inputs, or an
 /// existing capture file, so a slip on the command line cannot destroy
 /// evidence.
-fn refuse_to_overwrite_input(path: &Path, inputs: &[PathBuf]) -> Result<()> {
+fn reject_input_as_observations(path: &Path, inputs: &[PathBuf]) -> Result<()> {
     let Ok(target) = path.canonicalize() else {
         return Ok(()); // does not exist yet
     };
@@ -169,30 +169,16 @@ fn refuse_to_overwrite_input(path: &Path, inputs: &[PathBuf]) -> Result<()> {
             path.display()
         );
     }
-    let mut magic = [0u8; 4];
-    let is_capture = File::open(&target)
-        .and_then(|mut file| file.read_exact(&mut magic))
-        .is_ok_and(|()| looks_like_capture(magic));
+    // The capture reader recognises every format it accepts by content.
+    let is_capture = wiretrust_pcap::CaptureReader::open(&target).is_ok();
     if is_capture {
         bail!(
-            "--observations {} is an existing packet capture; refusing to overwrite it",
+            "--observations {} is an existing packet capture, so it is not overwritten; \
+             choose another file for the observations",
             path.display()
         );
     }
     Ok(())
-}
-
-/// True for the first bytes of pcap (either byte order, both resolutions),
-/// pcapng and gzip files.
-fn looks_like_capture(magic: [u8; 4]) -> bool {
-    const MAGICS: [[u8; 4]; 5] = [
-        [0xd4, 0xc3, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0xc3, 0xd4],
-        [0x4d, 0x3c, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0x3c, 0x4d],
-        [0x0a, 0x0d, 0x0d, 0x0a],
-    ];
-    MAGICS.contains(&magic) || magic[..2] == [0x1f, 0x8b]
 }
 
 fn exit_status(summary: &wiretrust::scan::Summary, fail_on: Severity) -> u8 {
