@@ -29,12 +29,12 @@ pub fn write_problems(out: &mut dyn Write, summary: &Summary, verbose: bool) -> 
         .filter(|i| matches!(i.status, InputStatus::Skipped(_)));
     let skipped = skipped.count();
     if skipped > 0 && !verbose {
-        writeln!(
-            out,
-            "  skipped {} in directories that {} not packet captures (-v lists them)",
-            plural(skipped as u64, "file"),
-            if skipped == 1 { "is" } else { "are" }
-        )?;
+        let what = if skipped == 1 {
+            "1 file that is not a packet capture".to_owned()
+        } else {
+            format!("{skipped} files that are not packet captures")
+        };
+        writeln!(out, "  skipped {what} in the directories (-v lists them)")?;
     }
     if summary.usable_inputs() == 0 {
         writeln!(

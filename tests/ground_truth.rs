@@ -141,7 +141,7 @@ fn flag(value: bool) -> String {
     if value { "1" } else { "0" }.to_owned()
 }
 
-/// The alerts of a session in the truth table's notation, e.g.
+/// Returns the alerts of a session in the truth table's notation, e.g.
 /// `S:fatal:70@6` and `C:encrypted@17` (names dropped: tshark capitalises
 /// them differently).
 fn alert_set(session: &TlsSession) -> BTreeSet<String> {
@@ -433,8 +433,8 @@ fn alpn_matches_tshark() {
         let scanned = common::scan_paths(&[corpus.join("pcap").join(capture)]);
         for row in rows {
             let frame: u64 = row["frame"].parse().unwrap_or(0);
-            // The session record keeps the first hello's offer; the hello
-            // that answers a HelloRetryRequest repeats it.
+            // The session record keeps the first hello's offer, and the hello
+            // sent in reply to a HelloRetryRequest repeats it.
             if scanned
                 .sessions
                 .iter()

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::observations::{Endpoint, TlsSession};
 
-/// How urgent an alert is. Ordered from `Info` to `Critical`.
+/// Urgency of an alert, ordered from `Info` to `Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -32,7 +32,7 @@ impl Severity {
         }
     }
 
-    /// The lower-case name.
+    /// Returns the lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -50,7 +50,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// How sure the detection is that the evidence means what the title says.
+/// Certainty that the evidence means what the title states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
@@ -86,11 +86,11 @@ pub struct Alert {
     /// Keys above that the telemetry could not fill, e.g. `process`.
     pub missing: Vec<&'static str>,
     pub attack: Attack,
-    /// Which observation record the alert came from.
+    /// Observation record the alert came from.
     pub session: SessionRef,
 }
 
-/// The process that made the connection, as far as the telemetry knows.
+/// Process that made the connection, as far as the telemetry shows.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Process {
     pub pid: Option<u32>,

@@ -12,9 +12,9 @@ pub struct Rule {
     pub default_severity: Severity,
     /// One line for listings.
     pub summary: &'static str,
-    /// What firing means, and the conditions that raise or lower severity.
+    /// Meaning of an alert, and the conditions that raise or lower its severity.
     pub meaning: &'static str,
-    /// Where legitimate traffic also fires it.
+    /// Legitimate traffic that also raises it.
     pub false_positives: &'static str,
     /// How to tune it today.
     pub tuning: &'static str,

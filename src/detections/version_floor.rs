@@ -26,7 +26,7 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
         return;
     };
     let negotiated = ProtocolVersion(code);
-    // Unknown values rank 0 and say nothing about the protocol's strength.
+    // Unknown values rank 0 and tell nothing about the protocol's strength.
     if negotiated.rank() == 0 || negotiated.rank() >= config.min_version.rank() {
         return;
     }

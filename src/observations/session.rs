@@ -9,7 +9,7 @@ use serde::Serialize;
 /// One TLS (or SSL 2.0) handshake and what followed it on one TCP
 /// connection. A connection that carries a second ClientHello in clear
 /// (renegotiation before encryption, or a duplicate hello) yields one
-/// record per ClientHello, except the ClientHello that answers a
+/// record per ClientHello, except the ClientHello sent in reply to a
 /// HelloRetryRequest, which belongs to the same handshake.
 #[derive(Clone, Debug, Serialize)]
 pub struct TlsSession {
@@ -42,7 +42,7 @@ pub struct TlsSession {
     pub client_hello: Option<ClientHelloRecord>,
     /// Packet number of a HelloRetryRequest, when the server sent one.
     pub hello_retry_request: Option<u64>,
-    /// Packet number of the second ClientHello, which answers the
+    /// Packet number of the second ClientHello, sent in reply to the
     /// HelloRetryRequest.
     pub retried_client_hello: Option<u64>,
     pub server_hello: Option<ServerHelloRecord>,
@@ -89,7 +89,7 @@ pub struct TlsSession {
     /// traffic (or ChangeCipherSpec) from both sides.
     pub established: bool,
     /// A ClientHello that got no ServerHello before the connection was
-    /// reset, closed or answered with a fatal alert.
+    /// reset, closed or met with a fatal alert.
     pub failed_attempt: bool,
     pub application_data: ApplicationData,
     /// Reason the TCP connection ended.

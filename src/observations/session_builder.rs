@@ -357,8 +357,8 @@ impl SessionBuilder {
             .current
             .as_ref()
             .is_some_and(|s| s.hello_retry_request.is_some() && s.server_hello.is_none());
-        // A TLS 1.3 client sends ChangeCipherSpec before the hello that
-        // answers a HelloRetryRequest, so after that CCS the capture only
+        // A TLS 1.3 client sends ChangeCipherSpec before the hello it sends
+        // in reply to a HelloRetryRequest, so after that CCS the capture only
         // lacks the server's side.
         let after_client_ccs = self.ccs[side_index(Sender::Client)];
         let unanswered_hello = self.current.as_ref().is_some_and(|s| {
@@ -673,7 +673,7 @@ impl SessionBuilder {
 }
 
 /// A ClientHello that got no ServerHello before the connection was reset,
-/// closed or answered with a fatal alert.
+/// closed or met with a fatal alert.
 fn is_failed_attempt(session: &TlsSession) -> bool {
     if session.client_hello.is_none() || session.server_hello.is_some() {
         return false;

@@ -14,7 +14,7 @@ use crate::observations::TlsSession;
 
 /// Receives results in order of session start time.
 pub trait Sink {
-    /// One completed session observation.
+    /// Receives one completed session observation.
     fn session(&mut self, _session: &TlsSession) -> io::Result<()> {
         Ok(())
     }
@@ -22,13 +22,13 @@ pub trait Sink {
     fn alert(&mut self, _alert: &Alert) -> io::Result<()> {
         Ok(())
     }
-    /// The scan is over: flush.
+    /// Flushes what is buffered, because the scan is over.
     fn finish(&mut self) -> io::Result<()>;
 }
 
 /// Escapes control characters (ANSI escape sequences, newlines, C1
 /// controls) as `\u{..}` so that text taken from captures, such as a
-/// server name chosen by whoever sent the ClientHello, or a file name,
+/// server name chosen by the sender of the ClientHello, or a file name,
 /// cannot rewrite a terminal or forge output lines.
 pub fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {

@@ -34,10 +34,10 @@ pub struct DecoderLimits {
 }
 
 impl Default for DecoderLimits {
-    /// 64 KiB of scanning per side and 1 MiB of handshake buffer: long
-    /// certificate chains run to a few hundred KiB (one public test capture
-    /// carries a 339,629-byte Certificate message), far below the 16 MiB
-    /// that the 24-bit length field allows.
+    /// Returns 64 KiB of scanning per side and 1 MiB of handshake buffer.
+    /// Long certificate chains run to a few hundred KiB (one public test
+    /// capture carries a 339,629-byte Certificate message), far below the
+    /// 16 MiB that the 24-bit length field allows.
     fn default() -> Self {
         Self {
             max_scan: 64 * 1024,
@@ -237,7 +237,7 @@ struct Side {
     /// Bytes before the start kept for [`classify_preamble`](start::classify_preamble).
     prefix: Vec<u8>,
     /// Index in `scan` of the first byte this side sent after the peer's
-    /// ClientHello was found. A server's answer to a ClientHello must be a
+    /// ClientHello was found. A server's reply to a ClientHello must be a
     /// TLS record, so bytes there that are not one are malformed.
     answer_from: Option<usize>,
     reader: RecordReader,
