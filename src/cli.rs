@@ -23,36 +23,101 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan packet captures (pcap, pcapng, gzip-compressed; directories are walked)
-    /// for TLS downgrades and weak negotiation.
+    /// Scan packet captures (pcap, pcapng, gzip-compressed), macOS unified log
+    /// exports and archives, and eslogger output for TLS downgrades, tampering
+    /// and failures; directories are walked and each file is recognised by its
+    /// content.
     Scan(ScanArgs),
+    /// Watch live: the unified log through `log stream` (and `eslogger` as
+    /// root) on a Mac, unified log NDJSON on standard input, or an interface;
+    /// alerts are written as they are raised, until Ctrl-C or the sources end.
+    Watch(WatchArgs),
     /// List the built-in detections, or explain one.
     Rules(RulesArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Read `log stream --style ndjson` output from standard input.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Run `log stream --style ndjson` for the network stack's subsystems and
+    /// restart it when it exits; also `eslogger` when running as root. The
+    /// default on macOS when no other source is given.
+    #[arg(long)]
+    pub endpoint: bool,
+    /// Run `eslogger` for process identities even when not root (it fails
+    /// without root and Full Disk Access); --no-eslogger never runs it.
+    #[arg(long, overrides_with = "no_eslogger")]
+    pub eslogger: bool,
+    /// Never run `eslogger`.
+    #[arg(long)]
+    pub no_eslogger: bool,
+    /// Program run for the unified log.
+    #[arg(long, value_name = "PROGRAM", default_value = "log")]
+    pub log_command: String,
+    /// Program run for Endpoint Security events.
+    #[arg(long, value_name = "PROGRAM", default_value = "eslogger")]
+    pub eslogger_command: String,
+    /// Capture live on this interface (repeatable); needs a build with the
+    /// `live` feature, and root or CAP_NET_RAW.
+    #[arg(long, value_name = "NAME")]
+    pub interface: Vec<String>,
+    /// BPF filter for --interface, e.g. "tcp port 443".
+    #[arg(long, value_name = "EXPRESSION")]
+    pub capture_filter: Option<String>,
+    /// Alert output: one line per alert for people, or JSON Lines. `auto` is
+    /// lines on a terminal and JSON Lines otherwise.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
+    pub format: OutputFormat,
+    /// Also write one JSON Lines record per TLS session and endpoint
+    /// connection to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub observations: Option<PathBuf>,
+    #[command(flatten)]
+    pub detection: DetectionArgs,
+}
+
+/// Settings the detections read, shared by scan and watch.
+#[derive(Debug, Args)]
+pub struct DetectionArgs {
+    /// Lowest acceptable negotiated version: ssl3, tls1.0, tls1.1, tls1.2 or tls1.3.
+    #[arg(long, value_name = "VERSION", default_value = "tls1.2", value_parser = parse_version)]
+    pub min_version: MinVersion,
+    /// Name of the endpoint the telemetry came from, used as each alert's host
+    /// (default: the client address of each capture session, the file name of
+    /// each endpoint log).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Fatal TLS alerts or trust failures for one server that raise
+    /// stream.alert_burst within --burst-window.
+    #[arg(long, value_name = "COUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..))]
+    pub burst_threshold: u32,
+    /// Window for --burst-threshold, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub burst_window: u32,
+}
+
+#[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Capture files or directories to scan.
+    /// Files or directories to scan: captures, unified log exports (log show
+    /// --style ndjson or json), .logarchive bundles, eslogger JSON Lines.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Alert output: a table for people, or JSON Lines for machines.
     /// `auto` is a table on a terminal and JSON Lines otherwise.
     #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
     pub format: OutputFormat,
-    /// Also write one JSON Lines record per TLS session to FILE.
+    /// Also write one JSON Lines record per TLS session of a capture and per
+    /// connection of an endpoint log to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
     /// Exit with status 1 when an alert at or above this severity is raised
     /// (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
     pub fail_on: Severity,
-    /// Lowest acceptable negotiated version: ssl3, tls1.0, tls1.1, tls1.2 or tls1.3.
-    #[arg(long, value_name = "VERSION", default_value = "tls1.2", value_parser = parse_version)]
-    pub min_version: MinVersion,
-    /// Name of the endpoint the telemetry came from, used as each alert's host
-    /// (default: the client address of each session).
-    #[arg(long, value_name = "NAME")]
-    pub host: Option<String>,
+    #[command(flatten)]
+    pub detection: DetectionArgs,
     /// Threads that read captures: several inputs are read at once, or, from 3
     /// threads on, a single input is split by flow over N-1 workers next to a
     /// reader thread. The output is the same for every N; 1 reads on one

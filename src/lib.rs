@@ -2,14 +2,18 @@
 //! downgraded or tampered with, and finds the evidence when it was.
 //!
 //! Data flows through four stages, one module each:
-//! [`sources`] read telemetry (packet captures) and rebuild TLS sessions
-//! into [`observations`]; [`detections`] turn observations into alerts;
+//! [`sources`] read telemetry (packet captures, endpoint logs, eslogger
+//! output) into [`observations`]: TLS sessions, endpoint connections and
+//! process identities; [`detections`] turn observations into alerts;
 //! [`sinks`] write alerts and observations. [`scan`] wires them together
-//! for `wiretrust scan`.
+//! for `wiretrust scan`, through the pipeline that orders observations and
+//! counts results.
 #![forbid(unsafe_code)]
 
 pub mod detections;
 pub mod observations;
+mod pipeline;
 pub mod scan;
 pub mod sinks;
 pub mod sources;
+pub mod watch;

@@ -4,6 +4,7 @@
 mod cli;
 mod progress;
 mod summary;
+mod watch_command;
 
 use std::cell::Cell;
 use std::fs::File;
@@ -22,11 +23,11 @@ use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
 /// Exit status: completed with no alert at or above `--fail-on`.
-const EXIT_CLEAN: u8 = 0;
+pub(crate) const EXIT_CLEAN: u8 = 0;
 /// Exit status: alerts at or above `--fail-on`.
 const EXIT_ALERTS: u8 = 1;
 /// Exit status: bad arguments, or no input was usable at all.
-const EXIT_FAILED: u8 = 2;
+pub(crate) const EXIT_FAILED: u8 = 2;
 /// Exit status: completed, but some input or part of one was unreadable.
 const EXIT_PARTIAL: u8 = 3;
 
@@ -46,17 +47,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => run_scan(&args, cli.quiet, cli.verbose > 0),
+        Command::Watch(args) => watch_command::run_watch(&args, cli.quiet),
         Command::Rules(rules) => run_rules(rules.command),
     }
 }
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     let options = ScanOptions {
-        detection: DetectionConfig {
-            min_version: args.min_version.0,
-            host: args.host.clone(),
-            ..DetectionConfig::default()
-        },
+        detection: detection_config(&args.detection),
     };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -103,6 +101,17 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     Ok(exit_status(&summary, args.fail_on))
 }
 
+/// The detection settings the command line gives.
+pub(crate) fn detection_config(args: &cli::DetectionArgs) -> DetectionConfig {
+    DetectionConfig {
+        min_version: args.min_version.0,
+        host: args.host.clone(),
+        burst_threshold: args.burst_threshold as usize,
+        burst_window_ns: i64::from(args.burst_window) * 1_000_000_000,
+        ..DetectionConfig::default()
+    }
+}
+
 /// Returns one worker per core the system lets this process use, or 1
 /// when that number is not available.
 fn default_threads() -> usize {
@@ -111,13 +120,13 @@ fn default_threads() -> usize {
 
 /// A writer that adds the bytes it accepts to a shared count, for the
 /// output line of `--stats`.
-struct Counted<W> {
+pub(crate) struct Counted<W> {
     inner: W,
     count: Rc<Cell<u64>>,
 }
 
 impl<W: Write> Counted<W> {
-    fn new(inner: W, count: &Rc<Cell<u64>>) -> Self {
+    pub(crate) fn new(inner: W, count: &Rc<Cell<u64>>) -> Self {
         Counted {
             inner,
             count: Rc::clone(count),
@@ -146,16 +155,24 @@ fn open_observations(
         return Ok(None);
     };
     reject_input_as_observations(path, &args.paths)?;
+    create_observations(path, written).map(Some)
+}
+
+/// Creates the observations file, counting what is written to it.
+pub(crate) fn create_observations(
+    path: &Path,
+    written: &Rc<Cell<u64>>,
+) -> Result<ObservationLines<Counted<BufWriter<File>>>> {
     let file = File::create(path)
         .with_context(|| format!("cannot create the observations file {}", path.display()))?;
     let out = Counted::new(BufWriter::new(file), written);
-    Ok(Some(ObservationLines::new(out)))
+    Ok(ObservationLines::new(out))
 }
 
 /// Rejects an observations path that names one of the inputs, or an
 /// existing capture file, so a slip on the command line cannot destroy
 /// evidence.
-fn reject_input_as_observations(path: &Path, inputs: &[PathBuf]) -> Result<()> {
+pub(crate) fn reject_input_as_observations(path: &Path, inputs: &[PathBuf]) -> Result<()> {
     let Ok(target) = path.canonicalize() else {
         return Ok(()); // does not exist yet
     };
@@ -240,7 +257,7 @@ fn terminal_width() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|cause| cause.downcast_ref::<io::Error>())
         .any(|io| io.kind() == io::ErrorKind::BrokenPipe)

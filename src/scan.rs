@@ -9,8 +9,7 @@
 //! the same order as with one thread, so the output does not depend on
 //! the thread count.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,10 +17,17 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::detections::{Alert, DetectionConfig, Engine, Severity};
-use crate::observations::TlsSession;
+use wiretrust_applenet::NetEvent;
+use wiretrust_unifiedlog::LogRecord;
+
+use crate::detections::{DetectionConfig, Severity};
+use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
+use crate::pipeline::Pipeline;
 use crate::sinks::Sink;
 use crate::sources::capture::{CaptureStats, OpenCaptureError, read_capture_timed};
+use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_endpoint_log};
+use crate::sources::eslogger::{EsloggerStats, read_eslogger};
+use crate::sources::kind::{InputKind, identify};
 use crate::sources::partition::read_capture_partitioned;
 use crate::sources::timing::{
     Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes,
@@ -92,7 +98,24 @@ pub enum InputStatus {
 pub struct InputSummary {
     pub path: PathBuf,
     pub status: InputStatus,
+    /// Counts of a capture; zero for other inputs.
     pub stats: CaptureStats,
+    /// Counts of an endpoint log.
+    pub endpoint: Option<EndpointStats>,
+    /// Counts of an eslogger file.
+    pub eslogger: Option<EsloggerStats>,
+}
+
+impl InputSummary {
+    fn new(path: PathBuf, status: InputStatus) -> Self {
+        InputSummary {
+            path,
+            status,
+            stats: CaptureStats::default(),
+            endpoint: None,
+            eslogger: None,
+        }
+    }
 }
 
 /// Counts and outcomes of a scan, for the summary on stderr and the exit status.
@@ -102,6 +125,10 @@ pub struct Summary {
     pub alerts_by_detection: BTreeMap<&'static str, u64>,
     pub alerts_by_severity: BTreeMap<Severity, u64>,
     pub sessions: u64,
+    /// Endpoint log lines recognised as network-stack messages.
+    pub endpoint_lines: u64,
+    /// Connections written from endpoint logs.
+    pub endpoint_connections: u64,
     /// Sessions whose TLS records held protocol anomalies.
     pub sessions_with_anomalies: u64,
     /// A few anomalies word for word, with their input, for the summary.
@@ -195,14 +222,13 @@ pub fn scan_with(
     let (files, errors) = expand_inputs(paths);
     for (path, reason) in errors {
         let status = InputStatus::Unreadable(reason);
-        summary.inputs.push(InputSummary {
-            path,
-            status,
-            stats: CaptureStats::default(),
-        });
+        summary.inputs.push(InputSummary::new(path, status));
     }
     progress.start(files.iter().map(|f| f.size).sum());
     let mut pipeline = Pipeline::new(options, sinks, execution.measure);
+    let (captures, endpoint) = read_endpoint_inputs(files, &mut pipeline, progress)?;
+    summary.inputs.extend(endpoint);
+    let files = captures;
     let mut run = Run {
         pipeline: &mut pipeline,
         progress,
@@ -230,6 +256,82 @@ pub fn scan_with(
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Reads the eslogger files first, so that every later alert can name its
+/// process, then the endpoint logs, on the calling thread. Returns the
+/// captures left to read and the summaries of what was read.
+fn read_endpoint_inputs(
+    files: Vec<InputFile>,
+    pipeline: &mut Pipeline<'_, '_>,
+    progress: &mut dyn Progress,
+) -> io::Result<(Vec<InputFile>, Vec<InputSummary>)> {
+    let mut captures = Vec::new();
+    let mut logs = Vec::new();
+    let mut summaries = Vec::new();
+    let mut done = 0u64;
+    for file in files {
+        match identify(&file.path) {
+            InputKind::Capture => captures.push(file),
+            InputKind::EndpointLog(format) => logs.push((file, format)),
+            InputKind::Eslogger => {
+                let name = file.path.display().to_string();
+                let result = read_eslogger(&file.path, &name, &mut pipeline.processes);
+                summaries.push(eslogger_summary(&file, result));
+                done += file.size;
+                progress.advance(done, &name);
+            }
+        }
+    }
+    for (file, format) in logs {
+        let name = file.path.display().to_string();
+        let mut feed = Feed {
+            pipeline,
+            error: None,
+        };
+        let result = read_endpoint_log(&file.path, &name, format, &mut feed);
+        if let Some(err) = feed.error {
+            return Err(err);
+        }
+        summaries.push(endpoint_summary(&file, result));
+        done += file.size;
+        progress.advance(done, &name);
+    }
+    Ok((captures, summaries))
+}
+
+fn endpoint_summary(file: &InputFile, result: Result<EndpointStats, String>) -> InputSummary {
+    let path = file.path.clone();
+    match result {
+        Ok(stats) => {
+            let status = if stats.reader.errors > 0 {
+                InputStatus::Partial
+            } else {
+                InputStatus::Complete
+            };
+            let mut summary = InputSummary::new(path, status);
+            summary.endpoint = Some(stats);
+            summary
+        }
+        Err(reason) => InputSummary::new(path, InputStatus::Unreadable(reason)),
+    }
+}
+
+fn eslogger_summary(file: &InputFile, result: Result<EsloggerStats, String>) -> InputSummary {
+    let path = file.path.clone();
+    match result {
+        Ok(stats) => {
+            let status = if stats.errors_total > 0 {
+                InputStatus::Partial
+            } else {
+                InputStatus::Complete
+            };
+            let mut summary = InputSummary::new(path, status);
+            summary.eslogger = Some(stats);
+            summary
+        }
+        Err(reason) => InputSummary::new(path, InputStatus::Unreadable(reason)),
+    }
 }
 
 /// Chooses how to spread `files` over `threads`.
@@ -284,6 +386,30 @@ impl Feed<'_, '_, '_> {
             return Err(err);
         }
         self.pipeline.drain_all()
+    }
+}
+
+impl EndpointHandler for Feed<'_, '_, '_> {
+    fn line(
+        &mut self,
+        input: &str,
+        record: &LogRecord,
+        event: &NetEvent,
+        connection: Option<(ConnectionKey, &EndpointConnection)>,
+    ) {
+        if self.error.is_none() {
+            if let Err(err) = self.pipeline.endpoint_line(input, record, event, connection) {
+                self.error = Some(err);
+            }
+        }
+    }
+
+    fn connection(&mut self, connection: EndpointConnection) {
+        if self.error.is_none() {
+            if let Err(err) = self.pipeline.endpoint_connection(&connection) {
+                self.error = Some(err);
+            }
+        }
     }
 }
 
@@ -527,174 +653,11 @@ fn input_summary(file: &InputFile, result: Result<CaptureStats, OpenCaptureError
             } else {
                 InputStatus::Complete
             };
-            InputSummary {
-                path,
-                status,
-                stats,
-            }
+            let mut summary = InputSummary::new(path, status);
+            summary.stats = stats;
+            summary
         }
-        Err(err) if file.from_walk => InputSummary {
-            path,
-            status: InputStatus::Skipped(err.0),
-            stats: CaptureStats::default(),
-        },
-        Err(err) => InputSummary {
-            path,
-            status: InputStatus::Unreadable(err.0),
-            stats: CaptureStats::default(),
-        },
-    }
-}
-
-/// Orders sessions by start time, runs the detections and writes results.
-///
-/// Sessions complete when their connection ends, so a short connection
-/// that started later can complete first. The pipeline keeps each session
-/// until sessions completing later can no longer have started before it
-/// within the fallback window, so cross-session detections and the output
-/// see sessions in start order.
-struct Pipeline<'s, 'k> {
-    engine: Engine,
-    sinks: &'s mut [&'k mut dyn Sink],
-    pending: BinaryHeap<Reverse<Pending>>,
-    hold_ns: i64,
-    sequence: u64,
-    alerts: Vec<Alert>,
-    by_detection: BTreeMap<&'static str, u64>,
-    by_severity: BTreeMap<Severity, u64>,
-    sessions: u64,
-    sessions_with_anomalies: u64,
-    anomaly_examples: Vec<String>,
-    /// Time in ordering and detection, and in the sinks, when measured.
-    clock: Option<PhaseClock>,
-}
-
-/// Anomalies quoted in the summary at most; the rest are counted.
-const MAX_ANOMALY_EXAMPLES: usize = 5;
-
-/// Sessions held for ordering at most; beyond it the earliest is released.
-const MAX_PENDING: usize = 100_000;
-
-struct Pending {
-    key: (i64, u64),
-    session: TlsSession,
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Pending {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-
-impl<'s, 'k> Pipeline<'s, 'k> {
-    fn new(options: &ScanOptions, sinks: &'s mut [&'k mut dyn Sink], measure: bool) -> Self {
-        Pipeline {
-            engine: Engine::new(options.detection.clone()),
-            sinks,
-            pending: BinaryHeap::new(),
-            hold_ns: options.detection.fallback_window_ns,
-            sequence: 0,
-            alerts: Vec::new(),
-            by_detection: BTreeMap::new(),
-            by_severity: BTreeMap::new(),
-            sessions: 0,
-            sessions_with_anomalies: 0,
-            anomaly_examples: Vec::new(),
-            clock: measure.then(PhaseClock::new),
-        }
-    }
-
-    fn lap(&mut self, phase: Phase) {
-        if let Some(clock) = &mut self.clock {
-            clock.lap(phase);
-        }
-    }
-
-    fn restart_clock(&mut self) {
-        if let Some(clock) = &mut self.clock {
-            clock.restart();
-        }
-    }
-
-    fn push(&mut self, session: TlsSession) -> io::Result<()> {
-        self.restart_clock();
-        let watermark = session.end_ns.saturating_sub(self.hold_ns);
-        self.sequence += 1;
-        let key = (session.start_ns, self.sequence);
-        self.pending.push(Reverse(Pending { key, session }));
-        while let Some(Reverse(first)) = self.pending.peek() {
-            if first.key.0 >= watermark && self.pending.len() <= MAX_PENDING {
-                break;
-            }
-            let Some(Reverse(first)) = self.pending.pop() else {
-                break;
-            };
-            self.release(&first.session)?;
-        }
-        self.lap(Phase::Detection);
-        Ok(())
-    }
-
-    fn drain_all(&mut self) -> io::Result<()> {
-        self.restart_clock();
-        while let Some(Reverse(first)) = self.pending.pop() {
-            self.release(&first.session)?;
-        }
-        Ok(())
-    }
-
-    fn release(&mut self, session: &TlsSession) -> io::Result<()> {
-        self.sessions += 1;
-        if !session.anomalies.is_empty() {
-            self.sessions_with_anomalies += 1;
-            for anomaly in &session.anomalies {
-                if self.anomaly_examples.len() < MAX_ANOMALY_EXAMPLES {
-                    self.anomaly_examples
-                        .push(format!("{}: {anomaly}", session.input));
-                }
-            }
-        }
-        self.alerts.clear();
-        self.engine.check(session, &mut self.alerts);
-        self.lap(Phase::Detection);
-        for sink in self.sinks.iter_mut() {
-            sink.session(session)?;
-        }
-        for alert in &self.alerts {
-            *self.by_detection.entry(alert.detection).or_default() += 1;
-            *self.by_severity.entry(alert.severity).or_default() += 1;
-            for sink in self.sinks.iter_mut() {
-                sink.alert(alert)?;
-            }
-        }
-        self.lap(Phase::Output);
-        Ok(())
-    }
-
-    /// Releases every held session, flushes the sinks and fills in the
-    /// summary's counts; returns the time measured, if any.
-    fn finish(mut self, summary: &mut Summary) -> io::Result<Option<PhaseClock>> {
-        self.drain_all()?;
-        for sink in self.sinks.iter_mut() {
-            sink.finish()?;
-        }
-        self.lap(Phase::Output);
-        summary.alerts_by_detection = self.by_detection;
-        summary.alerts_by_severity = self.by_severity;
-        summary.sessions = self.sessions;
-        summary.sessions_with_anomalies = self.sessions_with_anomalies;
-        summary.anomaly_examples = self.anomaly_examples;
-        Ok(self.clock)
+        Err(err) if file.from_walk => InputSummary::new(path, InputStatus::Skipped(err.0)),
+        Err(err) => InputSummary::new(path, InputStatus::Unreadable(err.0)),
     }
 }

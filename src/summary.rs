@@ -30,16 +30,16 @@ pub fn write_problems(out: &mut dyn Write, summary: &Summary, verbose: bool) -> 
     let skipped = skipped.count();
     if skipped > 0 && !verbose {
         let what = if skipped == 1 {
-            "1 file that is not a packet capture".to_owned()
+            "1 file that is neither a packet capture nor an endpoint log".to_owned()
         } else {
-            format!("{skipped} files that are not packet captures")
+            format!("{skipped} files that are neither packet captures nor endpoint logs")
         };
         writeln!(out, "  skipped {what} in the directories (-v lists them)")?;
     }
     if summary.usable_inputs() == 0 {
         writeln!(
             out,
-            "error: no packet capture could be read from the given paths"
+            "error: no packet capture or endpoint log could be read from the given paths"
         )?;
     }
     Ok(())
@@ -70,8 +70,43 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         plural(summary.sessions, "TLS session"),
         plural(summary.alerts_by_detection.values().sum::<u64>(), "alert")
     )?;
+    write_endpoint_totals(out, summary)?;
     for (detection, count) in &summary.alerts_by_detection {
         writeln!(out, "    {detection}: {count}")?;
+    }
+    Ok(())
+}
+
+/// Writes the totals of endpoint logs and eslogger files, when there were any.
+fn write_endpoint_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let logs: Vec<_> = summary.inputs.iter().filter_map(|i| i.endpoint.as_ref()).collect();
+    if !logs.is_empty() {
+        let records: u64 = logs.iter().map(|l| l.reader.records).sum();
+        let lost: u64 = logs.iter().map(|l| l.reader.lost_messages).sum();
+        writeln!(
+            out,
+            "  endpoint logs: {}, {} from the network stack, {}",
+            plural(records, "record"),
+            plural(summary.endpoint_lines, "line"),
+            plural(summary.endpoint_connections, "connection")
+        )?;
+        if lost > 0 {
+            writeln!(
+                out,
+                "  the logs report {} lost before they were written (loss events): \
+                 detections may have missed them",
+                plural(lost, "message")
+            )?;
+        }
+    }
+    let events: u64 = summary
+        .inputs
+        .iter()
+        .filter_map(|i| i.eslogger.as_ref())
+        .map(|e| e.events)
+        .sum();
+    if summary.inputs.iter().any(|i| i.eslogger.is_some()) {
+        writeln!(out, "  eslogger: {}", plural(events, "event"))?;
     }
     Ok(())
 }
@@ -121,6 +156,9 @@ fn write_skipped(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 fn write_input(out: &mut dyn Write, input: &InputSummary, verbose: bool) -> io::Result<()> {
     let path = input.path.display().to_string();
     let path = printable(&path);
+    if input.endpoint.is_some() || input.eslogger.is_some() {
+        return write_endpoint_input(out, input, &path, verbose);
+    }
     match &input.status {
         InputStatus::Complete if verbose => {
             writeln!(out, "  {path}: {}", plural(input.stats.packets, "packet"))?;
@@ -135,6 +173,64 @@ fn write_input(out: &mut dyn Write, input: &InputSummary, verbose: bool) -> io::
         }
         InputStatus::Unreadable(reason) => writeln!(out, "error: {path}: {}", printable(reason))?,
         InputStatus::Partial => write_partial(out, input)?,
+    }
+    Ok(())
+}
+
+/// Writes the problems of an endpoint log or eslogger file: unreadable
+/// records and lines from the network stack that matched no template.
+fn write_endpoint_input(
+    out: &mut dyn Write,
+    input: &InputSummary,
+    path: &str,
+    verbose: bool,
+) -> io::Result<()> {
+    if let Some(stats) = &input.endpoint {
+        if verbose {
+            writeln!(
+                out,
+                "  {path}: {} ({}), {} from the network stack",
+                plural(stats.reader.records, "record"),
+                stats.format,
+                plural(stats.parsed + stats.unparsed, "line")
+            )?;
+        }
+        if stats.reader.errors > 0 {
+            writeln!(
+                out,
+                "warning: {path}: {} could not be read; the rest was read",
+                plural(stats.reader.errors, "record")
+            )?;
+        }
+        for message in &stats.errors {
+            writeln!(out, "  {}", printable(message))?;
+        }
+        if stats.unparsed > 0 {
+            writeln!(
+                out,
+                "warning: {path}: {} from the network stack matched no known message; \
+                 a new macOS release may word them differently, e.g.:",
+                plural(stats.unparsed, "line")
+            )?;
+            for example in &stats.unparsed_examples {
+                writeln!(out, "  {}", printable(example))?;
+            }
+        }
+    }
+    if let Some(stats) = &input.eslogger {
+        if verbose {
+            writeln!(out, "  {path}: {} (eslogger)", plural(stats.events, "event"))?;
+        }
+        if stats.errors_total > 0 {
+            writeln!(
+                out,
+                "warning: {path}: {} could not be read; the rest was read",
+                plural(stats.errors_total, "line")
+            )?;
+        }
+        for message in &stats.errors {
+            writeln!(out, "  {}", printable(message))?;
+        }
     }
     Ok(())
 }

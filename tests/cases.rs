@@ -108,3 +108,24 @@ fn bug_report_cases() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn unified_log_cases() {
+    let Some(corpus) = common::corpus("unified_log_cases") else {
+        return;
+    };
+    let cases = common::cases_dir(&corpus);
+    let rows = common::read_tsv(&cases.join("unifiedlog-public.tsv"));
+    assert!(!rows.is_empty(), "the unified log case table is empty");
+    let mut failures = Vec::new();
+    for row in rows {
+        let input = corpus.join("unifiedlog").join(&row["input"]);
+        failures.extend(check_case(&input, &row["expect"], &row["forbid"]));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -78,7 +78,8 @@ pub struct Alert {
     /// client address of the session.
     pub host: String,
     pub process: Process,
-    pub source: Endpoint,
+    /// The client side; endpoint logs often do not give its address.
+    pub source: Option<Endpoint>,
     pub destination: Destination,
     pub tls: TlsContext,
     pub flow: Flow,
@@ -100,11 +101,12 @@ pub struct Process {
     pub team_id: Option<String>,
 }
 
-/// The server side of the connection.
-#[derive(Clone, Debug, Serialize)]
+/// The server side of the connection. Endpoint logs may name only the
+/// host, or hide the address behind a hash.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Destination {
-    pub ip: IpAddr,
-    pub port: u16,
+    pub ip: Option<IpAddr>,
+    pub port: Option<u16>,
     pub server_name: Option<String>,
 }
 
@@ -164,11 +166,16 @@ pub const ATTACK: Attack = Attack {
     analytic: "AN0704",
 };
 
-/// The observation record behind an alert.
+/// The observation record behind an alert: a TLS session of a capture
+/// (by stream number) or a connection in an endpoint log (by its id).
 #[derive(Clone, Debug, Serialize)]
 pub struct SessionRef {
     pub input: String,
-    pub stream: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<u64>,
+    /// Process id and connection id, e.g. `961/C64`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
 }
 
 impl Evidence {
@@ -205,10 +212,10 @@ impl Alert {
             title,
             host,
             process: Process::default(),
-            source: session.client,
+            source: Some(session.client),
             destination: Destination {
-                ip: session.server.ip,
-                port: session.server.port,
+                ip: Some(session.server.ip),
+                port: Some(session.server.port),
                 server_name: session.server_name.clone(),
             },
             tls: TlsContext {
@@ -230,7 +237,8 @@ impl Alert {
             attack: ATTACK,
             session: SessionRef {
                 input: session.input.clone(),
-                stream: session.stream,
+                stream: Some(session.stream),
+                connection: None,
             },
         };
         alert.missing = alert.missing_keys();
@@ -254,6 +262,15 @@ impl Alert {
         {
             missing.push("process");
         }
+        if self.source.is_none() {
+            missing.push("source");
+        }
+        if self.destination.ip.is_none() {
+            missing.push("destination.ip");
+        }
+        if self.destination.port.is_none() {
+            missing.push("destination.port");
+        }
         if self.destination.server_name.is_none() {
             missing.push("destination.server_name");
         }
@@ -269,9 +286,17 @@ impl Alert {
         if self.tls.client_max_version.is_none() {
             missing.push("tls.client_max_version");
         }
-        // Captures of encrypted traffic never show a URL or a file.
-        missing.push("flow.url");
-        missing.push("flow.file");
+        if self.flow.url.is_none() {
+            missing.push("flow.url");
+        }
+        if self.flow.file.is_none() {
+            missing.push("flow.file");
+        }
         missing
+    }
+
+    /// Recomputes `missing` after a detection filled more keys.
+    pub fn refresh_missing(&mut self) {
+        self.missing = self.missing_keys();
     }
 }

@@ -1,16 +1,21 @@
-//! Detections: read TLS session observations, emit alerts.
+//! Detections: read observations, emit alerts.
 //!
 //! Each detection lives in its own module with its [`Rule`] (id, default
 //! severity and documentation) beside the code that decides it. The
-//! [`Engine`] runs them all over every session, in order of start time.
+//! [`Engine`] runs them over every capture session, in order of start
+//! time, and over every parsed line of an endpoint log, in input order.
 
 mod alert;
+mod alert_burst;
+mod ats_blocked;
 mod certificate_name;
 mod downgrade_sentinel;
+mod endpoint;
 mod fallback_retry;
 mod malformed;
 mod record_tamper;
 mod rule;
+mod tls_failure;
 mod version_floor;
 mod weak_cipher;
 
@@ -18,7 +23,10 @@ pub use alert::{
     ATTACK, Alert, Attack, Confidence, Destination, Evidence, FileRef, Flow, Process, SessionRef,
     Severity, TlsContext,
 };
+pub use endpoint::EndpointEvent;
 pub use rule::Rule;
+
+use std::collections::HashSet;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
@@ -33,6 +41,9 @@ pub const RULES: &[Rule] = &[
     certificate_name::RULE,
     record_tamper::RULE,
     malformed::RULE,
+    alert_burst::RULE,
+    tls_failure::RULE,
+    ats_blocked::RULE,
 ];
 
 /// Looks up a built-in detection by id.
@@ -50,6 +61,10 @@ pub struct DetectionConfig {
     pub fallback_window_ns: i64,
     /// Host name to report instead of the client address.
     pub host: Option<String>,
+    /// Failures for one server that make a burst.
+    pub burst_threshold: usize,
+    /// Window a burst must fit in, in nanoseconds.
+    pub burst_window_ns: i64,
 }
 
 impl Default for DetectionConfig {
@@ -58,6 +73,8 @@ impl Default for DetectionConfig {
             min_version: ProtocolVersion::TLS12,
             fallback_window_ns: 30 * 1_000_000_000,
             host: None,
+            burst_threshold: 5,
+            burst_window_ns: 60 * 1_000_000_000,
         }
     }
 }
@@ -73,7 +90,16 @@ impl DetectionConfig {
 pub struct Engine {
     config: DetectionConfig,
     fallback: fallback_retry::FallbackTracker,
+    burst: alert_burst::BurstTracker,
+    /// Endpoint detections already raised per connection: a failure is
+    /// logged by several layers (boringssl's alert, its error print,
+    /// CFNetwork's error and the task's failure) and alerts once.
+    raised: HashSet<(String, u32, u32, &'static str)>,
 }
+
+/// Connections remembered in [`Engine::raised`] at most; the set is
+/// emptied when it grows beyond.
+const MAX_RAISED: usize = 200_000;
 
 impl Engine {
     /// Creates an engine with the given settings.
@@ -81,6 +107,8 @@ impl Engine {
         Engine {
             config,
             fallback: fallback_retry::FallbackTracker::default(),
+            burst: alert_burst::BurstTracker::default(),
+            raised: HashSet::new(),
         }
     }
 
@@ -93,5 +121,44 @@ impl Engine {
         certificate_name::check(session, &self.config, out);
         record_tamper::check(session, &self.config, out);
         malformed::check(session, &self.config, out);
+        self.burst.check_session(session, &self.config, out);
+    }
+
+    /// Checks one parsed endpoint log line; lines should arrive in input
+    /// order.
+    pub fn check_endpoint(&mut self, event: &EndpointEvent<'_>, out: &mut Vec<Alert>) {
+        let start = out.len();
+        version_floor::check_endpoint(event, &self.config, out);
+        weak_cipher::check_endpoint(event, &self.config, out);
+        record_tamper::check_endpoint(event, &self.config, out);
+        tls_failure::check(event, &self.config, out);
+        ats_blocked::check(event, &self.config, out);
+        if alert_burst::counts_for_burst(event)
+            && self.first_for_connection(event, alert_burst::RULE.id)
+        {
+            self.burst.check_endpoint(event, &self.config, out);
+        }
+        let mut index = start;
+        while index < out.len() {
+            let detection = out[index].detection;
+            if detection == alert_burst::RULE.id || self.first_for_connection(event, detection) {
+                index += 1;
+            } else {
+                out.remove(index);
+            }
+        }
+    }
+
+    /// True the first time a detection is raised for the event's
+    /// connection; always true for lines tied to no connection.
+    fn first_for_connection(&mut self, event: &EndpointEvent<'_>, detection: &'static str) -> bool {
+        let Some(((pid, number), _)) = event.connection else {
+            return true;
+        };
+        if self.raised.len() >= MAX_RAISED {
+            self.raised.clear();
+        }
+        self.raised
+            .insert((event.input.to_owned(), pid, number, detection))
     }
 }

@@ -1,6 +1,9 @@
 //! `stream.record_tamper`: records were altered in transit, as the
 //! receiver's reaction shows.
 
+use wiretrust_applenet::codes::CodeClass;
+
+use super::endpoint::{EndpointEvent, classify, endpoint_label, process_label};
 use super::version_floor::destination_label;
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::{Sender, TlsSession};
@@ -17,7 +20,10 @@ pub const RULE: Rule = Rule {
               connection ends. That side rejected data it could not decrypt instead of \
               replying. An encrypted alert from a side that has already sent data is an \
               ordinary close_notify and is not reported. TLS 1.3 hides the record type, so only \
-              the clear alerts apply there. Evidence: the alert packet and the data it answered.",
+              the clear alerts apply there. Evidence: the alert packet and the data it answered. \
+              From endpoint logs (high): boringssl's alert lines with those descriptions, \
+              handshake errors such as BAD_RECORD_MAC, and SecureTransport codes such as \
+              errSSLBadRecordMac (-9846) and errSSLDecryptionFail (-9845) in CFNetwork errors.",
     false_positives: "decrypt_error also reports a failed handshake signature (a broken client \
                       certificate or a misconfigured server key); a client that closes without \
                       ever sending data, for protocols where the server speaks first.",
@@ -100,4 +106,31 @@ fn side_name(side: Sender) -> &'static str {
         Sender::Client => "client",
         Sender::Server => "server",
     }
+}
+
+/// Raises the alert when an endpoint line reports a record that failed
+/// its integrity check.
+pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<Alert>) {
+    let Some(failure) = classify(event.event) else {
+        return;
+    };
+    if failure.class != CodeClass::Tamper {
+        return;
+    }
+    let title = format!(
+        "{} reported {} with {}: records altered in transit",
+        process_label(event.process),
+        failure.what,
+        endpoint_label(event)
+    );
+    let mut alert = Alert::for_endpoint(
+        event,
+        RULE.id,
+        Severity::High,
+        Confidence::Medium,
+        title,
+        config.host(),
+    );
+    alert.compare("failure", failure.what);
+    out.push(alert);
 }

@@ -1,8 +1,10 @@
 //! `tls.version_below_floor`: the negotiated protocol version is below the
 //! floor.
 
+use wiretrust_applenet::NetEvent;
 use wiretrust_tls::registry::ProtocolVersion;
 
+use super::endpoint::{EndpointEvent, endpoint_label, process_label};
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::TlsSession;
 
@@ -14,7 +16,9 @@ pub const RULE: Rule = Rule {
               SSL 3.0 are critical: both are broken (DROWN, POODLE) and an attacker in the path \
               can read or alter the traffic. TLS 1.0 and 1.1 are medium: deprecated by RFC 8996. \
               Evidence: the ServerHello (or SSL 2.0 SERVER-HELLO) packet and the version the \
-              ClientHello offered, which shows whether the client could have done better.",
+              ClientHello offered, which shows whether the client could have done better. \
+              From endpoint logs: boringssl's `TLS connected` line with the version, and the \
+              range `TLS configured` offered.",
     false_positives: "Legacy servers and appliances that only speak TLS 1.0/1.1, old mail and \
                       database servers reached over STARTTLS, and test traffic.",
     tuning: "--min-version sets the floor (ssl3, tls1.0, tls1.1, tls1.2, tls1.3).",
@@ -80,4 +84,46 @@ pub(super) fn destination_label(session: &TlsSession) -> String {
         Some(name) => format!("{name} ({address})"),
         None => address,
     }
+}
+
+/// Raises the alert when the endpoint logged a connection negotiated
+/// below the floor (`TLS connected [version(0x0301) ...]`).
+pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<Alert>) {
+    let NetEvent::TlsConnected { version, .. } = event.event else {
+        return;
+    };
+    let negotiated = ProtocolVersion(*version);
+    if negotiated.rank() == 0 || negotiated.rank() >= config.min_version.rank() {
+        return;
+    }
+    let severity = if negotiated.rank() <= ProtocolVersion::SSL3.rank() {
+        Severity::Critical
+    } else {
+        RULE.default_severity
+    };
+    let title = format!(
+        "{} negotiated by {} with {}, below the {} floor",
+        negotiated,
+        process_label(event.process),
+        endpoint_label(event),
+        config.min_version
+    );
+    let mut alert = Alert::for_endpoint(
+        event,
+        RULE.id,
+        severity,
+        Confidence::High,
+        title,
+        config.host(),
+    );
+    alert.tls.version = Some(negotiated.to_string());
+    alert.compare("floor", config.min_version.to_string());
+    alert.compare("negotiated_version", negotiated.to_string());
+    if let Some((_, connection)) = event.connection {
+        if let Some(max) = &connection.offered_max_version {
+            alert.compare("offered_max_version", max.clone());
+        }
+    }
+    alert.refresh_missing();
+    out.push(alert);
 }

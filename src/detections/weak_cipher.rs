@@ -1,5 +1,8 @@
 //! `tls.weak_cipher`: a weak cipher suite was negotiated.
 
+use wiretrust_applenet::NetEvent;
+
+use super::endpoint::{EndpointEvent, endpoint_label, process_label};
 use super::version_floor::destination_label;
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::TlsSession;
@@ -16,7 +19,8 @@ pub const RULE: Rule = Rule {
               suite (AEAD with forward secrecy, or any TLS 1.3 suite): the server picking the \
               weak one is then a cipher downgrade. SSL 2.0 cipher kinds all use MD5 and are \
               always weak. Evidence: the ServerHello (or SSL 2.0 CLIENT-MASTER-KEY) packet and \
-              the suite's weak classes.",
+              the suite's weak classes. From endpoint logs: boringssl's `TLS connected` \
+              line, which does not list the suites the client offered, so it stays medium.",
     false_positives: "Legacy servers and embedded devices whose only suites are weak; internal \
                       test services configured with NULL or anonymous suites on purpose.",
     tuning: "No settings of its own in this release: --fail-on sets which severities make \
@@ -73,5 +77,38 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
     alert
         .evidence
         .push(Evidence::at_packet(session, packet, field, cipher.clone()));
+    out.push(alert);
+}
+
+/// Raises the alert when the endpoint logged a connection with a weak
+/// suite (`TLS connected [... ciphersuite(TLS_RSA_WITH_RC4_128_SHA) ...]`).
+pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<Alert>) {
+    let NetEvent::TlsConnected { .. } = event.event else {
+        return;
+    };
+    let Some((_, connection)) = event.connection else {
+        return;
+    };
+    let Some(cipher) = &connection.cipher else {
+        return;
+    };
+    if connection.cipher_weakness.is_empty() {
+        return;
+    }
+    let classes = connection.cipher_weakness.join("+");
+    let title = format!(
+        "Weak cipher {cipher} ({classes}) negotiated by {} with {}",
+        process_label(event.process),
+        endpoint_label(event)
+    );
+    let mut alert = Alert::for_endpoint(
+        event,
+        RULE.id,
+        RULE.default_severity,
+        Confidence::High,
+        title,
+        config.host(),
+    );
+    alert.compare("weak_classes", classes);
     out.push(alert);
 }

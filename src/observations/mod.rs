@@ -1,15 +1,20 @@
 //! Normalized observations: what the sources saw, one record per TLS
 //! session, independent of where it was seen.
 //!
-//! Detections read these records and never raw bytes, so every source
-//! (capture files today, endpoint logs later) feeds the same detections.
+//! Detections read these records and never raw bytes, so capture files
+//! and endpoint logs feed the same detections.
 
 mod certificate_cache;
+mod endpoint;
 mod session;
 mod session_builder;
 mod time;
 
 pub use certificate_cache::{CertificateCache, CertificateSummary};
+pub use endpoint::{
+    ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError,
+    cipher_facts, stream_error_name,
+};
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
     HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::Sink;
 use crate::detections::Alert;
-use crate::observations::TlsSession;
+use crate::observations::{EndpointConnection, TlsSession};
 
 /// Writes each alert as one JSON object per line.
 pub struct AlertLines<W: Write> {
@@ -28,7 +28,8 @@ impl<W: Write> Sink for AlertLines<W> {
     }
 }
 
-/// Writes each session observation as one JSON object per line.
+/// Writes each observation (capture session or endpoint connection) as
+/// one JSON object per line.
 pub struct ObservationLines<W: Write> {
     out: W,
 }
@@ -42,6 +43,11 @@ impl<W: Write> ObservationLines<W> {
 impl<W: Write> Sink for ObservationLines<W> {
     fn session(&mut self, session: &TlsSession) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, session)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, connection)?;
         self.out.write_all(b"\n")
     }
 

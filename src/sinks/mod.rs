@@ -1,21 +1,27 @@
 //! Sinks: where alerts and observations go.
 
 mod jsonl;
+mod stream;
 mod table;
 
 pub use jsonl::{AlertLines, ObservationLines};
+pub use stream::AlertStream;
 pub use table::AlertTable;
 
 use std::borrow::Cow;
 use std::io;
 
 use crate::detections::Alert;
-use crate::observations::TlsSession;
+use crate::observations::{EndpointConnection, TlsSession};
 
 /// Receives results in order of session start time.
 pub trait Sink {
     /// Receives one completed session observation.
     fn session(&mut self, _session: &TlsSession) -> io::Result<()> {
+        Ok(())
+    }
+    /// Receives one connection from an endpoint log.
+    fn endpoint_connection(&mut self, _connection: &EndpointConnection) -> io::Result<()> {
         Ok(())
     }
     /// One alert.

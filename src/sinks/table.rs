@@ -89,6 +89,7 @@ impl<W: Write> Sink for AlertTable<W> {
             "severity",
             "detection",
             "host",
+            "process",
             "destination",
             "version",
         ]);
@@ -102,16 +103,30 @@ impl<W: Write> Sink for AlertTable<W> {
 }
 
 fn row(number: usize, alert: &Alert) -> Vec<String> {
-    let address = format!("{}:{}", alert.destination.ip, alert.destination.port);
-    let destination = match &alert.destination.server_name {
-        Some(name) => format!("{}\n{address}", printable(name)),
-        None => address,
+    let address = match (alert.destination.ip, alert.destination.port) {
+        (Some(ip), Some(port)) => Some(std::net::SocketAddr::new(ip, port).to_string()),
+        (Some(ip), None) => Some(ip.to_string()),
+        (None, Some(port)) => Some(format!("port {port}")),
+        (None, None) => None,
+    };
+    let destination = match (&alert.destination.server_name, address) {
+        (Some(name), Some(address)) => format!("{}\n{address}", printable(name)),
+        (Some(name), None) => printable(name).into_owned(),
+        (None, Some(address)) => address,
+        (None, None) => "unknown".to_owned(),
+    };
+    let process = match (&alert.process.name, alert.process.pid) {
+        (Some(name), Some(pid)) => format!("{}[{pid}]", printable(name)),
+        (Some(name), None) => printable(name).into_owned(),
+        (None, Some(pid)) => format!("pid {pid}"),
+        (None, None) => String::new(),
     };
     vec![
         number.to_string(),
         alert.severity.to_string(),
         alert.detection.to_owned(),
         printable(&alert.host).into_owned(),
+        process,
         destination,
         alert.tls.version.clone().unwrap_or_default(),
     ]

@@ -165,7 +165,13 @@ pub struct OpenCaptureError(pub String);
 pub(crate) fn open_capture(
     path: &Path,
 ) -> Result<CaptureReader<Box<dyn std::io::Read + Send>>, OpenCaptureError> {
-    CaptureReader::open(path).map_err(|err| OpenCaptureError(err.to_string()))
+    CaptureReader::open(path).map_err(|err| match err {
+        wiretrust_pcap::OpenError::NotACapture { .. } => OpenCaptureError(format!(
+            "{err}; wiretrust also reads {}",
+            super::kind::ENDPOINT_FORMATS
+        )),
+        err => OpenCaptureError(err.to_string()),
+    })
 }
 
 /// Reads one capture file and hands every completed TLS session to

@@ -14,13 +14,21 @@ pub struct InputFile {
 }
 
 /// Expands files and directories (walked recursively, in path order) into
-/// input files. Paths that cannot be read come back as errors with the
-/// reason, so the scan can report them and go on.
+/// input files. A `.logarchive` bundle is one input, not walked into.
+/// Paths that cannot be read come back as errors with the reason, so the
+/// scan can report them and go on.
 pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<(PathBuf, String)>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() && wiretrust_unifiedlog::is_logarchive(path) => {
+                files.push(InputFile {
+                    path: path.clone(),
+                    from_walk: false,
+                    size: 0,
+                });
+            }
             Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
             Ok(meta) => files.push(InputFile {
                 path: path.clone(),
@@ -53,11 +61,22 @@ fn deduplicate(files: Vec<InputFile>) -> Vec<InputFile> {
 }
 
 fn walk(root: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<(PathBuf, String)>) {
-    let walker = walkdir::WalkDir::new(root)
+    let mut walker = walkdir::WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name();
-    for entry in walker {
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walker.next() {
         match entry {
+            Ok(entry) if entry.file_type().is_dir() && entry.depth() > 0 => {
+                if wiretrust_unifiedlog::is_logarchive(entry.path()) {
+                    walker.skip_current_dir();
+                    files.push(InputFile {
+                        path: entry.into_path(),
+                        from_walk: true,
+                        size: 0,
+                    });
+                }
+            }
             Ok(entry) if entry.file_type().is_file() => {
                 let size = entry.metadata().map_or(0, |m| m.len());
                 files.push(InputFile {

@@ -1,9 +1,16 @@
 //! Sources: where telemetry comes from. Each source turns its input into
-//! [`crate::observations`] records.
+//! [`crate::observations`] records: packet captures into TLS sessions,
+//! endpoint logs into connections and parsed lines, eslogger output into
+//! process identities.
 
 pub mod capture;
+pub mod endpoint_log;
+pub mod eslogger;
 mod flows;
 mod inputs;
+pub mod kind;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod partition;
 pub mod timing;
 

@@ -283,6 +283,16 @@ impl CipherSuite {
         }
     }
 
+    /// Looks up a suite by its IANA name, as Apple's boringssl logs it
+    /// (`TLS_AES_256_GCM_SHA384`). Names are matched exactly.
+    pub fn from_name(name: &str) -> Option<CipherSuite> {
+        SuiteIndex::get()
+            .facts
+            .iter()
+            .find(|facts| facts.info.name == name)
+            .map(|facts| CipherSuite(facts.info.id.0))
+    }
+
     /// True for a GREASE value (RFC 8701).
     pub const fn is_grease(self) -> bool {
         is_grease(self.0)

@@ -1,0 +1,303 @@
+//! What the endpoint detections read: one parsed unified log line with the
+//! connection it belongs to, and the alert shape for it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use wiretrust_applenet::codes::{self, CodeClass};
+use wiretrust_applenet::{NetEvent, StreamError};
+use wiretrust_unifiedlog::LogRecord;
+
+use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, Flow, Process, SessionRef};
+use super::alert::{Severity, TlsContext};
+use crate::observations::{ConnectionKey, EndpointConnection, format_rfc3339};
+
+/// One line of an endpoint log, parsed, with its context.
+pub struct EndpointEvent<'a> {
+    /// The file or stream the line was read from.
+    pub input: &'a str,
+    pub record: &'a LogRecord,
+    pub event: &'a NetEvent,
+    /// The connection the line belongs to, as known up to this line.
+    pub connection: Option<(ConnectionKey, &'a EndpointConnection)>,
+    /// The process that logged, with what Endpoint Security adds.
+    pub process: &'a Process,
+}
+
+/// A failure an endpoint line reports, and which kind it is.
+pub struct Failure {
+    pub class: CodeClass,
+    /// The failure in a few words, e.g. `fatal alert protocol version
+    /// received`, `error -9836 errSSLPeerProtocolVersion`.
+    pub what: String,
+}
+
+/// Classifies the failure a line reports: a fatal alert, a handshake
+/// error, a SecureTransport code or an NSURLError, or a trust failure.
+pub fn classify(event: &NetEvent) -> Option<Failure> {
+    match event {
+        NetEvent::Alert {
+            fatal,
+            description,
+            code,
+            direction,
+            ..
+        } => {
+            let number = code.or_else(|| codes::alert_code(description))?;
+            let class = codes::alert_class(number)?;
+            let level = if *fatal { "fatal" } else { "warning" };
+            let direction = match direction {
+                wiretrust_applenet::AlertDirection::Received => "received",
+                wiretrust_applenet::AlertDirection::Sent => "sent",
+            };
+            let what = format!("{level} alert {description} ({number}) {direction}");
+            Some(Failure { class, what })
+        }
+        NetEvent::HandshakeError {
+            reason,
+            alert_number,
+            ..
+        } => {
+            let class = alert_number
+                .and_then(codes::alert_class)
+                .or_else(|| reason_class(reason))?;
+            Some(Failure {
+                class,
+                what: format!("handshake error {reason}"),
+            })
+        }
+        NetEvent::ConnectionError { error, kind, .. } => {
+            stream_failure(*error).map(|(class, name)| Failure {
+                class,
+                what: format!("{kind} {}:{} {name}", error.domain, error.code),
+            })
+        }
+        NetEvent::TaskFailed {
+            url_error,
+            stream_error,
+            ..
+        } => task_failure(*url_error, *stream_error),
+        NetEvent::TrustFailure { reasons, status } => {
+            let what = match (reasons.is_empty(), status) {
+                (false, _) => format!("trust evaluation failed: {}", reasons.join(", ")),
+                (true, Some(status)) => format!("trust evaluation failed with status {status}"),
+                (true, None) => "trust evaluation failed".to_owned(),
+            };
+            Some(Failure {
+                class: CodeClass::Certificate,
+                what,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The class of a SecureTransport code in the SSL stream domain.
+fn stream_failure(error: StreamError) -> Option<(CodeClass, &'static str)> {
+    const SSL_DOMAIN: i32 = 3;
+    if error.domain != SSL_DOMAIN {
+        return None;
+    }
+    let info = codes::os_status(error.code)?;
+    Some((info.class?, info.name))
+}
+
+fn task_failure(url_error: i32, stream_error: Option<StreamError>) -> Option<Failure> {
+    if let Some((class, name)) = stream_error.and_then(stream_failure) {
+        let inner = stream_error.map_or(0, |e| e.code);
+        return Some(Failure {
+            class,
+            what: format!("load failed with {url_error} [3:{inner}] {name}"),
+        });
+    }
+    let info = codes::url_error(url_error)?;
+    Some(Failure {
+        class: info.class?,
+        what: format!("load failed with {url_error} {}", info.name),
+    })
+}
+
+/// The class of an OpenSSL-style reason that boringssl printed, for
+/// reasons that carry no alert number.
+fn reason_class(reason: &str) -> Option<CodeClass> {
+    const DOWNGRADE: [&str; 4] = [
+        "PROTOCOL_VERSION",
+        "UNSUPPORTED_PROTOCOL",
+        "INAPPROPRIATE_FALLBACK",
+        "INSUFFICIENT_SECURITY",
+    ];
+    const TAMPER: [&str; 4] = [
+        "BAD_RECORD_MAC",
+        "DECRYPTION_FAILED",
+        "RECORD_OVERFLOW",
+        "DECRYPT_ERROR",
+    ];
+    const CERTIFICATE: [&str; 3] = ["CERTIFICATE", "UNKNOWN_CA", "CERT_"];
+    if DOWNGRADE.iter().any(|needle| reason.contains(needle)) {
+        Some(CodeClass::Downgrade)
+    } else if TAMPER.iter().any(|needle| reason.contains(needle)) {
+        Some(CodeClass::Tamper)
+    } else if CERTIFICATE.iter().any(|needle| reason.contains(needle)) {
+        Some(CodeClass::Certificate)
+    } else {
+        None
+    }
+}
+
+impl Evidence {
+    /// Evidence at a line of an endpoint log: the logged message.
+    pub fn at_line(input: &str, record: &LogRecord, field: &str, value: String) -> Evidence {
+        Evidence {
+            input: input.to_owned(),
+            location: record.location.to_string(),
+            field: field.to_owned(),
+            value,
+        }
+    }
+}
+
+/// Longest message quoted as evidence.
+const MAX_QUOTE: usize = 400;
+
+impl Alert {
+    /// Starts an alert about an endpoint log line, with the connection's
+    /// context; the detection then adds compared values. The line itself
+    /// is the first evidence. `host` is `--host`, else the input's name.
+    pub fn for_endpoint(
+        event: &EndpointEvent<'_>,
+        detection: &'static str,
+        severity: Severity,
+        confidence: Confidence,
+        title: String,
+        host: Option<&str>,
+    ) -> Alert {
+        let record = event.record;
+        let connection = event.connection.map(|(_, c)| c);
+        let host = host.map_or_else(|| input_name(event.input), str::to_owned);
+        let time_ns = record.time_ns.unwrap_or(0);
+        let mut alert = Alert {
+            record_type: "alert",
+            time: format_rfc3339(time_ns),
+            time_ns,
+            detection,
+            severity,
+            confidence,
+            title,
+            host,
+            process: event.process.clone(),
+            source: connection.and_then(|c| parse_address(c.local.as_deref())),
+            destination: destination(connection),
+            tls: TlsContext {
+                version: connection.and_then(|c| c.version.clone().or(c.summary_version.clone())),
+                cipher: connection.and_then(|c| c.cipher.clone()),
+                alpn: connection.and_then(|c| c.alpn.clone()),
+                client_max_version: connection.and_then(|c| c.offered_max_version.clone()),
+                compared: serde_json::Map::new(),
+            },
+            flow: Flow {
+                url: connection.and_then(|c| c.url.clone()),
+                bytes: connection.and_then(|c| Some(c.bytes_in? + c.bytes_out?)),
+                file: None,
+            },
+            evidence: vec![Evidence::at_line(
+                event.input,
+                record,
+                "eventMessage",
+                quote(&record.message),
+            )],
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: event.input.to_owned(),
+                stream: None,
+                connection: event.connection.map(|((pid, number), _)| format!("{pid}/C{number}")),
+            },
+        };
+        alert.refresh_missing();
+        alert
+    }
+}
+
+/// The name an endpoint log is reported under when no `--host` is given:
+/// its file name (logs carry no host name).
+fn input_name(input: &str) -> String {
+    Path::new(input).file_name().map_or_else(
+        || input.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+fn destination(connection: Option<&EndpointConnection>) -> Destination {
+    let Some(connection) = connection else {
+        return Destination::default();
+    };
+    let remote = parse_address(connection.remote.as_deref());
+    let host_is_address = connection
+        .host
+        .as_deref()
+        .is_some_and(|host| host.parse::<std::net::IpAddr>().is_ok());
+    let server_name = connection
+        .server_name
+        .clone()
+        .or_else(|| connection.host.clone().filter(|_| !host_is_address));
+    let host_ip = connection
+        .host
+        .as_deref()
+        .and_then(|host| host.parse::<std::net::IpAddr>().ok());
+    Destination {
+        ip: remote.map(|r| r.ip()).or(host_ip),
+        port: connection.port.or(remote.map(|r| r.port())),
+        server_name,
+    }
+}
+
+/// Parses `ip:port` or `[v6]:port`; hashed and private addresses give `None`.
+fn parse_address(text: Option<&str>) -> Option<crate::observations::Endpoint> {
+    let address: SocketAddr = text?.parse().ok()?;
+    Some(crate::observations::Endpoint {
+        ip: address.ip(),
+        port: address.port(),
+    })
+}
+
+/// The message cut to [`MAX_QUOTE`] bytes on a character boundary.
+fn quote(message: &str) -> String {
+    if message.len() <= MAX_QUOTE {
+        return message.to_owned();
+    }
+    let mut end = MAX_QUOTE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+/// `name (destination)` for titles: the server name or host, else the
+/// remote address, else the connection id.
+pub fn endpoint_label(event: &EndpointEvent<'_>) -> String {
+    let Some(((_, number), connection)) = event.connection else {
+        return "an unknown server".to_owned();
+    };
+    let name = connection
+        .server_name
+        .as_deref()
+        .or(connection.host.as_deref());
+    match (name, connection.port) {
+        (Some(name), Some(port)) => format!("{name}:{port}"),
+        (Some(name), None) => name.to_owned(),
+        (None, _) => match &connection.remote {
+            Some(remote) => remote.clone(),
+            None => format!("connection C{number}"),
+        },
+    }
+}
+
+/// The process for titles: its file name and pid.
+pub fn process_label(process: &Process) -> String {
+    match (&process.name, process.pid) {
+        (Some(name), Some(pid)) => format!("{name}[{pid}]"),
+        (Some(name), None) => name.clone(),
+        (None, Some(pid)) => format!("pid {pid}"),
+        (None, None) => "an unknown process".to_owned(),
+    }
+}

@@ -1,0 +1,249 @@
+//! Where observations meet the detections: capture sessions are ordered by
+//! start time and endpoint log lines taken as they come; alerts and
+//! observations go to the sinks and are counted for the summary. Shared by
+//! `wiretrust scan` and `wiretrust watch`.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::io;
+
+use wiretrust_applenet::NetEvent;
+use wiretrust_eslogger::ProcessTable;
+use wiretrust_unifiedlog::LogRecord;
+
+use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
+use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
+use crate::scan::{ScanOptions, Summary};
+use crate::sinks::Sink;
+use crate::sources::timing::{Phase, PhaseClock};
+
+/// Orders sessions by start time, runs the detections and writes results.
+///
+/// Sessions complete when their connection ends, so a short connection
+/// that started later can complete first. The pipeline keeps each session
+/// until sessions completing later can no longer have started before it
+/// within the fallback window, so cross-session detections and the output
+/// see sessions in start order.
+pub(crate) struct Pipeline<'s, 'k> {
+    engine: Engine,
+    sinks: &'s mut [&'k mut dyn Sink],
+    pending: BinaryHeap<Reverse<Pending>>,
+    hold_ns: i64,
+    sequence: u64,
+    alerts: Vec<Alert>,
+    by_detection: BTreeMap<&'static str, u64>,
+    by_severity: BTreeMap<Severity, u64>,
+    sessions: u64,
+    sessions_with_anomalies: u64,
+    anomaly_examples: Vec<String>,
+    /// Processes known from eslogger input, to name the process of an alert.
+    pub(crate) processes: ProcessTable,
+    endpoint_lines: u64,
+    endpoint_connections: u64,
+    /// Time in ordering and detection, and in the sinks, when measured.
+    clock: Option<PhaseClock>,
+}
+
+/// Anomalies quoted in the summary at most; the rest are counted.
+const MAX_ANOMALY_EXAMPLES: usize = 5;
+
+/// Sessions held for ordering at most; beyond it the earliest is released.
+const MAX_PENDING: usize = 100_000;
+
+struct Pending {
+    key: (i64, u64),
+    session: TlsSession,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+impl<'s, 'k> Pipeline<'s, 'k> {
+    pub(crate) fn new(options: &ScanOptions, sinks: &'s mut [&'k mut dyn Sink], measure: bool) -> Self {
+        Pipeline {
+            engine: Engine::new(options.detection.clone()),
+            sinks,
+            pending: BinaryHeap::new(),
+            hold_ns: options.detection.fallback_window_ns,
+            sequence: 0,
+            alerts: Vec::new(),
+            by_detection: BTreeMap::new(),
+            by_severity: BTreeMap::new(),
+            sessions: 0,
+            sessions_with_anomalies: 0,
+            anomaly_examples: Vec::new(),
+            processes: ProcessTable::default(),
+            endpoint_lines: 0,
+            endpoint_connections: 0,
+            clock: measure.then(PhaseClock::new),
+        }
+    }
+
+    pub(crate) fn lap(&mut self, phase: Phase) {
+        if let Some(clock) = &mut self.clock {
+            clock.lap(phase);
+        }
+    }
+
+    pub(crate) fn restart_clock(&mut self) {
+        if let Some(clock) = &mut self.clock {
+            clock.restart();
+        }
+    }
+
+    pub(crate) fn push(&mut self, session: TlsSession) -> io::Result<()> {
+        self.restart_clock();
+        let watermark = session.end_ns.saturating_sub(self.hold_ns);
+        self.sequence += 1;
+        let key = (session.start_ns, self.sequence);
+        self.pending.push(Reverse(Pending { key, session }));
+        while let Some(Reverse(first)) = self.pending.peek() {
+            if first.key.0 >= watermark && self.pending.len() <= MAX_PENDING {
+                break;
+            }
+            let Some(Reverse(first)) = self.pending.pop() else {
+                break;
+            };
+            self.release(&first.session)?;
+        }
+        self.lap(Phase::Detection);
+        Ok(())
+    }
+
+    pub(crate) fn drain_all(&mut self) -> io::Result<()> {
+        self.restart_clock();
+        while let Some(Reverse(first)) = self.pending.pop() {
+            self.release(&first.session)?;
+        }
+        Ok(())
+    }
+
+    fn release(&mut self, session: &TlsSession) -> io::Result<()> {
+        self.sessions += 1;
+        if !session.anomalies.is_empty() {
+            self.sessions_with_anomalies += 1;
+            for anomaly in &session.anomalies {
+                if self.anomaly_examples.len() < MAX_ANOMALY_EXAMPLES {
+                    self.anomaly_examples
+                        .push(format!("{}: {anomaly}", session.input));
+                }
+            }
+        }
+        self.alerts.clear();
+        self.engine.check(session, &mut self.alerts);
+        self.lap(Phase::Detection);
+        for sink in self.sinks.iter_mut() {
+            sink.session(session)?;
+        }
+        self.write_alerts()
+    }
+
+    /// Writes the alerts of the last check and counts them.
+    fn write_alerts(&mut self) -> io::Result<()> {
+        for alert in &self.alerts {
+            *self.by_detection.entry(alert.detection).or_default() += 1;
+            *self.by_severity.entry(alert.severity).or_default() += 1;
+            for sink in self.sinks.iter_mut() {
+                sink.alert(alert)?;
+            }
+        }
+        self.lap(Phase::Output);
+        Ok(())
+    }
+
+    /// Runs the endpoint detections over one parsed log line.
+    pub(crate) fn endpoint_line(
+        &mut self,
+        input: &str,
+        record: &LogRecord,
+        event: &NetEvent,
+        connection: Option<(ConnectionKey, &EndpointConnection)>,
+    ) -> io::Result<()> {
+        self.restart_clock();
+        self.endpoint_lines += 1;
+        let process = self.process_of(record);
+        let event = EndpointEvent {
+            input,
+            record,
+            event,
+            connection,
+            process: &process,
+        };
+        self.alerts.clear();
+        self.engine.check_endpoint(&event, &mut self.alerts);
+        self.lap(Phase::Detection);
+        self.write_alerts()
+    }
+
+    pub(crate) fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {
+        self.restart_clock();
+        self.endpoint_connections += 1;
+        for sink in self.sinks.iter_mut() {
+            sink.endpoint_connection(connection)?;
+        }
+        self.lap(Phase::Output);
+        Ok(())
+    }
+
+    /// The process that logged `record`, with its code-signing identity
+    /// when eslogger input knew the pid at that time.
+    fn process_of(&self, record: &LogRecord) -> Process {
+        let path = (!record.process_path.is_empty()).then(|| record.process_path.clone());
+        let mut process = Process {
+            pid: record.pid,
+            name: path.as_deref().and_then(file_name),
+            path,
+            signing_id: None,
+            team_id: None,
+        };
+        let (Some(pid), Some(time_ns)) = (record.pid, record.time_ns) else {
+            return process;
+        };
+        if let Some(identity) = self.processes.lookup(pid, time_ns) {
+            process.signing_id.clone_from(&identity.signing_id);
+            process.team_id.clone_from(&identity.team_id);
+            if process.path.is_none() && !identity.path.is_empty() {
+                process.name = file_name(&identity.path);
+                process.path = Some(identity.path.clone());
+            }
+        }
+        process
+    }
+
+    /// Releases every held session, flushes the sinks and fills in the
+    /// summary's counts; returns the time measured, if any.
+    pub(crate) fn finish(mut self, summary: &mut Summary) -> io::Result<Option<PhaseClock>> {
+        self.drain_all()?;
+        for sink in self.sinks.iter_mut() {
+            sink.finish()?;
+        }
+        self.lap(Phase::Output);
+        summary.alerts_by_detection = self.by_detection;
+        summary.alerts_by_severity = self.by_severity;
+        summary.sessions = self.sessions;
+        summary.endpoint_lines = self.endpoint_lines;
+        summary.endpoint_connections = self.endpoint_connections;
+        summary.sessions_with_anomalies = self.sessions_with_anomalies;
+        summary.anomaly_examples = self.anomaly_examples;
+        Ok(self.clock)
+    }
+}
+
+/// The last component of a path, e.g. `curl` for `/usr/bin/curl`.
+fn file_name(path: &str) -> Option<String> {
+    path.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned)
+}

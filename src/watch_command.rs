@@ -1,0 +1,109 @@
+//! `wiretrust watch`: turns the arguments into watch options, streams
+//! alerts to standard output as they are raised, and stops cleanly on
+//! Ctrl-C with a summary on standard error.
+
+use std::cell::Cell;
+use std::io::{self, IsTerminal, LineWriter, Write};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use wiretrust::sinks::{AlertLines, AlertStream, Sink};
+use wiretrust::watch::{WatchOptions, WatchSummary, watch};
+
+use crate::cli::{OutputFormat, WatchArgs};
+use crate::{EXIT_CLEAN, EXIT_FAILED, create_observations, detection_config};
+
+/// Runs the watch until Ctrl-C or until every source has ended.
+pub fn run_watch(args: &WatchArgs, quiet: bool) -> Result<u8> {
+    let options = watch_options(args)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
+
+    let stdout = io::stdout();
+    let lines = match args.format {
+        OutputFormat::Auto => stdout.is_terminal(),
+        OutputFormat::Table => true,
+        OutputFormat::Jsonl => false,
+    };
+    // A line writer hands each alert to the reader as soon as it is written.
+    let out = LineWriter::new(stdout.lock());
+    let mut alerts: Box<dyn Sink> = if lines {
+        Box::new(AlertStream::new(out))
+    } else {
+        Box::new(AlertLines::new(out))
+    };
+    let written = Rc::new(Cell::new(0u64));
+    let mut observations = match &args.observations {
+        Some(path) => Some(create_observations(path, &written)?),
+        None => None,
+    };
+    let mut sinks: Vec<&mut dyn Sink> = vec![alerts.as_mut()];
+    if let Some(lines) = observations.as_mut() {
+        sinks.push(lines);
+    }
+    let summary = watch(&options, &mut sinks, &stop)?;
+    if !quiet {
+        write_summary(&mut io::stderr().lock(), &summary)?;
+    }
+    let failed = !summary.failures.is_empty() && summary.scan.endpoint_lines == 0;
+    Ok(if failed { EXIT_FAILED } else { EXIT_CLEAN })
+}
+
+fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
+    let other_source = args.stdin || !args.interface.is_empty();
+    let endpoint = args.endpoint || (cfg!(target_os = "macos") && !other_source);
+    if !endpoint && !other_source {
+        bail!(
+            "nothing to watch: give --stdin (log stream NDJSON on standard input), \
+             --interface NAME, or --endpoint to run `log stream`"
+        );
+    }
+    let eslogger = !args.no_eslogger && (args.eslogger || is_root());
+    Ok(WatchOptions {
+        detection: detection_config(&args.detection),
+        stdin: args.stdin,
+        endpoint,
+        eslogger,
+        log_command: args.log_command.clone(),
+        eslogger_command: args.eslogger_command.clone(),
+        interfaces: args.interface.clone(),
+        capture_filter: args.capture_filter.clone(),
+        ..WatchOptions::default()
+    })
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+#[cfg(not(unix))]
+fn is_root() -> bool {
+    false
+}
+
+fn write_summary(out: &mut dyn Write, summary: &WatchSummary) -> io::Result<()> {
+    let alerts: u64 = summary.scan.alerts_by_detection.values().sum();
+    writeln!(
+        out,
+        "watched: {} network-stack lines, {} endpoint connections, {} TLS sessions, {} alerts",
+        summary.scan.endpoint_lines,
+        summary.scan.endpoint_connections,
+        summary.scan.sessions,
+        alerts
+    )?;
+    for (detection, count) in &summary.scan.alerts_by_detection {
+        writeln!(out, "    {detection}: {count}")?;
+    }
+    if summary.restarts > 0 {
+        writeln!(out, "  sources restarted {} times", summary.restarts)?;
+    }
+    for failure in &summary.failures {
+        writeln!(out, "error: {failure}")?;
+    }
+    Ok(())
+}
