@@ -5,6 +5,9 @@
 //!
 //! Parsing never matches on the source line numbers inside boringssl
 //! function prefixes, which change with every OS build.
+#![forbid(unsafe_code)]
+
+pub mod codes;
 
 /// A libnetwork connection id as written in `[C64.1.1:2]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
