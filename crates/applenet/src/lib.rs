@@ -3,11 +3,31 @@
 //! SecureTransport, the Security framework and App Transport Security say
 //! about each TLS connection. Error codes map to their names ([`codes`]).
 //!
+//! [`parse`] takes one message and who logged it ([`Origin`]) and returns
+//! an event, [`Parsed::Unknown`] for a TLS-related message that no template
+//! matches (so a new OS build's wording shows up as a count, not as silence)
+//! or [`Parsed::Unrelated`]. Each producer has its own module of templates:
+//! `boringssl`, `libnetwork`, `cfnetwork`, `trust` (Security framework and
+//! trustd) and `ats` (App Transport Security).
+//!
 //! Parsing never matches on the source line numbers inside boringssl
 //! function prefixes, which change with every OS build.
+//!
+//! A template is applied only to messages logged by its producer's library
+//! when the record names the library (`senderImagePath`, or `library` in
+//! `macos-unifiedlogs` output). An app can write any text to the unified
+//! log through its own `os_log` calls, but not under another library's
+//! image, so a copied `Connection 6: encountered error(3:-9836)` from an
+//! app's own code does not become an event. Text exports without the image
+//! are parsed by wording alone.
 #![forbid(unsafe_code)]
 
+mod boringssl;
 pub mod codes;
+mod origin;
+mod scan;
+
+pub use origin::is_tls_relevant;
 
 /// A libnetwork connection id as written in `[C64.1.1:2]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -66,6 +86,9 @@ pub enum NetEvent {
         signature_alg: Option<u16>,
         alpn: Option<String>,
         resumed: Option<bool>,
+        /// `server(1)` when this endpoint was the TLS server; only the
+        /// 2025–2026 form logs it.
+        server: Option<bool>,
     },
     /// boringssl `read|write alert, level: fatal|warning, description: ...`.
     Alert {
@@ -89,18 +112,32 @@ pub enum NetEvent {
         connection: ConnectionId,
         state: Option<u32>,
     },
+    /// boringssl `[boringssl_session_read] SSL_ERROR_SSL(1): ...`: a read or
+    /// write on an established session failed.
+    SessionError {
+        connection: Option<ConnectionId>,
+        /// The failing operation, e.g. `boringssl_session_read`.
+        operation: String,
+        /// The `SSL_get_error` name, e.g. `SSL_ERROR_SSL`.
+        error: String,
+    },
     /// boringssl or libnetwork lines that concern TLS and carry nothing
     /// the detections use (handshake progress, trust hand-off, SNI
     /// settings, lifecycle): recognised, counted, not otherwise used.
     Progress {
         connection: Option<ConnectionId>,
+        /// The CFNetwork task the line names, normalised like
+        /// [`NetEvent::TaskFailed::task`].
+        task: Option<String>,
         /// What kind of line, e.g. `handshake state`.
         kind: &'static str,
     },
     /// libnetwork `[C65 <uuid> host:443 tcp, ..., tls, ...] start`.
     ConnectionStart {
         connection: ConnectionId,
+        /// `<private>` when the log redacts the endpoint.
         host: String,
+        /// 0 when the log redacts the endpoint with its port.
         port: u16,
         /// `tcp`, `udp` or `quic`.
         transport: String,
@@ -109,16 +146,25 @@ pub enum NetEvent {
     },
     /// libnetwork sub-flow line giving the resolved remote address,
     /// `[C64.1 23.64.70.122:443 in_progress ...]`.
+    /// The same comes from `nw_flow_connected`, `nw_flow_disconnected` and
+    /// `nw_endpoint_flow_failed_with_error` lines.
     ConnectionPath {
         connection: ConnectionId,
-        /// `ip:port`, or a hashed endpoint such as `IPv4#2fe5e49d:443`.
+        /// `ip:port`, a hashed endpoint such as `IPv4#2fe5e49d:443` or
+        /// `IPv6#297a0349.443`, or `<private>`.
         remote: String,
+        /// The flow state after the endpoint: `in_progress`, `cancelled`, ...
+        state: String,
     },
     /// libnetwork `cancelled` summary.
+    /// macOS 10.13 writes `[11 <private> stream, pid: 344] cancelled`, with
+    /// no `C`, no UUID and a redacted endpoint: `host` is then `<private>`
+    /// and `port` 0.
     ConnectionSummary {
         connection: ConnectionId,
         host: String,
         port: u16,
+        /// The `tls` flag in the first line.
         tls: bool,
         /// `local<->remote` as logged (addresses may be hashed or private).
         local: Option<String>,
@@ -132,7 +178,10 @@ pub enum NetEvent {
     /// CFNetwork `Connection N: ...` lines that report an error:
     /// `encountered error(3:-9802)`, `failed to connect 3:-9838, ...`,
     /// `TLS Trust encountered error 3:-9802`,
-    /// `system TLS Trust evaluation failed(-9802)`.
+    /// `system TLS Trust evaluation failed(-9802)`, `TLS Trust result N`
+    /// with N not 0, `received ECONNRESET ... generating errSSLClosedNoNotify`,
+    /// and the older `TIC TCP Conn Failed [1:0x...]: 3:-9802 Err(-9802)`.
+    /// Lines that give a bare OSStatus get domain 3 (SSL).
     ConnectionError {
         /// CFNetwork's connection number (libnetwork's `C` number).
         connection: u32,
@@ -143,13 +192,16 @@ pub enum NetEvent {
     /// CFNetwork `Task <UUID>.<n> HTTP load failed, a/b bytes (error code: -1200 [3:-9838])`
     /// and `Task <...> finished with error [-1200] ...`.
     TaskFailed {
-        /// `UUID.<n>` with the UUID upper case without dashes.
+        /// `UUID.<n>` with the UUID upper case without dashes, e.g.
+        /// `69684AA9BAB14D0BA5DF247EB0ED148C.<1>`.
         task: String,
         /// NSURLError code.
         url_error: i32,
         stream_error: Option<StreamError>,
         /// The peer's certificate chain subjects, when the error dump lists them.
         certificate_chain: Vec<String>,
+        /// `NSErrorFailingURLKey` from the error dump.
+        failing_url: Option<String>,
     },
     /// CFNetwork `Task <...> summary for task success|failure {...}`.
     TaskSummary {
@@ -159,11 +211,23 @@ pub enum NetEvent {
         protocol: Option<String>,
         response_status: Option<u16>,
         response_bytes: Option<u64>,
+        /// `secure_connection_duration_ms`: 0 when the load did not set up
+        /// TLS on a new connection.
+        secure_connection_ms: Option<u64>,
     },
-    /// CFNetwork `Task <...> setting up Connection N`: ties a task to a connection.
+    /// CFNetwork `Task <...> setting up Connection N` or `done using
+    /// Connection N`: ties a task to a connection.
     TaskConnection { task: String, connection: u32 },
-    /// App Transport Security refused a load (`-1022`, `ATS failed system
-    /// trust`, or an ATS policy that blocks).
+    /// CFNetwork ATS policy line `Task <...> {strength 0, tls 4, ct 0, ...}`.
+    /// Apple does not document the numbers, so they are kept as logged for
+    /// comparison with a baseline.
+    AtsPolicy {
+        task: String,
+        /// Setting name and value in log order, e.g. `("tls", 4)`.
+        settings: Vec<(String, i64)>,
+    },
+    /// App Transport Security refused a load: the cleartext HTTP block that
+    /// fails the task with NSURLError -1022, or `ATS failed system trust`.
     AtsBlocked {
         task: Option<String>,
         /// The words of the log line that say why.
@@ -174,8 +238,29 @@ pub enum NetEvent {
     TrustFailure {
         /// The failed checks, e.g. `MissingIntermediate`.
         reasons: Vec<String>,
+        /// The same checks with the certificate each failed on.
+        checks: Vec<TrustCheck>,
         status: Option<i32>,
     },
+    /// An OSStatus from the older SecureTransport / coreTLS stack with no
+    /// connection or task: `CFNetwork SSLHandshake failed (-9824)`,
+    /// `NSURLSession/NSURLConnection HTTP load failed
+    /// (kCFStreamErrorDomainSSL, -9824)`, `nw_coretls_read_one_record
+    /// tls_handshake_process: [-9824]`.
+    SecureTransportError {
+        error: StreamError,
+        /// Which of the templates above.
+        kind: &'static str,
+    },
+}
+
+/// One failed trust check from `Trust evaluate failure: [leaf SSLHostname]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustCheck {
+    /// `leaf`, `ca1`, `ca2`, ... or `root`.
+    pub certificate: String,
+    /// The Security framework policy key, e.g. `SSLHostname`, `AnchorTrusted`.
+    pub check: String,
 }
 
 /// What [`parse`] made of a message.
@@ -199,4 +284,29 @@ pub struct Origin<'a> {
     /// Library that logged (`senderImagePath`).
     pub sender_image: &'a str,
     pub process_path: &'a str,
+}
+
+/// Parses one unified log message from Apple's network stack.
+///
+/// Pure and total: any text gives a result, never a panic.
+pub fn parse(origin: &Origin<'_>, message: &str) -> Parsed {
+    if let Some(event) = recognise(origin, message) {
+        return Parsed::Event(event);
+    }
+    if is_tls_relevant(origin, message) {
+        return Parsed::Unknown;
+    }
+    Parsed::Unrelated
+}
+
+/// A producer's template parser and the library images that log its lines.
+type Producer = (fn(&str) -> Option<NetEvent>, &'static [&'static str]);
+
+const PRODUCERS: [Producer; 1] = [(boringssl::parse, boringssl::LIBRARIES)];
+
+fn recognise(origin: &Origin<'_>, message: &str) -> Option<NetEvent> {
+    PRODUCERS
+        .iter()
+        .filter(|(_, libraries)| origin.logged_by(libraries))
+        .find_map(|(parse, _)| parse(message))
 }
