@@ -24,6 +24,7 @@
 
 mod boringssl;
 pub mod codes;
+mod libnetwork;
 mod origin;
 mod scan;
 
@@ -302,7 +303,10 @@ pub fn parse(origin: &Origin<'_>, message: &str) -> Parsed {
 /// A producer's template parser and the library images that log its lines.
 type Producer = (fn(&str) -> Option<NetEvent>, &'static [&'static str]);
 
-const PRODUCERS: [Producer; 1] = [(boringssl::parse, boringssl::LIBRARIES)];
+const PRODUCERS: [Producer; 2] = [
+    (boringssl::parse, boringssl::LIBRARIES),
+    (libnetwork::parse, libnetwork::LIBRARIES),
+];
 
 fn recognise(origin: &Origin<'_>, message: &str) -> Option<NetEvent> {
     PRODUCERS
