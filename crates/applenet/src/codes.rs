@@ -237,6 +237,11 @@ pub fn os_status(code: i32) -> Option<&'static CodeInfo> {
     OS_STATUS.iter().find(|info| info.code == code)
 }
 
+/// Looks up an `errSSL*` constant by name.
+pub(crate) fn os_status_named(name: &str) -> Option<&'static CodeInfo> {
+    OS_STATUS.iter().find(|info| info.name == name)
+}
+
 /// Looks up an NSURLErrorDomain (or `kCFErrorDomainCFNetwork`) code.
 pub fn url_error(code: i32) -> Option<&'static CodeInfo> {
     URL_ERRORS.iter().find(|info| info.code == code)
@@ -248,6 +253,14 @@ pub fn stream_domain(domain: i32) -> Option<&'static str> {
         .iter()
         .find(|&&(number, _)| number == domain)
         .map(|&(_, name)| name)
+}
+
+/// Looks up a CFStream error domain by its constant's name.
+pub(crate) fn stream_domain_named(name: &str) -> Option<i32> {
+    STREAM_DOMAINS
+        .iter()
+        .find(|&&(_, known)| known == name)
+        .map(|&(number, _)| number)
 }
 
 /// Returns the wire number of a boringssl long alert description, matched
@@ -342,6 +355,12 @@ mod tests {
     }
 
     #[test]
+    fn os_status_by_name() {
+        assert_eq!(os_status_named("errSSLClosedNoNotify").unwrap().code, -9816);
+        assert_eq!(os_status_named("errSSLNope"), None);
+    }
+
+    #[test]
     fn url_error_spot_checks() {
         let cases = [
             (-1200, "NSURLErrorSecureConnectionFailed", None),
@@ -381,6 +400,9 @@ mod tests {
         assert_eq!(stream_domain(1), Some("kCFStreamErrorDomainPOSIX"));
         assert_eq!(stream_domain(-1), Some("kCFStreamErrorDomainCustom"));
         assert_eq!(stream_domain(4), None);
+        for &(number, name) in STREAM_DOMAINS {
+            assert_eq!(stream_domain_named(name), Some(number));
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 mod boringssl;
+mod cfnetwork;
 pub mod codes;
 mod libnetwork;
 mod origin;
@@ -303,9 +304,10 @@ pub fn parse(origin: &Origin<'_>, message: &str) -> Parsed {
 /// A producer's template parser and the library images that log its lines.
 type Producer = (fn(&str) -> Option<NetEvent>, &'static [&'static str]);
 
-const PRODUCERS: [Producer; 2] = [
+const PRODUCERS: [Producer; 3] = [
     (boringssl::parse, boringssl::LIBRARIES),
     (libnetwork::parse, libnetwork::LIBRARIES),
+    (cfnetwork::parse, cfnetwork::LIBRARIES),
 ];
 
 fn recognise(origin: &Origin<'_>, message: &str) -> Option<NetEvent> {
