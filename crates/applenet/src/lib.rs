@@ -22,12 +22,14 @@
 //! are parsed by wording alone.
 #![forbid(unsafe_code)]
 
+mod ats;
 mod boringssl;
 mod cfnetwork;
 pub mod codes;
 mod libnetwork;
 mod origin;
 mod scan;
+mod trust;
 
 pub use origin::is_tls_relevant;
 
@@ -304,10 +306,12 @@ pub fn parse(origin: &Origin<'_>, message: &str) -> Parsed {
 /// A producer's template parser and the library images that log its lines.
 type Producer = (fn(&str) -> Option<NetEvent>, &'static [&'static str]);
 
-const PRODUCERS: [Producer; 3] = [
+const PRODUCERS: [Producer; 5] = [
     (boringssl::parse, boringssl::LIBRARIES),
     (libnetwork::parse, libnetwork::LIBRARIES),
     (cfnetwork::parse, cfnetwork::LIBRARIES),
+    (trust::parse, trust::LIBRARIES),
+    (ats::parse, ats::LIBRARIES),
 ];
 
 fn recognise(origin: &Origin<'_>, message: &str) -> Option<NetEvent> {
