@@ -320,3 +320,208 @@ fn recognise(origin: &Origin<'_>, message: &str) -> Option<NetEvent> {
         .filter(|(_, libraries)| origin.logged_by(libraries))
         .find_map(|(parse, _)| parse(message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects every sample line of every producer's tests.
+    fn samples() -> Vec<&'static str> {
+        let groups: [&[&str]; 8] = [
+            boringssl::tests::REAL,
+            boringssl::tests::CONSTRUCTED,
+            libnetwork::tests::REAL,
+            libnetwork::tests::CONSTRUCTED,
+            cfnetwork::tests::REAL,
+            cfnetwork::tests::CONSTRUCTED,
+            trust::tests::REAL,
+            ats::tests::REAL,
+        ];
+        let mut all: Vec<&str> = groups.concat();
+        all.extend(trust::tests::CONSTRUCTED);
+        all.push(cfnetwork::tests::FINISHED_WITH_ERROR);
+        all
+    }
+
+    fn origins() -> [Origin<'static>; 4] {
+        [
+            Origin::default(),
+            Origin {
+                category: "boringssl",
+                ..Origin::default()
+            },
+            Origin {
+                sender_image: "/usr/lib/libnetwork.dylib",
+                ..Origin::default()
+            },
+            Origin {
+                sender_image: "/Applications/Example.app/Contents/MacOS/Example",
+                ..Origin::default()
+            },
+        ]
+    }
+
+    /// Outcomes of [`parse_everywhere`], to show a loop reached the parsers.
+    #[derive(Default)]
+    struct Outcomes {
+        events: usize,
+        unknown: usize,
+        unrelated: usize,
+    }
+
+    /// Parses `text` under every origin; a panic fails the calling test.
+    fn parse_everywhere(text: &str, outcomes: &mut Outcomes) {
+        for origin in &origins() {
+            let first = parse(origin, text);
+            match &first {
+                Parsed::Event(_) => outcomes.events += 1,
+                Parsed::Unknown => outcomes.unknown += 1,
+                Parsed::Unrelated => outcomes.unrelated += 1,
+            }
+            assert_eq!(first, parse(origin, text), "not deterministic: {text:?}");
+        }
+    }
+
+    fn assert_all_outcomes(outcomes: &Outcomes) {
+        assert!(outcomes.events > 0, "no input parsed to an event");
+        assert!(outcomes.unknown > 0, "no input parsed as unknown");
+        assert!(outcomes.unrelated > 0, "no input parsed as unrelated");
+    }
+
+    /// A small deterministic xorshift generator, so a failure reproduces.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, bound: usize) -> usize {
+            (self.next() % bound.max(1) as u64) as usize
+        }
+    }
+
+    /// Pieces that change how the scanners branch: delimiters, digits,
+    /// signs, template words and multi-byte characters.
+    const PIECES: &[&str] = &[
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        "<",
+        ">",
+        ":",
+        ",",
+        ".",
+        " ",
+        "-",
+        "=",
+        "\"",
+        "\n",
+        "\t",
+        "0",
+        "9",
+        "0x",
+        "C",
+        "C1.2:3",
+        "<->",
+        "<private>",
+        "…",
+        "é",
+        "\u{0}",
+        "TLS ",
+        " alert, level: ",
+        ", description: ",
+        "Task <",
+        ">.<",
+        ":error:",
+        "SSL alert number ",
+        " took ",
+        "s: ",
+        " i: ",
+        "NSErrorPeerCertificateChainKey=(",
+        "bytes in/out: ",
+        "Duration: ",
+        "-9836",
+        "3:-98",
+    ];
+
+    fn mutate(rng: &mut Rng, seed: &str, other: &str) -> String {
+        let mut bytes = seed.as_bytes().to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() + 1);
+            match rng.below(5) {
+                0 => {
+                    let piece = PIECES[rng.below(PIECES.len())].as_bytes();
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+                1 if at < bytes.len() => {
+                    let end = (at + 1 + rng.below(8)).min(bytes.len());
+                    bytes.drain(at..end);
+                }
+                2 if at < bytes.len() => bytes[at] = rng.next() as u8,
+                3 => {
+                    let from = rng.below(other.len());
+                    let piece = &other.as_bytes()[from..(from + rng.below(40)).min(other.len())];
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+                _ => bytes.truncate(at),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn cut_at_every_byte() {
+        let mut outcomes = Outcomes::default();
+        for sample in samples() {
+            let bytes = sample.as_bytes();
+            for at in 0..=bytes.len() {
+                parse_everywhere(&String::from_utf8_lossy(&bytes[..at]), &mut outcomes);
+                parse_everywhere(&String::from_utf8_lossy(&bytes[at..]), &mut outcomes);
+            }
+        }
+        assert_all_outcomes(&outcomes);
+    }
+
+    #[test]
+    fn random_mutations() {
+        let all = samples();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut outcomes = Outcomes::default();
+        for round in 0..40_000 {
+            let seed = all[round % all.len()];
+            let other = all[rng.below(all.len())];
+            parse_everywhere(&mutate(&mut rng, seed, other), &mut outcomes);
+        }
+        assert_all_outcomes(&outcomes);
+    }
+
+    #[test]
+    fn random_piece_strings() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut outcomes = Outcomes::default();
+        for _ in 0..20_000 {
+            let text: String = (0..rng.below(30))
+                .map(|_| PIECES[rng.below(PIECES.len())])
+                .collect();
+            parse_everywhere(&text, &mut outcomes);
+        }
+        assert!(outcomes.unknown + outcomes.unrelated > 0);
+    }
+
+    #[test]
+    fn long_input_no_panic() {
+        let mut outcomes = Outcomes::default();
+        let brackets = "[".repeat(100_000) + &"]".repeat(100_000);
+        parse_everywhere(&brackets, &mut outcomes);
+        let fields = format!("f(1) [C1:2][0x1] TLS connected [{}", "a(".repeat(50_000));
+        parse_everywhere(&fields, &mut outcomes);
+        assert_eq!(outcomes.events, 0);
+    }
+}
