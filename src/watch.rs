@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use wiretrust_applenet::NetEvent;
 use wiretrust_eslogger::{EsEvent, EsReader};
-use wiretrust_unifiedlog::LogRecord;
+use wiretrust_unifiedlog::{Format, LogRecord};
 
 use crate::detections::DetectionConfig;
 use crate::observations::{ConnectionKey, ConnectionTracker, EndpointConnection, TlsSession};
@@ -306,7 +306,13 @@ fn read_log<R: io::Read>(
     let mut tracker = ConnectionTracker::new(name);
     let mut stats = EndpointStats::default();
     let mut forward = Forward { sender };
-    let result = read_export(reader, &mut tracker, &mut stats, &mut forward);
+    let result = read_export(
+        reader,
+        Some(Format::Ndjson),
+        &mut tracker,
+        &mut stats,
+        &mut forward,
+    );
     for connection in tracker.finish() {
         forward.connection(connection);
     }

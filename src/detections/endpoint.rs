@@ -77,7 +77,15 @@ pub fn classify(event: &NetEvent) -> Option<Failure> {
             stream_error,
             ..
         } => task_failure(*url_error, *stream_error),
-        NetEvent::TrustFailure { reasons, status } => {
+        NetEvent::SecureTransportError { error, kind } => {
+            stream_failure(*error).map(|(class, name)| Failure {
+                class,
+                what: format!("{kind} {}:{} {name}", error.domain, error.code),
+            })
+        }
+        NetEvent::TrustFailure {
+            reasons, status, ..
+        } => {
             let what = match (reasons.is_empty(), status) {
                 (false, _) => format!("trust evaluation failed: {}", reasons.join(", ")),
                 (true, Some(status)) => format!("trust evaluation failed with status {status}"),

@@ -222,7 +222,14 @@ impl ConnectionTracker {
             | NetEvent::ConnectionSummary { connection, .. } => Some(connection.number),
             NetEvent::Alert { connection, .. }
             | NetEvent::HandshakeError { connection, .. }
-            | NetEvent::Progress { connection, .. } => connection.as_ref().map(|c| c.number),
+            | NetEvent::SessionError { connection, .. } => connection.as_ref().map(|c| c.number),
+            NetEvent::Progress {
+                connection, task, ..
+            } => connection
+                .as_ref()
+                .map(|c| c.number)
+                .or_else(|| task.as_ref().and_then(by_task)),
+            NetEvent::AtsPolicy { task, .. } => by_task(task),
             NetEvent::ConnectionError { connection, .. }
             | NetEvent::TaskConnection { connection, .. } => Some(*connection),
             NetEvent::TaskSummary {
@@ -230,7 +237,7 @@ impl ConnectionTracker {
             } => connection.or_else(|| by_task(task)),
             NetEvent::TaskFailed { task, .. } => by_task(task),
             NetEvent::AtsBlocked { task, .. } => task.as_ref().and_then(by_task),
-            NetEvent::TrustFailure { .. } => self
+            NetEvent::TrustFailure { .. } | NetEvent::SecureTransportError { .. } => self
                 .last
                 .get(&pid)
                 .filter(|(_, seen)| time_ns.saturating_sub(*seen) <= TRUST_LINK_NS)
@@ -374,7 +381,9 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
             push_limited(&mut connection.errors, error, &mut connection.items_dropped);
             add_task(connection, task);
         }
-        NetEvent::TrustFailure { reasons, status } => {
+        NetEvent::TrustFailure {
+            reasons, status, ..
+        } => {
             let code = match status {
                 Some(status) => format!("status {status}"),
                 None => reasons.join(" "),
@@ -395,15 +404,39 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
             url,
             ..
         } => {
-            connection.host = Some(host.clone());
-            connection.port = Some(*port);
+            connection.host = known(host);
+            connection.port = (*port != 0).then_some(*port);
             connection.transport = Some(transport.clone());
             connection.tls |= *tls;
             if url.is_some() {
                 connection.url.clone_from(url);
             }
         }
-        NetEvent::ConnectionPath { remote, .. } => connection.remote = Some(remote.clone()),
+        NetEvent::ConnectionPath { remote, .. } => {
+            if let Some(remote) = known(remote) {
+                connection.remote = Some(remote);
+            }
+        }
+        NetEvent::SecureTransportError { error, kind } => {
+            let error = EndpointError {
+                line,
+                kind: (*kind).to_owned(),
+                code: format!("{}:{}", error.domain, error.code),
+                name: stream_error_name(error.domain, error.code),
+            };
+            push_limited(&mut connection.errors, error, &mut connection.items_dropped);
+        }
+        NetEvent::SessionError {
+            operation, error, ..
+        } => {
+            let error = EndpointError {
+                line,
+                kind: operation.clone(),
+                code: error.clone(),
+                name: None,
+            };
+            push_limited(&mut connection.errors, error, &mut connection.items_dropped);
+        }
         NetEvent::ConnectionSummary {
             host,
             port,
@@ -415,8 +448,12 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
             bytes_out,
             ..
         } => {
-            connection.host.get_or_insert_with(|| host.clone());
-            connection.port.get_or_insert(*port);
+            if connection.host.is_none() {
+                connection.host = known(host);
+            }
+            if connection.port.is_none() && *port != 0 {
+                connection.port = Some(*port);
+            }
             connection.tls |= *tls;
             if local.is_some() {
                 connection.local.clone_from(local);
@@ -428,7 +465,9 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
             connection.bytes_in = *bytes_in;
             connection.bytes_out = *bytes_out;
         }
-        NetEvent::TaskConnection { task, .. } | NetEvent::TaskSummary { task, .. } => {
+        NetEvent::TaskConnection { task, .. }
+        | NetEvent::TaskSummary { task, .. }
+        | NetEvent::AtsPolicy { task, .. } => {
             add_task(connection, task);
         }
         NetEvent::AtsBlocked { task, reason } => {
@@ -445,6 +484,11 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
         }
         NetEvent::HandshakeFailed { .. } | NetEvent::Progress { .. } => {}
     }
+}
+
+/// The value unless the log redacted it.
+fn known(value: &str) -> Option<String> {
+    (value != "<private>" && !value.is_empty()).then(|| value.to_owned())
 }
 
 fn add_task(connection: &mut EndpointConnection, task: &str) {

@@ -88,7 +88,7 @@ pub fn read_endpoint_log(
         EndpointFormat::Export(_) => {
             let file = File::open(path).map_err(|err| format!("cannot open {input_name}: {err}"))?;
             let reader = BufReader::with_capacity(READ_BUFFER, file);
-            read_export(reader, &mut tracker, &mut stats, handler)
+            read_export(reader, None, &mut tracker, &mut stats, handler)
                 .map_err(|err| format!("{input_name}: {err}"))?;
         }
         EndpointFormat::Archive => {
@@ -111,14 +111,20 @@ pub fn read_endpoint_log(
 }
 
 /// Reads a text export from any reader: a file, or standard input and a
-/// child's output for `wiretrust watch`.
+/// child's output for `wiretrust watch`. With `format` unknown it is
+/// recognised from the first 64 KiB, which a live stream may take long to
+/// fill, so live readers pass the format they expect.
 pub fn read_export<R: Read>(
     reader: BufReader<R>,
+    format: Option<Format>,
     tracker: &mut ConnectionTracker,
     stats: &mut EndpointStats,
     handler: &mut dyn EndpointHandler,
 ) -> Result<(), LogError> {
-    let mut reader = LogReader::new(reader, Filter::Network)?;
+    let mut reader = match format {
+        Some(format) => LogReader::with_format(reader, format, Filter::Network),
+        None => LogReader::new(reader, Filter::Network)?,
+    };
     stats.format = format_name(reader.format());
     for item in reader.by_ref() {
         handle(item, tracker, stats, handler);
