@@ -4,8 +4,8 @@
 //!
 //! [`sniff`] recognises the format by content, [`EsReader`] turns lines
 //! into [`EsEvent`]s (a bad line is a counted [`EsError`] naming its line,
-//! and reading goes on), and [`ProcessTable`] answers which process had a
-//! pid at a given time.
+//! and reading goes on), and [`ProcessTable`] looks up the process that had
+//! a pid at a given time.
 //!
 //! Apple documents the eslogger output as not being an API: keys and event
 //! numbers change between releases. The reader therefore dispatches on the
@@ -29,13 +29,13 @@ pub use table::ProcessTable;
 pub struct ProcessIdentity {
     pub pid: u32,
     /// pid version from the audit token. The kernel gives a process a new
-    /// one at every exec, so it tells apart both reused pids and the images
+    /// one at every exec, so it distinguishes both reused pids and the images
     /// one pid ran.
     pub pidversion: Option<u32>,
     pub ppid: Option<u32>,
     /// Effective user id from the audit token.
     pub euid: Option<u32>,
-    /// pid of the process macOS holds responsible (the app behind an XPC
+    /// pid of the process macOS considers responsible (the app behind an XPC
     /// service, for example), from `responsible_audit_token`.
     pub responsible_pid: Option<u32>,
     pub path: String,

@@ -8,9 +8,10 @@ use thiserror::Error;
 use crate::event::{EsEvent, parse_message};
 use crate::json::{FieldError, FieldProblem};
 
-/// Longest line the reader parses: 16 MiB. eslogger lines are a few
-/// kilobytes; exec events with a large environment reach hundreds. A longer
-/// line is skipped as [`EsError::LineTooLong`] without being buffered whole.
+/// Maximum line length the reader parses: 16 MiB, an estimate well above
+/// the few kilobytes of a typical eslogger line and the larger exec events
+/// that carry a whole environment. A longer line is skipped as
+/// [`EsError::LineTooLong`] without being buffered whole.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
 
 /// A line that could not be turned into an event. Every variant but

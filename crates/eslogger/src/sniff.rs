@@ -8,11 +8,11 @@ use serde_json::Value;
 /// When the first line is complete within `prefix` it must parse as a JSON
 /// object with an integer `schema_version`, an integer `event_type`, a
 /// `process` object that has an `audit_token`, and an `event` object. A
-/// first line cut short by the end of `prefix` (exec events run to tens of
-/// kilobytes, and eslogger writes keys in no fixed order) must start with
-/// `{` and show `"audit_token"` together with an integer `"schema_version"`
-/// or `"event_type"` member or the process keys `"codesigning_flags"` or
-/// `"executable"`. Unified log exports (whose `eventType` is a string) and
+/// first line cut short by the end of `prefix` must start with `{` and show
+/// `"audit_token"`. It must also show an integer `"schema_version"` or
+/// `"event_type"` member, or the process key `"codesigning_flags"` or
+/// `"executable"`, because eslogger writes keys in no fixed order and an
+/// exec line can run to tens of kilobytes. Unified log exports (whose `eventType` is a string) and
 /// packet captures never match.
 pub fn sniff(prefix: &[u8]) -> bool {
     let prefix = prefix.strip_prefix(b"\xef\xbb\xbf").unwrap_or(prefix);

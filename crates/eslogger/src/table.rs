@@ -1,4 +1,4 @@
-//! Which process had a pid at a given time.
+//! Process lifetimes: the process that had a pid at a given time.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use crate::event::{EsEvent, EsEventKind};
 /// A lifetime starts at fork (or at the process's `start_time` when it is
 /// first seen as the actor of an event) and ends at exit. Within it, each
 /// exec starts a new image. A pid reused by a later process is a new
-/// lifetime, told apart by its start time or, when that is unknown, by its
+/// lifetime, distinguished by its start time or, when that is unknown, by its
 /// pid version. Feed events in the order eslogger wrote them.
 #[derive(Clone, Debug, Default)]
 pub struct ProcessTable {
@@ -161,7 +161,7 @@ impl ProcessTable {
         &mut lifetimes[index]
     }
 
-    /// A new process with this pid means every earlier one has ended,
+    /// Ends every earlier lifetime of a pid that a new process now uses,
     /// whether or not its exit was seen.
     fn end_earlier(lifetimes: &mut [Lifetime], start_ns: i64) {
         for lifetime in lifetimes {

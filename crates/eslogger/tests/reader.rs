@@ -370,7 +370,7 @@ fn table_reuse_without_exit_ends_earlier() {
     );
 }
 
-/// The outcome of one line: the event name or the error's variant.
+/// Returns the outcome of one line: the event name or the error's variant.
 fn outcome(item: &Result<EsEvent, EsError>) -> (u64, String) {
     match item {
         Ok(event) => (event.line, event.kind.name().to_owned()),
