@@ -7,7 +7,7 @@ use super::{RawPacket, Stream, bad_header, short_header};
 use crate::bytes::{ByteOrder, Scan};
 use crate::error::{ReadError, Recovery, TruncatedPart};
 use crate::input::{Input, MIN_BUFFER_LEN};
-use crate::pcapng::{self as ng, Interface, PacketFields, PcapNgError, ProcessInfo};
+use crate::pcapng::{self as ng, Interface, PacketFields, PacketProcess, PcapNgError, ProcessInfo};
 use crate::reader::{FormatKind, OpenError};
 
 /// Length of the type and total length words at the start of a block.
@@ -27,7 +27,9 @@ pub(super) struct PcapNgDriver {
     /// Byte order of the current section.
     order: ByteOrder,
     interfaces: Vec<Interface>,
-    processes: Vec<ProcessInfo>,
+    /// Process information blocks of the current section by index. A block that failed
+    /// to parse keeps its index as `None`, so later blocks keep theirs.
+    processes: Vec<Option<ProcessInfo>>,
     /// Set after a section header with an unsupported version: its blocks are skipped.
     skipping_section: bool,
 }
@@ -67,7 +69,7 @@ impl PcapNgDriver {
     }
 
     /// Returns the processes of the current section.
-    pub(super) fn processes(&self) -> &[ProcessInfo] {
+    pub(super) fn processes(&self) -> &[Option<ProcessInfo>] {
         &self.processes
     }
 
@@ -208,8 +210,9 @@ impl PcapNgDriver {
         }
         *stream.stats.skipped_blocks.entry(block_type).or_insert(0) += 1;
         if block_type == ng::APPLE_PROCESS_INFORMATION && !self.skipping_section {
-            let process = ng::parse_process_info(stream.input.slice(body), self.order)?;
-            self.processes.push(process);
+            let process = ng::parse_process_info(stream.input.slice(body), self.order);
+            self.processes.push(process.as_ref().ok().cloned());
+            process?;
         }
         Ok(())
     }
@@ -232,7 +235,12 @@ impl PcapNgDriver {
             }
         };
         let interface = self.interface(fields.interface)?;
-        Ok(self.raw_packet(&fields, interface, body.start))
+        let mut packet = self.raw_packet(&fields, interface, body.start);
+        if !fields.options.is_empty() {
+            let options = bytes.get(fields.options.clone()).unwrap_or_default();
+            packet.process = PacketProcess::from_options(options, self.order);
+        }
+        Ok(packet)
     }
 
     fn interface(&self, id: u32) -> Result<&Interface, PcapNgError> {
@@ -257,6 +265,7 @@ impl PcapNgDriver {
             original_len: fields.original_len,
             options: shift(&fields.options),
             byte_order: self.order,
+            process: PacketProcess::default(),
         }
     }
 
