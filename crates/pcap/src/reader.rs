@@ -73,9 +73,28 @@ pub struct Packet<'a> {
     /// Apple's process and flow metadata from `options`; empty for pcap and for pcapng
     /// packets without it.
     pub process: PacketProcess,
+    /// The process information blocks of the packet's section, which
+    /// [`PacketProcess::process_index`] refers to; see [`CaptureReader::processes`].
+    pub processes: &'a [Option<ProcessInfo>],
 }
 
 impl<'a> Packet<'a> {
+    /// Returns the process that the packet's option 0x8001 names, if the section has it.
+    pub fn process_info(&self) -> Option<&'a ProcessInfo> {
+        self.process_at(self.process.process_index?)
+    }
+
+    /// Returns the effective process that the packet's option 0x8003 names, if the
+    /// section has it.
+    pub fn effective_process_info(&self) -> Option<&'a ProcessInfo> {
+        self.process_at(self.process.effective_process_index?)
+    }
+
+    fn process_at(&self, index: u32) -> Option<&'a ProcessInfo> {
+        let index = usize::try_from(index).ok()?;
+        self.processes.get(index)?.as_ref()
+    }
+
     /// Iterates over the packet block options.
     pub fn option_iter(&self) -> OptionIter<'a> {
         OptionIter::new(self.options, self.byte_order)
@@ -470,6 +489,7 @@ impl<R: Read> CaptureReader<R> {
             options: self.stream.input.slice(raw.options),
             byte_order: raw.byte_order,
             process: raw.process,
+            processes: self.processes(),
         }
     }
 }
@@ -1151,6 +1171,31 @@ mod tests {
             .and_then(Result::ok)
             .map(|p| p.process);
         assert_eq!(second, Some(PacketProcess::default()));
+    }
+
+    #[test]
+    fn packet_resolves_its_processes() {
+        let file = PcapNgFile::new(LE)
+            .block(0x8000_0001, &process_block(77, b"curl"))
+            .block(0x8000_0001, &process_block(88, b"nsurlsessiond"))
+            .interface(1, 0, &[])
+            .enhanced(
+                0,
+                0,
+                b"x",
+                &[(0x8001, &1u32.to_le_bytes()), (0x8003, &0u32.to_le_bytes())],
+            )
+            .enhanced(0, 0, b"y", &[(0x8001, &7u32.to_le_bytes())]);
+        let mut capture = reader(file.bytes);
+        let first = capture.next_packet().and_then(Result::ok);
+        let pids = first.map(|p| {
+            let process = p.process_info().map(|i| i.pid);
+            (process, p.effective_process_info().map(|i| i.pid))
+        });
+        assert_eq!(pids, Some((Some(88), Some(77))));
+        let second = capture.next_packet().and_then(Result::ok);
+        let missing = second.map(|p| p.process_info().is_none());
+        assert_eq!(missing, Some(true));
     }
 
     #[test]
