@@ -171,6 +171,23 @@ pub struct SessionRef {
     pub stream: u64,
 }
 
+impl Process {
+    /// Takes the pid, path and name of the process the session's packets
+    /// named; empty when the capture had no process metadata.
+    fn from_session(session: &TlsSession) -> Process {
+        let Some(process) = &session.process else {
+            return Process::default();
+        };
+        Process {
+            pid: Some(process.pid),
+            path: process.path.clone(),
+            name: process.name.clone(),
+            signing_id: None,
+            team_id: None,
+        }
+    }
+}
+
 impl Evidence {
     /// Evidence at a packet of the session's input.
     pub fn at_packet(session: &TlsSession, packet: u64, field: &str, value: String) -> Evidence {
@@ -204,7 +221,7 @@ impl Alert {
             confidence,
             title,
             host,
-            process: Process::default(),
+            process: Process::from_session(session),
             source: session.client,
             destination: Destination {
                 ip: session.server.ip,

@@ -12,7 +12,7 @@ mod time;
 pub use certificate_cache::{CertificateCache, CertificateSummary};
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
-    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
+    HeartbeatRecord, ProcessInfo, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 pub use session_builder::SessionBuilder;
 pub use time::format_rfc3339;
