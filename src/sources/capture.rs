@@ -218,9 +218,12 @@ impl ProcessDirectory {
     /// Returns the number of the process that `packet` names, from pcapng
     /// process information blocks or a pktap header, if it names one.
     pub fn identify(&mut self, packet: &Packet<'_>) -> Option<u32> {
-        if let Some(info) = packet.process_info() {
-            let effective = packet
-                .effective_process_info()
+        let metadata = packet.process();
+        let info = metadata.process_index.and_then(|i| packet.process_block(i));
+        if let Some(info) = info {
+            let effective = metadata.effective_process_index;
+            let effective = effective
+                .and_then(|i| packet.process_block(i))
                 .filter(|e| e.pid != info.pid || e.name != info.name)
                 .map(|e| (e.pid, e.name.as_deref().map(str::as_bytes)));
             return Some(self.number(OwnerView {
@@ -389,7 +392,7 @@ fn deliver<S: Stopwatch>(
 
 #[cfg(test)]
 mod tests {
-    use wiretrust_pcap::{ByteOrder, PacketProcess, ProcessInfo};
+    use wiretrust_pcap::{ByteOrder, ProcessInfo};
 
     use super::*;
 
@@ -406,10 +409,23 @@ mod tests {
         header
     }
 
+    /// Encodes the process index options 0x8001 and 0x8003 of a pcapng
+    /// packet block, little endian.
+    fn process_options(index: u32, effective: u32) -> Vec<u8> {
+        let mut options = Vec::new();
+        for (code, value) in [(0x8001u16, index), (0x8003, effective)] {
+            options.extend_from_slice(&code.to_le_bytes());
+            options.extend_from_slice(&4u16.to_le_bytes());
+            options.extend_from_slice(&value.to_le_bytes());
+        }
+        options.extend_from_slice(&[0; 4]);
+        options
+    }
+
     fn packet<'a>(
         link_type: LinkType,
         data: &'a [u8],
-        process: PacketProcess,
+        options: &'a [u8],
         processes: &'a [Option<ProcessInfo>],
     ) -> Packet<'a> {
         Packet {
@@ -420,15 +436,14 @@ mod tests {
             interface: 0,
             data,
             original_len: data.len() as u32,
-            options: &[],
+            options,
             byte_order: ByteOrder::Little,
-            process,
             processes,
         }
     }
 
     fn identify_pktap(directory: &mut ProcessDirectory, frame: &[u8]) -> Option<u32> {
-        let packet = packet(LinkType::PKTAP, frame, PacketProcess::default(), &[]);
+        let packet = packet(LinkType::PKTAP, frame, &[], &[]);
         directory.identify(&packet)
     }
 
@@ -493,13 +508,9 @@ mod tests {
                 uuid: None,
             }),
         ];
-        let process = PacketProcess {
-            process_index: Some(1),
-            effective_process_index: Some(0),
-            ..PacketProcess::default()
-        };
+        let options = process_options(1, 0);
         let mut directory = ProcessDirectory::default();
-        let packet = packet(LinkType::NULL, &[], process, &processes);
+        let packet = packet(LinkType::NULL, &[], &options, &processes);
         assert_eq!(directory.identify(&packet), Some(0));
         let owner = directory.take_new().first().cloned();
         let fields = owner.map(|o| (o.pid, o.effective));
@@ -509,7 +520,7 @@ mod tests {
     #[test]
     fn directory_ignores_plain_packets() {
         let mut directory = ProcessDirectory::default();
-        let packet = packet(LinkType::ETHERNET, &[0; 60], PacketProcess::default(), &[]);
+        let packet = packet(LinkType::ETHERNET, &[0; 60], &[], &[]);
         assert_eq!(directory.identify(&packet), None);
     }
 }

@@ -70,27 +70,36 @@ pub struct Packet<'a> {
     pub options: &'a [u8],
     /// Byte order of `options`.
     pub byte_order: ByteOrder,
-    /// Apple's process and flow metadata from `options`; empty for pcap and for pcapng
-    /// packets without it.
-    pub process: PacketProcess,
     /// The process information blocks of the packet's section, which
     /// [`PacketProcess::process_index`] refers to; see [`CaptureReader::processes`].
     pub processes: &'a [Option<ProcessInfo>],
 }
 
 impl<'a> Packet<'a> {
+    /// Returns Apple's process and flow metadata from the packet's options. The options are
+    /// parsed on each call rather than stored, so the reader does no work for callers that
+    /// never ask. A packet without options (every pcap record) returns an empty value at
+    /// once.
+    pub fn process(&self) -> PacketProcess {
+        if self.options.is_empty() {
+            return PacketProcess::default();
+        }
+        PacketProcess::from_options(self.options, self.byte_order)
+    }
+
     /// Returns the process that the packet's option 0x8001 names, if the section has it.
     pub fn process_info(&self) -> Option<&'a ProcessInfo> {
-        self.process_at(self.process.process_index?)
+        self.process_block(self.process().process_index?)
     }
 
     /// Returns the effective process that the packet's option 0x8003 names, if the
     /// section has it.
     pub fn effective_process_info(&self) -> Option<&'a ProcessInfo> {
-        self.process_at(self.process.effective_process_index?)
+        self.process_block(self.process().effective_process_index?)
     }
 
-    fn process_at(&self, index: u32) -> Option<&'a ProcessInfo> {
+    /// Returns the process information block at `index` in the packet's section.
+    pub fn process_block(&self, index: u32) -> Option<&'a ProcessInfo> {
         let index = usize::try_from(index).ok()?;
         self.processes.get(index)?.as_ref()
     }
@@ -211,7 +220,6 @@ struct RawPacket {
     original_len: u32,
     options: Range<usize>,
     byte_order: ByteOrder,
-    process: PacketProcess,
 }
 
 /// The input with the counters that the format drivers update.
@@ -488,7 +496,6 @@ impl<R: Read> CaptureReader<R> {
             original_len: raw.original_len,
             options: self.stream.input.slice(raw.options),
             byte_order: raw.byte_order,
-            process: raw.process,
             processes: self.processes(),
         }
     }
@@ -1153,7 +1160,7 @@ mod tests {
         let first = capture
             .next_packet()
             .and_then(Result::ok)
-            .map(|p| p.process);
+            .map(|p| p.process());
         let expected = PacketProcess {
             process_index: Some(1),
             effective_process_index: Some(0),
@@ -1169,7 +1176,7 @@ mod tests {
         let second = capture
             .next_packet()
             .and_then(Result::ok)
-            .map(|p| p.process);
+            .map(|p| p.process());
         assert_eq!(second, Some(PacketProcess::default()));
     }
 
@@ -1211,7 +1218,7 @@ mod tests {
         let mut capture = reader(file.bytes);
         let mut pids = Vec::new();
         while let Some(Ok(packet)) = capture.next_packet() {
-            let index = packet.process.process_index.unwrap_or(u32::MAX);
+            let index = packet.process().process_index.unwrap_or(u32::MAX);
             pids.push(capture.process(index).map(|p| p.pid));
         }
         assert_eq!(pids, [Some(77), Some(99)]);

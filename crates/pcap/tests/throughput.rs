@@ -79,27 +79,30 @@ fn apple_options() -> Vec<u8> {
     options
 }
 
-/// Reads and decodes every packet; returns the packet count and TCP payload bytes.
-fn read_and_decode(bytes: Vec<u8>) -> (u64, usize) {
+/// Reads and decodes every packet and reads its Apple process metadata, as a scan does.
+/// Returns the packet count, TCP payload bytes and packets that name a process.
+fn read_and_decode(bytes: Vec<u8>) -> (u64, usize, u64) {
     let mut reader = CaptureReader::new(Cursor::new(bytes)).unwrap_or_else(|err| panic!("{err}"));
-    let (mut packets, mut payload) = (0, 0);
+    let (mut packets, mut payload, mut named) = (0, 0, 0);
     while let Some(item) = reader.next_packet() {
         let packet = item.unwrap_or_else(|err| panic!("{err}"));
         packets += 1;
+        named += u64::from(packet.process().process_index.is_some());
         if let Ok(Decoded::Ip(ip)) = decode(packet.link_type, packet.data) {
             if let Transport::Tcp(tcp) = ip.transport {
                 payload += tcp.payload.len();
             }
         }
     }
-    (packets, payload)
+    (packets, payload, named)
 }
 
-/// Reads `bytes` once, prints the speed and checks the counts.
-fn measure(label: &str, bytes: Vec<u8>, count: u32, frame_len: usize) {
+/// Reads `bytes` once, prints the speed and checks the counts. `named` is true when every
+/// packet names a process.
+fn measure(label: &str, bytes: Vec<u8>, count: u32, frame_len: usize, named: bool) {
     let len = bytes.len();
     let start = Instant::now();
-    let (packets, payload) = read_and_decode(bytes);
+    let (packets, payload, processes) = read_and_decode(bytes);
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{label}, {frame_len}-byte frames: {packets} packets, {:.0} MB/s, {:.1} M packets/s",
@@ -108,16 +111,23 @@ fn measure(label: &str, bytes: Vec<u8>, count: u32, frame_len: usize) {
     );
     assert_eq!(packets, u64::from(count));
     assert_eq!(payload, count as usize * (frame_len - 54));
+    assert_eq!(processes, if named { packets } else { 0 });
 }
 
 #[test]
 #[ignore = "measures speed; run with --release"]
 fn throughput_large_and_small_frames() {
     for (count, frame_len) in [(200_000u32, 1514usize), (2_000_000, 80)] {
-        measure("pcap", synthetic_pcap(count, frame_len), count, frame_len);
+        measure(
+            "pcap",
+            synthetic_pcap(count, frame_len),
+            count,
+            frame_len,
+            false,
+        );
         let plain = synthetic_pcapng(count, frame_len, &[]);
-        measure("pcapng", plain, count, frame_len);
+        measure("pcapng", plain, count, frame_len, false);
         let apple = synthetic_pcapng(count, frame_len, &apple_options());
-        measure("pcapng with Apple options", apple, count, frame_len);
+        measure("pcapng with Apple options", apple, count, frame_len, true);
     }
 }

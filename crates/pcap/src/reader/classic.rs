@@ -6,7 +6,6 @@ use super::{RawPacket, Stream, bad_header, short_header};
 use crate::error::{ReadError, TruncatedPart};
 use crate::input::Input;
 use crate::pcap::{self, FileHeader, RECORD_HEADER_LEN, RecordHeader};
-use crate::pcapng::PacketProcess;
 use crate::reader::{FormatKind, OpenError};
 
 /// Reading state of a pcap file.
@@ -78,7 +77,6 @@ impl PcapDriver {
             original_len: record.origlen,
             options: range.end..range.end,
             byte_order: self.header.byte_order,
-            process: PacketProcess::default(),
         }))
     }
 

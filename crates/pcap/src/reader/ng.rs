@@ -7,7 +7,7 @@ use super::{RawPacket, Stream, bad_header, short_header};
 use crate::bytes::{ByteOrder, Scan};
 use crate::error::{ReadError, Recovery, TruncatedPart};
 use crate::input::{Input, MIN_BUFFER_LEN};
-use crate::pcapng::{self as ng, Interface, PacketFields, PacketProcess, PcapNgError, ProcessInfo};
+use crate::pcapng::{self as ng, Interface, PacketFields, PcapNgError, ProcessInfo};
 use crate::reader::{FormatKind, OpenError};
 
 /// Length of the type and total length words at the start of a block.
@@ -235,12 +235,7 @@ impl PcapNgDriver {
             }
         };
         let interface = self.interface(fields.interface)?;
-        let mut packet = self.raw_packet(&fields, interface, body.start);
-        if !fields.options.is_empty() {
-            let options = bytes.get(fields.options.clone()).unwrap_or_default();
-            packet.process = PacketProcess::from_options(options, self.order);
-        }
-        Ok(packet)
+        Ok(self.raw_packet(&fields, interface, body.start))
     }
 
     fn interface(&self, id: u32) -> Result<&Interface, PcapNgError> {
@@ -265,7 +260,6 @@ impl PcapNgDriver {
             original_len: fields.original_len,
             options: shift(&fields.options),
             byte_order: self.order,
-            process: PacketProcess::default(),
         }
     }
 
