@@ -175,7 +175,11 @@ fn bundled_directory_scan() {
     let captures = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
-        .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "pcap"))
+        .filter(|entry| {
+            let path = entry.path();
+            path.extension()
+                .is_some_and(|ext| ext == "pcap" || ext == "pcapng")
+        })
         .count();
     let (alerts, status, stderr) = scan_jsonl(&[&dir]);
     assert_eq!(status, 1);

@@ -118,6 +118,29 @@ fn bundled_captures_split_by_flow() {
 }
 
 #[test]
+fn pktap_captures_split_by_flow() {
+    for name in [
+        "constructed-pktap-pib.pcapng",
+        "constructed-pktap-header.pcapng",
+    ] {
+        let path = common::fixture(name);
+        let sessions = assert_same_as_one_thread(std::slice::from_ref(&path), &[3, 4], name);
+        assert!(sessions > 0, "{name}");
+        let split = scan_threads(&[path], 4);
+        let named = split
+            .lines
+            .iter()
+            .filter(|line| line.contains("\"process\":{\"pid\":"))
+            .count();
+        assert_eq!(
+            named,
+            split.lines.len(),
+            "{name}: every record names a process"
+        );
+    }
+}
+
+#[test]
 fn bundled_folder_read_concurrently() {
     let lines = assert_same_as_one_thread(&[common::fixture("")], &[2, 4], "fixtures");
     assert!(lines > 0);

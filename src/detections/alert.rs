@@ -178,6 +178,23 @@ pub struct SessionRef {
     pub connection: Option<String>,
 }
 
+impl Process {
+    /// Takes the pid, path and name of the process the session's packets
+    /// named; empty when the capture had no process metadata.
+    fn from_session(session: &TlsSession) -> Process {
+        let Some(process) = &session.process else {
+            return Process::default();
+        };
+        Process {
+            pid: Some(process.pid),
+            path: process.path.clone(),
+            name: process.name.clone(),
+            signing_id: None,
+            team_id: None,
+        }
+    }
+}
+
 impl Evidence {
     /// Evidence at a packet of the session's input.
     pub fn at_packet(session: &TlsSession, packet: u64, field: &str, value: String) -> Evidence {
@@ -211,7 +228,7 @@ impl Alert {
             confidence,
             title,
             host,
-            process: Process::default(),
+            process: Process::from_session(session),
             source: Some(session.client),
             destination: Destination {
                 ip: Some(session.server.ip),

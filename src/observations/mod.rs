@@ -17,7 +17,7 @@ pub use endpoint::{
 };
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
-    HeartbeatRecord, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
+    HeartbeatRecord, ProcessInfo, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 pub use session_builder::SessionBuilder;
 pub use time::format_rfc3339;

@@ -37,6 +37,9 @@ pub struct TlsSession {
     pub end_ns: i64,
     pub client: Endpoint,
     pub server: Endpoint,
+    /// The process on the capturing Mac that sent the connection's packets,
+    /// from Apple capture metadata; `None` for captures without it.
+    pub process: Option<ProcessInfo>,
     /// SNI host name from the ClientHello.
     pub server_name: Option<String>,
     pub client_hello: Option<ClientHelloRecord>,
@@ -98,6 +101,33 @@ pub struct TlsSession {
     pub gap_bytes: u64,
     /// Protocol anomalies seen in the TLS records, as short reasons.
     pub anomalies: Vec<String>,
+}
+
+/// A process named by the packets of a connection: Apple pcapng process
+/// information blocks (`tcpdump -k` on macOS) or pktap headers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub name: Option<String>,
+    /// Executable path; pktap headers have none.
+    pub path: Option<String>,
+    /// UUID of the executable's Mach-O image, in the usual 8-4-4-4-12 form.
+    pub uuid: Option<String>,
+    /// The process this one acted for (a daemon such as nsurlsessiond
+    /// working for an app), when it differs.
+    pub effective_pid: Option<u32>,
+    pub effective_name: Option<String>,
+    /// The side whose packets named the process: the client, unless none
+    /// of the client's packets carried process metadata.
+    pub side: Sender,
+    /// pids of other processes that packets of the same side named, in
+    /// order of appearance, at most [`ProcessInfo::MAX_OTHER_PIDS`].
+    pub other_pids: Vec<u32>,
+}
+
+impl ProcessInfo {
+    /// Bound on [`ProcessInfo::other_pids`].
+    pub const MAX_OTHER_PIDS: usize = 8;
 }
 
 /// An IP address and port.

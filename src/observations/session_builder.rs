@@ -255,6 +255,7 @@ impl SessionBuilder {
             end_ns: timestamp_ns,
             client,
             server,
+            process: None,
             server_name: None,
             client_hello: None,
             hello_retry_request: None,

@@ -21,8 +21,10 @@ use wiretrust_tls::stream::{
     ConnectionDecoder, DecoderLimits, DecoderState, TlsEvent, TlsEventKind,
 };
 
-use super::capture::CaptureStats;
-use crate::observations::{CertificateCache, Endpoint, FlowEndReason, SessionBuilder, TlsSession};
+use super::capture::{CaptureStats, PacketOwner};
+use crate::observations::{
+    CertificateCache, Endpoint, FlowEndReason, ProcessInfo, Sender, SessionBuilder, TlsSession,
+};
 
 /// Changes made by handling one packet (or the end of the capture).
 ///
@@ -99,6 +101,8 @@ pub(crate) struct Flows {
     quic_connections: u64,
     /// The flow table's clock: the latest TCP timestamp seen.
     clock: i64,
+    /// Sender and process number of the UDP datagram being handled.
+    datagram_process: Option<(SocketAddr, u32)>,
 }
 
 impl Flows {
@@ -118,11 +122,18 @@ impl Flows {
             next_stream: 0,
             quic_opened_seen: 0,
             quic_connections: 0,
+            datagram_process: None,
         }
     }
 
-    /// Feeds one TCP segment.
-    pub fn tcp(&mut self, segment: &Segment<'_>, meta: SegmentMeta) {
+    /// Gives the next process number to `owner`; numbers count from 0.
+    pub fn define_process(&mut self, owner: PacketOwner) {
+        self.context.processes.owners.push(owner);
+    }
+
+    /// Feeds one TCP segment; `process` is the number of the process that
+    /// the packet names (see [`Flows::define_process`]).
+    pub fn tcp(&mut self, segment: &Segment<'_>, meta: SegmentMeta, process: Option<u32>) {
         let input = &self.input;
         let before = self.next_stream;
         let next_stream = &mut self.next_stream;
@@ -137,6 +148,9 @@ impl Flows {
         idle.forget_before(self.clock);
         self.table
             .segment(segment, meta, &mut self.context, new_flow);
+        if let Some(process) = process {
+            self.note_tcp_process(segment, process);
+        }
         let opened = self.next_stream.wrapping_sub(before);
         let changes = &mut self.context.changes;
         changes.tcp_opened = changes.tcp_opened.saturating_add(opened);
@@ -145,9 +159,33 @@ impl Flows {
             .release(self.clock, &mut self.context.changes);
     }
 
+    /// Notes the process of a segment of a flow that is still open after
+    /// it. Noting after the table has seen the segment keeps a SYN that
+    /// reuses a four-tuple from naming the process of the flow it ends.
+    fn note_tcp_process(&mut self, segment: &Segment<'_>, process: u32) {
+        let key = FlowKey {
+            client: segment.src,
+            server: segment.dst,
+        };
+        if self.table.flow_counters(&key).is_none() {
+            return;
+        }
+        let flow = canonical(segment.src, segment.dst);
+        let notes = self.context.processes.tcp.entry(flow).or_default();
+        notes.note(segment.src, process);
+    }
+
     /// Feeds one UDP datagram's payload; an empty payload only moves the
-    /// tracker's clock to `meta`'s time.
-    pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], meta: SegmentMeta) {
+    /// tracker's clock to `meta`'s time. `process` is as for [`Flows::tcp`].
+    pub fn udp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        meta: SegmentMeta,
+        process: Option<u32>,
+    ) {
+        self.datagram_process = process.map(|process| (src, process));
         let (packet, time) = (meta.packet, meta.timestamp_ns);
         let events = &mut self.quic_events;
         self.quic.datagram(src, dst, payload, packet, time, events);
@@ -167,11 +205,14 @@ impl Flows {
             .idle
             .release(i64::MAX, &mut self.context.changes);
         self.quic.finish(&mut self.quic_events);
+        self.datagram_process = None;
         self.apply_quic_events();
         let mut open: Vec<_> = self.quic_sessions.drain().collect();
         open.sort_by_key(|(connection, _)| connection.0);
-        for (_, builder) in open {
-            let sessions = builder.finish(FlowEndReason::EndOfInput, 0);
+        for (connection, builder) in open {
+            let mut sessions = builder.finish(FlowEndReason::EndOfInput, 0);
+            let notes = self.context.processes.quic.remove(&connection);
+            self.context.processes.attach(&mut sessions, notes);
             self.context.changes.sessions.extend(sessions);
         }
     }
@@ -225,11 +266,17 @@ impl Flows {
             let time = event.timestamp_ns;
             if matches!(event.kind, QuicEventKind::End) {
                 self.context.changes.quic_ended.push(event.connection.0);
+                let notes = self.context.processes.quic.remove(&event.connection);
                 if let Some(builder) = self.quic_sessions.remove(&event.connection) {
-                    let sessions = builder.finish(FlowEndReason::EndOfInput, time);
+                    let mut sessions = builder.finish(FlowEndReason::EndOfInput, time);
+                    self.context.processes.attach(&mut sessions, notes);
                     self.context.changes.sessions.extend(sessions);
                 }
                 continue;
+            }
+            if let Some((sender, process)) = self.datagram_process {
+                let notes = self.context.processes.quic.entry(event.connection);
+                notes.or_default().note(sender, process);
             }
             let Some(tls) = quic_tls_event(event.kind, event.packet) else {
                 continue;
@@ -266,6 +313,111 @@ struct FlowContext {
     /// worker when split), so recurring certificates are parsed once.
     certificates: CertificateCache,
     flows_not_tls: u64,
+    processes: ProcessNotes,
+}
+
+/// The processes that packets named, per open TCP flow and QUIC connection.
+#[derive(Default)]
+struct ProcessNotes {
+    /// Processes by number, as [`Flows::define_process`] gave them.
+    owners: Vec<PacketOwner>,
+    /// TCP flows by their endpoints, lower address first.
+    tcp: HashMap<(SocketAddr, SocketAddr), SenderProcesses>,
+    quic: HashMap<QuicConnectionId, SenderProcesses>,
+}
+
+/// For each address that sent packets of one flow, the process numbers its
+/// packets named, first named first.
+#[derive(Default)]
+struct SenderProcesses {
+    senders: Vec<(SocketAddr, Vec<u32>)>,
+}
+
+/// Addresses kept per flow: the two ends of a TCP connection, plus room
+/// for QUIC connection migration.
+const MAX_SENDERS: usize = 4;
+
+impl SenderProcesses {
+    fn note(&mut self, sender: SocketAddr, process: u32) {
+        let index = match self.senders.iter().position(|(addr, _)| *addr == sender) {
+            Some(index) => index,
+            None if self.senders.len() < MAX_SENDERS => {
+                self.senders.push((sender, Vec::new()));
+                self.senders.len() - 1
+            }
+            None => return,
+        };
+        let Some((_, processes)) = self.senders.get_mut(index) else {
+            return;
+        };
+        if !processes.contains(&process) && processes.len() <= ProcessInfo::MAX_OTHER_PIDS {
+            processes.push(process);
+        }
+    }
+}
+
+impl ProcessNotes {
+    /// Sets the process of each session from the notes of its flow.
+    fn attach(&self, sessions: &mut [TlsSession], notes: Option<SenderProcesses>) {
+        let Some(notes) = notes else {
+            return;
+        };
+        for session in sessions {
+            let client = SocketAddr::new(session.client.ip, session.client.port);
+            session.process = self.resolve(&notes, client);
+        }
+    }
+
+    /// Returns the process that the client's first noted packet named. When
+    /// none of the client's packets named one, the server side's first
+    /// process is returned instead. Other pids of the same side are listed
+    /// as disagreements.
+    fn resolve(&self, notes: &SenderProcesses, client: SocketAddr) -> Option<ProcessInfo> {
+        let from_client = notes.senders.iter().find(|(addr, _)| *addr == client);
+        let (side, processes) = match from_client {
+            Some((_, processes)) => (Sender::Client, processes),
+            None => (Sender::Server, &notes.senders.first()?.1),
+        };
+        let (first, others) = processes.split_first()?;
+        let owner = self.owners.get(*first as usize)?;
+        let mut other_pids = Vec::new();
+        for other in others.iter().filter_map(|n| self.owners.get(*n as usize)) {
+            if other.pid != owner.pid && !other_pids.contains(&other.pid) {
+                other_pids.push(other.pid);
+            }
+        }
+        let (effective_pid, effective_name) = match &owner.effective {
+            Some((pid, name)) => (Some(*pid), name.clone()),
+            None => (None, None),
+        };
+        Some(ProcessInfo {
+            pid: owner.pid,
+            name: owner.name.clone(),
+            path: owner.path.clone(),
+            uuid: owner.uuid.map(|bytes| format_uuid(&bytes)),
+            effective_pid,
+            effective_name,
+            side,
+            other_pids,
+        })
+    }
+}
+
+/// Formats 16 bytes as a lower-case 8-4-4-4-12 UUID.
+fn format_uuid(bytes: &[u8; 16]) -> String {
+    let mut text = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// Orders the two ends of a flow so both directions give the same key.
+fn canonical(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b { (a, b) } else { (b, a) }
 }
 
 /// Sessions of idle-ended flows, held until their deadline (see [`Flows`]).
@@ -463,13 +615,18 @@ impl StreamHandler for TlsFlow {
             .gap(side == Side::Client, missing, meta.timestamp_ns);
     }
 
-    fn on_end(self, context: &mut FlowContext, _key: &FlowKey, end: FlowEnd, meta: SegmentMeta) {
+    fn on_end(self, context: &mut FlowContext, key: &FlowKey, end: FlowEnd, meta: SegmentMeta) {
         let reason = self.end_reason(end);
         let preamble = self.decoder.preamble().map(preamble_name);
         let mut sessions = self.builder.finish(reason, meta.timestamp_ns);
         for session in &mut sessions {
             session.preamble = preamble.map(str::to_owned);
         }
+        let notes = context
+            .processes
+            .tcp
+            .remove(&canonical(key.client, key.server));
+        context.processes.attach(&mut sessions, notes);
         if matches!(end, FlowEnd::IdleTimeout) {
             // `meta` is the flow's last segment.
             context.idle.hold(self.stream, meta, sessions);
@@ -603,6 +760,89 @@ mod tests {
         idle.note_segment(meta(5, 500), 900);
         idle.forget_before(1_100);
         assert_eq!(idle.behind.len(), 1);
+    }
+
+    fn owner(pid: u32, name: &str) -> PacketOwner {
+        PacketOwner {
+            pid,
+            name: Some(name.to_owned()),
+            path: None,
+            uuid: None,
+            effective: None,
+        }
+    }
+
+    fn notes_with(owners: Vec<PacketOwner>) -> ProcessNotes {
+        ProcessNotes {
+            owners,
+            ..ProcessNotes::default()
+        }
+    }
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([192, 0, 2, 1], port))
+    }
+
+    #[test]
+    fn process_first_client_packet_wins() {
+        let notes = notes_with(vec![
+            owner(10, "curl"),
+            owner(20, "server"),
+            owner(30, "other"),
+        ]);
+        let mut flow = SenderProcesses::default();
+        flow.note(addr(443), 1);
+        flow.note(addr(50000), 0);
+        flow.note(addr(50000), 2);
+        flow.note(addr(50000), 0);
+        let process = notes.resolve(&flow, addr(50000));
+        let fields = process.map(|p| (p.pid, p.side, p.other_pids));
+        assert_eq!(fields, Some((10, Sender::Client, vec![30])));
+    }
+
+    #[test]
+    fn process_from_server_side_when_client_silent() {
+        let notes = notes_with(vec![owner(20, "nginx")]);
+        let mut flow = SenderProcesses::default();
+        flow.note(addr(443), 0);
+        let process = notes.resolve(&flow, addr(50000));
+        let fields = process.map(|p| (p.pid, p.side));
+        assert_eq!(fields, Some((20, Sender::Server)));
+    }
+
+    #[test]
+    fn process_effective_and_uuid() {
+        let mut daemon = owner(88, "nsurlsessiond");
+        daemon.effective = Some((501, Some("Safari".to_owned())));
+        daemon.uuid = Some([0xab; 16]);
+        let notes = notes_with(vec![daemon]);
+        let mut flow = SenderProcesses::default();
+        flow.note(addr(50000), 0);
+        let process = notes.resolve(&flow, addr(50000));
+        let effective = process
+            .as_ref()
+            .map(|p| (p.effective_pid, p.effective_name.clone()));
+        assert_eq!(effective, Some((Some(501), Some("Safari".to_owned()))));
+        let uuid = process.and_then(|p| p.uuid);
+        let expected = "abababab-abab-abab-abab-abababababab";
+        assert_eq!(uuid.as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn process_notes_bounded() {
+        let mut flow = SenderProcesses::default();
+        for number in 0..100 {
+            flow.note(addr(50000), number);
+            flow.note(addr(1000 + number as u16), number);
+        }
+        assert_eq!(flow.senders.len(), MAX_SENDERS);
+        let first = flow.senders.first().map(|(_, numbers)| numbers.len());
+        assert_eq!(first, Some(ProcessInfo::MAX_OTHER_PIDS + 1));
+    }
+
+    #[test]
+    fn canonical_key_either_direction() {
+        assert_eq!(canonical(addr(1), addr(2)), canonical(addr(2), addr(1)));
     }
 
     #[test]

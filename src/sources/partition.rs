@@ -47,7 +47,9 @@ use std::thread;
 use wiretrust_pcap::CaptureReader;
 use wiretrust_tcp::{Segment, SegmentMeta};
 
-use super::capture::{CaptureStats, OpenCaptureError, Unit, decode_unit, open_capture};
+use super::capture::{
+    CaptureStats, OpenCaptureError, PacketOwner, ProcessDirectory, Unit, decode_unit, open_capture,
+};
 use super::flows::{Changes, Flows, sort_completed};
 use super::timing::{Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu};
 use crate::observations::TlsSession;
@@ -267,6 +269,8 @@ struct Record {
     seq: u32,
     ack: u32,
     flags: u8,
+    /// Number of the process the packet names; always `None` for ticks.
+    process: Option<u32>,
     /// Start of the payload in [`Batch::payload`].
     start: usize,
     /// Payload length in bytes.
@@ -278,19 +282,22 @@ struct Record {
 struct Batch {
     records: Vec<Record>,
     payload: Vec<u8>,
+    /// Processes numbered while the batch filled, in number order. Every
+    /// worker gets them all, before the records that may name them.
+    owners: Vec<PacketOwner>,
     /// File bytes consumed when the batch was sent.
     offset: u64,
 }
 
 impl Batch {
-    fn push(&mut self, kind: Kind, meta: SegmentMeta, unit: &Unit<'_>) {
+    fn push(&mut self, kind: Kind, meta: SegmentMeta, unit: &Unit<'_>, process: Option<u32>) {
         let (src, dst, seq, ack, flags, payload) = match unit {
             Unit::Tcp(seg) => (seg.src, seg.dst, seg.seq, seg.ack, seg.flags, seg.payload),
             Unit::Udp { src, dst, payload } => (*src, *dst, 0, 0, 0, *payload),
         };
-        let payload = match kind {
-            Kind::Tcp | Kind::Udp => payload,
-            Kind::TcpTick | Kind::UdpTick => &[],
+        let (payload, process) = match kind {
+            Kind::Tcp | Kind::Udp => (payload, process),
+            Kind::TcpTick | Kind::UdpTick => (&[][..], None),
         };
         let start = self.payload.len();
         self.payload.extend_from_slice(payload);
@@ -302,6 +309,7 @@ impl Batch {
             seq,
             ack,
             flags,
+            process,
             start,
             len: payload.len(),
         });
@@ -314,6 +322,7 @@ impl Batch {
     fn clear(&mut self) {
         self.records.clear();
         self.payload.clear();
+        self.owners.clear();
         self.offset = 0;
     }
 
@@ -331,6 +340,7 @@ struct Router {
     pool: Receiver<Batch>,
     /// Latest TCP timestamp seen: the flow tables' clock.
     tcp_clock: i64,
+    processes: ProcessDirectory,
     stats: CaptureStats,
     /// A worker stopped taking batches; reading is pointless.
     closed: bool,
@@ -344,6 +354,7 @@ impl Router {
             batches,
             pool,
             tcp_clock: i64::MIN,
+            processes: ProcessDirectory::default(),
             stats: CaptureStats::default(),
             closed: false,
         }
@@ -362,9 +373,14 @@ impl Router {
                         packet: packet.number,
                         timestamp_ns: packet.timestamp_ns,
                     };
-                    if let Some(unit) = decode_unit(&mut self.stats, packet.link_type, packet.data)
-                    {
-                        self.route(meta, &unit);
+                    let unit = decode_unit(&mut self.stats, packet.link_type, packet.data);
+                    let process = self.processes.identify(&packet);
+                    let new = self.processes.take_new();
+                    for batch in &mut self.batches {
+                        batch.owners.extend_from_slice(new);
+                    }
+                    if let Some(unit) = unit {
+                        self.route(meta, &unit, process);
                     }
                     if self.batches.iter().any(Batch::is_full) {
                         self.flush(packet.offset, clock);
@@ -389,7 +405,7 @@ impl Router {
         self.stats
     }
 
-    fn route(&mut self, meta: SegmentMeta, unit: &Unit<'_>) {
+    fn route(&mut self, meta: SegmentMeta, unit: &Unit<'_>, process: Option<u32>) {
         let workers = self.batches.len();
         let (owner, own, tick, ticks) = match unit {
             Unit::Tcp(seg) => {
@@ -411,9 +427,9 @@ impl Router {
         };
         for (index, batch) in self.batches.iter_mut().enumerate() {
             if index == owner {
-                batch.push(own, meta, unit);
+                batch.push(own, meta, unit, process);
             } else if ticks {
-                batch.push(tick, meta, unit);
+                batch.push(tick, meta, unit, None);
             }
         }
     }
@@ -466,8 +482,11 @@ impl WorkerJob<'_> {
         let mut flows = Flows::new(self.input);
         let mut udp_ticks = 0u64;
 
-        for batch in &self.batches {
+        for mut batch in &self.batches {
             clock.restart();
+            for owner in batch.owners.drain(..) {
+                flows.define_process(owner);
+            }
             let mut outcome = Outcome {
                 entries: Vec::new(),
                 offset: batch.offset,
@@ -509,7 +528,7 @@ impl WorkerJob<'_> {
                     flags: record.flags,
                     payload,
                 };
-                flows.tcp(&segment, record.meta);
+                flows.tcp(&segment, record.meta, record.process);
             }
             Kind::TcpTick => {
                 let segment = Segment {
@@ -520,10 +539,10 @@ impl WorkerJob<'_> {
                     flags: 0,
                     payload: &[],
                 };
-                flows.tcp(&segment, record.meta);
+                flows.tcp(&segment, record.meta, None);
             }
-            Kind::Udp => flows.udp(record.src, record.dst, payload, record.meta),
-            Kind::UdpTick => flows.udp(self.tick.0, self.tick.1, &[], record.meta),
+            Kind::Udp => flows.udp(record.src, record.dst, payload, record.meta, record.process),
+            Kind::UdpTick => flows.udp(self.tick.0, self.tick.1, &[], record.meta, None),
         }
     }
 }

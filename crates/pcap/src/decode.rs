@@ -1,8 +1,9 @@
 //! Link-layer decoding down to IP, for every link type the corpus and macOS produce.
 //!
 //! [`decode`] strips the link-layer header (Ethernet with VLAN and PPPoE, Linux cooked,
-//! BSD loopback, PPP, Cisco HDLC or nothing for raw IP) and hands the IP packet to the
-//! IP and transport decoders in the `ip` module.
+//! BSD loopback, PPP, Cisco HDLC or nothing for raw IP, and Apple's pktap header in front
+//! of any of these) and hands the IP packet to the IP and transport decoders in the `ip`
+//! module.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -12,6 +13,7 @@ use thiserror::Error;
 use crate::bytes::{be16, be32};
 use crate::ip;
 use crate::linktype::LinkType;
+use crate::pktap::PktapHeader;
 
 /// EtherType of IPv4.
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
@@ -162,6 +164,8 @@ pub enum Layer {
     Pppoe,
     /// Cisco HDLC header.
     CiscoHdlc,
+    /// Apple pktap header.
+    Pktap,
     /// IP header of unknown version.
     Ip,
     /// IPv4 header.
@@ -188,6 +192,7 @@ impl fmt::Display for Layer {
             Self::Ppp => "PPP",
             Self::Pppoe => "PPPoE",
             Self::CiscoHdlc => "Cisco HDLC",
+            Self::Pktap => "pktap",
             Self::Ip => "IP",
             Self::Ipv4 => "IPv4",
             Self::Ipv6 => "IPv6",
@@ -204,7 +209,7 @@ pub enum DecodeError {
     /// No decoder exists for the link type.
     #[error(
         "link type {0} is not supported; supported are Ethernet, Linux cooked (SLL, SLL2), \
-         raw IP, BSD loopback, PPP and Cisco HDLC"
+         raw IP, BSD loopback, PPP, Cisco HDLC and Apple pktap"
     )]
     UnsupportedLinkType(LinkType),
     /// The captured bytes end inside a header.
@@ -240,6 +245,14 @@ pub enum DecodeError {
         value: usize,
         /// Bytes the enclosing length allows.
         available: usize,
+    },
+    /// A header of a form this decoder does not read.
+    #[error("{layer} header is not supported: {reason}")]
+    Unsupported {
+        /// Layer of the header.
+        layer: Layer,
+        /// The reason it is not supported.
+        reason: &'static str,
     },
     /// The IP version nibble is not the one the link layer announced, or neither 4 nor 6.
     #[error("IP version is {found}, expected {}", expected.map_or_else(|| "4 or 6".to_owned(), |v| v.to_string()))]
@@ -295,8 +308,22 @@ fn network_layer(link_type: LinkType, frame: &[u8]) -> Result<Network<'_>, Decod
         LinkType::PPP | LinkType::PPP_HDLC => ppp_framed(frame),
         LinkType::PPP_ETHER => pppoe_session(frame, [None; 2]),
         LinkType::C_HDLC => cisco_hdlc(frame),
+        LinkType::PKTAP | LinkType::PKTAP_APPLE => pktap(frame),
         other => Err(DecodeError::UnsupportedLinkType(other)),
     }
+}
+
+/// Skips a pktap header and decodes the frame after it with the link type it names.
+fn pktap(frame: &[u8]) -> Result<Network<'_>, DecodeError> {
+    let (header, inner) = PktapHeader::parse(frame)?;
+    let link_type = header.link_type();
+    if matches!(link_type, LinkType::PKTAP | LinkType::PKTAP_APPLE) {
+        return Err(DecodeError::Unsupported {
+            layer: Layer::Pktap,
+            reason: "pth_dlt names pktap again",
+        });
+    }
+    network_layer(link_type, inner)
 }
 
 fn ip_network(bytes: &[u8], version: Option<u8>) -> Network<'_> {
@@ -869,6 +896,58 @@ mod tests {
             tcp_payload(&ip(decode(LinkType::PPP_HDLC, &frame))),
             b"hello"
         );
+    }
+
+    fn pktap_frame(dlt: u32, inner: &[u8]) -> Vec<u8> {
+        let procs = [(501, "curl"), (501, "curl")];
+        let mut frame = crate::pktap::header_bytes(156, dlt, 2, procs);
+        frame.extend_from_slice(inner);
+        frame
+    }
+
+    #[test]
+    fn pktap_ethernet_inner() {
+        let mut ethernet = vec![0; 12];
+        ethernet.extend_from_slice(&[0x08, 0x00]);
+        ethernet.extend(tcp_ipv4());
+        let frame = pktap_frame(1, &ethernet);
+        for link_type in [LinkType::PKTAP, LinkType::PKTAP_APPLE] {
+            assert_eq!(tcp_payload(&ip(decode(link_type, &frame))), b"hello");
+        }
+    }
+
+    #[test]
+    fn pktap_loopback_inner() {
+        let mut looped = 2u32.to_le_bytes().to_vec();
+        looped.extend(tcp_ipv4());
+        let frame = pktap_frame(0, &looped);
+        assert_eq!(tcp_payload(&ip(decode(LinkType::PKTAP, &frame))), b"hello");
+    }
+
+    #[test]
+    fn pktap_nested_rejected() {
+        let frame = pktap_frame(258, &pktap_frame(1, &[0; 40]));
+        let err = decode(LinkType::PKTAP, &frame).map_err(|e| e.to_string());
+        let expected = "pktap header is not supported: pth_dlt names pktap again";
+        assert_eq!(err.err().as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn pktap_truncated_is_error() {
+        let err = decode(LinkType::PKTAP, &[0; 50]);
+        let expected = DecodeError::Truncated {
+            layer: Layer::Pktap,
+            needed: 108,
+            available: 50,
+        };
+        assert_eq!(err, Err(expected));
+    }
+
+    #[test]
+    fn pktap_inner_unsupported_link() {
+        let frame = pktap_frame(147, &[0; 40]);
+        let err = decode(LinkType::PKTAP, &frame);
+        assert_eq!(err, Err(DecodeError::UnsupportedLinkType(LinkType(147))));
     }
 
     #[test]

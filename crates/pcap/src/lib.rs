@@ -17,6 +17,7 @@ mod ip;
 pub mod linktype;
 pub mod pcap;
 pub mod pcapng;
+pub mod pktap;
 pub mod reader;
 
 pub use bytes::ByteOrder;
@@ -25,4 +26,6 @@ pub use decode::{
 };
 pub use error::{ReadError, ReadErrorKind, Recovery, TruncatedPart};
 pub use linktype::LinkType;
+pub use pcapng::{Direction, PacketProcess, ProcessInfo};
+pub use pktap::PktapHeader;
 pub use reader::{CaptureReader, Format, FormatKind, OpenError, Packet, ReadStats};

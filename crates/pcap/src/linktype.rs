@@ -35,6 +35,13 @@ impl LinkType {
     pub const IPV6: Self = Self(229);
     /// Linux cooked capture, version 2 (20-byte header).
     pub const LINUX_SLL2: Self = Self(276);
+    /// Apple pktap: a pktap header with process metadata, then a frame of the link type
+    /// the header names.
+    pub const PKTAP: Self = Self(258);
+    /// Apple pktap as numbered on macOS (`DLT_PKTAP` is `DLT_USER2`, 149), found in
+    /// legacy pcap files that macOS tcpdump wrote with `-y PKTAP`. Elsewhere 149 is a
+    /// private-use number, and such frames fail to decode with a reason.
+    pub const PKTAP_APPLE: Self = Self(149);
 
     /// Returns the registry name without the LINKTYPE_ prefix, or "unknown".
     pub fn name(self) -> &'static str {
@@ -50,6 +57,7 @@ impl LinkType {
             108 => "LOOP",
             113 => "LINUX_SLL",
             127 => "IEEE802_11_RADIOTAP",
+            149 | 258 => "PKTAP",
             228 => "IPV4",
             229 => "IPV6",
             276 => "LINUX_SLL2",
@@ -71,6 +79,12 @@ mod tests {
     #[test]
     fn name_of_known_type() {
         assert_eq!(LinkType::LINUX_SLL2.name(), "LINUX_SLL2");
+    }
+
+    #[test]
+    fn pktap_both_numbers() {
+        assert_eq!(LinkType::PKTAP.to_string(), "258 (PKTAP)");
+        assert_eq!(LinkType::PKTAP_APPLE.to_string(), "149 (PKTAP)");
     }
 
     #[test]

@@ -46,8 +46,19 @@ const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
 /// Apple process information option: process name.
 const PIB_NAME: u16 = 2;
+/// Apple process information option: executable path.
+const PIB_PATH: u16 = 3;
 /// Apple process information option: process UUID.
 const PIB_UUID: u16 = 4;
+/// Packet block option: direction and reception flags (`epb_flags`).
+const EPB_FLAGS: u16 = 2;
+/// Apple packet option: index of the process information block of the process.
+const EPB_PIB_INDEX: u16 = 0x8001;
+/// Apple packet option: index of the process information block of the effective
+/// (delegated) process.
+const EPB_E_PIB_INDEX: u16 = 0x8003;
+/// Apple packet option: flow id.
+const EPB_FLOW_ID: u16 = 0x8005;
 /// Powers of ten that fit a `u64`, for timestamp scaling.
 const POW10: [u64; 20] = {
     let mut table = [1u64; 20];
@@ -432,8 +443,72 @@ pub struct ProcessInfo {
     pub pid: u32,
     /// Process name, when the block has one (lossily decoded as UTF-8).
     pub name: Option<String>,
+    /// Executable path, when the block has one (lossily decoded as UTF-8).
+    pub path: Option<String>,
     /// Process UUID, when the block has one.
     pub uuid: Option<[u8; 16]>,
+}
+
+/// Direction of a packet from the `epb_flags` option or a pktap header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Received by the capturing host.
+    Inbound,
+    /// Sent by the capturing host.
+    Outbound,
+}
+
+/// Apple's per-packet metadata from the options of an Enhanced Packet Block, as macOS
+/// `tcpdump` writes them for pktap captures. Every field is `None` when the packet has no
+/// such option, which is the case for every packet not captured on a Mac.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PacketProcess {
+    /// Option 0x8001: index of the process information block, counted from 0 in the
+    /// order the blocks appear in the section.
+    pub process_index: Option<u32>,
+    /// Option 0x8003: index of the process information block of the effective process,
+    /// the one a daemon acted for.
+    pub effective_process_index: Option<u32>,
+    /// Option 0x8005: the flow id macOS gave the socket.
+    pub flow_id: Option<u32>,
+    /// Direction bits of the standard `epb_flags` option.
+    pub direction: Option<Direction>,
+}
+
+impl PacketProcess {
+    /// Reads the options of a packet block. Unknown, short and repeated options are
+    /// ignored, and a repeated option keeps its first value.
+    pub fn from_options(options: &[u8], order: ByteOrder) -> Self {
+        let mut process = PacketProcess::default();
+        for option in OptionIter::new(options, order) {
+            let Some(value) = order.u32_at(option.value, 0) else {
+                continue;
+            };
+            let slot = match option.code {
+                EPB_PIB_INDEX => &mut process.process_index,
+                EPB_E_PIB_INDEX => &mut process.effective_process_index,
+                EPB_FLOW_ID => &mut process.flow_id,
+                EPB_FLAGS => {
+                    // Bits 0-1: 0 unknown, 1 inbound, 2 outbound (pcapng draft, epb_flags).
+                    let direction = match value & 0b11 {
+                        1 => Some(Direction::Inbound),
+                        2 => Some(Direction::Outbound),
+                        _ => None,
+                    };
+                    process.direction = process.direction.or(direction);
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        process
+    }
+
+    /// Tells whether the packet carries any of Apple's metadata.
+    pub fn is_empty(&self) -> bool {
+        *self == PacketProcess::default()
+    }
 }
 
 /// Parses the body of Apple's process information block: a process id then options.
@@ -450,19 +525,24 @@ pub fn parse_process_info(body: &[u8], order: ByteOrder) -> Result<ProcessInfo, 
     let mut info = ProcessInfo {
         pid,
         name: None,
+        path: None,
         uuid: None,
     };
     for option in OptionIter::new(options, order) {
         match option.code {
-            PIB_NAME => {
-                let name = option.value.split(|&b| b == 0).next().unwrap_or_default();
-                info.name = Some(String::from_utf8_lossy(name).into_owned());
-            }
+            PIB_NAME => info.name = Some(option_string(option.value)),
+            PIB_PATH => info.path = Some(option_string(option.value)),
             PIB_UUID => info.uuid = option.value.try_into().ok(),
             _ => {}
         }
     }
     Ok(info)
+}
+
+/// Decodes a string option up to its first NUL, replacing invalid UTF-8.
+fn option_string(value: &[u8]) -> String {
+    let text = value.split(|&b| b == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(text).into_owned()
 }
 
 /// Checks a block's total length as read from its head.
@@ -735,9 +815,87 @@ mod tests {
         let expected = ProcessInfo {
             pid: 4242,
             name: Some("Safari".to_owned()),
+            path: None,
             uuid: Some([7; 16]),
         };
         assert_eq!(info, Ok(expected));
+    }
+
+    #[test]
+    fn process_info_path() {
+        let mut body = Vec::new();
+        put_u32(&mut body, ByteOrder::Big, 77);
+        let path = b"/usr/bin/curl";
+        body.extend(options_bytes(ByteOrder::Big, &[(3, path), (2, b"curl")]));
+        let info = parse_process_info(&body, ByteOrder::Big);
+        let fields = info.map(|i| (i.pid, i.name, i.path));
+        let expected = (
+            77,
+            Some("curl".to_owned()),
+            Some("/usr/bin/curl".to_owned()),
+        );
+        assert_eq!(fields, Ok(expected));
+    }
+
+    #[test]
+    fn process_info_too_short() {
+        let err = parse_process_info(&[1, 2], LE);
+        let expected = PcapNgError::BodyTooShort {
+            block_type: APPLE_PROCESS_INFORMATION,
+            len: 2,
+            needed: 4,
+        };
+        assert_eq!(err, Err(expected));
+    }
+
+    #[test]
+    fn packet_process_all_options() {
+        let options = options_bytes(
+            LE,
+            &[
+                (0x8001, &3u32.to_le_bytes()),
+                (0x8002, &100u32.to_le_bytes()),
+                (0x8003, &1u32.to_le_bytes()),
+                (0x8005, &0xfeedu32.to_le_bytes()),
+                (2, &2u32.to_le_bytes()),
+            ],
+        );
+        let expected = PacketProcess {
+            process_index: Some(3),
+            effective_process_index: Some(1),
+            flow_id: Some(0xfeed),
+            direction: Some(Direction::Outbound),
+        };
+        assert_eq!(PacketProcess::from_options(&options, LE), expected);
+    }
+
+    #[test]
+    fn packet_process_big_endian_inbound() {
+        let options = options_bytes(
+            ByteOrder::Big,
+            &[(2, &1u32.to_be_bytes()), (0x8001, &9u32.to_be_bytes())],
+        );
+        let process = PacketProcess::from_options(&options, ByteOrder::Big);
+        assert_eq!(process.process_index, Some(9));
+        assert_eq!(process.direction, Some(Direction::Inbound));
+    }
+
+    #[test]
+    fn packet_process_absent_or_short() {
+        let options = options_bytes(LE, &[(0x8001, &[1, 2]), (1, b"comment")]);
+        let process = PacketProcess::from_options(&options, LE);
+        assert!(process.is_empty());
+        assert!(PacketProcess::from_options(&[], LE).is_empty());
+    }
+
+    #[test]
+    fn packet_process_first_value_kept() {
+        let options = options_bytes(
+            LE,
+            &[(0x8001, &4u32.to_le_bytes()), (0x8001, &5u32.to_le_bytes())],
+        );
+        let process = PacketProcess::from_options(&options, LE);
+        assert_eq!(process.process_index, Some(4));
     }
 
     #[test]

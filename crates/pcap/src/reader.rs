@@ -17,7 +17,7 @@ use crate::error::{ReadError, ReadErrorKind, Recovery, TruncatedPart};
 use crate::input::Input;
 use crate::linktype::LinkType;
 use crate::pcap;
-use crate::pcapng::{self, OptionIter, ProcessInfo};
+use crate::pcapng::{self, OptionIter, PacketProcess, ProcessInfo};
 
 /// Container format of a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,9 +70,40 @@ pub struct Packet<'a> {
     pub options: &'a [u8],
     /// Byte order of `options`.
     pub byte_order: ByteOrder,
+    /// The process information blocks of the packet's section, which
+    /// [`PacketProcess::process_index`] refers to; see [`CaptureReader::processes`].
+    pub processes: &'a [Option<ProcessInfo>],
 }
 
 impl<'a> Packet<'a> {
+    /// Returns Apple's process and flow metadata from the packet's options. The options are
+    /// parsed on each call rather than stored, so the reader does no work for callers that
+    /// never ask. A packet without options (every pcap record) returns an empty value at
+    /// once.
+    pub fn process(&self) -> PacketProcess {
+        if self.options.is_empty() {
+            return PacketProcess::default();
+        }
+        PacketProcess::from_options(self.options, self.byte_order)
+    }
+
+    /// Returns the process that the packet's option 0x8001 names, if the section has it.
+    pub fn process_info(&self) -> Option<&'a ProcessInfo> {
+        self.process_block(self.process().process_index?)
+    }
+
+    /// Returns the effective process that the packet's option 0x8003 names, if the
+    /// section has it.
+    pub fn effective_process_info(&self) -> Option<&'a ProcessInfo> {
+        self.process_block(self.process().effective_process_index?)
+    }
+
+    /// Returns the process information block at `index` in the packet's section.
+    pub fn process_block(&self, index: u32) -> Option<&'a ProcessInfo> {
+        let index = usize::try_from(index).ok()?;
+        self.processes.get(index)?.as_ref()
+    }
+
     /// Iterates over the packet block options.
     pub fn option_iter(&self) -> OptionIter<'a> {
         OptionIter::new(self.options, self.byte_order)
@@ -406,12 +437,20 @@ impl<R: Read> CaptureReader<R> {
 
     /// Returns the processes described by Apple process information blocks in the current
     /// pcapng section, in block order, so that index `i` is the process that the
-    /// per-packet option 0x8001 value `i` refers to. Empty for pcap.
-    pub fn processes(&self) -> &[ProcessInfo] {
+    /// per-packet option 0x8001 value `i` refers to. A block that failed to parse is
+    /// `None` (and was reported as an error). Empty for pcap.
+    pub fn processes(&self) -> &[Option<ProcessInfo>] {
         match &self.driver {
             Driver::Pcap(_) => &[],
             Driver::PcapNg(driver) => driver.processes(),
         }
+    }
+
+    /// Returns the process that a packet's [`PacketProcess::process_index`] or
+    /// [`PacketProcess::effective_process_index`] refers to, in the current section.
+    pub fn process(&self, index: u32) -> Option<&ProcessInfo> {
+        let index = usize::try_from(index).ok()?;
+        self.processes().get(index)?.as_ref()
     }
 
     /// Returns the next packet, an error about an invalid record, or `None` at the end.
@@ -457,6 +496,7 @@ impl<R: Read> CaptureReader<R> {
             original_len: raw.original_len,
             options: self.stream.input.slice(raw.options),
             byte_order: raw.byte_order,
+            processes: self.processes(),
         }
     }
 }
@@ -1066,6 +1106,7 @@ mod tests {
         let names: Vec<(u32, Option<String>)> = capture
             .processes()
             .iter()
+            .flatten()
             .map(|p| (p.pid, p.name.clone()))
             .collect();
         assert_eq!(names, [(77, Some("curl".to_owned()))]);
@@ -1088,6 +1129,113 @@ mod tests {
             })
             .unwrap_or_default();
         assert_eq!(options, [(0x8001, index.to_vec())]);
+    }
+
+    fn process_block(pid: u32, name: &[u8]) -> Vec<u8> {
+        let mut process = Vec::new();
+        put_u32(&mut process, LE, pid);
+        process.extend(options_bytes(LE, &[(2, name)]));
+        process
+    }
+
+    #[test]
+    fn pcapng_packet_process_carried() {
+        let file = PcapNgFile::new(LE)
+            .block(0x8000_0001, &process_block(77, b"curl"))
+            .block(0x8000_0001, &process_block(88, b"nsurlsessiond"))
+            .interface(1, 0, &[])
+            .enhanced(
+                0,
+                0,
+                b"x",
+                &[
+                    (0x8001, &1u32.to_le_bytes()),
+                    (0x8003, &0u32.to_le_bytes()),
+                    (0x8005, &42u32.to_le_bytes()),
+                    (2, &2u32.to_le_bytes()),
+                ],
+            )
+            .enhanced(0, 0, b"y", &[]);
+        let mut capture = reader(file.bytes);
+        let first = capture
+            .next_packet()
+            .and_then(Result::ok)
+            .map(|p| p.process());
+        let expected = PacketProcess {
+            process_index: Some(1),
+            effective_process_index: Some(0),
+            flow_id: Some(42),
+            direction: Some(pcapng::Direction::Outbound),
+        };
+        assert_eq!(first, Some(expected));
+        let names = (
+            capture.process(1).map(|p| p.pid),
+            capture.process(0).map(|p| p.pid),
+        );
+        assert_eq!(names, (Some(88), Some(77)));
+        let second = capture
+            .next_packet()
+            .and_then(Result::ok)
+            .map(|p| p.process());
+        assert_eq!(second, Some(PacketProcess::default()));
+    }
+
+    #[test]
+    fn packet_resolves_its_processes() {
+        let file = PcapNgFile::new(LE)
+            .block(0x8000_0001, &process_block(77, b"curl"))
+            .block(0x8000_0001, &process_block(88, b"nsurlsessiond"))
+            .interface(1, 0, &[])
+            .enhanced(
+                0,
+                0,
+                b"x",
+                &[(0x8001, &1u32.to_le_bytes()), (0x8003, &0u32.to_le_bytes())],
+            )
+            .enhanced(0, 0, b"y", &[(0x8001, &7u32.to_le_bytes())]);
+        let mut capture = reader(file.bytes);
+        let first = capture.next_packet().and_then(Result::ok);
+        let pids = first.map(|p| {
+            let process = p.process_info().map(|i| i.pid);
+            (process, p.effective_process_info().map(|i| i.pid))
+        });
+        assert_eq!(pids, Some((Some(88), Some(77))));
+        let second = capture.next_packet().and_then(Result::ok);
+        let missing = second.map(|p| p.process_info().is_none());
+        assert_eq!(missing, Some(true));
+    }
+
+    #[test]
+    fn pcapng_process_index_per_section() {
+        let file = PcapNgFile::new(LE)
+            .block(0x8000_0001, &process_block(77, b"curl"))
+            .interface(1, 0, &[])
+            .enhanced(0, 0, b"x", &[(0x8001, &0u32.to_le_bytes())])
+            .section(LE)
+            .block(0x8000_0001, &process_block(99, b"Safari"))
+            .interface(1, 0, &[])
+            .enhanced(0, 0, b"y", &[(0x8001, &0u32.to_le_bytes())]);
+        let mut capture = reader(file.bytes);
+        let mut pids = Vec::new();
+        while let Some(Ok(packet)) = capture.next_packet() {
+            let index = packet.process().process_index.unwrap_or(u32::MAX);
+            pids.push(capture.process(index).map(|p| p.pid));
+        }
+        assert_eq!(pids, [Some(77), Some(99)]);
+    }
+
+    #[test]
+    fn pcapng_bad_process_block_keeps_index() {
+        let file = PcapNgFile::new(LE)
+            .block(0x8000_0001, &[])
+            .block(0x8000_0001, &process_block(88, b"curl"))
+            .interface(1, 0, &[])
+            .enhanced(0, 0, b"x", &[]);
+        let mut capture = reader(file.bytes);
+        let items = read_all(&mut capture);
+        assert_eq!(errors(&items).len(), 1);
+        assert_eq!(capture.process(0), None);
+        assert_eq!(capture.process(1).map(|p| p.pid), Some(88));
     }
 
     fn three_packets_with(corrupt: impl FnOnce(&mut Vec<u8>, usize)) -> Vec<Item> {

@@ -26,8 +26,8 @@ impl Rng {
 }
 
 /// Link types with a decoder, plus one without.
-const LINK_TYPES: [u32; 15] = [
-    0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 276, 147,
+const LINK_TYPES: [u32; 17] = [
+    0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 276, 147, 149, 258,
 ];
 
 /// Reads every item of `bytes`; returns the number of items, panicking if reading does
@@ -184,7 +184,7 @@ fn random_frames_never_panic_decode() {
     let mut rng = Rng(1234);
     for _ in 0..20_000 {
         let link_type = LinkType(LINK_TYPES[rng.below(LINK_TYPES.len())]);
-        let len = rng.below(120);
+        let len = rng.below(240);
         let mut frame = rng.bytes(len);
         // Steer the frames towards IP so the deeper layers see random input too.
         if let (Some(first), true) = (frame.first_mut(), rng.below(2) == 0) {

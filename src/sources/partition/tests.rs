@@ -65,8 +65,8 @@ fn tick_key_belongs_elsewhere() {
 #[test]
 fn batch_keeps_payload_bytes() {
     let mut batch = Batch::default();
-    batch.push(Kind::Tcp, meta(1), &tcp_unit(b"first"));
-    batch.push(Kind::Tcp, meta(2), &tcp_unit(b"second"));
+    batch.push(Kind::Tcp, meta(1), &tcp_unit(b"first"), None);
+    batch.push(Kind::Tcp, meta(2), &tcp_unit(b"second"), None);
     let second = batch.records.get(1).map(|record| batch.payload(record));
     assert_eq!(second, Some(&b"second"[..]));
 }
@@ -74,15 +74,24 @@ fn batch_keeps_payload_bytes() {
 #[test]
 fn batch_tick_has_no_payload() {
     let mut batch = Batch::default();
-    batch.push(Kind::TcpTick, meta(1), &tcp_unit(b"not copied"));
+    batch.push(Kind::TcpTick, meta(1), &tcp_unit(b"not copied"), None);
     assert!(batch.payload.is_empty());
+}
+
+#[test]
+fn batch_tick_drops_process() {
+    let mut batch = Batch::default();
+    batch.push(Kind::TcpTick, meta(1), &tcp_unit(b""), Some(3));
+    batch.push(Kind::Tcp, meta(2), &tcp_unit(b""), Some(4));
+    let processes: Vec<Option<u32>> = batch.records.iter().map(|r| r.process).collect();
+    assert_eq!(processes, [None, Some(4)]);
 }
 
 #[test]
 fn batch_full_at_record_limit() {
     let mut batch = Batch::default();
     for packet in 0..BATCH_RECORDS as u64 {
-        batch.push(Kind::UdpTick, meta(packet), &tcp_unit(b""));
+        batch.push(Kind::UdpTick, meta(packet), &tcp_unit(b""), None);
     }
     assert!(batch.is_full());
 }
@@ -98,6 +107,7 @@ fn batch_payload_out_of_range_empty() {
         seq: 0,
         ack: 0,
         flags: 0,
+        process: None,
         start: 10,
         len: usize::MAX,
     };
@@ -131,8 +141,8 @@ fn router_ticks_only_when_clock_moves() {
     let (tx2, _rx2) = sync_channel(1);
     let mut router = Router::new(vec![tx, tx2], pool_rx);
     let unit = tcp_unit(b"x");
-    router.route(meta(1), &unit);
-    router.route(meta(2), &unit);
+    router.route(meta(1), &unit, None);
+    router.route(meta(2), &unit, None);
     let records: usize = router.batches.iter().map(|b| b.records.len()).sum();
     assert_eq!(records, 3);
 }
@@ -148,8 +158,8 @@ fn router_ticks_every_udp_datagram() {
         dst: addr("10.0.0.2:443"),
         payload: b"q",
     };
-    router.route(meta(1), &unit);
-    router.route(meta(2), &unit);
+    router.route(meta(1), &unit, None);
+    router.route(meta(2), &unit, None);
     let records: usize = router.batches.iter().map(|b| b.records.len()).sum();
     assert_eq!(records, 4);
 }

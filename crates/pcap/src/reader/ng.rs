@@ -27,7 +27,9 @@ pub(super) struct PcapNgDriver {
     /// Byte order of the current section.
     order: ByteOrder,
     interfaces: Vec<Interface>,
-    processes: Vec<ProcessInfo>,
+    /// Process information blocks of the current section by index. A block that failed
+    /// to parse keeps its index as `None`, so later blocks keep theirs.
+    processes: Vec<Option<ProcessInfo>>,
     /// Set after a section header with an unsupported version: its blocks are skipped.
     skipping_section: bool,
 }
@@ -67,7 +69,7 @@ impl PcapNgDriver {
     }
 
     /// Returns the processes of the current section.
-    pub(super) fn processes(&self) -> &[ProcessInfo] {
+    pub(super) fn processes(&self) -> &[Option<ProcessInfo>] {
         &self.processes
     }
 
@@ -208,8 +210,9 @@ impl PcapNgDriver {
         }
         *stream.stats.skipped_blocks.entry(block_type).or_insert(0) += 1;
         if block_type == ng::APPLE_PROCESS_INFORMATION && !self.skipping_section {
-            let process = ng::parse_process_info(stream.input.slice(body), self.order)?;
-            self.processes.push(process);
+            let process = ng::parse_process_info(stream.input.slice(body), self.order);
+            self.processes.push(process.as_ref().ok().cloned());
+            process?;
         }
         Ok(())
     }
