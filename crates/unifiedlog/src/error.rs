@@ -1,6 +1,7 @@
 //! Problems met while reading an export, and what the reader did next.
 
 use std::io;
+use std::path::PathBuf;
 
 use thiserror::Error;
 
@@ -106,6 +107,65 @@ pub enum LogErrorKind {
         trailer: u64,
         /// Entries read before the trailer.
         read: u64,
+    },
+    /// The path is no log archive and no `.tracev3` file inside one.
+    #[error(
+        "{} is not a .logarchive bundle (a folder with tracev3 files, timesync/ and uuidtext \
+         folders) nor a .tracev3 file inside one",
+        .path.display()
+    )]
+    NotALogArchive {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A file of a log archive could not be read.
+    #[error("reading {} failed: {source}; the file was skipped", .path.display())]
+    ArchiveIo {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A `.tracev3` file ends inside a chunk.
+    #[error(
+        "{} ends inside a chunk at byte {offset}: the chunk needs {needed} bytes, {available} \
+         remain; the entries before it were read, copy the file again to get the rest",
+        .path.display()
+    )]
+    TruncatedTracev3 {
+        /// The file.
+        path: PathBuf,
+        /// Offset of the incomplete chunk's header.
+        offset: u64,
+        /// Size of that chunk with its header, in bytes.
+        needed: u64,
+        /// Bytes left in the file from the chunk's header.
+        available: u64,
+    },
+    /// A `.tracev3` file has chunksets, but none of its entries could be decoded.
+    #[error(
+        "no entry of {} could be decoded although it holds {chunksets} chunksets; the file \
+         is probably damaged",
+        .path.display()
+    )]
+    UndecodableTracev3 {
+        /// The file.
+        path: PathBuf,
+        /// Chunksets (compressed entry groups) in the file.
+        chunksets: u64,
+    },
+    /// The macos-unifiedlogs crate panicked on a file.
+    #[error(
+        "the macos-unifiedlogs parser failed on {} ({message}); the rest of this file was \
+         skipped, the file is probably damaged",
+        .path.display()
+    )]
+    ArchiveParser {
+        /// The file.
+        path: PathBuf,
+        /// The panic message.
+        message: String,
     },
 }
 

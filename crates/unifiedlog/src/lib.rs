@@ -10,7 +10,8 @@
 //! - the JSON Lines the `macos-unifiedlogs` crate writes: snake_case keys,
 //!   UTC nanosecond times.
 //!
-//! [`LogReader`] reads all three.
+//! [`LogReader`] reads all three. `.logarchive` bundles and raw `.tracev3` files are read with
+//! that crate through `read_logarchive` (feature `logarchive`, on by default).
 //!
 //! Most of a log is unrelated to TLS. Under [`Filter::Network`] a byte-level
 //! search for a few fixed strings decides first whether a line can concern
@@ -19,6 +20,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "logarchive")]
+mod archive;
 mod entry;
 mod error;
 mod filter;
@@ -30,6 +33,8 @@ mod stats;
 
 use std::fmt;
 
+#[cfg(feature = "logarchive")]
+pub use archive::{ArchiveReader, is_logarchive, read_logarchive};
 pub use error::{LogError, LogErrorKind};
 pub use filter::{Filter, PREFILTER_NEEDLES};
 pub use reader::LogReader;
