@@ -15,7 +15,7 @@ use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
 use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
-use crate::sources::timing::{Phase, PhaseClock};
+use crate::sources::timing::{Phase, PhaseClock, Stopwatch};
 
 /// Orders sessions by start time, runs the detections and writes results.
 ///

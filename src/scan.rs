@@ -30,7 +30,7 @@ use crate::sources::eslogger::{EsloggerStats, read_eslogger};
 use crate::sources::kind::{InputKind, identify};
 use crate::sources::partition::read_capture_partitioned;
 use crate::sources::timing::{
-    Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes,
+    Off, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes,
 };
 use crate::sources::{InputFile, expand_inputs};
 

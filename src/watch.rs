@@ -105,6 +105,8 @@ enum Message {
     },
     Connection(Box<EndpointConnection>),
     Process(Box<EsEvent>),
+    /// Only live capture sends sessions.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     Session(Box<TlsSession>),
     /// A source stopped for good, with the reason when it failed.
     Ended {
@@ -177,7 +179,7 @@ fn run(
                 pipeline.endpoint_line(&input, &record, &event, connection)?;
             }
             Message::Connection(connection) => pipeline.endpoint_connection(&connection)?,
-            Message::Process(event) => pipeline.processes.add(&event),
+            Message::Process(event) => pipeline.processes.feed(&event),
             Message::Session(session) => {
                 pipeline.push(*session)?;
                 pipeline.drain_all()?;

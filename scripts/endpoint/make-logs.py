@@ -374,9 +374,21 @@ def es_process(path, pid, signing_id, team_id, platform, start):
     }
 
 
+def es_message(seq, event_type, process, event):
+    """One es_message_t as eslogger writes it."""
+    return {
+        "schema_version": 1, "version": 9, "mach_time": 401374797834 + seq,
+        "time": f"2026-03-02T18:00:{seq:02d}.000100000Z", "seq_num": seq,
+        "global_seq_num": seq, "event_type": event_type, "action_type": 1,
+        "action": {"result": {"result_type": 0, "result": {"auth": 0}}},
+        "thread": {"thread_id": 622243 + seq}, "process": process, "event": event,
+    }
+
+
 def write_eslogger(name):
-    """exec events for the processes of the attack fixtures, as eslogger
-    writes them: one es_message_t per line, slashes escaped."""
+    """How the processes of the attack fixtures started, as eslogger
+    writes it: launchd forks a child, and the child execs the program, so
+    the exec event's actor is the forked image with the same pid."""
     launchd = es_process("/sbin/launchd", 1, "com.apple.xpc.launchd", None, True,
                          "2026-03-02T08:00:00.000000Z")
     launched = [
@@ -385,22 +397,22 @@ def write_eslogger(name):
         (MAIL, 650, "com.apple.mail", None, True),
         (UPDATER, 1337, "com.example.updater", "EXAMPLE123", False),
     ]
+    seq = 0
     with open(os.path.join(OUT, name), "w", encoding="utf-8") as out:
-        for seq, (path, pid, signing_id, team_id, platform) in enumerate(launched):
-            start = f"2026-03-02T18:0{seq}:00.000000Z"
+        for path, pid, signing_id, team_id, platform in launched:
+            start = f"2026-03-02T18:00:{seq:02d}.000000Z"
+            child = es_process("/sbin/launchd", pid, "com.apple.xpc.launchd", None, True, start)
+            seq += 1
+            fork = es_message(seq, 11, launchd, {"fork": {"child": child}})
             target = es_process(path, pid, signing_id, team_id, platform, start)
-            message = {
-                "schema_version": 1, "version": 9, "mach_time": 401374797834 + seq,
-                "time": f"2026-03-02T18:0{seq}:00.000100000Z", "seq_num": seq + 1,
-                "global_seq_num": seq + 1, "event_type": 9, "action_type": 1,
-                "action": {"result": {"result_type": 0, "result": {"auth": 0}}},
-                "thread": {"thread_id": 622243 + seq}, "process": launchd,
-                "event": {"exec": {"target": target, "args": [path], "cwd": None,
-                                   "script": None, "dyld_exec_path": path, "fds": [],
-                                   "last_fd": 2, "image_cputype": 16777228,
-                                   "image_cpusubtype": 2}},
-            }
-            out.write(json.dumps(message, separators=(",", ":")).replace("/", "\\/") + "\n")
+            target["audit_token"]["pidversion"] += 1
+            seq += 1
+            execution = es_message(seq, 9, child, {"exec": {
+                "target": target, "args": [path], "cwd": None, "script": None,
+                "dyld_exec_path": path, "fds": [], "last_fd": 2,
+                "image_cputype": 16777228, "image_cpusubtype": 2}})
+            for message in (fork, execution):
+                out.write(json.dumps(message, separators=(",", ":")).replace("/", "\\/") + "\n")
 
 
 def main():

@@ -253,8 +253,8 @@ fn destination(connection: Option<&EndpointConnection>) -> Destination {
         .as_deref()
         .and_then(|host| host.parse::<std::net::IpAddr>().ok());
     Destination {
-        ip: remote.map(|r| r.ip()).or(host_ip),
-        port: connection.port.or(remote.map(|r| r.port())),
+        ip: remote.map(|r| r.ip).or(host_ip),
+        port: connection.port.or(remote.map(|r| r.port)),
         server_name,
     }
 }

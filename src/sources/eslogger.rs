@@ -36,7 +36,7 @@ pub fn read_eslogger(
         match item {
             Ok(event) => {
                 stats.events += 1;
-                processes.add(&event);
+                processes.feed(&event);
             }
             Err(err) => {
                 stats.errors_total += 1;
