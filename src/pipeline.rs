@@ -73,7 +73,11 @@ impl Ord for Pending {
 }
 
 impl<'s, 'k> Pipeline<'s, 'k> {
-    pub(crate) fn new(options: &ScanOptions, sinks: &'s mut [&'k mut dyn Sink], measure: bool) -> Self {
+    pub(crate) fn new(
+        options: &ScanOptions,
+        sinks: &'s mut [&'k mut dyn Sink],
+        measure: bool,
+    ) -> Self {
         Pipeline {
             engine: Engine::new(options.detection.clone()),
             sinks,
@@ -189,7 +193,10 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.write_alerts()
     }
 
-    pub(crate) fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {
+    pub(crate) fn endpoint_connection(
+        &mut self,
+        connection: &EndpointConnection,
+    ) -> io::Result<()> {
         self.restart_clock();
         self.endpoint_connections += 1;
         for sink in self.sinks.iter_mut() {
@@ -245,5 +252,8 @@ impl<'s, 'k> Pipeline<'s, 'k> {
 
 /// The last component of a path, e.g. `curl` for `/usr/bin/curl`.
 fn file_name(path: &str) -> Option<String> {
-    path.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned)
+    path.rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
 }

@@ -29,9 +29,7 @@ use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_endpoint
 use crate::sources::eslogger::{EsloggerStats, read_eslogger};
 use crate::sources::kind::{InputKind, identify};
 use crate::sources::partition::read_capture_partitioned;
-use crate::sources::timing::{
-    Off, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes,
-};
+use crate::sources::timing::{Off, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes};
 use crate::sources::{InputFile, expand_inputs};
 
 /// Settings for one scan.
@@ -398,7 +396,10 @@ impl EndpointHandler for Feed<'_, '_, '_> {
         connection: Option<(ConnectionKey, &EndpointConnection)>,
     ) {
         if self.error.is_none() {
-            if let Err(err) = self.pipeline.endpoint_line(input, record, event, connection) {
+            if let Err(err) = self
+                .pipeline
+                .endpoint_line(input, record, event, connection)
+            {
                 self.error = Some(err);
             }
         }

@@ -79,7 +79,11 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 
 /// Writes the totals of endpoint logs and eslogger files, when there were any.
 fn write_endpoint_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
-    let logs: Vec<_> = summary.inputs.iter().filter_map(|i| i.endpoint.as_ref()).collect();
+    let logs: Vec<_> = summary
+        .inputs
+        .iter()
+        .filter_map(|i| i.endpoint.as_ref())
+        .collect();
     if !logs.is_empty() {
         let records: u64 = logs.iter().map(|l| l.reader.records).sum();
         let lost: u64 = logs.iter().map(|l| l.reader.lost_messages).sum();
@@ -219,7 +223,11 @@ fn write_endpoint_input(
     }
     if let Some(stats) = &input.eslogger {
         if verbose {
-            writeln!(out, "  {path}: {} (eslogger)", plural(stats.events, "event"))?;
+            writeln!(
+                out,
+                "  {path}: {} (eslogger)",
+                plural(stats.events, "event")
+            )?;
         }
         if stats.errors_total > 0 {
             writeln!(

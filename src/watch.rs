@@ -246,10 +246,18 @@ fn start_sources(
 
 /// The arguments of `log stream` for the network stack's messages.
 pub fn log_stream_args() -> Vec<String> {
-    ["stream", "--style", "ndjson", "--level", "info", "--predicate", LOG_PREDICATE]
-        .iter()
-        .map(|a| (*a).to_owned())
-        .collect()
+    [
+        "stream",
+        "--style",
+        "ndjson",
+        "--level",
+        "info",
+        "--predicate",
+        LOG_PREDICATE,
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect()
 }
 
 #[cfg(feature = "live")]

@@ -40,7 +40,10 @@ fn benign_export_raises_nothing() {
             scanned.summary.endpoint_lines
         );
         assert_eq!(scanned.summary.endpoint_connections, 2, "{name}");
-        let stats = scanned.summary.inputs[0].endpoint.as_ref().expect("an endpoint input");
+        let stats = scanned.summary.inputs[0]
+            .endpoint
+            .as_ref()
+            .expect("an endpoint input");
         assert_eq!(stats.unparsed, 0, "{name}: {:?}", stats.unparsed_examples);
         assert!(stats.errors.is_empty(), "{name}: {:?}", stats.errors);
     }
@@ -67,7 +70,10 @@ fn tls10_from_endpoint_is_below_floor() {
     assert_eq!(alert.severity, Severity::Medium);
     assert_eq!(alert.process.pid, Some(1337));
     assert_eq!(alert.process.name.as_deref(), Some("Example Updater"));
-    assert_eq!(alert.destination.server_name.as_deref(), Some("updates.example.org"));
+    assert_eq!(
+        alert.destination.server_name.as_deref(),
+        Some("updates.example.org")
+    );
     assert_eq!(alert.destination.port, Some(443));
     assert_eq!(alert.tls.version.as_deref(), Some("TLS 1.0"));
     assert_eq!(alert.tls.client_max_version.as_deref(), Some("TLS 1.3"));
@@ -81,7 +87,10 @@ fn rc4_from_endpoint_is_weak_cipher() {
     let alerts = alerts_of(&["constructed-rc4.ndjson"]);
     let found = with_detection(&alerts, "tls.weak_cipher");
     assert_eq!(found.len(), 1, "{:?}", detections(&alerts));
-    assert_eq!(found[0].tls.cipher.as_deref(), Some("TLS_RSA_WITH_RC4_128_SHA"));
+    assert_eq!(
+        found[0].tls.cipher.as_deref(),
+        Some("TLS_RSA_WITH_RC4_128_SHA")
+    );
     assert!(with_detection(&alerts, "tls.version_below_floor").is_empty());
 }
 
@@ -96,9 +105,19 @@ fn bad_record_mac_alerts_once() {
         assert_eq!(found.len(), 1, "{name}: {:?}", detections(&alerts));
         assert_eq!(found[0].severity, Severity::High);
         assert_eq!(found[0].process.pid, Some(812));
-        assert_eq!(found[0].destination.server_name.as_deref(), Some("bank.example.com"));
-        assert!(found[0].title.contains("bad record mac"), "{}", found[0].title);
-        assert!(with_detection(&alerts, "endpoint.tls_failure").is_empty(), "{name}");
+        assert_eq!(
+            found[0].destination.server_name.as_deref(),
+            Some("bank.example.com")
+        );
+        assert!(
+            found[0].title.contains("bad record mac"),
+            "{}",
+            found[0].title
+        );
+        assert!(
+            with_detection(&alerts, "endpoint.tls_failure").is_empty(),
+            "{name}"
+        );
     }
 }
 
@@ -135,7 +154,11 @@ fn burst_needs_threshold() {
     let found = with_detection(&burst, "stream.alert_burst");
     assert_eq!(found.len(), 1, "{:?}", detections(&burst));
     assert_eq!(found[0].severity, Severity::High);
-    assert!(found[0].title.contains("login.example.com"), "{}", found[0].title);
+    assert!(
+        found[0].title.contains("login.example.com"),
+        "{}",
+        found[0].title
+    );
     assert_eq!(found[0].evidence.len(), 5);
     let below = alerts_of(&["constructed-below-burst.ndjson"]);
     assert!(with_detection(&below, "stream.alert_burst").is_empty());
@@ -149,7 +172,10 @@ fn eslogger_names_signing_identity() {
     ]);
     let found = with_detection(&alerts, "tls.version_below_floor");
     assert_eq!(found.len(), 1, "{:?}", detections(&alerts));
-    assert_eq!(found[0].process.signing_id.as_deref(), Some("com.example.updater"));
+    assert_eq!(
+        found[0].process.signing_id.as_deref(),
+        Some("com.example.updater")
+    );
     assert_eq!(found[0].process.team_id.as_deref(), Some("EXAMPLE123"));
 }
 
@@ -158,7 +184,9 @@ fn real_big_sur_sample_is_benign() {
     let Some(corpus) = common::corpus("real_big_sur_sample_is_benign") else {
         return;
     };
-    let input = corpus.join("unifiedlog").join("artemis-bigsur-unifiedlogs.jsonl");
+    let input = corpus
+        .join("unifiedlog")
+        .join("artemis-bigsur-unifiedlogs.jsonl");
     let scanned = common::scan_paths(&[input]);
     let loud: Vec<_> = scanned
         .alerts
@@ -167,7 +195,10 @@ fn real_big_sur_sample_is_benign() {
         .map(|a| &a.title)
         .collect();
     assert!(loud.is_empty(), "{loud:?}");
-    let stats = scanned.summary.inputs[0].endpoint.as_ref().expect("read as an endpoint log");
+    let stats = scanned.summary.inputs[0]
+        .endpoint
+        .as_ref()
+        .expect("read as an endpoint log");
     assert_eq!(stats.format, "unifiedlogs-jsonl");
     assert_eq!(stats.reader.records, 168);
     assert_eq!(stats.unparsed, 0, "{:?}", stats.unparsed_examples);
@@ -187,7 +218,10 @@ fn real_tracev3_files_are_benign() {
         .filter(|a| a.severity >= Severity::Medium)
         .collect();
     assert!(loud.is_empty(), "{loud:?}");
-    let stats = scanned.summary.inputs[0].endpoint.as_ref().expect("read as a log archive");
+    let stats = scanned.summary.inputs[0]
+        .endpoint
+        .as_ref()
+        .expect("read as a log archive");
     assert_eq!(stats.format, "logarchive");
     assert!(stats.reader.records > 0);
     assert_eq!(stats.unparsed, 0, "{:?}", stats.unparsed_examples);

@@ -90,7 +90,9 @@ fn stdin_lines_raise_alerts() {
     let fixture = std::fs::read(endpoint_fixture("constructed-bad-record-mac-stream.ndjson"))
         .expect("fixture is readable");
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&fixture).expect("watch reads standard input");
+    stdin
+        .write_all(&fixture)
+        .expect("watch reads standard input");
     stdin.flush().unwrap();
     let alert = wait_for(&lines, "stream.record_tamper", &mut child);
     assert_eq!(alert["process"]["pid"], 812);
@@ -165,9 +167,15 @@ fn stand_in_commands_are_run_and_restarted() {
             .unwrap_or(0);
         thread::sleep(Duration::from_millis(100));
     }
-    assert!(runs >= 2, "log was started {runs} times; watch must restart it");
+    assert!(
+        runs >= 2,
+        "log was started {runs} times; watch must restart it"
+    );
     let arguments = std::fs::read_to_string(&starts).unwrap();
-    assert!(arguments.starts_with("stream --style ndjson"), "{arguments}");
+    assert!(
+        arguments.starts_with("stream --style ndjson"),
+        "{arguments}"
+    );
     assert!(arguments.contains("com.apple.network"), "{arguments}");
 
     interrupt(&child);
@@ -208,8 +216,7 @@ mod live {
         thread::sleep(Duration::from_secs(2));
         if let Some(status) = child.try_wait().unwrap() {
             let mut stderr = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
-                .unwrap();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
             assert!(
                 stderr.contains("cannot capture"),
                 "watch ended with {status}: {stderr}"
@@ -221,7 +228,9 @@ mod live {
         let dir = tempfile::tempdir().unwrap();
         let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
         let made = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
             .args(["-subj", "/CN=localhost", "-keyout"])
             .arg(&key)
             .arg("-out")
@@ -242,7 +251,12 @@ mod live {
             .unwrap();
         thread::sleep(Duration::from_millis(700));
         let client = Command::new("openssl")
-            .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-tls1"])
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-tls1",
+            ])
             .args(["-cipher", "DEFAULT@SECLEVEL=0"])
             .stdin(Stdio::null())
             .output()

@@ -47,9 +47,18 @@ struct Window {
 
 struct Failed {
     time_ns: i64,
-    /// Host and process, to count how widespread the burst is.
-    actor: String,
+    /// The endpoint and, from endpoint logs, the process, to count how
+    /// widespread the burst is.
+    host: String,
+    process: Option<String>,
     evidence: Evidence,
+}
+
+/// How widespread a burst is.
+struct Spread {
+    failures: usize,
+    hosts: usize,
+    processes: usize,
 }
 
 impl BurstTracker {
@@ -74,11 +83,12 @@ impl BurstTracker {
         let evidence = Evidence::at_packet(session, fatal.packet, "alert", description);
         let failed = Failed {
             time_ns: session.start_ns,
-            actor: session.client.ip.to_string(),
+            host: session.client.ip.to_string(),
+            process: session.process.as_ref().map(|p| p.pid.to_string()),
             evidence,
         };
-        if let Some((count, actors, quoted)) = self.add(server.clone(), failed, config) {
-            let title = burst_title(count, &server, actors, config);
+        if let Some((spread, quoted)) = self.add(server.clone(), failed, config) {
+            let title = burst_title(&spread, &server, config);
             let mut alert = Alert::for_session(
                 session,
                 RULE.id,
@@ -87,7 +97,7 @@ impl BurstTracker {
                 title,
                 config.host(),
             );
-            fill(&mut alert, count, actors, quoted, session.start_ns);
+            fill(&mut alert, &spread, quoted, session.start_ns);
             out.push(alert);
         }
     }
@@ -104,11 +114,15 @@ impl BurstTracker {
             return;
         };
         let time_ns = event.record.time_ns.unwrap_or(0);
-        let host = config.host().unwrap_or(event.input);
-        let process = event.process.path.as_deref().unwrap_or_default();
+        let host = config.host().unwrap_or(event.input).to_owned();
+        let process = event.process.pid.map(|pid| {
+            let path = event.process.path.as_deref().unwrap_or_default();
+            format!("{pid} {path}")
+        });
         let failed = Failed {
             time_ns,
-            actor: format!("{host} {process}"),
+            host,
+            process,
             evidence: Evidence::at_line(
                 event.input,
                 event.record,
@@ -116,8 +130,8 @@ impl BurstTracker {
                 event.record.message.clone(),
             ),
         };
-        if let Some((count, actors, quoted)) = self.add(server.clone(), failed, config) {
-            let title = burst_title(count, &server, actors, config);
+        if let Some((spread, quoted)) = self.add(server.clone(), failed, config) {
+            let title = burst_title(&spread, &server, config);
             let mut alert = Alert::for_endpoint(
                 event,
                 RULE.id,
@@ -126,20 +140,19 @@ impl BurstTracker {
                 title,
                 config.host(),
             );
-            alert.evidence.clear();
-            fill(&mut alert, count, actors, quoted, time_ns);
+            fill(&mut alert, &spread, quoted, time_ns);
             out.push(alert);
         }
     }
 
-    /// Adds a failure; returns the count, the distinct actors and the
-    /// first failures when the burst reaches the threshold.
+    /// Adds a failure; returns how widespread the burst is and its first
+    /// failures when it reaches the threshold.
     fn add(
         &mut self,
         server: String,
         failed: Failed,
         config: &DetectionConfig,
-    ) -> Option<(usize, usize, Vec<Evidence>)> {
+    ) -> Option<(Spread, Vec<Evidence>)> {
         self.make_room(failed.time_ns, config.burst_window_ns);
         let window = self.servers.entry(server).or_default();
         let now = failed.time_ns;
@@ -160,16 +173,28 @@ impl BurstTracker {
             return None;
         }
         window.quiet_until = now.saturating_add(config.burst_window_ns);
-        let mut actors: Vec<&str> = window.failures.iter().map(|f| f.actor.as_str()).collect();
-        actors.sort_unstable();
-        actors.dedup();
+        let mut hosts: Vec<&str> = window.failures.iter().map(|f| f.host.as_str()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let mut processes: Vec<(&str, &str)> = window
+            .failures
+            .iter()
+            .filter_map(|f| Some((f.host.as_str(), f.process.as_deref()?)))
+            .collect();
+        processes.sort_unstable();
+        processes.dedup();
+        let spread = Spread {
+            failures: window.failures.len(),
+            hosts: hosts.len(),
+            processes: processes.len(),
+        };
         let quoted = window
             .failures
             .iter()
             .take(MAX_QUOTED)
             .map(|f| f.evidence.clone())
             .collect();
-        Some((window.failures.len(), actors.len(), quoted))
+        Some((spread, quoted))
     }
 
     fn make_room(&mut self, now: i64, window_ns: i64) {
@@ -204,17 +229,31 @@ fn server_key(event: &EndpointEvent<'_>) -> Option<String> {
     }
 }
 
-fn burst_title(count: usize, server: &str, actors: usize, config: &DetectionConfig) -> String {
+fn burst_title(spread: &Spread, server: &str, config: &DetectionConfig) -> String {
+    let hosts = plural(spread.hosts, "host");
+    let from = match spread.processes {
+        0 => hosts,
+        processes => format!("{} on {hosts}", plural(processes, "process")),
+    };
     format!(
-        "{count} fatal TLS alerts or trust failures for {server} within {} s, from {actors} \
-         host(s) and process(es)",
+        "{} fatal TLS alerts or trust failures for {server} within {} s, from {from}",
+        spread.failures,
         config.burst_window_ns / 1_000_000_000
     )
 }
 
-fn fill(alert: &mut Alert, count: usize, actors: usize, quoted: Vec<Evidence>, time_ns: i64) {
+fn plural(count: usize, noun: &str) -> String {
+    match (count, noun) {
+        (1, _) => format!("1 {noun}"),
+        (_, "process") => format!("{count} processes"),
+        _ => format!("{count} {noun}s"),
+    }
+}
+
+fn fill(alert: &mut Alert, spread: &Spread, quoted: Vec<Evidence>, time_ns: i64) {
     alert.at_time(time_ns);
-    alert.compare("failures", count);
-    alert.compare("hosts_and_processes", actors);
+    alert.compare("failures", spread.failures);
+    alert.compare("hosts", spread.hosts);
+    alert.compare("processes", spread.processes);
     alert.evidence = quoted;
 }

@@ -3,7 +3,7 @@
 
 use wiretrust_applenet::NetEvent;
 
-use super::endpoint::{EndpointEvent, endpoint_label, process_label};
+use super::endpoint::{ATS_REQUIRES_SECURE, EndpointEvent, endpoint_label, process_label};
 use super::{Alert, Confidence, DetectionConfig, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -21,9 +21,6 @@ pub const RULE: Rule = Rule {
              the run fail, and the JSON Lines output can be filtered by detection id and \
              process.",
 };
-
-/// NSURLErrorAppTransportSecurityRequiresSecureConnection.
-const ATS_REQUIRES_SECURE: i32 = -1022;
 
 /// Raises the alert for an ATS refusal.
 pub fn check(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<Alert>) {

@@ -110,7 +110,14 @@ fn stream_failure(error: StreamError) -> Option<(CodeClass, &'static str)> {
     Some((info.class?, info.name))
 }
 
+/// NSURLErrorAppTransportSecurityRequiresSecureConnection: App Transport
+/// Security's own refusal, reported by `endpoint.ats_blocked` instead.
+pub const ATS_REQUIRES_SECURE: i32 = -1022;
+
 fn task_failure(url_error: i32, stream_error: Option<StreamError>) -> Option<Failure> {
+    if url_error == ATS_REQUIRES_SECURE {
+        return None;
+    }
     if let Some((class, name)) = stream_error.and_then(stream_failure) {
         let inner = stream_error.map_or(0, |e| e.code);
         return Some(Failure {
@@ -218,9 +225,18 @@ impl Alert {
             session: SessionRef {
                 input: event.input.to_owned(),
                 stream: None,
-                connection: event.connection.map(|((pid, number), _)| format!("{pid}/C{number}")),
+                connection: event
+                    .connection
+                    .map(|((pid, number), _)| format!("{pid}/C{number}")),
             },
         };
+        if let NetEvent::TaskFailed {
+            failing_url: Some(url),
+            ..
+        } = event.event
+        {
+            alert.flow.url.get_or_insert_with(|| url.clone());
+        }
         alert.refresh_missing();
         alert
     }
@@ -284,6 +300,13 @@ fn quote(message: &str) -> String {
 /// remote address, else the connection id.
 pub fn endpoint_label(event: &EndpointEvent<'_>) -> String {
     let Some(((_, number), connection)) = event.connection else {
+        if let NetEvent::TaskFailed {
+            failing_url: Some(url),
+            ..
+        } = event.event
+        {
+            return url.clone();
+        }
         return "an unknown server".to_owned();
     };
     let name = connection

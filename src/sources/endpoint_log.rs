@@ -86,7 +86,8 @@ pub fn read_endpoint_log(
     let mut tracker = ConnectionTracker::new(input_name);
     match format {
         EndpointFormat::Export(_) => {
-            let file = File::open(path).map_err(|err| format!("cannot open {input_name}: {err}"))?;
+            let file =
+                File::open(path).map_err(|err| format!("cannot open {input_name}: {err}"))?;
             let reader = BufReader::with_capacity(READ_BUFFER, file);
             read_export(reader, None, &mut tracker, &mut stats, handler)
                 .map_err(|err| format!("{input_name}: {err}"))?;

@@ -51,8 +51,10 @@ pub fn capture_live(
                     timestamp_ns,
                 };
                 match decode_unit(&mut stats, link_type, packet.data) {
-                    Some(Unit::Tcp(segment)) => flows.tcp(&segment, meta),
-                    Some(Unit::Udp { src, dst, payload }) => flows.udp(src, dst, payload, meta),
+                    Some(Unit::Tcp(segment)) => flows.tcp(&segment, meta, None),
+                    Some(Unit::Udp { src, dst, payload }) => {
+                        flows.udp(src, dst, payload, meta, None)
+                    }
                     None => {}
                 }
                 deliver(&mut flows, &mut stats, on_session);
