@@ -1,7 +1,7 @@
 //! Problems met while reading an export, and what the reader did next.
 
-use std::io;
 use std::path::PathBuf;
+use std::{fmt, io};
 
 use thiserror::Error;
 
@@ -12,12 +12,27 @@ use crate::Location;
 /// Reading goes on after every kind except [`LogErrorKind::Io`],
 /// [`LogErrorKind::TruncatedArray`] and [`LogErrorKind::TrailingData`]:
 /// the iterator yields the error and then the records that follow.
-#[derive(Debug, Error)]
-#[error("{location}: {kind}")]
+///
+/// The message starts with the location, except for errors about a whole
+/// input or file (location line 0, offset 0), whose kind names the path.
+#[derive(Debug)]
 pub struct LogError {
     pub location: Location,
     pub kind: LogErrorKind,
 }
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.location == Location::default() {
+            return write!(f, "{}", self.kind);
+        }
+        write!(f, "{}: {}", self.location, self.kind)
+    }
+}
+
+// The message already contains the kind's, so `source` stays `None` and
+// error chains do not print it twice.
+impl std::error::Error for LogError {}
 
 impl LogError {
     pub(crate) fn new(location: Location, kind: LogErrorKind) -> Self {
@@ -185,6 +200,16 @@ mod tests {
         let text = error.to_string();
         assert!(text.starts_with("line 3 (byte offset 99): "), "{text}");
         assert!(text.contains("skipped"), "{text}");
+    }
+
+    #[test]
+    fn whole_input_error_has_no_location() {
+        let path = PathBuf::from("/tmp/x.logarchive");
+        let error = LogError::new(Location::default(), LogErrorKind::NotALogArchive { path });
+        assert!(
+            error.to_string().starts_with("/tmp/x.logarchive is not"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -475,6 +475,12 @@ impl<R: BufRead> LogReader<R> {
                 });
                 None
             }
+            (ArrayState::Value { first: false }, b']') => {
+                // A comma before the closing bracket: the array still ends.
+                self.consume_byte();
+                self.array = ArrayState::After;
+                unexpected("an array element after `,`")
+            }
             (ArrayState::Value { .. }, _) => {
                 self.consume_byte();
                 unexpected("an array element")

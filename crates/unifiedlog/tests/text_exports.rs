@@ -622,6 +622,15 @@ fn array_syntax_slips_are_reported() {
         .collect();
     assert_eq!(kinds, [true, true]);
 
+    let trailing_comma = format!("[{one},\n]\n");
+    let outcome = read_bytes(trailing_comma.as_bytes(), Filter::Network);
+    assert_eq!(trace_ids(&outcome), [Some(1)]);
+    assert_eq!(outcome.errors.len(), 1);
+    assert!(matches!(
+        outcome.errors[0].kind,
+        LogErrorKind::UnexpectedInArray { found: ']', .. }
+    ));
+
     let trailing = format!("[{one}]\n{{\"count\":1}}\n");
     let outcome = read_bytes(trailing.as_bytes(), Filter::Network);
     assert_eq!(trace_ids(&outcome), [Some(1)]);
