@@ -41,7 +41,11 @@ pub fn capture_live(
                 number += 1;
                 stats.packets += 1;
                 stats.bytes += u64::from(packet.header.caplen);
+                // time_t and suseconds_t are i64 on 64-bit Linux and macOS,
+                // narrower on some 32-bit systems.
+                #[allow(clippy::useless_conversion)]
                 let seconds = i64::try_from(packet.header.ts.tv_sec).unwrap_or(0);
+                #[allow(clippy::useless_conversion)]
                 let micros = i64::try_from(packet.header.ts.tv_usec).unwrap_or(0);
                 let timestamp_ns = seconds
                     .saturating_mul(1_000_000_000)
