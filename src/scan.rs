@@ -370,10 +370,10 @@ struct Feed<'a, 's, 'k> {
 
 impl Feed<'_, '_, '_> {
     fn push(&mut self, session: TlsSession) {
-        if self.error.is_none() {
-            if let Err(err) = self.pipeline.push(session) {
-                self.error = Some(err);
-            }
+        if self.error.is_none()
+            && let Err(err) = self.pipeline.push(session)
+        {
+            self.error = Some(err);
         }
     }
 
@@ -395,21 +395,20 @@ impl EndpointHandler for Feed<'_, '_, '_> {
         event: &NetEvent,
         connection: Option<(ConnectionKey, &EndpointConnection)>,
     ) {
-        if self.error.is_none() {
-            if let Err(err) = self
+        if self.error.is_none()
+            && let Err(err) = self
                 .pipeline
                 .endpoint_line(input, record, event, connection)
-            {
-                self.error = Some(err);
-            }
+        {
+            self.error = Some(err);
         }
     }
 
     fn connection(&mut self, connection: EndpointConnection) {
-        if self.error.is_none() {
-            if let Err(err) = self.pipeline.endpoint_connection(&connection) {
-                self.error = Some(err);
-            }
+        if self.error.is_none()
+            && let Err(err) = self.pipeline.endpoint_connection(&connection)
+        {
+            self.error = Some(err);
         }
     }
 }

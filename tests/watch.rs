@@ -47,10 +47,10 @@ fn lines_of(stdout: ChildStdout) -> Receiver<Value> {
 fn wait_for(lines: &Receiver<Value>, detection: &str, child: &mut Child) -> Value {
     let deadline = Instant::now() + PATIENCE;
     while Instant::now() < deadline {
-        if let Ok(alert) = lines.recv_timeout(Duration::from_millis(200)) {
-            if alert["detection"] == detection {
-                return alert;
-            }
+        if let Ok(alert) = lines.recv_timeout(Duration::from_millis(200))
+            && alert["detection"] == detection
+        {
+            return alert;
         }
     }
     let _ = child.kill();

@@ -119,10 +119,10 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
     alert.tls.version = Some(negotiated.to_string());
     alert.compare("floor", config.min_version.to_string());
     alert.compare("negotiated_version", negotiated.to_string());
-    if let Some((_, connection)) = event.connection {
-        if let Some(max) = &connection.offered_max_version {
-            alert.compare("offered_max_version", max.clone());
-        }
+    if let Some((_, connection)) = event.connection
+        && let Some(max) = &connection.offered_max_version
+    {
+        alert.compare("offered_max_version", max.clone());
     }
     alert.refresh_missing();
     out.push(alert);

@@ -255,11 +255,11 @@ impl ConnectionTracker {
             .iter()
             .min_by_key(|(_, c)| c.end_ns)
             .map(|(key, _)| *key);
-        if let Some(key) = idle {
-            if let Some(connection) = self.open.remove(&key) {
-                self.closed.push(connection);
-                self.evicted += 1;
-            }
+        if let Some(key) = idle
+            && let Some(connection) = self.open.remove(&key)
+        {
+            self.closed.push(connection);
+            self.evicted += 1;
         }
     }
 }

@@ -365,11 +365,9 @@ impl SessionBuilder {
         let unanswered_hello = self.current.as_ref().is_some_and(|s| {
             s.client_hello.is_some() && s.server_hello.is_none() && !answers_retry
         }) && !after_client_ccs;
-        if !answers_retry {
-            if let Some(previous) = self.current.take() {
-                let done = self.close_session(previous, FlowEndReason::NextHandshake);
-                self.finished.push(done);
-            }
+        if !answers_retry && let Some(previous) = self.current.take() {
+            let done = self.close_session(previous, FlowEndReason::NextHandshake);
+            self.finished.push(done);
         }
         let session = self.session_mut(timestamp_ns);
         push_letter(session, Sender::Client, 'H');

@@ -46,20 +46,19 @@ fn split_prefix(message: &str) -> (Option<ConnectionId>, &str) {
         return (None, message);
     };
     let mut connection = None;
-    if let Some((inner, after)) = bracket(rest) {
-        if let Some(id) = inner
+    if let Some((inner, after)) = bracket(rest)
+        && let Some(id) = inner
             .starts_with('C')
             .then(|| connection_id(inner))
             .flatten()
-        {
-            connection = Some(id);
-            rest = after;
-        }
+    {
+        connection = Some(id);
+        rest = after;
     }
-    if let Some((inner, after)) = bracket(rest) {
-        if is_pointer(inner) {
-            rest = after;
-        }
+    if let Some((inner, after)) = bracket(rest)
+        && is_pointer(inner)
+    {
+        rest = after;
     }
     (connection, rest.strip_prefix(' ').unwrap_or(rest))
 }

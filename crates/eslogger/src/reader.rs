@@ -172,11 +172,11 @@ impl<R: BufRead> EsReader<R> {
             })?;
         let parsed = parse_message(&value, line).map_err(|err| EsError::from_field(line, err))?;
         let expected = parsed.event.kind.event_type();
-        if let (Some(expected), Some(found)) = (expected, parsed.event_type) {
-            if expected != found {
-                self.stats.event_type_mismatches += 1;
-                self.stats.first_event_type_mismatch.get_or_insert(line);
-            }
+        if let (Some(expected), Some(found)) = (expected, parsed.event_type)
+            && expected != found
+        {
+            self.stats.event_type_mismatches += 1;
+            self.stats.first_event_type_mismatch.get_or_insert(line);
         }
         Ok(parsed.event)
     }

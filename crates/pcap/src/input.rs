@@ -99,11 +99,9 @@ impl<R: Read> Input<R> {
             eof: false,
             gzip,
         };
-        if !gzip {
-            if let Some(head) = input.buf.get_mut(..prefix_len) {
-                head.copy_from_slice(prefix);
-                input.end = prefix_len;
-            }
+        if !gzip && let Some(head) = input.buf.get_mut(..prefix_len) {
+            head.copy_from_slice(prefix);
+            input.end = prefix_len;
         }
         Ok(input)
     }

@@ -547,7 +547,7 @@ fn option_string(value: &[u8]) -> String {
 
 /// Checks a block's total length as read from its head.
 pub fn check_block_length(len: u32) -> Result<(), PcapNgError> {
-    if len < MIN_BLOCK_LEN || len % 4 != 0 {
+    if len < MIN_BLOCK_LEN || !len.is_multiple_of(4) {
         return Err(PcapNgError::BadBlockLength { len });
     }
     if len > MAX_BLOCK_LEN {

@@ -270,10 +270,10 @@ fn corpus_tcp_payloads_found() {
     let mut reader = CaptureReader::open(&path).unwrap_or_else(|err| panic!("{err}"));
     let mut payload_bytes = 0usize;
     while let Some(Ok(packet)) = reader.next_packet() {
-        if let Ok(Decoded::Ip(ip)) = decode(packet.link_type, packet.data) {
-            if let Transport::Tcp(tcp) = ip.transport {
-                payload_bytes += tcp.payload.len();
-            }
+        if let Ok(Decoded::Ip(ip)) = decode(packet.link_type, packet.data)
+            && let Transport::Tcp(tcp) = ip.transport
+        {
+            payload_bytes += tcp.payload.len();
         }
     }
     assert!(payload_bytes > 3000, "TCP payload bytes: {payload_bytes}");

@@ -88,10 +88,10 @@ fn read_and_decode(bytes: Vec<u8>) -> (u64, usize, u64) {
         let packet = item.unwrap_or_else(|err| panic!("{err}"));
         packets += 1;
         named += u64::from(packet.process().process_index.is_some());
-        if let Ok(Decoded::Ip(ip)) = decode(packet.link_type, packet.data) {
-            if let Transport::Tcp(tcp) = ip.transport {
-                payload += tcp.payload.len();
-            }
+        if let Ok(Decoded::Ip(ip)) = decode(packet.link_type, packet.data)
+            && let Transport::Tcp(tcp) = ip.transport
+        {
+            payload += tcp.payload.len();
         }
     }
     (packets, payload, named)

@@ -246,7 +246,7 @@ pub fn parse_long_packet(data: &[u8]) -> Result<(LongPacket<'_>, usize), HeaderE
 /// Reads the supported versions that fill the rest of a Version
 /// Negotiation packet.
 fn read_versions(rest: &[u8]) -> Result<Vec<u32>, HeaderError> {
-    if rest.is_empty() || rest.len() % 4 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(4) {
         return Err(HeaderError::BadVersionList { len: rest.len() });
     }
     let versions = rest

@@ -360,10 +360,8 @@ impl QuicTracker {
         };
         *counter = counter.saturating_add(1);
         self.touch(key, dg);
-        if from_client {
-            if let Some(conn) = self.connections.get_mut(&key) {
-                conn.client_header(header, &mut self.budget);
-            }
+        if from_client && let Some(conn) = self.connections.get_mut(&key) {
+            conn.client_header(header, &mut self.budget);
         }
         true
     }

@@ -556,15 +556,15 @@ impl RecordReader {
 
     fn gap_in_records(&mut self, missing: u64) -> GapEffect {
         let dropped = self.partial_len();
-        if let Some(current) = self.current.as_mut() {
-            if missing < to_u64(current.remaining) {
-                let lost = usize::try_from(missing).unwrap_or(usize::MAX);
-                current.remaining = current.remaining.saturating_sub(lost);
-                current.damaged = true;
-                current.policy = BodyPolicy::Skip;
-                self.buffer.clear();
-                return GapEffect::InsideBody { dropped };
-            }
+        if let Some(current) = self.current.as_mut()
+            && missing < to_u64(current.remaining)
+        {
+            let lost = usize::try_from(missing).unwrap_or(usize::MAX);
+            current.remaining = current.remaining.saturating_sub(lost);
+            current.damaged = true;
+            current.policy = BodyPolicy::Skip;
+            self.buffer.clear();
+            return GapEffect::InsideBody { dropped };
         }
         self.current = None;
         self.header_len = 0;

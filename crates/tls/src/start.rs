@@ -300,10 +300,10 @@ impl Prefilter {
         // text and ciphertext alike, so most blocks are skipped whole.
         while let Some(block) = data.get(at..).and_then(<[u8]>::first_chunk::<BLOCK_SPAN>) {
             let end = at.saturating_add(BLOCK);
-            if self.block_may_start(block) {
-                if let Some(found) = self.first_in(data, at, end) {
-                    return Some(found);
-                }
+            if self.block_may_start(block)
+                && let Some(found) = self.first_in(data, at, end)
+            {
+                return Some(found);
             }
             at = end;
         }

@@ -436,7 +436,7 @@ impl SideSink<'_> {
 
     /// Emits each 2-byte alert, because TLS 1.2 and earlier allow several per record.
     fn alerts(&mut self, body: &[u8], offset: u64) {
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             let reason = Malformed::BadAlertLength(body.len());
             self.emit(offset, TlsEventKind::Malformed { reason });
             return;
@@ -1009,10 +1009,10 @@ impl ConnectionDecoder {
         } else {
             &self.responder
         };
-        if role == Role::Server {
-            if let Some(located) = check_answer(side.answer_from, bytes) {
-                return located;
-            }
+        if role == Role::Server
+            && let Some(located) = check_answer(side.answer_from, bytes)
+        {
+            return located;
         }
         let from = side.scan_next;
         match start::find_start(bytes.get(from..).unwrap_or_default(), role) {

@@ -296,11 +296,11 @@ fn compare_leaf(c: &mut Comparison<'_>, der: &[u8]) {
     let hashed = element.map_or(der, |len| &der[..len]);
     c.check("leaf_cert_sha256", summarize_certificate(hashed).sha256);
     let info = summarize_certificate(der);
-    if let (Some(error), Some(len)) = (info.parse_error, element) {
-        if len == der.len() {
-            c.differences
-                .push(format!("{}: leaf certificate: {error}", c.place));
-        }
+    if let (Some(error), Some(len)) = (info.parse_error, element)
+        && len == der.len()
+    {
+        c.differences
+            .push(format!("{}: leaf certificate: {error}", c.place));
     }
 }
 

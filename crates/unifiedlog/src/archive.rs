@@ -553,12 +553,11 @@ impl ArchiveFiles {
             ));
         }
         let result = fs::read(path_of(&uuid));
-        if let Err(error) = &result {
-            if error.kind() == ErrorKind::NotFound {
-                if let Ok(mut missing) = self.missing.lock() {
-                    missing.insert(uuid);
-                }
-            }
+        if let Err(error) = &result
+            && error.kind() == ErrorKind::NotFound
+            && let Ok(mut missing) = self.missing.lock()
+        {
+            missing.insert(uuid);
         }
         result
     }

@@ -189,10 +189,10 @@ impl HitCursor {
 
     /// Returns the first hit at or after `from` in `block`, or `usize::MAX`.
     pub(crate) fn first_from(&mut self, prefilter: &Prefilter, block: &[u8], from: usize) -> usize {
-        if let Some(next) = self.next {
-            if next >= from {
-                return next;
-            }
+        if let Some(next) = self.next
+            && next >= from
+        {
+            return next;
         }
         let next = prefilter.find_from(block, from).unwrap_or(usize::MAX);
         self.next = Some(next);

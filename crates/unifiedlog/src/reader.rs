@@ -211,10 +211,12 @@ impl<R: BufRead> Iterator for LogReader<R> {
 // Line mode: NDJSON and JSON Lines.
 impl<R: BufRead> LogReader<R> {
     fn next_from_lines(&mut self) -> Option<Item> {
-        if self.input.base == 0 && self.input.start == 0 && self.line == 1 {
-            if let Err(error) = self.skip_bom() {
-                return Some(Err(error));
-            }
+        if self.input.base == 0
+            && self.input.start == 0
+            && self.line == 1
+            && let Err(error) = self.skip_bom()
+        {
+            return Some(Err(error));
         }
         loop {
             if self.input.start >= self.block_end {
@@ -343,10 +345,10 @@ impl<R: BufRead> LogReader<R> {
 // Array mode: `log show --style json`.
 impl<R: BufRead> LogReader<R> {
     fn next_from_array(&mut self) -> Option<Item> {
-        if matches!(self.array, ArrayState::Open) {
-            if let Err(error) = self.skip_bom() {
-                return Some(Err(error));
-            }
+        if matches!(self.array, ArrayState::Open)
+            && let Err(error) = self.skip_bom()
+        {
+            return Some(Err(error));
         }
         loop {
             if let ArrayState::Element(_) = self.array {
