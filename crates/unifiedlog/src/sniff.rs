@@ -91,10 +91,11 @@ fn sniff_after_banner(text: &[u8]) -> Option<Format> {
     None
 }
 
+/// An array is an export only when its first element has Apple's keys: an
+/// empty array `[]` carries nothing to tell it from any other JSON file.
 fn sniff_array(after_bracket: &[u8]) -> Option<Format> {
     let rest = after_bracket.trim_ascii_start();
     match rest.first()? {
-        b']' if rest[1..].trim_ascii().is_empty() => Some(Format::JsonArray),
         b'{' if classify_object(rest) == Some(Format::Ndjson) => Some(Format::JsonArray),
         _ => None,
     }
@@ -298,7 +299,12 @@ mod tests {
         let pretty = "[{\n\"traceID\" : 593327990818209796,\n\"eventMessage\" : \"x\",\n\
                       \"eventType\" : \"logEvent\"\n}]\n";
         assert_eq!(sniff(pretty.as_bytes()), Some(Format::JsonArray));
-        assert_eq!(sniff(b"[\n\n]\n"), Some(Format::JsonArray));
+    }
+
+    #[test]
+    fn sniff_empty_array_is_unknown() {
+        assert_eq!(sniff(b"[\n\n]\n"), None);
+        assert_eq!(sniff(b"[]"), None);
     }
 
     #[test]
