@@ -19,7 +19,7 @@
 # openssl, tcpdump and curl. tshark and dpkt are optional. The certificates are throwaway:
 # they are made in a temporary folder and deleted on exit. Traffic never leaves 127.0.0.1.
 #
-# Environment: WIRETRUST_CAPTURE_PORT_BASE (default 44301) is the first of fourteen
+# Environment: WIRETRUST_CAPTURE_PORT_BASE (default 44301) is the first of fifteen
 # consecutive TCP ports used: one per recorded case, two per relay case.
 set -euo pipefail
 
@@ -31,7 +31,7 @@ readonly CASES=(tls12-benign:1 tls13-benign:1 tls10-forced:1 anon-suite:1
     benign-close-notify:1 interception-ca:1 name-mismatch:1 fallback-scsv-accepted:1
     crafted-3des:0 crafted-rc4:0 crafted-export:0 crafted-tls13-sentinel:0
     crafted-sentinel-downgrade00:0 crafted-clear-bad-record-mac:0 crafted-record-overflow:0
-    crafted-malformed-record:0 crafted-sslv3:0)
+    crafted-malformed-record:0 crafted-sslv3:0 alert-burst:1)
 # Seconds allowed for one server to start, one client to finish, or one server to exit.
 readonly STEP_TIMEOUT=10
 # At its default security level 1, OpenSSL 3 disables TLS 1.0/1.1 and the anonymous and NULL
@@ -666,6 +666,26 @@ case_crafted_sslv3() {
 # Reads every capture of NAMES again with dpkt, when it is installed: checksums (crafted files
 # only), TCP sequence continuity and TLS record framing. Only the malformed case may hold a
 # record check_dpkt.py marks with "!".
+# Six clients that offer only TLS 1.2 to a server that speaks only TLS 1.3: each handshake
+# ends in the server's fatal protocol_version alert (70), six failures to one server within
+# seconds.
+case_alert_burst() {
+    local port=$1 pcap=$WORK/alert-burst.pcap log=$WORK/alert-burst attempt
+    start_capture "$pcap" "$log.tcpdump" "$port"
+    start_server "$port" "$log.server" -naccept 6 -cert "$WORK/server.pem" \
+        -key "$WORK/server.key" -tls1_3
+    for attempt in 1 2 3 4 5 6; do
+        run_s_client "$port" "$log.client" -tls1_2 &&
+            die "attempt $attempt on port $port was expected to fail: $(cat "$log.client")"
+    done
+    stop_server "$log.server"
+    stop_capture "$log.tcpdump"
+    expect_line "$log.client" 'alert protocol version.*alert number 70' \
+        'alert-burst: s_client'
+    expect_tshark "$pcap" "$port" $'70\n70\n70\n70\n70\n70' 'tls.alert_message.desc' \
+        tls.alert_message.desc
+}
+
 check_with_dpkt() {
     local report=$WORK/dpkt.txt name files=() recorded=()
     if ! python3 -c 'import dpkt' 2>/dev/null; then

@@ -226,3 +226,59 @@ fn real_tracev3_files_are_benign() {
     assert!(stats.reader.records > 0);
     assert_eq!(stats.unparsed, 0, "{:?}", stats.unparsed_examples);
 }
+
+/// Each detection the endpoint logs can raise, with a constructed log that
+/// raises it and one that must not.
+const ENDPOINT_CASES: &[(&str, &str, &str)] = &[
+    (
+        "tls.version_below_floor",
+        "constructed-tls10.ndjson",
+        "constructed-benign.ndjson",
+    ),
+    (
+        "tls.weak_cipher",
+        "constructed-rc4.ndjson",
+        "constructed-benign.ndjson",
+    ),
+    (
+        "stream.record_tamper",
+        "constructed-bad-record-mac.ndjson",
+        "constructed-protocol-version.ndjson",
+    ),
+    (
+        "endpoint.tls_failure",
+        "constructed-trust-failure.ndjson",
+        "constructed-bad-record-mac.ndjson",
+    ),
+    (
+        "endpoint.ats_blocked",
+        "constructed-ats-blocked.ndjson",
+        "constructed-trust-failure.ndjson",
+    ),
+    (
+        "stream.alert_burst",
+        "constructed-alert-burst.ndjson",
+        "constructed-below-burst.ndjson",
+    ),
+];
+
+#[test]
+fn endpoint_detections_have_both_cases() {
+    for (detection, positive, negative) in ENDPOINT_CASES {
+        let raised = alerts_of(&[positive]);
+        assert!(
+            !with_detection(&raised, detection).is_empty(),
+            "{positive} must raise {detection}: {:?}",
+            detections(&raised)
+        );
+        let quiet = alerts_of(&[negative]);
+        assert!(
+            with_detection(&quiet, detection).is_empty(),
+            "{negative} must not raise {detection}"
+        );
+    }
+    let covered: Vec<&str> = ENDPOINT_CASES.iter().map(|(id, _, _)| *id).collect();
+    for id in ["endpoint.tls_failure", "endpoint.ats_blocked"] {
+        assert!(covered.contains(&id), "{id} has no endpoint case");
+    }
+}
