@@ -24,6 +24,13 @@ const MAX_OPEN: usize = 50_000;
 /// Alerts and errors kept per connection; the rest are counted.
 const MAX_ITEMS: usize = 32;
 
+/// Task-to-connection links and per-process last connections kept at most.
+/// Links of a closed connection are dropped with it, except those beyond
+/// the [`MAX_ITEMS`] tasks it lists; this bound catches those, and a
+/// process that never closes its connections. Reaching it forgets all
+/// links, so a few later lines may not find their connection.
+const MAX_LINKS: usize = 200_000;
+
 /// A trust failure is tied to the process's last connection when that
 /// connection logged within this many nanoseconds before it.
 const TRUST_LINK_NS: i64 = 10_000_000_000;
@@ -40,6 +47,7 @@ pub struct EndpointConnection {
     /// libnetwork's connection number, e.g. `C64`.
     pub connection: String,
     pub start_time: String,
+    /// Time of the last line; written when the record is handed out.
     pub end_time: String,
     #[serde(skip)]
     pub start_ns: i64,
@@ -162,8 +170,13 @@ impl ConnectionTracker {
             .or_insert_with(|| new_connection(&self.input, record, number));
         connection.records += 1;
         connection.end_ns = connection.end_ns.max(time_ns);
-        connection.end_time = format_rfc3339(connection.end_ns);
         apply(connection, record, event);
+        if self.tasks.len() >= MAX_LINKS {
+            self.tasks.clear();
+        }
+        if self.last.len() >= MAX_LINKS {
+            self.last.clear();
+        }
         if let NetEvent::TaskConnection { task, .. } = event {
             self.tasks.insert((pid, task.clone()), number);
         }
@@ -188,14 +201,21 @@ impl ConnectionTracker {
     pub fn close(&mut self, key: ConnectionKey) {
         if let Some(mut connection) = self.open.remove(&key) {
             connection.closed = true;
+            for task in &connection.tasks {
+                self.tasks.remove(&(key.0, task.clone()));
+            }
             self.closed.push(connection);
-            self.tasks.retain(|(pid, _), number| (*pid, *number) != key);
         }
     }
 
-    /// Connections finished since the last call.
+    /// Connections finished since the last call, with their end time
+    /// written out.
     pub fn take_closed(&mut self) -> Vec<EndpointConnection> {
-        std::mem::take(&mut self.closed)
+        let mut closed = std::mem::take(&mut self.closed);
+        for connection in &mut closed {
+            connection.end_time = format_rfc3339(connection.end_ns);
+        }
+        closed
     }
 
     /// Every connection still open, in order of first line, at the end of
@@ -203,6 +223,9 @@ impl ConnectionTracker {
     pub fn finish(&mut self) -> Vec<EndpointConnection> {
         let mut rest: Vec<_> = self.open.drain().map(|(_, c)| c).collect();
         rest.sort_by_key(|c| (c.start_ns, c.first_line));
+        for connection in &mut rest {
+            connection.end_time = format_rfc3339(connection.end_ns);
+        }
         let mut closed = self.take_closed();
         closed.extend(rest);
         closed

@@ -15,8 +15,10 @@ use crate::observations::{ConnectionKey, ConnectionTracker, EndpointConnection};
 /// Lines quoted word for word per input at most, for each kind of problem.
 const MAX_EXAMPLES: usize = 10;
 
-/// Read buffer for log files: large reads, since most lines are skipped.
-const READ_BUFFER: usize = 1 << 20;
+/// Buffer of the `BufReader` around a log file. The log reader reads in
+/// blocks of its own far larger than this, which `BufReader` passes
+/// straight to the file without copying them through its buffer.
+const READ_BUFFER: usize = 8 << 10;
 
 /// Receives what an endpoint log yields, in input order.
 pub trait EndpointHandler {
