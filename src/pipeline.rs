@@ -199,6 +199,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
     ) -> io::Result<()> {
         self.restart_clock();
         self.endpoint_connections += 1;
+        if let Some(key) = connection.key() {
+            self.engine.connection_ended(&connection.input, key);
+        }
         for sink in self.sinks.iter_mut() {
             sink.endpoint_connection(connection)?;
         }

@@ -26,7 +26,7 @@ pub use alert::{
 pub use endpoint::EndpointEvent;
 pub use rule::Rule;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
@@ -91,14 +91,15 @@ pub struct Engine {
     config: DetectionConfig,
     fallback: fallback_retry::FallbackTracker,
     burst: alert_burst::BurstTracker,
-    /// Endpoint detections already raised per connection: a failure is
-    /// logged by several layers (boringssl's alert, its error print,
-    /// CFNetwork's error and the task's failure) and alerts once.
-    raised: HashSet<(String, u32, u32, &'static str)>,
+    /// Endpoint detections already raised, per input and connection: a
+    /// failure is logged by several layers (boringssl's alert, its error
+    /// print, CFNetwork's error and the task's failure) and alerts once.
+    raised: HashMap<String, HashMap<(u32, u32), Vec<&'static str>>>,
 }
 
-/// Connections remembered in [`Engine::raised`] at most; the set is
-/// emptied when it grows beyond.
+/// Connections remembered in [`Engine::raised`] per input at most; the
+/// memory is emptied when it grows beyond. Connections are forgotten when
+/// they end, so only connections left open for good accumulate.
 const MAX_RAISED: usize = 200_000;
 
 impl Engine {
@@ -108,7 +109,7 @@ impl Engine {
             config,
             fallback: fallback_retry::FallbackTracker::default(),
             burst: alert_burst::BurstTracker::default(),
-            raised: HashSet::new(),
+            raised: HashMap::new(),
         }
     }
 
@@ -149,16 +150,34 @@ impl Engine {
         }
     }
 
+    /// Forgets what was raised for a connection that has ended, so memory
+    /// follows the open connections, not every connection ever seen.
+    pub fn connection_ended(&mut self, input: &str, key: (u32, u32)) {
+        if let Some(connections) = self.raised.get_mut(input) {
+            connections.remove(&key);
+        }
+    }
+
     /// True the first time a detection is raised for the event's
     /// connection; always true for lines tied to no connection.
     fn first_for_connection(&mut self, event: &EndpointEvent<'_>, detection: &'static str) -> bool {
-        let Some(((pid, number), _)) = event.connection else {
+        let Some((key, _)) = event.connection else {
             return true;
         };
-        if self.raised.len() >= MAX_RAISED {
-            self.raised.clear();
+        if !self.raised.contains_key(event.input) {
+            self.raised.insert(event.input.to_owned(), HashMap::new());
         }
-        self.raised
-            .insert((event.input.to_owned(), pid, number, detection))
+        let Some(connections) = self.raised.get_mut(event.input) else {
+            return true;
+        };
+        if connections.len() >= MAX_RAISED {
+            connections.clear();
+        }
+        let raised = connections.entry(key).or_default();
+        if raised.contains(&detection) {
+            return false;
+        }
+        raised.push(detection);
+        true
     }
 }

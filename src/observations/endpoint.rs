@@ -99,6 +99,14 @@ pub struct EndpointConnection {
     pub closed: bool,
 }
 
+impl EndpointConnection {
+    /// The process id and connection number the tracker keyed it by.
+    pub fn key(&self) -> Option<ConnectionKey> {
+        let number = self.connection.strip_prefix('C')?.parse().ok()?;
+        Some((self.pid.unwrap_or(0), number))
+    }
+}
+
 /// A TLS alert a connection logged.
 #[derive(Clone, Debug, Serialize)]
 pub struct EndpointAlert {
@@ -201,9 +209,7 @@ impl ConnectionTracker {
     pub fn close(&mut self, key: ConnectionKey) {
         if let Some(mut connection) = self.open.remove(&key) {
             connection.closed = true;
-            for task in &connection.tasks {
-                self.tasks.remove(&(key.0, task.clone()));
-            }
+            self.forget(key, &connection);
             self.closed.push(connection);
         }
     }
@@ -281,8 +287,24 @@ impl ConnectionTracker {
         if let Some(key) = idle
             && let Some(connection) = self.open.remove(&key)
         {
+            self.forget(key, &connection);
             self.closed.push(connection);
             self.evicted += 1;
+        }
+    }
+
+    /// Drops the links that lead to a connection leaving the table, so
+    /// that a long watch keeps only what open connections need.
+    fn forget(&mut self, key: ConnectionKey, connection: &EndpointConnection) {
+        for task in &connection.tasks {
+            self.tasks.remove(&(key.0, task.clone()));
+        }
+        if self
+            .last
+            .get(&key.0)
+            .is_some_and(|(number, _)| *number == key.1)
+        {
+            self.last.remove(&key.0);
         }
     }
 }
