@@ -53,7 +53,13 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         .count();
     let usable = summary.usable_inputs();
     let packets = summary.total(|s| s.packets);
-    let bytes = summary.total(|s| s.bytes);
+    let log_bytes: u64 = summary
+        .inputs
+        .iter()
+        .filter_map(|input| input.endpoint.as_ref())
+        .map(|stats| stats.reader.bytes)
+        .sum();
+    let bytes = summary.total(|s| s.bytes) + log_bytes;
     let seconds = summary.elapsed.as_secs_f64();
     writeln!(
         out,
