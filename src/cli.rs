@@ -90,8 +90,8 @@ pub struct DetectionArgs {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// Fatal TLS alerts or trust failures for one server that raise
-    /// stream.alert_burst within --burst-window.
-    #[arg(long, value_name = "COUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..))]
+    /// stream.alert_burst within --burst-window (2 to 1000).
+    #[arg(long, value_name = "COUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=1000))]
     pub burst_threshold: u32,
     /// Window for --burst-threshold, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]

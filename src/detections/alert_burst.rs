@@ -31,6 +31,12 @@ const MAX_SERVERS: usize = 100_000;
 /// Failures quoted as evidence at most.
 const MAX_QUOTED: usize = 5;
 
+/// Failures kept per server within the window at most, the oldest dropped
+/// first; a burst larger than this is reported with this count. Without it
+/// a log whose clock stands still (or a flood of failures) would grow the
+/// window without end.
+const MAX_PER_SERVER: usize = 1000;
+
 /// Failures per server within the window.
 #[derive(Default)]
 pub struct BurstTracker {
@@ -161,6 +167,9 @@ impl BurstTracker {
         // keep the window sorted.
         let at = window.failures.partition_point(|f| f.time_ns <= now);
         window.failures.insert(at, failed);
+        if window.failures.len() > MAX_PER_SERVER {
+            window.failures.pop_front();
+        }
         let newest = window.failures.back().map_or(now, |f| f.time_ns);
         while window
             .failures
