@@ -10,7 +10,7 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
     rustup component add rustfmt clippy
 fi
 if ! command -v cargo-deny >/dev/null 2>&1; then
-    echo "installing cargo-deny (licence and advisory checks) ..."
+    echo "installing cargo-deny (licence, duplicate and source checks) ..."
     cargo install --locked cargo-deny@0.18.3
 fi
 

@@ -5,10 +5,11 @@ use serde_json::Value;
 /// Tells whether `prefix`, the first bytes of an input, is eslogger JSON
 /// Lines.
 ///
-/// When the first line is complete within `prefix` it must parse as a JSON
+/// When a line is complete within `prefix` it must parse as a JSON
 /// object with an integer `schema_version`, an integer `event_type`, a
-/// `process` object that has an `audit_token`, and an `event` object. A
-/// first line cut short by the end of `prefix` must start with `{` and show
+/// `process` object that has an `audit_token`, and an `event` object; the
+/// first of the first eight lines that does decides. A line cut short by
+/// the end of `prefix` must start with `{` and show
 /// `"audit_token"`. It must also show an integer `"schema_version"` or
 /// `"event_type"` member, or the process key `"codesigning_flags"` or
 /// `"executable"`, because eslogger writes keys in no fixed order and an
@@ -20,15 +21,30 @@ pub fn sniff(prefix: &[u8]) -> bool {
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(prefix.len());
-    let rest = prefix.get(start..).unwrap_or_default();
-    if rest.first() != Some(&b'{') {
-        return false;
+    let mut rest = prefix.get(start..).unwrap_or_default();
+    // A damaged line does not hide the good ones after it: up to
+    // MAX_LINES complete lines are tried, and the input matches when one of
+    // them is an eslogger message.
+    for _ in 0..MAX_LINES {
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                let line = rest.get(..end).unwrap_or_default().trim_ascii();
+                if line.first() == Some(&b'{') && complete_line_matches(line) {
+                    return true;
+                }
+                rest = rest.get(end + 1..).unwrap_or_default();
+            }
+            None => {
+                let line = rest.trim_ascii_start();
+                return line.first() == Some(&b'{') && partial_line_matches(line);
+            }
+        }
     }
-    match rest.iter().position(|&b| b == b'\n') {
-        Some(end) => complete_line_matches(rest.get(..end).unwrap_or_default()),
-        None => partial_line_matches(rest),
-    }
+    false
 }
+
+/// Complete lines [`sniff`] tries before it gives up.
+const MAX_LINES: usize = 8;
 
 fn complete_line_matches(line: &[u8]) -> bool {
     let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(line) else {

@@ -49,6 +49,13 @@ fn sniff_accepts_cut_first_line() {
 }
 
 #[test]
+fn sniff_looks_past_damaged_first_line() {
+    let mut bytes = b"{\"schema_version\":1,\"event_ty\n\x00\x01garbage\n".to_vec();
+    bytes.extend(fixture("constructed-v9-download.jsonl"));
+    assert!(sniff(&bytes));
+}
+
+#[test]
 fn sniff_rejects_unified_log() {
     let line = br#"{"timestamp":"2025-08-07 15:13:09.811587+0000","eventMessage":"TLS connected","eventType":"logEvent","processID":532,"processImagePath":"\/usr\/libexec\/nsurlsessiond"}
 "#;
