@@ -84,6 +84,10 @@ pub enum LogErrorKind {
     /// A line or element is not a JSON object (text, binary data, a number).
     #[error("expected a JSON object starting with `{{`; the line was skipped")]
     NotAnObject,
+    /// A line starts a JSON object but does not end it: the file is cut or
+    /// damaged there.
+    #[error("the line starts a JSON object but does not end with `}}`; it is cut short or damaged and was skipped")]
+    Unterminated,
     /// A record lacks a field every entry of its format has.
     #[error("the record has no `{0}` field and was skipped; check that the export is complete")]
     MissingField(&'static str),

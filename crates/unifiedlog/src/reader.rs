@@ -335,6 +335,12 @@ impl<R: BufRead> LogReader<R> {
         if core.filter == Filter::Network
             && self.hits.first_from(&core.prefilter, block, start) >= end
         {
+            // A line the prefilter skips is not parsed, but a line cut short
+            // (a damaged file, a stream that ended mid-record) is still
+            // caught by its missing closing brace.
+            if line.trim_ascii_end().last() != Some(&b'}') {
+                return Some(Err(LogError::new(location, LogErrorKind::Unterminated)));
+            }
             core.stats.skipped_by_prefilter += 1;
             return None;
         }

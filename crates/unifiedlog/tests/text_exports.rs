@@ -476,9 +476,27 @@ fn line_at_the_limit_is_read() {
 }
 
 #[test]
+fn cut_unrelated_line_is_reported() {
+    let text = format!(
+        "{}\n{{\"traceID\":1,\"eventMessage\":\"cut here\n{}\n",
+        boringssl_line(1),
+        boringssl_line(2)
+    );
+    let network = read_all(LogReader::with_format(
+        text.as_bytes(),
+        Format::Ndjson,
+        Filter::Network,
+    ));
+    assert_eq!(network.errors.len(), 1);
+    assert_eq!(network.errors[0].location.line, 2);
+    assert_eq!(network.stats.relevant, 2);
+}
+
+#[test]
 fn prefilter_misses_are_never_parsed() {
-    // Invalid JSON without any needle: only a full parse would notice it.
-    let broken_unrelated = r#"{"eventType":"logEvent","subsystem":"com.apple.xpc" BROKEN"#;
+    // Invalid JSON without any needle, yet closed: only a full parse would
+    // notice it.
+    let broken_unrelated = r#"{"eventType":"logEvent","subsystem":"com.apple.xpc" BROKEN}"#;
     let mut text = String::new();
     for i in 0..1000 {
         text.push_str(broken_unrelated);
