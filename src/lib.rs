@@ -5,9 +5,9 @@
 //! [`sources`] read telemetry (packet captures, endpoint logs, eslogger
 //! output) into [`observations`]: TLS sessions, endpoint connections and
 //! process identities; [`detections`] turn observations into alerts;
-//! [`sinks`] write alerts and observations. [`scan`] wires them together
-//! for `wiretrust scan`, through the pipeline that orders observations and
-//! counts results.
+//! [`sinks`] write alerts and observations. [`scan`] and [`watch`] wire
+//! them together for `wiretrust scan` and `wiretrust watch`, through the
+//! pipeline that orders observations and counts results.
 #![forbid(unsafe_code)]
 
 pub mod detections;

@@ -462,15 +462,32 @@ impl ChildSource {
     }
 }
 
+/// Bad lines logged word for word per run of a child at most; the rest
+/// are counted in one line when the run ends.
+const MAX_LOGGED_ERRORS: u64 = 10;
+
 /// Sends every event `eslogger` writes; bad lines are logged and skipped.
 fn read_eslogger<R: BufRead>(name: &str, reader: R, sender: &SyncSender<Message>) {
+    let mut errors = 0u64;
     for item in EsReader::new(reader) {
         match item {
             Ok(event) => {
                 let _ = sender.send(Message::Process(Box::new(event)));
             }
-            Err(err) => tracing::warn!(source = %name, "{err}"),
+            Err(err) => {
+                errors += 1;
+                if errors <= MAX_LOGGED_ERRORS {
+                    tracing::warn!(source = %name, "output of eslogger: {err}");
+                }
+            }
         }
+    }
+    if errors > MAX_LOGGED_ERRORS {
+        tracing::warn!(
+            source = %name,
+            "{} more lines of eslogger output could not be read",
+            errors - MAX_LOGGED_ERRORS
+        );
     }
 }
 

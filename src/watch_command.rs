@@ -63,8 +63,13 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
         );
     }
     let eslogger = !args.no_eslogger && (args.eslogger || is_root());
+    let mut detection = detection_config(&args.detection);
+    // Watching this Mac's own log: its alerts come from this host.
+    if endpoint && detection.host.is_none() {
+        detection.host = host_name();
+    }
     Ok(WatchOptions {
-        detection: detection_config(&args.detection),
+        detection,
         stdin: args.stdin,
         endpoint,
         eslogger,
@@ -74,6 +79,20 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
         capture_filter: args.capture_filter.clone(),
         ..WatchOptions::default()
     })
+}
+
+#[cfg(unix)]
+fn host_name() -> Option<String> {
+    let name = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(not(unix))]
+fn host_name() -> Option<String> {
+    None
 }
 
 #[cfg(unix)]
@@ -90,20 +109,32 @@ fn write_summary(out: &mut dyn Write, summary: &WatchSummary) -> io::Result<()> 
     let alerts: u64 = summary.scan.alerts_by_detection.values().sum();
     writeln!(
         out,
-        "watched: {} network-stack lines, {} endpoint connections, {} TLS sessions, {} alerts",
-        summary.scan.endpoint_lines,
-        summary.scan.endpoint_connections,
-        summary.scan.sessions,
-        alerts
+        "watched: {}, {}, {}, {}",
+        plural(summary.scan.endpoint_lines, "network-stack line"),
+        plural(summary.scan.endpoint_connections, "endpoint connection"),
+        plural(summary.scan.sessions, "TLS session"),
+        plural(alerts, "alert")
     )?;
     for (detection, count) in &summary.scan.alerts_by_detection {
         writeln!(out, "    {detection}: {count}")?;
     }
     if summary.restarts > 0 {
-        writeln!(out, "  sources restarted {} times", summary.restarts)?;
+        writeln!(
+            out,
+            "  sources restarted {}",
+            plural(summary.restarts, "time")
+        )?;
     }
     for failure in &summary.failures {
         writeln!(out, "error: {failure}")?;
     }
     Ok(())
+}
+
+fn plural(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }

@@ -303,6 +303,9 @@ impl Alert {
         if self.tls.client_max_version.is_none() {
             missing.push("tls.client_max_version");
         }
+        if self.flow.bytes.is_none() {
+            missing.push("flow.bytes");
+        }
         if self.flow.url.is_none() {
             missing.push("flow.url");
         }

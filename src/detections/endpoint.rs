@@ -160,11 +160,17 @@ fn reason_class(reason: &str) -> Option<CodeClass> {
 }
 
 impl Evidence {
-    /// Evidence at a line of an endpoint log: the logged message.
+    /// Evidence at a line of an endpoint log: the logged message. The
+    /// location gives the line, its byte offset and the record's traceID,
+    /// by which `log show` can find it again.
     pub fn at_line(input: &str, record: &LogRecord, field: &str, value: String) -> Evidence {
+        let location = match record.trace_id {
+            Some(trace) => format!("{}, traceID {trace}", record.location),
+            None => record.location.to_string(),
+        };
         Evidence {
             input: input.to_owned(),
-            location: record.location.to_string(),
+            location,
             field: field.to_owned(),
             value,
         }
@@ -236,10 +242,43 @@ impl Alert {
         } = event.event
         {
             alert.flow.url.get_or_insert_with(|| url.clone());
+            if alert.destination.server_name.is_none()
+                && let Some((host, port)) = url_host_port(url)
+            {
+                alert.destination.server_name = Some(host);
+                alert.destination.port = Some(port);
+            }
         }
         alert.refresh_missing();
         alert
     }
+}
+
+/// The host and port of an `http` or `https` URL, the port defaulting to
+/// the scheme's.
+fn url_host_port(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']')?;
+            match after.strip_prefix(':') {
+                Some(port) => (host, port.parse().ok()?),
+                None => (host, default),
+            }
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().ok()?),
+            None => (host_port, default),
+        },
+    };
+    (!host.is_empty()).then(|| (host.to_owned(), port))
 }
 
 /// The name an endpoint log is reported under when no `--host` is given:
@@ -294,6 +333,30 @@ fn quote(message: &str) -> String {
         end -= 1;
     }
     format!("{}…", &message[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_host_port;
+
+    #[test]
+    fn url_host_and_default_port() {
+        let parsed = url_host_port("http://downloads.example.org/update.pkg");
+        assert_eq!(parsed, Some(("downloads.example.org".to_owned(), 80)));
+    }
+
+    #[test]
+    fn url_explicit_port_and_ipv6() {
+        assert_eq!(
+            url_host_port("https://user@example.com:8443/x?y"),
+            Some(("example.com".to_owned(), 8443))
+        );
+        assert_eq!(
+            url_host_port("https://[2001:db8::1]/"),
+            Some(("2001:db8::1".to_owned(), 443))
+        );
+        assert_eq!(url_host_port("ftp://example.com/"), None);
+    }
 }
 
 /// `name (destination)` for titles: the server name or host, else the

@@ -59,9 +59,9 @@ pub struct EndpointStats {
 }
 
 impl EndpointStats {
-    fn error(&mut self, err: &LogError) {
+    fn error(&mut self, input: &str, err: &LogError) {
         if self.errors.len() < MAX_EXAMPLES {
-            self.errors.push(err.to_string());
+            self.errors.push(format!("{input}: {err}"));
         }
     }
 }
@@ -146,7 +146,7 @@ fn handle(
     let record = match item {
         Ok(record) => record,
         Err(err) => {
-            stats.error(&err);
+            stats.error(tracker.input(), &err);
             return;
         }
     };

@@ -86,7 +86,9 @@ pub enum LogErrorKind {
     NotAnObject,
     /// A line starts a JSON object but does not end it: the file is cut or
     /// damaged there.
-    #[error("the line starts a JSON object but does not end with `}}`; it is cut short or damaged and was skipped")]
+    #[error(
+        "the line starts a JSON object but does not end with `}}`; it is cut short or damaged and was skipped"
+    )]
     Unterminated,
     /// A record lacks a field every entry of its format has.
     #[error("the record has no `{0}` field and was skipped; check that the export is complete")]
