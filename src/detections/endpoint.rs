@@ -335,30 +335,6 @@ fn quote(message: &str) -> String {
     format!("{}…", &message[..end])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::url_host_port;
-
-    #[test]
-    fn url_host_and_default_port() {
-        let parsed = url_host_port("http://downloads.example.org/update.pkg");
-        assert_eq!(parsed, Some(("downloads.example.org".to_owned(), 80)));
-    }
-
-    #[test]
-    fn url_explicit_port_and_ipv6() {
-        assert_eq!(
-            url_host_port("https://user@example.com:8443/x?y"),
-            Some(("example.com".to_owned(), 8443))
-        );
-        assert_eq!(
-            url_host_port("https://[2001:db8::1]/"),
-            Some(("2001:db8::1".to_owned(), 443))
-        );
-        assert_eq!(url_host_port("ftp://example.com/"), None);
-    }
-}
-
 /// `name (destination)` for titles: the server name or host, else the
 /// remote address, else the connection id.
 pub fn endpoint_label(event: &EndpointEvent<'_>) -> String {
@@ -393,5 +369,29 @@ pub fn process_label(process: &Process) -> String {
         (Some(name), None) => name.clone(),
         (None, Some(pid)) => format!("pid {pid}"),
         (None, None) => "an unknown process".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_host_port;
+
+    #[test]
+    fn url_host_and_default_port() {
+        let parsed = url_host_port("http://downloads.example.org/update.pkg");
+        assert_eq!(parsed, Some(("downloads.example.org".to_owned(), 80)));
+    }
+
+    #[test]
+    fn url_explicit_port_and_ipv6() {
+        assert_eq!(
+            url_host_port("https://user@example.com:8443/x?y"),
+            Some(("example.com".to_owned(), 8443))
+        );
+        assert_eq!(
+            url_host_port("https://[2001:db8::1]/"),
+            Some(("2001:db8::1".to_owned(), 443))
+        );
+        assert_eq!(url_host_port("ftp://example.com/"), None);
     }
 }
