@@ -101,7 +101,7 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     Ok(exit_status(&summary, args.fail_on))
 }
 
-/// The detection settings the command line gives.
+/// Builds the detection settings from the command line.
 pub(crate) fn detection_config(args: &cli::DetectionArgs) -> DetectionConfig {
     DetectionConfig {
         min_version: args.min_version.0,

@@ -50,14 +50,14 @@ const CHANNEL_DEPTH: usize = 4096;
 /// How often the calling thread checks the stop flag while idle.
 const POLL: Duration = Duration::from_millis(200);
 
-/// Longest wait before restarting a child that keeps exiting.
+/// Maximum wait before restarting a child that keeps exiting.
 const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
 
 /// A child that ran this long before exiting is restarted after the
 /// initial delay again.
 const STABLE_RUN: Duration = Duration::from_secs(60);
 
-/// What to watch.
+/// Sources to watch and the settings of the detections.
 #[derive(Clone, Debug)]
 pub struct WatchOptions {
     pub detection: DetectionConfig,
@@ -95,7 +95,7 @@ impl Default for WatchOptions {
     }
 }
 
-/// What a source thread sends to the calling thread.
+/// Message from a source thread to the calling thread.
 enum Message {
     Line {
         input: String,
@@ -121,7 +121,7 @@ pub struct WatchSummary {
     pub scan: Summary,
     /// Times a child was restarted after it exited.
     pub restarts: u64,
-    /// Why sources stopped, when they failed.
+    /// Reasons sources stopped, for those that failed.
     pub failures: Vec<String>,
 }
 
@@ -244,7 +244,7 @@ fn start_sources(
     started
 }
 
-/// The arguments of `log stream` for the network stack's messages.
+/// Returns the arguments of `log stream` for the network stack's messages.
 pub fn log_stream_args() -> Vec<String> {
     [
         "stream",

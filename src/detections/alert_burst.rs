@@ -33,7 +33,7 @@ const MAX_QUOTED: usize = 5;
 
 /// Failures kept per server within the window at most, the oldest dropped
 /// first; a burst larger than this is reported with this count. Without it
-/// a log whose clock stands still (or a flood of failures) would grow the
+/// a log whose clock does not advance (or a flood of failures) would grow the
 /// window without end.
 const MAX_PER_SERVER: usize = 1000;
 
@@ -60,7 +60,7 @@ struct Failed {
     evidence: Evidence,
 }
 
-/// How widespread a burst is.
+/// Spread of a burst over hosts and processes.
 struct Spread {
     failures: usize,
     hosts: usize,
@@ -223,8 +223,8 @@ pub fn counts_for_burst(event: &EndpointEvent<'_>) -> bool {
     }
 }
 
-/// The server a failure concerns: name or host with the port, else the
-/// remote address.
+/// Returns the server a failure concerns: name or host with the port,
+/// else the remote address.
 fn server_key(event: &EndpointEvent<'_>) -> Option<String> {
     let (_, connection) = event.connection?;
     let name = connection

@@ -1,5 +1,5 @@
-//! What the endpoint detections read: one parsed unified log line with the
-//! connection it belongs to, and the alert shape for it.
+//! The input of the endpoint detections (one parsed unified log line with
+//! the connection it belongs to) and the alert built from it.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -100,7 +100,7 @@ pub fn classify(event: &NetEvent) -> Option<Failure> {
     }
 }
 
-/// The class of a SecureTransport code in the SSL stream domain.
+/// Classifies a SecureTransport code of the SSL stream domain.
 fn stream_failure(error: StreamError) -> Option<(CodeClass, &'static str)> {
     const SSL_DOMAIN: i32 = 3;
     if error.domain != SSL_DOMAIN {
@@ -132,8 +132,8 @@ fn task_failure(url_error: i32, stream_error: Option<StreamError>) -> Option<Fai
     })
 }
 
-/// The class of an OpenSSL-style reason that boringssl printed, for
-/// reasons that carry no alert number.
+/// Classifies an OpenSSL-style reason that boringssl printed without an
+/// alert number.
 fn reason_class(reason: &str) -> Option<CodeClass> {
     const DOWNGRADE: [&str; 4] = [
         "PROTOCOL_VERSION",
@@ -177,7 +177,7 @@ impl Evidence {
     }
 }
 
-/// Longest message quoted as evidence.
+/// Maximum length of a message quoted as evidence, in bytes.
 const MAX_QUOTE: usize = 400;
 
 impl Alert {
@@ -254,8 +254,8 @@ impl Alert {
     }
 }
 
-/// The host and port of an `http` or `https` URL, the port defaulting to
-/// the scheme's.
+/// Returns the host and port of an `http` or `https` URL, the port
+/// defaulting to the scheme's.
 fn url_host_port(url: &str) -> Option<(String, u16)> {
     let (scheme, rest) = url.split_once("://")?;
     let default = match scheme.to_ascii_lowercase().as_str() {
@@ -323,7 +323,7 @@ fn parse_address(text: Option<&str>) -> Option<crate::observations::Endpoint> {
     })
 }
 
-/// The message cut to [`MAX_QUOTE`] bytes on a character boundary.
+/// Cuts the message to [`MAX_QUOTE`] bytes on a character boundary.
 fn quote(message: &str) -> String {
     if message.len() <= MAX_QUOTE {
         return message.to_owned();
@@ -362,7 +362,7 @@ pub fn endpoint_label(event: &EndpointEvent<'_>) -> String {
     }
 }
 
-/// The process for titles: its file name and pid.
+/// Names the process for titles: its file name and pid.
 pub fn process_label(process: &Process) -> String {
     match (&process.name, process.pid) {
         (Some(name), Some(pid)) => format!("{name}[{pid}]"),

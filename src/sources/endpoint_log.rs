@@ -66,7 +66,7 @@ impl EndpointStats {
     }
 }
 
-/// Which reader an endpoint log needs.
+/// Reader an endpoint log needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointFormat {
     /// A text export of the given shape.
@@ -189,7 +189,7 @@ fn format_name(format: Format) -> &'static str {
     }
 }
 
-/// The first line of a message, cut to 200 bytes, for quoting.
+/// Returns the first line of a message, cut to 200 bytes, for quoting.
 fn first_line(message: &str) -> &str {
     let line = message.lines().next().unwrap_or_default();
     let mut end = line.len().min(200);
