@@ -149,12 +149,19 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         }
         self.alerts.clear();
         self.engine.check(session, &mut self.alerts);
+        if !self.processes.is_empty() {
+            for alert in &mut self.alerts {
+                identify(&self.processes, alert, session.start_ns);
+            }
+        }
         self.lap(Phase::Detection);
         for sink in self.sinks.iter_mut() {
             sink.session(session)?;
         }
         self.write_alerts()
     }
+
+
 
     /// Writes the alerts of the last check and counts them.
     fn write_alerts(&mut self) -> io::Result<()> {
@@ -259,4 +266,20 @@ fn file_name(path: &str) -> Option<String> {
         .next()
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
+}
+
+/// Adds the code-signing identity eslogger input gave the alert's process
+/// (named by pid in Apple pktap captures) at `time_ns`.
+fn identify(processes: &ProcessTable, alert: &mut Alert, time_ns: i64) {
+    let Some(pid) = alert.process.pid else {
+        return;
+    };
+    let Some(identity) = processes.lookup(pid, time_ns) else {
+        return;
+    };
+    alert.process.signing_id.clone_from(&identity.signing_id);
+    alert.process.team_id.clone_from(&identity.team_id);
+    if alert.process.path.is_none() && !identity.path.is_empty() {
+        alert.process.path = Some(identity.path.clone());
+    }
 }

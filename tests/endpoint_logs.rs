@@ -282,3 +282,29 @@ fn endpoint_detections_have_both_cases() {
         assert!(covered.contains(&id), "{id} has no endpoint case");
     }
 }
+
+#[test]
+fn eslogger_names_pktap_process() {
+    for capture in [
+        "constructed-pktap-pib.pcapng",
+        "constructed-pktap-header.pcapng",
+    ] {
+        let scanned = common::scan_paths(&[
+            common::fixture(capture),
+            endpoint_fixture("constructed-pktap-processes.eslogger.jsonl"),
+        ]);
+        let found = with_detection(&scanned.alerts, "tls.version_below_floor");
+        assert_eq!(found.len(), 1, "{capture}: {:?}", detections(&scanned.alerts));
+        assert_eq!(found[0].process.pid, Some(4243), "{capture}");
+        assert_eq!(
+            found[0].process.signing_id.as_deref(),
+            Some("com.apple.openssl"),
+            "{capture}"
+        );
+        assert_eq!(
+            found[0].process.path.as_deref(),
+            Some("/usr/bin/openssl"),
+            "{capture}"
+        );
+    }
+}

@@ -374,50 +374,55 @@ def es_process(path, pid, signing_id, team_id, platform, start):
     }
 
 
-def es_message(seq, event_type, process, event):
+def es_message(seq, event_type, process, event, day="2026-03-02T18"):
     """One es_message_t as eslogger writes it."""
     return {
         "schema_version": 1, "version": 9, "mach_time": 401374797834 + seq,
-        "time": f"2026-03-02T18:00:{seq:02d}.000100000Z", "seq_num": seq,
+        "time": f"{day}:00:{seq:02d}.000100000Z", "seq_num": seq,
         "global_seq_num": seq, "event_type": event_type, "action_type": 1,
         "action": {"result": {"result_type": 0, "result": {"auth": 0}}},
         "thread": {"thread_id": 622243 + seq}, "process": process, "event": event,
     }
 
 
-def write_eslogger(name):
+def write_eslogger(name, launched, day="2026-03-02T18"):
     """How the processes of the attack fixtures started, as eslogger
     writes it: launchd forks a child, and the child execs the program, so
     the exec event's actor is the forked image with the same pid."""
     launchd = es_process("/sbin/launchd", 1, "com.apple.xpc.launchd", None, True,
-                         "2026-03-02T08:00:00.000000Z")
-    launched = [
-        (SAFARI, 812, "com.apple.Safari", None, True),
-        (CURL, 4412, "com.apple.curl", None, True),
-        (MAIL, 650, "com.apple.mail", None, True),
-        (UPDATER, 1337, "com.example.updater", "EXAMPLE123", False),
-    ]
+                         f"{day[:10]}T08:00:00.000000Z")
     seq = 0
     with open(os.path.join(OUT, name), "w", encoding="utf-8") as out:
         for path, pid, signing_id, team_id, platform in launched:
-            start = f"2026-03-02T18:00:{seq:02d}.000000Z"
+            start = f"{day}:00:{seq:02d}.000000Z"
             child = es_process("/sbin/launchd", pid, "com.apple.xpc.launchd", None, True, start)
             seq += 1
-            fork = es_message(seq, 11, launchd, {"fork": {"child": child}})
+            fork = es_message(seq, 11, launchd, {"fork": {"child": child}}, day)
             target = es_process(path, pid, signing_id, team_id, platform, start)
             target["audit_token"]["pidversion"] += 1
             seq += 1
             execution = es_message(seq, 9, child, {"exec": {
                 "target": target, "args": [path], "cwd": None, "script": None,
                 "dyld_exec_path": path, "fds": [], "last_fd": 2,
-                "image_cputype": 16777228, "image_cpusubtype": 2}})
+                "image_cputype": 16777228, "image_cpusubtype": 2}}, day)
             for message in (fork, execution):
                 out.write(json.dumps(message, separators=(",", ":")).replace("/", "\\/") + "\n")
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    write_eslogger("constructed-processes.eslogger.jsonl")
+    write_eslogger("constructed-processes.eslogger.jsonl", [
+        (SAFARI, 812, "com.apple.Safari", None, True),
+        (CURL, 4412, "com.apple.curl", None, True),
+        (MAIL, 650, "com.apple.mail", None, True),
+        (UPDATER, 1337, "com.example.updater", "EXAMPLE123", False),
+    ])
+    # The processes named in fixtures/captures/constructed-pktap-*.pcapng,
+    # started before those captures' packets.
+    write_eslogger("constructed-pktap-processes.eslogger.jsonl", [
+        (CURL, 4242, "com.apple.curl", None, True),
+        ("/usr/bin/openssl", 4243, "com.apple.openssl", None, True),
+    ], day="2026-12-04T16")
     benign().write("constructed-benign.ndjson")
     benign().write("constructed-benign.json", style="json")
     old_version().write("constructed-tls10.ndjson")
