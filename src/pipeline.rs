@@ -161,8 +161,6 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.write_alerts()
     }
 
-
-
     /// Writes the alerts of the last check and counts them.
     fn write_alerts(&mut self) -> io::Result<()> {
         for alert in &self.alerts {

@@ -294,7 +294,12 @@ fn eslogger_names_pktap_process() {
             endpoint_fixture("constructed-pktap-processes.eslogger.jsonl"),
         ]);
         let found = with_detection(&scanned.alerts, "tls.version_below_floor");
-        assert_eq!(found.len(), 1, "{capture}: {:?}", detections(&scanned.alerts));
+        assert_eq!(
+            found.len(),
+            1,
+            "{capture}: {:?}",
+            detections(&scanned.alerts)
+        );
         assert_eq!(found[0].process.pid, Some(4243), "{capture}");
         assert_eq!(
             found[0].process.signing_id.as_deref(),
