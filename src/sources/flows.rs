@@ -321,8 +321,10 @@ struct FlowContext {
 struct ProcessNotes {
     /// Processes by number, as [`Flows::define_process`] gave them.
     owners: Vec<PacketOwner>,
-    /// TCP flows by their endpoints, lower address first.
-    tcp: HashMap<(SocketAddr, SocketAddr), SenderProcesses>,
+    /// TCP flows by their endpoints, lower address first. Every flow's end
+    /// looks its key up, and the capture chooses the keys, so the hasher is
+    /// fast and randomly seeded.
+    tcp: HashMap<(SocketAddr, SocketAddr), SenderProcesses, foldhash::fast::RandomState>,
     quic: HashMap<QuicConnectionId, SenderProcesses>,
 }
 
