@@ -36,7 +36,9 @@ struct Entry {
 /// Flows still open when the table is dropped get no `on_end`; call
 /// [`FlowTable::finish`] first.
 pub struct FlowTable<H: StreamHandler> {
-    flows: FlowMap<Flow<H>>,
+    /// Open flows, boxed: a flow with its handler is kilobytes, and the map
+    /// moves its values when it grows and on every insert and removal.
+    flows: FlowMap<Box<Flow<H>>>,
     lingering: FlowMap<Lingering>,
     /// Open flows, roughly least recently active first: an entry is requeued
     /// with a fresh stamp only when it reaches the front, so a flow ends after
@@ -123,7 +125,7 @@ impl<H: StreamHandler> FlowTable<H> {
     /// a RST, in the order the flows opened. The table is
     /// empty afterwards and may be fed again.
     pub fn finish(&mut self, ctx: &mut H::Context) {
-        let mut flows: Vec<Flow<H>> = self.flows.drain().map(|(_, flow)| flow).collect();
+        let mut flows: Vec<Box<Flow<H>>> = self.flows.drain().map(|(_, flow)| flow).collect();
         flows.sort_by_key(|flow| flow.id);
         for flow in flows {
             // A flow still draining after its RST ended by that RST.
@@ -173,7 +175,7 @@ impl<H: StreamHandler> FlowTable<H> {
         let key = FlowKey::orient(seg);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        let mut flow = Flow::new(id, key, new_handler(&key, meta), self.now, meta);
+        let mut flow = Box::new(Flow::new(id, key, new_handler(&key, meta), self.now, meta));
         let stats = &mut self.shared.stats;
         stats.flows_opened = stats.flows_opened.saturating_add(1);
         if let Some(end) = flow.on_segment(seg, meta, self.now, ctx, &mut self.shared) {
@@ -195,7 +197,13 @@ impl<H: StreamHandler> FlowTable<H> {
     }
 
     /// Counts the end, remembers a closed flow for a while, and ends `flow`.
-    fn retire(&mut self, flow: Flow<H>, end: FlowEnd, meta: SegmentMeta, ctx: &mut H::Context) {
+    fn retire(
+        &mut self,
+        flow: Box<Flow<H>>,
+        end: FlowEnd,
+        meta: SegmentMeta,
+        ctx: &mut H::Context,
+    ) {
         let stats = &mut self.shared.stats;
         let counter = match end {
             FlowEnd::Closed => &mut stats.flows_closed,
@@ -249,7 +257,7 @@ impl<H: StreamHandler> FlowTable<H> {
                 .flows
                 .get(&entry.key)
                 .filter(|flow| flow.id == entry.id)
-                .and_then(Flow::reset);
+                .and_then(|flow| flow.reset());
             if let Some((by, _, meta)) = reset {
                 self.end_flow(entry.key, FlowEnd::Reset { by }, meta, ctx);
             }
