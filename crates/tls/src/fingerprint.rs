@@ -270,19 +270,21 @@ fn alpn_marker(first: Option<&[u8]>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
     use crate::handshake::Extension;
     use crate::registry::{CipherSuite, NamedGroup, SignatureScheme};
 
-    fn ext(kind: u16) -> Extension {
+    fn ext(kind: u16) -> Extension<'static> {
         Extension {
             kind: ExtensionType(kind),
-            data: Vec::new(),
+            data: Cow::Borrowed(&[]),
         }
     }
 
     /// Builds a TLS 1.3 hello with GREASE in suites, extensions, groups, versions and signatures.
-    fn hello() -> ClientHello {
+    fn hello() -> ClientHello<'static> {
         let mut hello = ClientHello::new(ProtocolVersion::TLS12, [0; 32]);
         hello.cipher_suites = [0x5a5a, 0x1302, 0x1301, 0xc02f, 0x00ff]
             .map(CipherSuite)
