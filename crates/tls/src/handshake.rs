@@ -7,7 +7,7 @@
 //!
 //! Hellos borrow their byte fields (session id, compression methods and
 //! extension data) from the body they were parsed from, which saves an
-//! allocation per field; `into_owned` detaches one from the body.
+//! allocation per field. `into_owned` detaches a hello from the body.
 
 use std::borrow::Cow;
 
