@@ -148,7 +148,12 @@ mod tests {
     fn leap_days_match_jiff() {
         // 2000-02-29, 1900-03-01, 1700-03-01 and 2260-02-29 in seconds
         // since the epoch.
-        for seconds in [951_782_400i64, -2_203_891_200, -8_512_416_000, 9_151_488_000] {
+        for seconds in [
+            951_782_400i64,
+            -2_203_891_200,
+            -8_515_238_400,
+            9_156_585_600,
+        ] {
             let timestamp = seconds.saturating_mul(1_000_000_000);
             assert_eq!(
                 format_rfc3339(timestamp),
