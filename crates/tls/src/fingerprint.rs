@@ -146,7 +146,7 @@ pub fn ja4_r(hello: &ClientHello, transport: Ja4Transport) -> String {
     write_hex_list(&mut text, &lists.ciphers);
     text.push(b'_');
     lists.write_c(&mut text, hello);
-    // The text holds ASCII only.
+    // The text contains ASCII only.
     print.push_str(std::str::from_utf8(&text).unwrap_or_default());
     print
 }
