@@ -706,8 +706,8 @@ fn apply_server_extensions(hello: &mut ServerHello<'_>) -> bool {
 }
 
 /// Parses a TLS 1.2 or earlier Certificate body into DER certificates,
-/// leaf first (RFC 5246 section 7.4.2).
-pub fn parse_certificate_list(body: &[u8]) -> Result<Vec<Vec<u8>>, HandshakeError> {
+/// leaf first (RFC 5246 section 7.4.2), borrowed from the body.
+pub fn parse_certificate_list(body: &[u8]) -> Result<Vec<&[u8]>, HandshakeError> {
     const MESSAGE: &str = "Certificate";
     let mut r = Reader::new(body);
     let mut entries = r
@@ -716,16 +716,16 @@ pub fn parse_certificate_list(body: &[u8]) -> Result<Vec<Vec<u8>>, HandshakeErro
     expect_end(&r)?;
     let mut certificates = Vec::new();
     while !entries.is_empty() {
-        let der = read_certificate(&mut entries)?;
-        certificates.push(der.to_vec());
+        certificates.push(read_certificate(&mut entries)?);
     }
     Ok(certificates)
 }
 
 /// Parses a TLS 1.3 Certificate body into DER certificates, leaf first,
 /// dropping the request context and per-certificate extensions
-/// (RFC 8446 section 4.4.2). Only raw X.509 entries are supported.
-pub fn parse_certificate_list_tls13(body: &[u8]) -> Result<Vec<Vec<u8>>, HandshakeError> {
+/// (RFC 8446 section 4.4.2). Only raw X.509 entries are supported. The
+/// certificates are borrowed from the body.
+pub fn parse_certificate_list_tls13(body: &[u8]) -> Result<Vec<&[u8]>, HandshakeError> {
     const MESSAGE: &str = "Certificate";
     let mut r = Reader::new(body);
     r.prefixed_u8()
@@ -740,7 +740,7 @@ pub fn parse_certificate_list_tls13(body: &[u8]) -> Result<Vec<Vec<u8>>, Handsha
         if entries.prefixed_u16().is_none() {
             return Err(overrun("certificate extensions", &entries));
         }
-        certificates.push(der.to_vec());
+        certificates.push(der);
     }
     Ok(certificates)
 }
@@ -1218,12 +1218,13 @@ mod tests {
     fn certificate_list_leaf_first() {
         let body = certificate_body(&[b"leaf", b"intermediate"]);
         let list = parse_certificate_list(&body).unwrap();
-        assert_eq!(list, vec![b"leaf".to_vec(), b"intermediate".to_vec()]);
+        assert_eq!(list, vec![&b"leaf"[..], &b"intermediate"[..]]);
     }
 
     #[test]
     fn certificate_list_empty_is_ok() {
-        let list = parse_certificate_list(&certificate_body(&[])).unwrap();
+        let body = certificate_body(&[]);
+        let list = parse_certificate_list(&body).unwrap();
         assert!(list.is_empty());
     }
 
@@ -1275,6 +1276,6 @@ mod tests {
         let list = [entry(b"leaf"), entry(b"ca")].concat();
         let body = [vec_with_len(1, &[]), vec_with_len(3, &list)].concat();
         let certificates = parse_certificate_list_tls13(&body).unwrap();
-        assert_eq!(certificates, vec![b"leaf".to_vec(), b"ca".to_vec()]);
+        assert_eq!(certificates, vec![&b"leaf"[..], &b"ca"[..]]);
     }
 }
