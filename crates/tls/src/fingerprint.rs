@@ -21,7 +21,14 @@ pub struct Ja3 {
 
 impl Ja3 {
     fn from_text(text: String) -> Self {
-        let md5 = hex::encode(Md5::digest(text.as_bytes()));
+        let digest = Md5::digest(text.as_bytes());
+        let mut md5 = String::with_capacity(2 * digest.len());
+        for byte in digest {
+            for nibble in [byte >> 4, byte & 0xf] {
+                let digit = HEX_DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+                md5.push(char::from(digit));
+            }
+        }
         Self { text, md5 }
     }
 }
@@ -205,8 +212,12 @@ impl Ja4Lists {
     }
 }
 
-fn non_grease(values: impl Iterator<Item = u16>) -> Vec<u16> {
-    values.filter(|v| !is_grease(*v)).collect()
+/// Collects the values that are not GREASE, allocating once for all of
+/// `values` because filtering hides the final count.
+fn non_grease(values: impl ExactSizeIterator<Item = u16>) -> Vec<u16> {
+    let mut kept = Vec::with_capacity(values.len());
+    kept.extend(values.filter(|v| !is_grease(*v)));
+    kept
 }
 
 /// Appends `count`, capped at 99, as two decimal digits.

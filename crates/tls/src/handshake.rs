@@ -452,7 +452,7 @@ fn read_client_lists<'a>(r: &mut Reader<'a>, hello: &mut ClientHello<'a>) -> boo
     let Some(suites) = suites else {
         return false;
     };
-    hello.cipher_suites = u16_values(suites).map(CipherSuite).collect();
+    hello.cipher_suites = u16_vec(suites, CipherSuite);
     let Some(methods) = r.prefixed_u8() else {
         return false;
     };
@@ -476,7 +476,7 @@ fn read_extensions<'a>(r: &mut Reader<'a>) -> (Vec<Extension<'a>>, bool) {
     let block = rest.get(..declared).unwrap_or(rest);
     let mut complete = block.len() == declared;
     let mut inner = Reader::new(block);
-    let mut extensions = Vec::new();
+    let mut extensions = Vec::with_capacity(count_extensions(block));
     while !inner.is_empty() {
         let Some(extension) = read_extension(&mut inner) else {
             complete = false;
@@ -485,6 +485,17 @@ fn read_extensions<'a>(r: &mut Reader<'a>) -> (Vec<Extension<'a>>, bool) {
         extensions.push(extension);
     }
     (extensions, complete)
+}
+
+/// Counts the whole extensions at the start of an extensions block, so the
+/// vector that holds them is allocated once.
+fn count_extensions(block: &[u8]) -> usize {
+    let mut r = Reader::new(block);
+    let mut count = 0;
+    while read_extension(&mut r).is_some() {
+        count += 1;
+    }
+    count
 }
 
 fn read_extension<'a>(r: &mut Reader<'a>) -> Option<Extension<'a>> {
@@ -569,10 +580,17 @@ fn u16_values(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
     })
 }
 
+/// Collects the values of [`u16_values`] through `map` into a vector
+/// allocated once at its final size.
+fn u16_vec<T>(bytes: &[u8], map: impl Fn(u16) -> T) -> Vec<T> {
+    let mut values = Vec::with_capacity(bytes.len() / 2);
+    values.extend(u16_values(bytes).map(map));
+    values
+}
+
 fn u16_list(data: &[u8], prefix: Prefix) -> (Vec<u16>, bool) {
     let (body, exact) = list_body(data, prefix);
-    let values = u16_values(body).collect();
-    (values, exact && body.len() % 2 == 0)
+    (u16_vec(body, |value| value), exact && body.len() % 2 == 0)
 }
 
 fn u8_list(data: &[u8]) -> (Vec<u8>, bool) {
