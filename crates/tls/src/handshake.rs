@@ -487,8 +487,8 @@ fn read_extensions<'a>(r: &mut Reader<'a>) -> (Vec<Extension<'a>>, bool) {
     (extensions, complete)
 }
 
-/// Counts the whole extensions at the start of an extensions block, so the
-/// vector that holds them is allocated once.
+/// Counts the whole extensions at the start of an extensions block, so their
+/// vector is allocated once.
 fn count_extensions(block: &[u8]) -> usize {
     let mut r = Reader::new(block);
     let mut count = 0;
