@@ -273,7 +273,8 @@ impl SessionBuilder {
             alerts: Vec::new(),
             heartbeats: Vec::new(),
             unanswered_data_alert: None,
-            history: String::new(),
+            // Most histories in the corpus have 6 to 14 letters.
+            history: String::with_capacity(16),
             ja3: None,
             ja3s: None,
             ja4: None,
