@@ -132,7 +132,7 @@ pub fn ja4(hello: &ClientHello, transport: Ja4Transport) -> String {
     lists.push_a(&mut print, hello, transport);
     // The hashed texts are built in one buffer, reused for both sections.
     let mut text = Vec::with_capacity(lists.ciphers.len().max(lists.extensions.len()) * 5 + 64);
-    write_hex_list(&mut text, &lists.ciphers);
+    write_hex_list(&mut text, lists.ciphers.iter().copied());
     print.push('_');
     push_short_hash(&mut print, &text);
     text.clear();
@@ -150,7 +150,7 @@ pub fn ja4_r(hello: &ClientHello, transport: Ja4Transport) -> String {
     lists.push_a(&mut print, hello, transport);
     let mut text = Vec::new();
     text.push(b'_');
-    write_hex_list(&mut text, &lists.ciphers);
+    write_hex_list(&mut text, lists.ciphers.iter().copied());
     text.push(b'_');
     lists.write_c(&mut text, hello);
     // The text contains ASCII only.
@@ -194,20 +194,21 @@ impl Ja4Lists {
     /// Writes the text of the `c` section: the sorted extensions without
     /// SNI and ALPN, then `_` and the signature algorithms when both exist.
     fn write_c(&self, out: &mut Vec<u8>, hello: &ClientHello) {
-        let hashed: Vec<u16> = self
-            .extensions
+        let start = out.len();
+        let hashed = self.extensions.iter().copied().filter(|kind| {
+            *kind != ExtensionType::SERVER_NAME.0
+                && *kind != ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION.0
+        });
+        write_hex_list(out, hashed);
+        let mut signatures = hello
+            .signature_algorithms
             .iter()
-            .copied()
-            .filter(|kind| {
-                *kind != ExtensionType::SERVER_NAME.0
-                    && *kind != ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION.0
-            })
-            .collect();
-        write_hex_list(out, &hashed);
-        let signatures = non_grease(hello.signature_algorithms.iter().map(|s| s.0));
-        if !hashed.is_empty() && !signatures.is_empty() {
+            .map(|s| s.0)
+            .filter(|v| !is_grease(*v))
+            .peekable();
+        if out.len() > start && signatures.peek().is_some() {
             out.push(b'_');
-            write_hex_list(out, &signatures);
+            write_hex_list(out, signatures);
         }
     }
 }
@@ -232,14 +233,14 @@ fn push_two_digits(out: &mut String, count: usize) {
 #[cfg(test)]
 fn hex_list(values: &[u16]) -> String {
     let mut out = Vec::new();
-    write_hex_list(&mut out, values);
+    write_hex_list(&mut out, values.iter().copied());
     String::from_utf8(out).unwrap_or_default()
 }
 
 /// Appends the values as 4-digit lowercase hex joined with ',', as JA4
 /// lists them.
-fn write_hex_list(out: &mut Vec<u8>, values: &[u16]) {
-    for (index, &value) in values.iter().enumerate() {
+fn write_hex_list(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
+    for (index, value) in values.enumerate() {
         if index > 0 {
             out.push(b',');
         }
