@@ -49,7 +49,8 @@ struct Incoming<'a> {
 /// that sent the ClientHello), so endpoint roles are right even when the
 /// capture starts in the middle of the connection.
 pub struct SessionBuilder {
-    input: String,
+    /// The input's name, shared with the other builders of the same input.
+    input: Arc<str>,
     stream: u64,
     transport: &'static str,
     initiator: Endpoint,
@@ -69,9 +70,17 @@ pub struct SessionBuilder {
 impl SessionBuilder {
     /// Starts a builder for the connection between `initiator` (the TCP
     /// initiator, as far as the capture shows) and `responder`.
-    pub fn new(input: &str, stream: u64, initiator: Endpoint, responder: Endpoint) -> Self {
+    ///
+    /// `input` is the name of the capture. Passing an `Arc<str>` that the
+    /// caller keeps shares it between builders instead of copying it.
+    pub fn new(
+        input: impl Into<Arc<str>>,
+        stream: u64,
+        initiator: Endpoint,
+        responder: Endpoint,
+    ) -> Self {
         SessionBuilder {
-            input: input.to_owned(),
+            input: input.into(),
             stream,
             transport: "tcp",
             initiator,
@@ -88,7 +97,12 @@ impl SessionBuilder {
 
     /// Starts a builder for a QUIC connection, whose TLS messages come from
     /// CRYPTO frames of Initial packets rather than from TLS records.
-    pub fn new_quic(input: &str, connection: u64, client: Endpoint, server: Endpoint) -> Self {
+    pub fn new_quic(
+        input: impl Into<Arc<str>>,
+        connection: u64,
+        client: Endpoint,
+        server: Endpoint,
+    ) -> Self {
         SessionBuilder {
             transport: "quic",
             ..SessionBuilder::new(input, connection, client, server)
@@ -245,7 +259,7 @@ impl SessionBuilder {
         let (client, server) = self.endpoints();
         TlsSession {
             record_type: "tls_session",
-            input: self.input.clone(),
+            input: self.input.to_string(),
             stream: self.stream,
             transport: self.transport,
             preamble: None,
