@@ -52,7 +52,8 @@ const MAX_PENDING: usize = 100_000;
 
 struct Pending {
     key: (i64, u64),
-    session: TlsSession,
+    /// Boxed, because the heap moves its entries on every push and pop.
+    session: Box<TlsSession>,
 }
 
 impl PartialEq for Pending {
@@ -114,6 +115,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         let watermark = session.end_ns.saturating_sub(self.hold_ns);
         self.sequence += 1;
         let key = (session.start_ns, self.sequence);
+        let session = Box::new(session);
         self.pending.push(Reverse(Pending { key, session }));
         while let Some(Reverse(first)) = self.pending.peek() {
             if first.key.0 >= watermark && self.pending.len() <= MAX_PENDING {

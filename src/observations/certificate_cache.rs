@@ -21,15 +21,16 @@ use super::time::format_rfc3339;
 pub struct CertificateSummary {
     /// The facts parsed from the DER.
     pub info: CertificateInfo,
-    /// The observation record built from `info`.
-    pub record: CertificateRecord,
+    /// The observation record built from `info`, shared by every session
+    /// that carries the certificate.
+    pub record: Arc<CertificateRecord>,
 }
 
 impl CertificateSummary {
     /// Parses a DER certificate without looking in any cache.
     pub fn of(der: &[u8]) -> Self {
         let info = summarize_certificate(der);
-        let record = certificate_record(&info);
+        let record = Arc::new(certificate_record(&info));
         Self { info, record }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -60,8 +61,9 @@ pub struct TlsSession {
     /// Negotiated application protocol (ALPN) from the ServerHello.
     pub alpn: Option<String>,
     /// The server's certificate chain in clear (TLS 1.2 and earlier, and
-    /// SSL 2.0), leaf first.
-    pub certificates: Vec<CertificateRecord>,
+    /// SSL 2.0), leaf first. Records are shared with the certificate cache
+    /// and every other session that carries the same certificate.
+    pub certificates: Vec<Arc<CertificateRecord>>,
     /// Packet that completed the server's Certificate message.
     pub certificate_packet: Option<u64>,
     /// Whether the leaf certificate covers the SNI server name (RFC 6125

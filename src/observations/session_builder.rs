@@ -49,7 +49,8 @@ struct Incoming<'a> {
 /// that sent the ClientHello), so endpoint roles are right even when the
 /// capture starts in the middle of the connection.
 pub struct SessionBuilder {
-    input: String,
+    /// The input's name, shared with the other builders of the same input.
+    input: Arc<str>,
     stream: u64,
     transport: &'static str,
     initiator: Endpoint,
@@ -69,9 +70,17 @@ pub struct SessionBuilder {
 impl SessionBuilder {
     /// Starts a builder for the connection between `initiator` (the TCP
     /// initiator, as far as the capture shows) and `responder`.
-    pub fn new(input: &str, stream: u64, initiator: Endpoint, responder: Endpoint) -> Self {
+    ///
+    /// `input` is the name of the capture. Passing an `Arc<str>` that the
+    /// caller keeps shares it between builders instead of copying it.
+    pub fn new(
+        input: impl Into<Arc<str>>,
+        stream: u64,
+        initiator: Endpoint,
+        responder: Endpoint,
+    ) -> Self {
         SessionBuilder {
-            input: input.to_owned(),
+            input: input.into(),
             stream,
             transport: "tcp",
             initiator,
@@ -88,7 +97,12 @@ impl SessionBuilder {
 
     /// Starts a builder for a QUIC connection, whose TLS messages come from
     /// CRYPTO frames of Initial packets rather than from TLS records.
-    pub fn new_quic(input: &str, connection: u64, client: Endpoint, server: Endpoint) -> Self {
+    pub fn new_quic(
+        input: impl Into<Arc<str>>,
+        connection: u64,
+        client: Endpoint,
+        server: Endpoint,
+    ) -> Self {
         SessionBuilder {
             transport: "quic",
             ..SessionBuilder::new(input, connection, client, server)
@@ -245,7 +259,7 @@ impl SessionBuilder {
         let (client, server) = self.endpoints();
         TlsSession {
             record_type: "tls_session",
-            input: self.input.clone(),
+            input: self.input.to_string(),
             stream: self.stream,
             transport: self.transport,
             preamble: None,
@@ -273,7 +287,8 @@ impl SessionBuilder {
             alerts: Vec::new(),
             heartbeats: Vec::new(),
             unanswered_data_alert: None,
-            history: String::new(),
+            // Most histories in the corpus have 6 to 14 letters.
+            history: String::with_capacity(16),
             ja3: None,
             ja3s: None,
             ja4: None,
@@ -413,18 +428,19 @@ impl SessionBuilder {
         }
         push_letter(session, Sender::Server, 'h');
         let version = hello.negotiated_version();
-        session.version = Some(version.to_string());
+        session.version = Some(version.name().into_owned());
         session.version_code = Some(version.0);
-        session.cipher = Some(hello.cipher_suite.to_string());
+        let cipher = hello.cipher_suite.name();
+        session.cipher = Some(cipher.clone().into_owned());
         session.cipher_weakness = hello.cipher_suite.weakness().names().collect();
         session.alpn = hello.alpn.as_deref().map(alpn_text);
         session.ja3s = Some(ja3s(hello).md5);
         session.server_hello = Some(ServerHelloRecord {
             packet,
-            legacy_version: hello.legacy_version.to_string(),
-            selected_version: hello.selected_version.map(|v| v.to_string()),
-            cipher: hello.cipher_suite.to_string(),
-            cipher_code: format!("0x{:04x}", hello.cipher_suite.0),
+            legacy_version: hello.legacy_version.name().into_owned(),
+            selected_version: hello.selected_version.map(|v| v.name().into_owned()),
+            cipher: cipher.into_owned(),
+            cipher_code: cipher_code(hello.cipher_suite.0),
             random_last8: hex_tail(&hello.random),
             downgrade_sentinel: hello.downgrade_sentinel().map(sentinel_label),
             client_master_key_packet: None,
@@ -768,24 +784,26 @@ fn client_hello_record(
     sslv2_format: bool,
     packet: u64,
 ) -> ClientHelloRecord {
-    let suites: Vec<CipherSuite> = hello
-        .cipher_suites
-        .iter()
-        .copied()
-        .filter(|s| !s.is_grease())
-        .collect();
+    let mut suites = Vec::with_capacity(hello.cipher_suites.len());
+    suites.extend(
+        hello
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|s| !s.is_grease()),
+    );
     let max_version = hello.max_version();
     ClientHelloRecord {
         packet,
-        record_version: ProtocolVersion(record_version).to_string(),
-        legacy_version: hello.legacy_version.to_string(),
+        record_version: ProtocolVersion(record_version).name().into_owned(),
+        legacy_version: hello.legacy_version.name().into_owned(),
         supported_versions: hello
             .supported_versions
             .iter()
             .filter(|v| !v.is_grease())
-            .map(|v| v.to_string())
+            .map(|v| v.name().into_owned())
             .collect(),
-        max_version: max_version.to_string(),
+        max_version: max_version.name().into_owned(),
         max_version_code: max_version.0,
         cipher_count: hello.cipher_suites.len(),
         ciphers: suites.iter().map(|s| s.name()).collect(),
@@ -850,6 +868,18 @@ fn sentinel_label(sentinel: DowngradeSentinel) -> &'static str {
     }
 }
 
+/// Formats a TLS cipher suite number as the observation record spells it,
+/// `0x` and four lowercase hex digits.
+fn cipher_code(code: u16) -> String {
+    let mut text = String::with_capacity(6);
+    text.push_str("0x");
+    for shift in [12, 8, 4, 0] {
+        let nibble = u32::from(code >> shift & 0xf);
+        text.push(char::from_digit(nibble, 16).unwrap_or('0'));
+    }
+    text
+}
+
 /// Returns the last 8 bytes of a hello random as lowercase hex.
 fn hex_tail(random: &[u8; 32]) -> String {
     let mut text = String::with_capacity(16);
@@ -907,6 +937,13 @@ mod tests {
         let mut random = [0u8; 32];
         random[24..].copy_from_slice(&[0x00, 0x0f, 0x10, 0xab, 0x44, 0x4f, 0x57, 0xff]);
         assert_eq!(hex_tail(&random), "000f10ab444f57ff");
+    }
+
+    #[test]
+    fn cipher_code_four_hex_digits() {
+        for code in [0x0000u16, 0x002f, 0x1301, 0xc02f, 0xffff] {
+            assert_eq!(cipher_code(code), format!("0x{code:04x}"));
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
+
 use super::Sink;
 use crate::detections::Alert;
 use crate::observations::{EndpointConnection, TlsSession};
@@ -9,18 +11,22 @@ use crate::observations::{EndpointConnection, TlsSession};
 /// Writes each alert as one JSON object per line.
 pub struct AlertLines<W: Write> {
     out: W,
+    /// The line being built, reused between records.
+    line: Vec<u8>,
 }
 
 impl<W: Write> AlertLines<W> {
     pub fn new(out: W) -> Self {
-        AlertLines { out }
+        AlertLines {
+            out,
+            line: Vec::new(),
+        }
     }
 }
 
 impl<W: Write> Sink for AlertLines<W> {
     fn alert(&mut self, alert: &Alert) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, alert)?;
-        self.out.write_all(b"\n")
+        write_line(&mut self.out, &mut self.line, alert)
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -32,18 +38,22 @@ impl<W: Write> Sink for AlertLines<W> {
 /// one JSON object per line.
 pub struct ObservationLines<W: Write> {
     out: W,
+    /// The line being built, reused between records.
+    line: Vec<u8>,
 }
 
 impl<W: Write> ObservationLines<W> {
     pub fn new(out: W) -> Self {
-        ObservationLines { out }
+        ObservationLines {
+            out,
+            line: Vec::new(),
+        }
     }
 }
 
 impl<W: Write> Sink for ObservationLines<W> {
     fn session(&mut self, session: &TlsSession) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, session)?;
-        self.out.write_all(b"\n")
+        write_line(&mut self.out, &mut self.line, session)
     }
 
     fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {
@@ -54,4 +64,19 @@ impl<W: Write> Sink for ObservationLines<W> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// Serializes `record` into `line` and writes it with its newline in one
+/// call. serde_json emits a record as dozens of small writes, which cost
+/// far less into a `Vec` than through the output's writer chain. A record
+/// that fails to serialize writes nothing.
+fn write_line<W: Write, T: Serialize>(
+    out: &mut W,
+    line: &mut Vec<u8>,
+    record: &T,
+) -> io::Result<()> {
+    line.clear();
+    serde_json::to_writer(&mut *line, record)?;
+    line.push(b'\n');
+    out.write_all(line)
 }

@@ -11,6 +11,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use wiretrust_quic::{QuicConnectionId, QuicEvent, QuicEventKind, QuicLimits, QuicTracker};
 use wiretrust_tcp::{
@@ -89,7 +90,8 @@ pub(crate) fn sort_completed(sessions: &mut [TlsSession]) {
 /// deadline, though (unless the table is full and evicts), so the held
 /// sessions come out at the same packet either way.
 pub(crate) struct Flows {
-    input: String,
+    /// The capture's name, shared by every session builder.
+    input: Arc<str>,
     table: FlowTable<TlsFlow>,
     quic: QuicTracker,
     quic_sessions: HashMap<QuicConnectionId, SessionBuilder>,
@@ -112,7 +114,7 @@ impl Flows {
         let mut context = FlowContext::default();
         context.idle.timeout = limits.idle_timeout_ns;
         Flows {
-            input: input.to_owned(),
+            input: Arc::from(input),
             table: FlowTable::new(limits),
             quic: QuicTracker::new(QuicLimits::default()),
             quic_sessions: HashMap::new(),
@@ -295,7 +297,8 @@ impl Flows {
                         port: event.server.port(),
                     };
                     self.quic_connections = self.quic_connections.saturating_add(1);
-                    SessionBuilder::new_quic(&self.input, event.connection.0, client, server)
+                    let input = Arc::clone(&self.input);
+                    SessionBuilder::new_quic(input, event.connection.0, client, server)
                 });
             builder.apply_cached(tls, time, certificates);
         }
@@ -321,8 +324,10 @@ struct FlowContext {
 struct ProcessNotes {
     /// Processes by number, as [`Flows::define_process`] gave them.
     owners: Vec<PacketOwner>,
-    /// TCP flows by their endpoints, lower address first.
-    tcp: HashMap<(SocketAddr, SocketAddr), SenderProcesses>,
+    /// TCP flows by their endpoints, lower address first. Every flow's end
+    /// looks its key up, and the capture chooses the keys, so the hasher is
+    /// fast and randomly seeded.
+    tcp: HashMap<(SocketAddr, SocketAddr), SenderProcesses, foldhash::fast::RandomState>,
     quic: HashMap<QuicConnectionId, SenderProcesses>,
 }
 
@@ -531,7 +536,7 @@ struct TlsFlow {
 }
 
 impl TlsFlow {
-    fn new(input: &str, stream: u64, key: &FlowKey) -> Self {
+    fn new(input: &Arc<str>, stream: u64, key: &FlowKey) -> Self {
         let initiator = Endpoint {
             ip: key.client.ip(),
             port: key.client.port(),
@@ -543,7 +548,7 @@ impl TlsFlow {
         TlsFlow {
             stream,
             decoder: ConnectionDecoder::new(DecoderLimits::default()),
-            builder: SessionBuilder::new(input, stream, initiator, responder),
+            builder: SessionBuilder::new(Arc::clone(input), stream, initiator, responder),
             gave_up: false,
         }
     }

@@ -21,7 +21,14 @@ pub struct Ja3 {
 
 impl Ja3 {
     fn from_text(text: String) -> Self {
-        let md5 = hex::encode(Md5::digest(text.as_bytes()));
+        let digest = Md5::digest(text.as_bytes());
+        let mut md5 = String::with_capacity(2 * digest.len());
+        for byte in digest {
+            for nibble in [byte >> 4, byte & 0xf] {
+                let digit = HEX_DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+                md5.push(char::from(digit));
+            }
+        }
         Self { text, md5 }
     }
 }
@@ -107,6 +114,12 @@ impl Ja4Transport {
 /// JA4 `b` and `c` sections when their list is empty.
 const EMPTY_HASH: &str = "000000000000";
 
+/// Length of a JA4 fingerprint: a 10-character `a` section and two hashes.
+const JA4_LEN: usize = 10 + 2 * (1 + EMPTY_HASH.len());
+
+/// Lowercase hex digits by value.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Computes the JA4 client fingerprint `a_b_c`.
 ///
 /// `a` is transport, version, SNI flag, cipher and extension counts and the
@@ -114,110 +127,143 @@ const EMPTY_HASH: &str = "000000000000";
 /// `c` of the sorted extension list (without SNI and ALPN) followed by the
 /// signature algorithms in wire order. GREASE is ignored everywhere.
 pub fn ja4(hello: &ClientHello, transport: Ja4Transport) -> String {
-    let parts = Ja4Parts::new(hello, transport);
-    let mut print = String::with_capacity(parts.a.len() + 2 * (1 + EMPTY_HASH.len()));
-    print.push_str(&parts.a);
+    let lists = Ja4Lists::new(hello);
+    let mut print = String::with_capacity(JA4_LEN);
+    lists.push_a(&mut print, hello, transport);
+    // The hashed texts are built in one buffer, reused for both sections.
+    let mut text = Vec::with_capacity(lists.ciphers.len().max(lists.extensions.len()) * 5 + 64);
+    write_hex_list(&mut text, lists.ciphers.iter().copied());
     print.push('_');
-    push_short_hash(&mut print, &parts.ciphers);
+    push_short_hash(&mut print, &text);
+    text.clear();
+    lists.write_c(&mut text, hello);
     print.push('_');
-    push_short_hash(&mut print, &parts.extensions);
+    push_short_hash(&mut print, &text);
     print
 }
 
 /// Computes the raw JA4 (`JA4_r`): the `a` section followed by the sorted
 /// lists that `ja4` hashes.
 pub fn ja4_r(hello: &ClientHello, transport: Ja4Transport) -> String {
-    let parts = Ja4Parts::new(hello, transport);
-    format!("{}_{}_{}", parts.a, parts.ciphers, parts.extensions)
+    let lists = Ja4Lists::new(hello);
+    let mut print = String::new();
+    lists.push_a(&mut print, hello, transport);
+    let mut text = Vec::new();
+    text.push(b'_');
+    write_hex_list(&mut text, lists.ciphers.iter().copied());
+    text.push(b'_');
+    lists.write_c(&mut text, hello);
+    // The text contains ASCII only.
+    print.push_str(std::str::from_utf8(&text).unwrap_or_default());
+    print
 }
 
-/// The three JA4 sections before hashing.
-struct Ja4Parts {
-    a: String,
-    ciphers: String,
-    extensions: String,
+/// The non-GREASE cipher and extension lists of a hello, each sorted.
+struct Ja4Lists {
+    ciphers: Vec<u16>,
+    extensions: Vec<u16>,
 }
 
-impl Ja4Parts {
-    fn new(hello: &ClientHello, transport: Ja4Transport) -> Self {
-        let ciphers: Vec<u16> = non_grease(hello.cipher_suites.iter().map(|s| s.0));
-        let extensions: Vec<u16> = non_grease(hello.extensions.iter().map(|e| e.kind.0));
+impl Ja4Lists {
+    fn new(hello: &ClientHello) -> Self {
+        let mut ciphers = non_grease(hello.cipher_suites.iter().map(|s| s.0));
+        let mut extensions = non_grease(hello.extensions.iter().map(|e| e.kind.0));
+        ciphers.sort_unstable();
+        extensions.sort_unstable();
+        Self {
+            ciphers,
+            extensions,
+        }
+    }
+
+    /// Appends the `a` section.
+    fn push_a(&self, out: &mut String, hello: &ClientHello, transport: Ja4Transport) {
         let sni = if hello.has_extension(ExtensionType::SERVER_NAME) {
             'd'
         } else {
             'i'
         };
-        let a = format!(
-            "{}{}{}{:02}{:02}{}",
-            transport.marker(),
-            ja4_version(hello),
-            sni,
-            ciphers.len().min(99),
-            extensions.len().min(99),
-            alpn_marker(hello.alpn.first().map(Vec::as_slice)),
-        );
-        let hashed: Vec<u16> = extensions
-            .into_iter()
-            .filter(|kind| {
-                *kind != ExtensionType::SERVER_NAME.0
-                    && *kind != ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION.0
-            })
-            .collect();
-        let mut extension_text = sorted_hex(hashed);
-        let signatures = non_grease(hello.signature_algorithms.iter().map(|s| s.0));
-        if !extension_text.is_empty() && !signatures.is_empty() {
-            extension_text.push('_');
-            push_hex_list(&mut extension_text, &signatures);
-        }
-        Self {
-            a,
-            ciphers: sorted_hex(ciphers),
-            extensions: extension_text,
+        out.push(transport.marker());
+        out.push_str(ja4_version(hello));
+        out.push(sni);
+        push_two_digits(out, self.ciphers.len());
+        push_two_digits(out, self.extensions.len());
+        out.extend(alpn_marker(hello.alpn.first().map(Vec::as_slice)));
+    }
+
+    /// Writes the text of the `c` section: the sorted extensions without
+    /// SNI and ALPN, then `_` and the signature algorithms when both exist.
+    fn write_c(&self, out: &mut Vec<u8>, hello: &ClientHello) {
+        let start = out.len();
+        let hashed = self.extensions.iter().copied().filter(|kind| {
+            *kind != ExtensionType::SERVER_NAME.0
+                && *kind != ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION.0
+        });
+        write_hex_list(out, hashed);
+        let mut signatures = hello
+            .signature_algorithms
+            .iter()
+            .map(|s| s.0)
+            .filter(|v| !is_grease(*v))
+            .peekable();
+        if out.len() > start && signatures.peek().is_some() {
+            out.push(b'_');
+            write_hex_list(out, signatures);
         }
     }
 }
 
-fn non_grease(values: impl Iterator<Item = u16>) -> Vec<u16> {
-    values.filter(|v| !is_grease(*v)).collect()
+/// Collects the values that are not GREASE, allocating once for all of
+/// `values` because filtering hides the final count.
+fn non_grease(values: impl ExactSizeIterator<Item = u16>) -> Vec<u16> {
+    let mut kept = Vec::with_capacity(values.len());
+    kept.extend(values.filter(|v| !is_grease(*v)));
+    kept
+}
+
+/// Appends `count`, capped at 99, as two decimal digits.
+fn push_two_digits(out: &mut String, count: usize) {
+    let count = count.min(99);
+    for digit in [count / 10, count % 10] {
+        out.push(char::from(HEX_DIGITS.get(digit).copied().unwrap_or(b'0')));
+    }
 }
 
 /// Joins the values as 4-digit lowercase hex with ',', as JA4 lists them.
+#[cfg(test)]
 fn hex_list(values: &[u16]) -> String {
-    let mut out = String::with_capacity(values.len().saturating_mul(5));
-    push_hex_list(&mut out, values);
-    out
+    let mut out = Vec::new();
+    write_hex_list(&mut out, values.iter().copied());
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// Appends the values as [`hex_list`] joins them.
-fn push_hex_list(out: &mut String, values: &[u16]) {
-    for (index, &value) in values.iter().enumerate() {
+/// Appends the values as 4-digit lowercase hex joined with ',', as JA4
+/// lists them.
+fn write_hex_list(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
+    for (index, value) in values.enumerate() {
         if index > 0 {
-            out.push(',');
+            out.push(b',');
         }
         for shift in [12, 8, 4, 0] {
-            let nibble = u32::from(value >> shift & 0xf);
-            out.push(char::from_digit(nibble, 16).unwrap_or('0'));
+            let nibble = usize::from(value >> shift & 0xf);
+            out.push(HEX_DIGITS.get(nibble).copied().unwrap_or(b'0'));
         }
     }
-}
-
-fn sorted_hex(mut values: Vec<u16>) -> String {
-    values.sort_unstable();
-    hex_list(&values)
 }
 
 /// Appends the first 12 hex digits of the SHA-256 of `text`, or zeros for
 /// an empty list.
-fn push_short_hash(out: &mut String, text: &str) {
+fn push_short_hash(out: &mut String, text: &[u8]) {
     if text.is_empty() {
         out.push_str(EMPTY_HASH);
         return;
     }
-    let digest = Sha256::digest(text.as_bytes());
+    let digest = Sha256::digest(text);
     // Two hex digits per byte.
     for &byte in digest.get(..EMPTY_HASH.len() / 2).unwrap_or_default() {
         for nibble in [byte >> 4, byte & 0xf] {
-            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            let digit = HEX_DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            out.push(char::from(digit));
         }
     }
 }
@@ -254,35 +300,34 @@ fn ja4_version(hello: &ClientHello) -> &'static str {
 /// Returns the JA4 ALPN marker: the first and last character of the first
 /// protocol id, or `00` when there is none. When either end byte is not an
 /// ASCII letter or digit, the marker is the first and last hex digit of the id.
-fn alpn_marker(first: Option<&[u8]>) -> String {
+fn alpn_marker(first: Option<&[u8]>) -> [char; 2] {
     let Some((&head, &tail)) = first.and_then(|id| Some((id.first()?, id.last()?))) else {
-        return "00".to_string();
+        return ['0', '0'];
     };
     if head.is_ascii_alphanumeric() && tail.is_ascii_alphanumeric() {
-        return [char::from(head), char::from(tail)].iter().collect();
+        return [char::from(head), char::from(tail)];
     }
-    let head_hex = hex::encode([head]);
-    let tail_hex = hex::encode([tail]);
-    let first_digit = head_hex.chars().next().unwrap_or('0');
-    let last_digit = tail_hex.chars().last().unwrap_or('0');
-    [first_digit, last_digit].iter().collect()
+    let hex = |nibble: u8| char::from(HEX_DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'));
+    [hex(head >> 4), hex(tail & 0xf)]
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
     use crate::handshake::Extension;
     use crate::registry::{CipherSuite, NamedGroup, SignatureScheme};
 
-    fn ext(kind: u16) -> Extension {
+    fn ext(kind: u16) -> Extension<'static> {
         Extension {
             kind: ExtensionType(kind),
-            data: Vec::new(),
+            data: Cow::Borrowed(&[]),
         }
     }
 
     /// Builds a TLS 1.3 hello with GREASE in suites, extensions, groups, versions and signatures.
-    fn hello() -> ClientHello {
+    fn hello() -> ClientHello<'static> {
         let mut hello = ClientHello::new(ProtocolVersion::TLS12, [0; 32]);
         hello.cipher_suites = [0x5a5a, 0x1302, 0x1301, 0xc02f, 0x00ff]
             .map(CipherSuite)
@@ -444,17 +489,17 @@ mod tests {
 
     #[test]
     fn alpn_marker_cases() {
-        assert_eq!(alpn_marker(Some(b"http/1.1")), "h1");
-        assert_eq!(alpn_marker(Some(b"h")), "hh");
-        assert_eq!(alpn_marker(Some(b"")), "00");
-        assert_eq!(alpn_marker(None), "00");
+        assert_eq!(alpn_marker(Some(b"http/1.1")), ['h', '1']);
+        assert_eq!(alpn_marker(Some(b"h")), ['h', 'h']);
+        assert_eq!(alpn_marker(Some(b"")), ['0', '0']);
+        assert_eq!(alpn_marker(None), ['0', '0']);
     }
 
     #[test]
     fn alpn_marker_non_alphanumeric_hex() {
-        assert_eq!(alpn_marker(Some(&[0xc3])), "c3");
-        assert_eq!(alpn_marker(Some(&[0xe2, 0x9c])), "ec");
-        assert_eq!(alpn_marker(Some(&[0x68, 0x9c])), "6c");
-        assert_eq!(alpn_marker(Some(&[0x61, 0xfe, 0x7a])), "az");
+        assert_eq!(alpn_marker(Some(&[0xc3])), ['c', '3']);
+        assert_eq!(alpn_marker(Some(&[0xe2, 0x9c])), ['e', 'c']);
+        assert_eq!(alpn_marker(Some(&[0x68, 0x9c])), ['6', 'c']);
+        assert_eq!(alpn_marker(Some(&[0x61, 0xfe, 0x7a])), ['a', 'z']);
     }
 }

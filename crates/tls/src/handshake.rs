@@ -4,6 +4,12 @@
 //! header (type and 24-bit length). Parsing never panics. A ClientHello cut
 //! short by a lost fragment still yields what was read before the cut, so a
 //! partial capture keeps its version, random and whatever lists survived.
+//!
+//! Hellos borrow their byte fields (session id, compression methods and
+//! extension data) from the body they were parsed from, which saves an
+//! allocation per field. `into_owned` detaches a hello from the body.
+
+use std::borrow::Cow;
 
 use crate::registry::{CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
 
@@ -146,28 +152,38 @@ impl<'a> Reader<'a> {
 
 /// One hello extension as it appeared on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Extension {
+pub struct Extension<'a> {
     /// The extension type.
     pub kind: ExtensionType,
     /// The extension data, without the type and length fields.
-    pub data: Vec<u8>,
+    pub data: Cow<'a, [u8]>,
+}
+
+impl Extension<'_> {
+    /// Returns the extension with its data copied out of the message body.
+    pub fn into_owned(self) -> Extension<'static> {
+        Extension {
+            kind: self.kind,
+            data: Cow::Owned(self.data.into_owned()),
+        }
+    }
 }
 
 /// A parsed ClientHello (RFC 8446 section 4.1.2, RFC 5246 section 7.4.1.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientHello {
+pub struct ClientHello<'a> {
     /// The version field of the hello (0x0303 for TLS 1.3 clients).
     pub legacy_version: ProtocolVersion,
     /// The client random.
     pub random: [u8; 32],
     /// The legacy session id (0 to 32 bytes).
-    pub session_id: Vec<u8>,
+    pub session_id: Cow<'a, [u8]>,
     /// Offered suites in wire order, GREASE and signalling values included.
     pub cipher_suites: Vec<CipherSuite>,
     /// Offered compression methods (0 is null compression).
-    pub compression_methods: Vec<u8>,
+    pub compression_methods: Cow<'a, [u8]>,
     /// Extensions in wire order, GREASE included.
-    pub extensions: Vec<Extension>,
+    pub extensions: Vec<Extension<'a>>,
     /// `supported_versions` entries in wire order, GREASE included.
     pub supported_versions: Vec<ProtocolVersion>,
     /// The first `host_name` entry of `server_name`, decoded as lossy UTF-8.
@@ -188,15 +204,15 @@ pub struct ClientHello {
     pub truncated: bool,
 }
 
-impl ClientHello {
+impl ClientHello<'_> {
     /// Creates a hello with the fixed fields set and every list empty.
     pub fn new(legacy_version: ProtocolVersion, random: [u8; 32]) -> Self {
         Self {
             legacy_version,
             random,
-            session_id: Vec::new(),
+            session_id: Cow::Borrowed(&[]),
             cipher_suites: Vec::new(),
-            compression_methods: Vec::new(),
+            compression_methods: Cow::Borrowed(&[]),
             extensions: Vec::new(),
             supported_versions: Vec::new(),
             server_name: None,
@@ -206,6 +222,30 @@ impl ClientHello {
             signature_algorithms: Vec::new(),
             key_share_groups: Vec::new(),
             truncated: false,
+        }
+    }
+
+    /// Returns the hello with its byte fields copied out of the message body.
+    pub fn into_owned(self) -> ClientHello<'static> {
+        ClientHello {
+            session_id: Cow::Owned(self.session_id.into_owned()),
+            compression_methods: Cow::Owned(self.compression_methods.into_owned()),
+            extensions: self
+                .extensions
+                .into_iter()
+                .map(Extension::into_owned)
+                .collect(),
+            legacy_version: self.legacy_version,
+            random: self.random,
+            cipher_suites: self.cipher_suites,
+            supported_versions: self.supported_versions,
+            server_name: self.server_name,
+            alpn: self.alpn,
+            supported_groups: self.supported_groups,
+            ec_point_formats: self.ec_point_formats,
+            signature_algorithms: self.signature_algorithms,
+            key_share_groups: self.key_share_groups,
+            truncated: self.truncated,
         }
     }
 
@@ -267,19 +307,19 @@ impl DowngradeSentinel {
 
 /// A parsed ServerHello or HelloRetryRequest (RFC 8446 section 4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerHello {
+pub struct ServerHello<'a> {
     /// The version field of the hello (0x0303 for TLS 1.3 servers).
     pub legacy_version: ProtocolVersion,
     /// The server random.
     pub random: [u8; 32],
     /// The echoed or new legacy session id (empty for TLS 1.3 drafts 0 to 21).
-    pub session_id: Vec<u8>,
+    pub session_id: Cow<'a, [u8]>,
     /// The chosen suite.
     pub cipher_suite: CipherSuite,
     /// The chosen compression method (0 is null compression).
     pub compression_method: u8,
     /// Extensions in wire order.
-    pub extensions: Vec<Extension>,
+    pub extensions: Vec<Extension<'a>>,
     /// The version chosen in `supported_versions`, if present.
     pub selected_version: Option<ProtocolVersion>,
     /// The protocol chosen by ALPN, as raw bytes.
@@ -293,7 +333,28 @@ pub struct ServerHello {
     pub truncated: bool,
 }
 
-impl ServerHello {
+impl ServerHello<'_> {
+    /// Returns the hello with its byte fields copied out of the message body.
+    pub fn into_owned(self) -> ServerHello<'static> {
+        ServerHello {
+            session_id: Cow::Owned(self.session_id.into_owned()),
+            extensions: self
+                .extensions
+                .into_iter()
+                .map(Extension::into_owned)
+                .collect(),
+            legacy_version: self.legacy_version,
+            random: self.random,
+            cipher_suite: self.cipher_suite,
+            compression_method: self.compression_method,
+            selected_version: self.selected_version,
+            alpn: self.alpn,
+            key_share_group: self.key_share_group,
+            is_hello_retry_request: self.is_hello_retry_request,
+            truncated: self.truncated,
+        }
+    }
+
     /// Returns the negotiated version: `selected_version`, else `legacy_version`.
     pub fn negotiated_version(&self) -> ProtocolVersion {
         self.selected_version.unwrap_or(self.legacy_version)
@@ -337,10 +398,10 @@ fn read_version_and_random(
 
 /// Reads a ServerHello session id and rejects lengths above 32. Returns
 /// `Ok(None)` when the body ends.
-fn read_session_id(
-    r: &mut Reader<'_>,
+fn read_session_id<'a>(
+    r: &mut Reader<'a>,
     message: &'static str,
-) -> Result<Option<Vec<u8>>, HandshakeError> {
+) -> Result<Option<&'a [u8]>, HandshakeError> {
     let offset = r.offset();
     let Some(len) = r.u8() else {
         return Ok(None);
@@ -353,7 +414,7 @@ fn read_session_id(
             detail: format!("length {len} exceeds the 32-byte maximum of RFC 5246 section 7.4.1.2"),
         });
     }
-    Ok(r.take(usize::from(len)).map(<[u8]>::to_vec))
+    Ok(r.take(usize::from(len)))
 }
 
 /// Parses a ClientHello body.
@@ -362,7 +423,7 @@ fn read_session_id(
 /// A body that is cut later, or whose session id, cipher-suite or extension
 /// lengths are inconsistent, returns `Ok` with `truncated` set and the fields
 /// from the fault onwards empty.
-pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HandshakeError> {
+pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello<'_>, HandshakeError> {
     let mut r = Reader::new(body);
     let (version, random) = read_version_and_random(&mut r, "ClientHello")?;
     let mut hello = ClientHello::new(version, random);
@@ -380,22 +441,22 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HandshakeError> {
 /// Reads session id, cipher suites and compression methods into `hello`.
 /// Returns false when the body ends inside them or a length is impossible:
 /// a session id over 32 bytes or an odd cipher-suite length.
-fn read_client_lists(r: &mut Reader<'_>, hello: &mut ClientHello) -> bool {
+fn read_client_lists<'a>(r: &mut Reader<'a>, hello: &mut ClientHello<'a>) -> bool {
     let session_id = r.prefixed_u8().filter(|id| id.len() <= MAX_SESSION_ID);
     let Some(session_id) = session_id else {
         return false;
     };
-    hello.session_id = session_id.to_vec();
+    hello.session_id = Cow::Borrowed(session_id);
     // Every suite takes 2 bytes, so an odd length cannot be split into suites.
     let suites = r.prefixed_u16().filter(|list| list.len() % 2 == 0);
     let Some(suites) = suites else {
         return false;
     };
-    hello.cipher_suites = u16_values(suites).map(CipherSuite).collect();
+    hello.cipher_suites = u16_vec(suites, CipherSuite);
     let Some(methods) = r.prefixed_u8() else {
         return false;
     };
-    hello.compression_methods = methods.to_vec();
+    hello.compression_methods = Cow::Borrowed(methods);
     true
 }
 
@@ -404,7 +465,7 @@ fn read_client_lists(r: &mut Reader<'_>, hello: &mut ClientHello) -> bool {
 /// Returns the whole extensions read and whether the block was complete. A
 /// body that ends right before the block has no extensions and is complete
 /// (SSL 3.0 and early TLS hellos carry none).
-fn read_extensions(r: &mut Reader<'_>) -> (Vec<Extension>, bool) {
+fn read_extensions<'a>(r: &mut Reader<'a>) -> (Vec<Extension<'a>>, bool) {
     if r.is_empty() {
         return (Vec::new(), true);
     }
@@ -415,7 +476,7 @@ fn read_extensions(r: &mut Reader<'_>) -> (Vec<Extension>, bool) {
     let block = rest.get(..declared).unwrap_or(rest);
     let mut complete = block.len() == declared;
     let mut inner = Reader::new(block);
-    let mut extensions = Vec::new();
+    let mut extensions = Vec::with_capacity(count_extensions(block));
     while !inner.is_empty() {
         let Some(extension) = read_extension(&mut inner) else {
             complete = false;
@@ -426,22 +487,33 @@ fn read_extensions(r: &mut Reader<'_>) -> (Vec<Extension>, bool) {
     (extensions, complete)
 }
 
-fn read_extension(r: &mut Reader<'_>) -> Option<Extension> {
+/// Counts the whole extensions at the start of an extensions block, so their
+/// vector is allocated once.
+fn count_extensions(block: &[u8]) -> usize {
+    let mut r = Reader::new(block);
+    let mut count = 0;
+    while read_extension(&mut r).is_some() {
+        count += 1;
+    }
+    count
+}
+
+fn read_extension<'a>(r: &mut Reader<'a>) -> Option<Extension<'a>> {
     let kind = ExtensionType(r.u16()?);
-    let data = r.prefixed_u16()?.to_vec();
+    let data = Cow::Borrowed(r.prefixed_u16()?);
     Some(Extension { kind, data })
 }
 
-fn first_data(extensions: &[Extension], kind: ExtensionType) -> Option<&[u8]> {
+fn first_data<'e>(extensions: &'e [Extension<'_>], kind: ExtensionType) -> Option<&'e [u8]> {
     extensions
         .iter()
         .find(|ext| ext.kind == kind)
-        .map(|ext| ext.data.as_slice())
+        .map(|ext| ext.data.as_ref())
 }
 
 /// Decodes the extensions a ClientHello summary needs (first occurrence of
 /// each type). Returns false when one of them is malformed.
-fn apply_client_extensions(hello: &mut ClientHello) -> bool {
+fn apply_client_extensions(hello: &mut ClientHello<'_>) -> bool {
     let exts = std::mem::take(&mut hello.extensions);
     let mut ok = true;
     if let Some(data) = first_data(&exts, ExtensionType::SERVER_NAME) {
@@ -508,10 +580,17 @@ fn u16_values(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
     })
 }
 
+/// Collects the values of [`u16_values`] through `map` into a vector
+/// allocated once at its final size.
+fn u16_vec<T>(bytes: &[u8], map: impl Fn(u16) -> T) -> Vec<T> {
+    let mut values = Vec::with_capacity(bytes.len() / 2);
+    values.extend(u16_values(bytes).map(map));
+    values
+}
+
 fn u16_list(data: &[u8], prefix: Prefix) -> (Vec<u16>, bool) {
     let (body, exact) = list_body(data, prefix);
-    let values = u16_values(body).collect();
-    (values, exact && body.len() % 2 == 0)
+    (u16_vec(body, |value| value), exact && body.len() % 2 == 0)
 }
 
 fn u8_list(data: &[u8]) -> (Vec<u8>, bool) {
@@ -579,12 +658,12 @@ fn is_early_draft_layout(version: ProtocolVersion) -> bool {
 /// compression) are incomplete. Faults in the extensions block set `truncated`.
 /// The layout of TLS 1.3 drafts 0 to 21 (no session id or compression) is
 /// recognised by its version field.
-pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, HandshakeError> {
+pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello<'_>, HandshakeError> {
     const MESSAGE: &str = "ServerHello";
     let mut r = Reader::new(body);
     let (legacy_version, random) = read_version_and_random(&mut r, MESSAGE)?;
     let early_draft = is_early_draft_layout(legacy_version);
-    let mut session_id = Vec::new();
+    let mut session_id: &[u8] = &[];
     if !early_draft {
         let read = read_session_id(&mut r, MESSAGE)?;
         session_id = read.ok_or_else(|| truncated(MESSAGE, "session_id", &r))?;
@@ -601,7 +680,7 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, HandshakeError> {
     let mut hello = ServerHello {
         legacy_version,
         random,
-        session_id,
+        session_id: Cow::Borrowed(session_id),
         cipher_suite: CipherSuite(cipher_suite),
         compression_method,
         extensions,
@@ -618,7 +697,7 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, HandshakeError> {
 
 /// Decodes the ServerHello extensions that carry a choice. Returns false when
 /// one of them is malformed.
-fn apply_server_extensions(hello: &mut ServerHello) -> bool {
+fn apply_server_extensions(hello: &mut ServerHello<'_>) -> bool {
     let mut ok = true;
     if let Some(data) = first_data(&hello.extensions, ExtensionType::SUPPORTED_VERSIONS) {
         // RFC 8446 section 4.2.1: the server sends exactly one version, unprefixed.
@@ -645,8 +724,8 @@ fn apply_server_extensions(hello: &mut ServerHello) -> bool {
 }
 
 /// Parses a TLS 1.2 or earlier Certificate body into DER certificates,
-/// leaf first (RFC 5246 section 7.4.2).
-pub fn parse_certificate_list(body: &[u8]) -> Result<Vec<Vec<u8>>, HandshakeError> {
+/// leaf first (RFC 5246 section 7.4.2), borrowed from the body.
+pub fn parse_certificate_list(body: &[u8]) -> Result<Vec<&[u8]>, HandshakeError> {
     const MESSAGE: &str = "Certificate";
     let mut r = Reader::new(body);
     let mut entries = r
@@ -655,16 +734,16 @@ pub fn parse_certificate_list(body: &[u8]) -> Result<Vec<Vec<u8>>, HandshakeErro
     expect_end(&r)?;
     let mut certificates = Vec::new();
     while !entries.is_empty() {
-        let der = read_certificate(&mut entries)?;
-        certificates.push(der.to_vec());
+        certificates.push(read_certificate(&mut entries)?);
     }
     Ok(certificates)
 }
 
 /// Parses a TLS 1.3 Certificate body into DER certificates, leaf first,
 /// dropping the request context and per-certificate extensions
-/// (RFC 8446 section 4.4.2). Only raw X.509 entries are supported.
-pub fn parse_certificate_list_tls13(body: &[u8]) -> Result<Vec<Vec<u8>>, HandshakeError> {
+/// (RFC 8446 section 4.4.2). Only raw X.509 entries are supported. The
+/// certificates are borrowed from the body.
+pub fn parse_certificate_list_tls13(body: &[u8]) -> Result<Vec<&[u8]>, HandshakeError> {
     const MESSAGE: &str = "Certificate";
     let mut r = Reader::new(body);
     r.prefixed_u8()
@@ -679,7 +758,7 @@ pub fn parse_certificate_list_tls13(body: &[u8]) -> Result<Vec<Vec<u8>>, Handsha
         if entries.prefixed_u16().is_none() {
             return Err(overrun("certificate extensions", &entries));
         }
-        certificates.push(der.to_vec());
+        certificates.push(der);
     }
     Ok(certificates)
 }
@@ -804,7 +883,8 @@ mod tests {
 
     #[test]
     fn client_hello_fixed_fields() {
-        let hello = parse_client_hello(&client_hello(&[0x002f], None)).unwrap();
+        let body = client_hello(&[0x002f], None);
+        let hello = parse_client_hello(&body).unwrap();
         assert_eq!(hello.legacy_version, ProtocolVersion::TLS12);
         assert_eq!(hello.random, [0x11; 32]);
         assert_eq!(hello.session_id, vec![0xaa]);
@@ -814,21 +894,24 @@ mod tests {
 
     #[test]
     fn client_hello_without_extensions_complete() {
-        let hello = parse_client_hello(&client_hello(&[0x002f], None)).unwrap();
+        let body = client_hello(&[0x002f], None);
+        let hello = parse_client_hello(&body).unwrap();
         assert!(hello.extensions.is_empty());
         assert!(!hello.truncated);
     }
 
     #[test]
     fn client_hello_empty_extensions_block() {
-        let hello = parse_client_hello(&client_hello(&[0x002f], Some(&[]))).unwrap();
+        let body = client_hello(&[0x002f], Some(&[]));
+        let hello = parse_client_hello(&body).unwrap();
         assert!(hello.extensions.is_empty());
         assert!(!hello.truncated);
     }
 
     #[test]
     fn client_hello_keeps_grease_everywhere() {
-        let hello = parse_client_hello(&browser_like_hello()).unwrap();
+        let body = browser_like_hello();
+        let hello = parse_client_hello(&body).unwrap();
         assert_eq!(hello.cipher_suites.first(), Some(&CipherSuite(0x1a1a)));
         assert_eq!(
             hello.extensions.first().map(|e| e.kind),
@@ -843,7 +926,8 @@ mod tests {
 
     #[test]
     fn client_hello_decodes_extensions() {
-        let hello = parse_client_hello(&browser_like_hello()).unwrap();
+        let body = browser_like_hello();
+        let hello = parse_client_hello(&body).unwrap();
         assert_eq!(hello.server_name.as_deref(), Some("example.com"));
         assert_eq!(hello.alpn, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
         assert_eq!(hello.ec_point_formats, vec![0]);
@@ -871,7 +955,8 @@ mod tests {
 
     #[test]
     fn client_hello_max_version_skips_grease() {
-        let hello = parse_client_hello(&browser_like_hello()).unwrap();
+        let body = browser_like_hello();
+        let hello = parse_client_hello(&body).unwrap();
         assert_eq!(hello.max_version(), ProtocolVersion::TLS13);
     }
 
@@ -884,13 +969,15 @@ mod tests {
 
     #[test]
     fn client_hello_max_version_legacy_fallback() {
-        let hello = parse_client_hello(&client_hello(&[0x002f], None)).unwrap();
+        let body = client_hello(&[0x002f], None);
+        let hello = parse_client_hello(&body).unwrap();
         assert_eq!(hello.max_version(), ProtocolVersion::TLS12);
     }
 
     #[test]
     fn client_hello_scsv_flags() {
-        let hello = parse_client_hello(&client_hello(&[0x002f, 0x5600], None)).unwrap();
+        let body = client_hello(&[0x002f, 0x5600], None);
+        let hello = parse_client_hello(&body).unwrap();
         assert!(hello.offers_fallback_scsv());
         assert!(!hello.offers_renegotiation_info());
         assert!(!hello.offers_strong_suite());
@@ -906,7 +993,8 @@ mod tests {
 
     #[test]
     fn client_hello_renegotiation_by_scsv() {
-        let hello = parse_client_hello(&browser_like_hello()).unwrap();
+        let body = browser_like_hello();
+        let hello = parse_client_hello(&body).unwrap();
         assert!(hello.offers_renegotiation_info());
         assert!(!hello.offers_fallback_scsv());
     }
@@ -1027,7 +1115,8 @@ mod tests {
             ),
             alpn(&[b"h2"]),
         ];
-        let hello = parse_server_hello(&server_hello([0x22; 32], &extensions)).unwrap();
+        let body = server_hello([0x22; 32], &extensions);
+        let hello = parse_server_hello(&body).unwrap();
         assert_eq!(hello.cipher_suite, CipherSuite::TLS_AES_128_GCM_SHA256);
         assert_eq!(hello.negotiated_version(), ProtocolVersion::TLS13);
         assert_eq!(hello.key_share_group, Some(NamedGroup::X25519));
@@ -1038,7 +1127,8 @@ mod tests {
 
     #[test]
     fn server_hello_legacy_version_fallback() {
-        let hello = parse_server_hello(&server_hello([0x22; 32], &[])).unwrap();
+        let body = server_hello([0x22; 32], &[]);
+        let hello = parse_server_hello(&body).unwrap();
         assert_eq!(hello.selected_version, None);
         assert_eq!(hello.negotiated_version(), ProtocolVersion::TLS12);
     }
@@ -1057,7 +1147,8 @@ mod tests {
     fn server_hello_tls12_sentinel() {
         let mut random = [0x33; 32];
         random[24..].copy_from_slice(b"DOWNGRD\x01");
-        let hello = parse_server_hello(&server_hello(random, &[])).unwrap();
+        let body = server_hello(random, &[]);
+        let hello = parse_server_hello(&body).unwrap();
         assert_eq!(hello.downgrade_sentinel(), Some(DowngradeSentinel::Tls12));
     }
 
@@ -1065,7 +1156,8 @@ mod tests {
     fn server_hello_tls11_sentinel() {
         let mut random = [0x33; 32];
         random[24..].copy_from_slice(b"DOWNGRD\x00");
-        let hello = parse_server_hello(&server_hello(random, &[])).unwrap();
+        let body = server_hello(random, &[]);
+        let hello = parse_server_hello(&body).unwrap();
         assert_eq!(
             hello.downgrade_sentinel(),
             Some(DowngradeSentinel::Tls11OrBelow)
@@ -1074,7 +1166,8 @@ mod tests {
 
     #[test]
     fn server_hello_no_sentinel() {
-        let hello = parse_server_hello(&server_hello([0x33; 32], &[])).unwrap();
+        let body = server_hello([0x33; 32], &[]);
+        let hello = parse_server_hello(&body).unwrap();
         assert_eq!(hello.downgrade_sentinel(), None);
     }
 
@@ -1143,12 +1236,13 @@ mod tests {
     fn certificate_list_leaf_first() {
         let body = certificate_body(&[b"leaf", b"intermediate"]);
         let list = parse_certificate_list(&body).unwrap();
-        assert_eq!(list, vec![b"leaf".to_vec(), b"intermediate".to_vec()]);
+        assert_eq!(list, vec![&b"leaf"[..], &b"intermediate"[..]]);
     }
 
     #[test]
     fn certificate_list_empty_is_ok() {
-        let list = parse_certificate_list(&certificate_body(&[])).unwrap();
+        let body = certificate_body(&[]);
+        let list = parse_certificate_list(&body).unwrap();
         assert!(list.is_empty());
     }
 
@@ -1200,6 +1294,6 @@ mod tests {
         let list = [entry(b"leaf"), entry(b"ca")].concat();
         let body = [vec_with_len(1, &[]), vec_with_len(3, &list)].concat();
         let certificates = parse_certificate_list_tls13(&body).unwrap();
-        assert_eq!(certificates, vec![b"leaf".to_vec(), b"ca".to_vec()]);
+        assert_eq!(certificates, vec![&b"leaf"[..], &b"ca"[..]]);
     }
 }

@@ -8,6 +8,8 @@
 //! messages (CLIENT-HELLO, SERVER-HELLO, CLIENT-MASTER-KEY and ERROR) because
 //! the later ones are encrypted.
 
+use std::borrow::Cow;
+
 use crate::handshake::{ClientHello, Reader};
 use crate::registry::{ProtocolVersion, Sslv2Cipher};
 
@@ -234,7 +236,7 @@ fn parse_server_hello(r: &mut Reader<'_>) -> Result<Sslv2Message, Sslv2Error> {
 /// bytes. Compression is the implied null method and there are no extensions.
 /// Returns `None` for any other message, an SSL 2.0-only hello, or a
 /// challenge longer than the 32-byte random.
-pub fn client_hello_from_sslv2(msg: &Sslv2Message) -> Option<ClientHello> {
+pub fn client_hello_from_sslv2(msg: &Sslv2Message) -> Option<ClientHello<'_>> {
     let Sslv2Message::ClientHello {
         version,
         cipher_specs,
@@ -251,12 +253,12 @@ pub fn client_hello_from_sslv2(msg: &Sslv2Message) -> Option<ClientHello> {
     let start = random.len().checked_sub(challenge.len())?;
     random.get_mut(start..)?.copy_from_slice(challenge);
     let mut hello = ClientHello::new(*version, random);
-    hello.session_id.clone_from(session_id);
+    hello.session_id = Cow::Borrowed(session_id);
     hello.cipher_suites = cipher_specs
         .iter()
         .filter_map(|kind| kind.as_tls_suite())
         .collect();
-    hello.compression_methods = vec![0];
+    hello.compression_methods = Cow::Borrowed(&[0]);
     Some(hello)
 }
 

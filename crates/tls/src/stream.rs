@@ -181,6 +181,9 @@ struct Shared {
     /// SSL 2.0 keys are in place: the client sent CLIENT-MASTER-KEY, or the
     /// server's SERVER-HELLO reported a session-id hit.
     sslv2_keyed: bool,
+    /// The messages that one handshake record completes, always empty
+    /// between records: kept so that its allocation serves every record.
+    messages: Vec<Message>,
 }
 
 /// Record-level state of one direction.
@@ -465,7 +468,7 @@ impl SideSink<'_> {
 
     fn handshake(&mut self, version: u16, body: &[u8], offset: u64) {
         let body_offset = offset.saturating_add(to_u64(crate::record::HEADER_LEN));
-        let mut messages = Vec::new();
+        let mut messages = std::mem::take(&mut self.shared.messages);
         let fragment = Fragment {
             body,
             offset: body_offset,
@@ -475,7 +478,7 @@ impl SideSink<'_> {
             .flow
             .handshake
             .push(fragment, self.max_handshake, &mut messages);
-        for message in messages {
+        for message in messages.drain(..) {
             self.note_server_version(message.msg_type, &message.body);
             let kind = TlsEventKind::Handshake {
                 msg_type: message.msg_type,
@@ -484,6 +487,7 @@ impl SideSink<'_> {
             };
             self.emit(message.offset, kind);
         }
+        self.shared.messages = messages;
         match result {
             Ok(skipped) => self.skip_handshake(skipped),
             Err((reason, at)) => self.emit(at, TlsEventKind::Malformed { reason }),
@@ -641,7 +645,7 @@ struct Fragment<'a> {
 }
 
 /// A complete handshake message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Message {
     msg_type: u8,
     record_version: u16,

@@ -137,12 +137,16 @@ fn foxio_captures(baselines: &Path) -> Vec<String> {
     names
 }
 
-fn single_packet_client_hellos(capture: &Path) -> Vec<ClientHello> {
+fn single_packet_client_hellos(capture: &Path) -> Vec<ClientHello<'static>> {
     let packets = read_packets(capture);
     let messages = packets.iter().flat_map(|packet| handshake_messages(packet));
     let hellos = messages.filter(|m| m.msg_type == CLIENT_HELLO);
     hellos
-        .filter_map(|m| parse_client_hello(&m.body).ok())
+        .filter_map(|m| {
+            parse_client_hello(&m.body)
+                .ok()
+                .map(ClientHello::into_owned)
+        })
         .collect()
 }
 
