@@ -136,7 +136,9 @@ pub type ConnectionKey = (u32, u32);
 /// Folds the parsed lines of one input into [`EndpointConnection`]s.
 pub struct ConnectionTracker {
     input: String,
-    open: HashMap<ConnectionKey, EndpointConnection>,
+    /// Boxed, so that growing the table moves pointers rather than whole
+    /// connections.
+    open: HashMap<ConnectionKey, Box<EndpointConnection>>,
     /// CFNetwork task (`UUID.<n>`) to its connection, per process.
     tasks: HashMap<(u32, String), u32>,
     /// Each process's most recent connection and when it last logged.
@@ -175,7 +177,7 @@ impl ConnectionTracker {
         let connection = self
             .open
             .entry(key)
-            .or_insert_with(|| new_connection(&self.input, record, number));
+            .or_insert_with(|| Box::new(new_connection(&self.input, record, number)));
         connection.records += 1;
         connection.end_ns = connection.end_ns.max(time_ns);
         apply(connection, record, event);
@@ -202,7 +204,7 @@ impl ConnectionTracker {
 
     /// The connection as known so far.
     pub fn connection(&self, key: ConnectionKey) -> Option<&EndpointConnection> {
-        self.open.get(&key)
+        self.open.get(&key).map(Box::as_ref)
     }
 
     /// Moves a connection whose end was logged to the finished list.
@@ -210,7 +212,7 @@ impl ConnectionTracker {
         if let Some(mut connection) = self.open.remove(&key) {
             connection.closed = true;
             self.forget(key, &connection);
-            self.closed.push(connection);
+            self.closed.push(*connection);
         }
     }
 
@@ -227,7 +229,7 @@ impl ConnectionTracker {
     /// Every connection still open, in order of first line, at the end of
     /// the input.
     pub fn finish(&mut self) -> Vec<EndpointConnection> {
-        let mut rest: Vec<_> = self.open.drain().map(|(_, c)| c).collect();
+        let mut rest: Vec<_> = self.open.drain().map(|(_, c)| *c).collect();
         rest.sort_by_key(|c| (c.start_ns, c.first_line));
         for connection in &mut rest {
             connection.end_time = format_rfc3339(connection.end_ns);
@@ -288,7 +290,7 @@ impl ConnectionTracker {
             && let Some(connection) = self.open.remove(&key)
         {
             self.forget(key, &connection);
-            self.closed.push(connection);
+            self.closed.push(*connection);
             self.evicted += 1;
         }
     }
