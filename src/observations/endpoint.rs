@@ -229,13 +229,15 @@ impl ConnectionTracker {
     /// Every connection still open, in order of first line, at the end of
     /// the input.
     pub fn finish(&mut self) -> Vec<EndpointConnection> {
-        let mut rest: Vec<_> = self.open.drain().map(|(_, c)| *c).collect();
+        // Sorting the boxes moves pointers rather than whole connections.
+        let mut rest: Vec<Box<EndpointConnection>> = self.open.drain().map(|(_, c)| c).collect();
         rest.sort_by_key(|c| (c.start_ns, c.first_line));
-        for connection in &mut rest {
-            connection.end_time = format_rfc3339(connection.end_ns);
-        }
         let mut closed = self.take_closed();
-        closed.extend(rest);
+        closed.reserve(rest.len());
+        for mut connection in rest {
+            connection.end_time = format_rfc3339(connection.end_ns);
+            closed.push(*connection);
+        }
         closed
     }
 
