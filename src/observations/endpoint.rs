@@ -315,14 +315,15 @@ impl ConnectionTracker {
 
 fn new_connection(input: &str, record: &LogRecord, number: u32) -> EndpointConnection {
     let time_ns = record.time_ns.unwrap_or(0);
+    let start_time = format_rfc3339(time_ns);
     EndpointConnection {
         record_type: "endpoint_connection",
         input: input.to_owned(),
         pid: record.pid,
         process_path: record.process_path.clone(),
         connection: format!("C{number}"),
-        start_time: format_rfc3339(time_ns),
-        end_time: format_rfc3339(time_ns),
+        end_time: start_time.clone(),
+        start_time,
         start_ns: time_ns,
         end_ns: time_ns,
         first_line: record.location.line,
