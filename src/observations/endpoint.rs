@@ -136,7 +136,9 @@ pub type ConnectionKey = (u32, u32);
 /// Folds the parsed lines of one input into [`EndpointConnection`]s.
 pub struct ConnectionTracker {
     input: String,
-    open: HashMap<ConnectionKey, EndpointConnection>,
+    /// Boxed, so that growing the table moves pointers rather than whole
+    /// connections.
+    open: HashMap<ConnectionKey, Box<EndpointConnection>>,
     /// CFNetwork task (`UUID.<n>`) to its connection, per process.
     tasks: HashMap<(u32, String), u32>,
     /// Each process's most recent connection and when it last logged.
@@ -175,7 +177,7 @@ impl ConnectionTracker {
         let connection = self
             .open
             .entry(key)
-            .or_insert_with(|| new_connection(&self.input, record, number));
+            .or_insert_with(|| Box::new(new_connection(&self.input, record, number)));
         connection.records += 1;
         connection.end_ns = connection.end_ns.max(time_ns);
         apply(connection, record, event);
@@ -202,7 +204,7 @@ impl ConnectionTracker {
 
     /// The connection as known so far.
     pub fn connection(&self, key: ConnectionKey) -> Option<&EndpointConnection> {
-        self.open.get(&key)
+        self.open.get(&key).map(Box::as_ref)
     }
 
     /// Moves a connection whose end was logged to the finished list.
@@ -210,7 +212,7 @@ impl ConnectionTracker {
         if let Some(mut connection) = self.open.remove(&key) {
             connection.closed = true;
             self.forget(key, &connection);
-            self.closed.push(connection);
+            self.closed.push(*connection);
         }
     }
 
@@ -227,13 +229,15 @@ impl ConnectionTracker {
     /// Every connection still open, in order of first line, at the end of
     /// the input.
     pub fn finish(&mut self) -> Vec<EndpointConnection> {
-        let mut rest: Vec<_> = self.open.drain().map(|(_, c)| c).collect();
+        // Sorting the boxes moves pointers rather than whole connections.
+        let mut rest: Vec<Box<EndpointConnection>> = self.open.drain().map(|(_, c)| c).collect();
         rest.sort_by_key(|c| (c.start_ns, c.first_line));
-        for connection in &mut rest {
-            connection.end_time = format_rfc3339(connection.end_ns);
-        }
         let mut closed = self.take_closed();
-        closed.extend(rest);
+        closed.reserve(rest.len());
+        for mut connection in rest {
+            connection.end_time = format_rfc3339(connection.end_ns);
+            closed.push(*connection);
+        }
         closed
     }
 
@@ -288,7 +292,7 @@ impl ConnectionTracker {
             && let Some(connection) = self.open.remove(&key)
         {
             self.forget(key, &connection);
-            self.closed.push(connection);
+            self.closed.push(*connection);
             self.evicted += 1;
         }
     }
@@ -311,14 +315,15 @@ impl ConnectionTracker {
 
 fn new_connection(input: &str, record: &LogRecord, number: u32) -> EndpointConnection {
     let time_ns = record.time_ns.unwrap_or(0);
+    let start_time = format_rfc3339(time_ns);
     EndpointConnection {
         record_type: "endpoint_connection",
         input: input.to_owned(),
         pid: record.pid,
         process_path: record.process_path.clone(),
         connection: format!("C{number}"),
-        start_time: format_rfc3339(time_ns),
-        end_time: format_rfc3339(time_ns),
+        end_time: start_time.clone(),
+        start_time,
         start_ns: time_ns,
         end_ns: time_ns,
         first_line: record.location.line,

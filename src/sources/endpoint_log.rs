@@ -124,10 +124,12 @@ pub fn read_export<R: Read>(
     stats: &mut EndpointStats,
     handler: &mut dyn EndpointHandler,
 ) -> Result<(), LogError> {
-    let mut reader = match format {
+    let reader = match format {
         Some(format) => LogReader::with_format(reader, format, Filter::Network),
         None => LogReader::new(reader, Filter::Network)?,
     };
+    // Alerts quote the parsed fields, never the record's original text.
+    let mut reader = reader.keep_raw(false);
     stats.format = format_name(reader.format());
     for item in reader.by_ref() {
         handle(item, tracker, stats, handler);

@@ -115,6 +115,8 @@ pub struct LogRecord {
     pub boot_uuid: Option<String>,
     /// The record as it appeared in the input (for JSON arrays, the
     /// element's text), cut to [`MAX_RAW`] bytes on a character boundary.
+    /// Empty when the reader was built with [`LogReader::keep_raw`] set
+    /// to `false`.
     pub raw: String,
 }
 

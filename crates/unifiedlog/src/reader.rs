@@ -92,6 +92,8 @@ struct Core {
     stats: LogStats,
     /// `stats.records` when the last trailer was read.
     records_at_trailer: u64,
+    /// Whether records carry their original text in [`LogRecord::raw`].
+    keep_raw: bool,
 }
 
 impl<R: BufRead> LogReader<R> {
@@ -129,6 +131,7 @@ impl<R: BufRead> LogReader<R> {
                 prefilter: Prefilter::new(),
                 stats: LogStats::default(),
                 records_at_trailer: 0,
+                keep_raw: true,
             },
             mode,
             line: 1,
@@ -140,6 +143,14 @@ impl<R: BufRead> LogReader<R> {
         };
         reader.core.stats.bytes = reader.input.total;
         reader
+    }
+
+    /// Sets whether records carry their original text in [`LogRecord::raw`]
+    /// (the default). Without it `raw` is empty, which saves a copy of up to
+    /// [`crate::MAX_RAW`] bytes per record for callers that never read it.
+    pub fn keep_raw(mut self, keep: bool) -> Self {
+        self.core.keep_raw = keep;
+        self
     }
 
     /// Returns the export's format.
@@ -649,7 +660,12 @@ impl Core {
         {
             return None;
         }
-        match entry.into_record(location, raw_text(bytes)) {
+        let raw = if self.keep_raw {
+            raw_text(bytes)
+        } else {
+            String::new()
+        };
+        match entry.into_record(location, raw) {
             Ok(record) => {
                 self.stats.relevant += 1;
                 Some(Ok(record))

@@ -130,6 +130,29 @@ fn ndjson_fixture_network_records() {
 }
 
 #[test]
+fn raw_text_left_out_on_request() {
+    let text = ndjson_fixture();
+    let with_raw: Vec<LogRecord> = LogReader::new(&text[..], Filter::Network)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let without_raw: Vec<LogRecord> = LogReader::new(&text[..], Filter::Network)
+        .unwrap()
+        .keep_raw(false)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(with_raw.len(), NETWORK_TRACE_IDS.len());
+    assert_eq!(without_raw.len(), with_raw.len());
+    for (kept, left_out) in with_raw.iter().zip(&without_raw) {
+        assert!(!kept.raw.is_empty());
+        assert!(left_out.raw.is_empty());
+        let mut same = kept.clone();
+        same.raw.clear();
+        assert_eq!(&same, left_out);
+    }
+}
+
+#[test]
 fn ndjson_fixture_fields() {
     let text = ndjson_fixture();
     let outcome = read_bytes(&text, Filter::Network);
