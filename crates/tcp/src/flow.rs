@@ -97,8 +97,15 @@ impl<H: StreamHandler> Flow<H> {
 
     /// Ends the flow: gives up remaining holes, delivers what is buffered,
     /// frees its memory and hands the handler its `on_end`.
+    ///
+    /// The flow stays in the box the table keeps it in until only the
+    /// handler is moved out, which saves copying the whole flow.
+    #[expect(
+        clippy::boxed_local,
+        reason = "taking the flow by value would copy it out of its box"
+    )]
     pub fn end(
-        mut self,
+        mut self: Box<Self>,
         end: FlowEnd,
         meta: SegmentMeta,
         ctx: &mut H::Context,
@@ -109,7 +116,8 @@ impl<H: StreamHandler> Flow<H> {
         }
         self.client.release(shared);
         self.server.release(shared);
-        self.handler.on_end(ctx, &self.key, end, meta);
+        let Flow { handler, key, .. } = *self;
+        handler.on_end(ctx, &key, end, meta);
     }
 
     /// The side that sent the first RST, with the table clock and meta of

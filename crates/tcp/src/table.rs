@@ -197,10 +197,6 @@ impl<H: StreamHandler> FlowTable<H> {
     }
 
     /// Counts the end, remembers a closed flow for a while, and ends `flow`.
-    #[expect(
-        clippy::boxed_local,
-        reason = "the flow comes boxed from the map, and unboxing it first would copy it"
-    )]
     fn retire(
         &mut self,
         flow: Box<Flow<H>>,

@@ -35,14 +35,15 @@ impl Ja3 {
 
 /// Appends `value` in decimal without leading zeros.
 fn push_decimal(out: &mut String, value: u16) {
-    let mut divisor = 10_000;
-    while divisor > 1 && value < divisor {
-        divisor /= 10;
-    }
-    while divisor > 0 {
-        let digit = u32::from(value / divisor % 10);
-        out.push(char::from_digit(digit, 10).unwrap_or('0'));
-        divisor /= 10;
+    // Constant divisors compile to multiplications, and a JA3 text has a
+    // hundred or more values.
+    let mut started = false;
+    for divisor in [10_000, 1_000, 100, 10, 1] {
+        let digit = value / divisor % 10;
+        started |= digit != 0 || divisor == 1;
+        if started {
+            out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+        }
     }
 }
 
