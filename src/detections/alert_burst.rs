@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::endpoint::{EndpointEvent, classify};
+use super::endpoint::{EndpointEvent, Failure};
 use super::version_floor::destination_label;
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::TlsSession;
@@ -215,11 +215,12 @@ impl BurstTracker {
     }
 }
 
-/// True for fatal alerts and for failures of every class.
-pub fn counts_for_burst(event: &EndpointEvent<'_>) -> bool {
+/// True for fatal alerts and for failures of every class; `failure` is
+/// the line's classification.
+pub fn counts_for_burst(event: &EndpointEvent<'_>, failure: Option<&Failure>) -> bool {
     match event.event {
         wiretrust_applenet::NetEvent::Alert { fatal, .. } => *fatal,
-        _ => classify(event.event).is_some(),
+        _ => failure.is_some(),
     }
 }
 

@@ -131,10 +131,12 @@ impl Engine {
         let start = out.len();
         version_floor::check_endpoint(event, &self.config, out);
         weak_cipher::check_endpoint(event, &self.config, out);
-        record_tamper::check_endpoint(event, &self.config, out);
-        tls_failure::check(event, &self.config, out);
+        // Several detections read the same classification of the line.
+        let failure = endpoint::classify(event.event);
+        record_tamper::check_endpoint(event, failure.as_ref(), &self.config, out);
+        tls_failure::check(event, failure.as_ref(), &self.config, out);
         ats_blocked::check(event, &self.config, out);
-        if alert_burst::counts_for_burst(event)
+        if alert_burst::counts_for_burst(event, failure.as_ref())
             && self.first_for_connection(event, alert_burst::RULE.id)
         {
             self.burst.check_endpoint(event, &self.config, out);

@@ -3,7 +3,7 @@
 
 use wiretrust_applenet::codes::CodeClass;
 
-use super::endpoint::{EndpointEvent, classify, endpoint_label, process_label};
+use super::endpoint::{EndpointEvent, Failure, endpoint_label, process_label};
 use super::version_floor::destination_label;
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::{Sender, TlsSession};
@@ -109,9 +109,14 @@ fn side_name(side: Sender) -> &'static str {
 }
 
 /// Raises the alert when an endpoint line reports a record that failed
-/// its integrity check.
-pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<Alert>) {
-    let Some(failure) = classify(event.event) else {
+/// its integrity check; `failure` is the line's classification.
+pub fn check_endpoint(
+    event: &EndpointEvent<'_>,
+    failure: Option<&Failure>,
+    config: &DetectionConfig,
+    out: &mut Vec<Alert>,
+) {
+    let Some(failure) = failure else {
         return;
     };
     if failure.class != CodeClass::Tamper {
@@ -131,6 +136,6 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
         title,
         config.host(),
     );
-    alert.compare("failure", failure.what);
+    alert.compare("failure", failure.what.clone());
     out.push(alert);
 }

@@ -3,7 +3,7 @@
 
 use wiretrust_applenet::codes::CodeClass;
 
-use super::endpoint::{EndpointEvent, classify, endpoint_label, process_label};
+use super::endpoint::{EndpointEvent, Failure, endpoint_label, process_label};
 use super::{Alert, Confidence, DetectionConfig, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -28,9 +28,15 @@ pub const RULE: Rule = Rule {
              and destination.",
 };
 
-/// Raises the alert for a downgrade- or certificate-class failure.
-pub fn check(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<Alert>) {
-    let Some(failure) = classify(event.event) else {
+/// Raises the alert for a downgrade- or certificate-class failure;
+/// `failure` is the line's classification.
+pub fn check(
+    event: &EndpointEvent<'_>,
+    failure: Option<&Failure>,
+    config: &DetectionConfig,
+    out: &mut Vec<Alert>,
+) {
+    let Some(failure) = failure else {
         return;
     };
     let kind = match failure.class {
@@ -52,7 +58,7 @@ pub fn check(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<
         title,
         config.host(),
     );
-    alert.compare("failure", failure.what);
+    alert.compare("failure", failure.what.clone());
     alert.compare("class", kind);
     out.push(alert);
 }
