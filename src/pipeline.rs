@@ -260,7 +260,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
     }
 }
 
-/// The last component of a path, e.g. `curl` for `/usr/bin/curl`.
+/// Returns the last component of a path, e.g. `curl` for `/usr/bin/curl`.
 fn file_name(path: &str) -> Option<String> {
     path.rsplit('/')
         .next()

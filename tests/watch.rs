@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Longest a test waits for an expected line before it fails.
+/// Maximum time a test waits for an expected line before it fails.
 const PATIENCE: Duration = Duration::from_secs(30);
 
 fn endpoint_fixture(name: &str) -> PathBuf {
@@ -189,7 +189,7 @@ fn stand_in_commands_are_run_and_restarted() {
 mod live {
     use super::*;
 
-    /// A free TCP port on 127.0.0.1.
+    /// Returns a free TCP port on 127.0.0.1.
     fn free_port() -> u16 {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()

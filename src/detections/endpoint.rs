@@ -281,8 +281,8 @@ fn url_host_port(url: &str) -> Option<(String, u16)> {
     (!host.is_empty()).then(|| (host.to_owned(), port))
 }
 
-/// The name an endpoint log is reported under when no `--host` is given:
-/// its file name (logs carry no host name).
+/// Returns the name an endpoint log is reported under when no `--host` is
+/// given: its file name, because logs carry no host name.
 fn input_name(input: &str) -> String {
     Path::new(input).file_name().map_or_else(
         || input.to_owned(),

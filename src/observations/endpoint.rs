@@ -3,7 +3,7 @@
 //! messages and written with `--observations` beside the capture sessions.
 //!
 //! libnetwork numbers connections per process (`C64`), boringssl adds the
-//! sub-flow and protocol instance (`[C64.1:2]`), CFNetwork says
+//! sub-flow and protocol instance (`[C64.1:2]`), CFNetwork writes
 //! `Connection 64` and ties tasks to it (`Task <UUID>.<1> setting up
 //! Connection 64`). The tracker keys everything by process id and that
 //! number, so the lines of one connection land in one record.
@@ -18,17 +18,17 @@ use wiretrust_unifiedlog::LogRecord;
 use super::format_rfc3339;
 
 /// Connections kept open at most per input; beyond it the one idle
-/// longest is written out as it stands.
+/// longest is written out as it is.
 const MAX_OPEN: usize = 50_000;
 
 /// Alerts and errors kept per connection; the rest are counted.
 const MAX_ITEMS: usize = 32;
 
 /// Task-to-connection links and per-process last connections kept at most.
-/// Links of a closed connection are dropped with it, except those beyond
-/// the [`MAX_ITEMS`] tasks it lists; this bound catches those, and a
-/// process that never closes its connections. Reaching it forgets all
-/// links, so a few later lines may not find their connection.
+/// Links of a closed connection are dropped with it, but a connection lists
+/// only [`MAX_ITEMS`] tasks, and some processes never close theirs. This
+/// bound catches both. Reaching it forgets all links, so a few later lines
+/// may not find their connection.
 const MAX_LINKS: usize = 200_000;
 
 /// A trust failure is tied to the process's last connection when that
@@ -100,7 +100,7 @@ pub struct EndpointConnection {
 }
 
 impl EndpointConnection {
-    /// The process id and connection number the tracker keyed it by.
+    /// Returns the process id and connection number the tracker keyed it by.
     pub fn key(&self) -> Option<ConnectionKey> {
         let number = self.connection.strip_prefix('C')?.parse().ok()?;
         Some((self.pid.unwrap_or(0), number))
@@ -122,7 +122,7 @@ pub struct EndpointAlert {
 #[derive(Clone, Debug, Serialize)]
 pub struct EndpointError {
     pub line: u64,
-    /// Which message reported it, e.g. `handshake error`, `task failed`.
+    /// Kind of message that reported it, e.g. `handshake error`, `task failed`.
     pub kind: String,
     /// The code as logged: `-1200 [3:-9838]`, `TLSV1_ALERT_PROTOCOL_VERSION`.
     pub code: String,
@@ -161,7 +161,7 @@ impl ConnectionTracker {
         }
     }
 
-    /// The name of the input the tracker reads.
+    /// Returns the name of the input the tracker reads.
     pub fn input(&self) -> &str {
         &self.input
     }
@@ -202,7 +202,7 @@ impl ConnectionTracker {
         Some(key)
     }
 
-    /// The connection as known so far.
+    /// Returns the connection as known so far.
     pub fn connection(&self, key: ConnectionKey) -> Option<&EndpointConnection> {
         self.open.get(&key).map(Box::as_ref)
     }
@@ -331,7 +331,7 @@ fn new_connection(input: &str, record: &LogRecord, number: u32) -> EndpointConne
     }
 }
 
-/// Copies what one event says into its connection.
+/// Copies the facts of one event into its connection.
 fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEvent) {
     let line = record.location.line;
     match event {
@@ -536,7 +536,7 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
     }
 }
 
-/// The value unless the log redacted it.
+/// Returns the value unless the log redacted it.
 fn known(value: &str) -> Option<String> {
     (value != "<private>" && !value.is_empty()).then(|| value.to_owned())
 }

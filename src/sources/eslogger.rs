@@ -11,7 +11,7 @@ use wiretrust_eslogger::{EsReader, ProcessTable};
 /// Error lines quoted word for word per input at most.
 const MAX_EXAMPLES: usize = 10;
 
-/// What reading one eslogger file found, for the summary.
+/// Counts from reading one eslogger file, for the summary.
 #[derive(Debug, Default)]
 pub struct EsloggerStats {
     pub lines: u64,

@@ -11,7 +11,7 @@ use super::endpoint_log::EndpointFormat;
 /// Bytes read from the start of a file to recognise it.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-/// What an input holds.
+/// Kind of telemetry an input contains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputKind {
     /// pcap or pcapng, possibly compressed; also what is tried when

@@ -234,7 +234,7 @@ pub enum NetEvent {
     /// fails the task with NSURLError -1022, or `ATS failed system trust`.
     AtsBlocked {
         task: Option<String>,
-        /// The words of the log line that say why.
+        /// The words of the log line that give the reason.
         reason: String,
     },
     /// Security framework / trustd: `Trust evaluate failure: [leaf ...]`,
