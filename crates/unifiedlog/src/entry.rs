@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::error::LogErrorKind;
+use crate::flat::{FlatValue, for_each_member};
 use crate::{Location, LogRecord};
 
 /// A JSON string, borrowed from the input when it has no escapes.
@@ -85,7 +86,7 @@ fn lossless_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64
 }
 
 /// One entry of `log show|stream --style ndjson|json`, with the keys read.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct AppleEntry<'a> {
     #[serde(borrow)]
     timestamp: Option<Text<'a>>,
@@ -161,6 +162,11 @@ pub(crate) struct CrateEntry<'a> {
 
 /// What the reader needs from a parsed entry before it decides to keep it.
 pub(crate) trait Entry<'a>: Deserialize<'a> {
+    /// Reads the entry without serde when that is certain to give serde's
+    /// result; `None` leaves the text to serde_json.
+    fn read_fast(_text: &'a str) -> Option<Self> {
+        None
+    }
     /// Returns the count of a `{"count":N,"finished":1}` trailer.
     fn trailer_count(&self) -> Option<u64>;
     /// Returns `Some(lost messages)` for a loss event.
@@ -195,16 +201,145 @@ fn pid(value: Option<u64>, field: &'static str) -> Result<Option<u32>, LogErrorK
 /// Returns the UUID in upper-case hex without dashes, `None` when it is empty.
 fn boot_uuid(value: Option<Text<'_>>) -> Option<String> {
     let value = value?;
-    let uuid: String = value
-        .as_str()
-        .chars()
-        .filter(|c| *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let mut uuid = String::with_capacity(value.as_str().len());
+    for part in value.as_str().split('-') {
+        uuid.push_str(part);
+    }
+    uuid.make_ascii_uppercase();
     (!uuid.is_empty()).then_some(uuid)
 }
 
+impl<'a> AppleEntry<'a> {
+    /// Reads the members this type keeps with [`for_each_member`]. Gives up,
+    /// so that serde_json reports the problem, on anything the derived
+    /// deserializer would reject: a key given twice, a value of the wrong
+    /// type, an id beyond 64 bits or written with a sign, an escaped id.
+    fn read_flat(text: &'a str) -> Option<Self> {
+        let mut entry = AppleEntry::default();
+        let mut seen = 0u32;
+        for_each_member(text, |key, value| {
+            let (bit, slot) = match key {
+                "timestamp" => (0, Slot::Text(&mut entry.timestamp)),
+                "eventType" => (1, Slot::Text(&mut entry.event_type)),
+                "messageType" => (2, Slot::Text(&mut entry.message_type)),
+                "subsystem" => (3, Slot::Text(&mut entry.subsystem)),
+                "category" => (4, Slot::Text(&mut entry.category)),
+                "processImagePath" => (5, Slot::Text(&mut entry.process_image_path)),
+                "processID" => (6, Slot::Id(&mut entry.process_id)),
+                "senderImagePath" => (7, Slot::Text(&mut entry.sender_image_path)),
+                "eventMessage" => (8, Slot::Text(&mut entry.event_message)),
+                "formatString" => (9, Slot::Text(&mut entry.format_string)),
+                "traceID" => (10, Slot::Id(&mut entry.trace_id)),
+                "activityIdentifier" => (11, Slot::Id(&mut entry.activity_identifier)),
+                "threadID" => (12, Slot::Id(&mut entry.thread_id)),
+                "bootUUID" => (13, Slot::Text(&mut entry.boot_uuid)),
+                "lossCount" => (14, Slot::Id(&mut entry.loss_count)),
+                "count" => (15, Slot::Id(&mut entry.count)),
+                "finished" => (16, Slot::Id(&mut entry.finished)),
+                _ => return Some(()),
+            };
+            if seen & (1 << bit) != 0 {
+                return None;
+            }
+            seen |= 1 << bit;
+            slot.fill(value)
+        })?;
+        Some(entry)
+    }
+}
+
+/// The field [`AppleEntry::read_flat`] stores one member in.
+enum Slot<'s, 'a> {
+    Text(&'s mut Option<Text<'a>>),
+    Id(&'s mut Option<u64>),
+}
+
+impl<'a> Slot<'_, 'a> {
+    fn fill(self, value: FlatValue<'a>) -> Option<()> {
+        match (self, value) {
+            (_, FlatValue::Null) => {}
+            (
+                Slot::Text(slot),
+                FlatValue::Str {
+                    raw,
+                    escaped: false,
+                },
+            ) => {
+                *slot = Some(Text(Cow::Borrowed(raw)));
+            }
+            (Slot::Text(slot), FlatValue::Str { raw, escaped: true }) => {
+                *slot = Some(Text(Cow::Owned(unescape(raw)?)));
+            }
+            (Slot::Id(slot), FlatValue::Unsigned(digits)) => *slot = Some(digits.parse().ok()?),
+            (
+                Slot::Id(slot),
+                FlatValue::Str {
+                    raw,
+                    escaped: false,
+                },
+            ) => {
+                // As `lossless_u64` reads an id written as a string.
+                *slot = Some(raw.parse().ok()?);
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+/// Decodes the escapes of a JSON string's contents. Returns `None` for an
+/// escape serde_json rejects (an unpaired surrogate), so that it reports it.
+fn unescape(raw: &str) -> Option<String> {
+    fn hex4(text: &str) -> Option<u32> {
+        let digits = text.get(..4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(digits, 16).ok()
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(rest.get(..at)?);
+        let after = rest.get(at + 1..)?;
+        let (decoded, used) = match after.as_bytes().first()? {
+            b'"' => ('"', 1),
+            b'\\' => ('\\', 1),
+            b'/' => ('/', 1),
+            b'b' => ('\u{8}', 1),
+            b'f' => ('\u{c}', 1),
+            b'n' => ('\n', 1),
+            b'r' => ('\r', 1),
+            b't' => ('\t', 1),
+            b'u' => {
+                let high = hex4(after.get(1..)?)?;
+                match high {
+                    0xD800..0xDC00 => {
+                        let low = after.get(5..)?.strip_prefix("\\u").and_then(hex4)?;
+                        if !(0xDC00..0xE000).contains(&low) {
+                            return None;
+                        }
+                        let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                        (char::from_u32(code)?, 11)
+                    }
+                    0xDC00..0xE000 => return None,
+                    _ => (char::from_u32(high)?, 5),
+                }
+            }
+            _ => return None,
+        };
+        out.push(decoded);
+        rest = after.get(used..)?;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 impl<'a> Entry<'a> for AppleEntry<'a> {
+    fn read_fast(text: &'a str) -> Option<Self> {
+        Self::read_flat(text)
+    }
+
     fn trailer_count(&self) -> Option<u64> {
         match (self.event_type.is_none(), self.count, self.finished) {
             (true, Some(count), Some(_)) => Some(count),
@@ -316,8 +451,95 @@ impl<'a> Entry<'a> for CrateEntry<'a> {
 /// Parses Apple's local time with offset, `2023-06-30 18:11:29.650678+1000`,
 /// into UTC nanoseconds since the Unix epoch.
 pub(crate) fn apple_time_ns(timestamp: &str) -> Option<i64> {
+    if let Some(ns) = apple_time_fast(timestamp.as_bytes()) {
+        return Some(ns);
+    }
     let zoned = jiff::fmt::strtime::parse("%Y-%m-%d %H:%M:%S%.f%z", timestamp).ok()?;
     nanoseconds(zoned.to_timestamp().ok()?)
+}
+
+/// Reads the exact shape `log` writes, `YYYY-MM-DD HH:MM:SS.ffffff+HHMM`
+/// with one to nine fraction digits, without a general format parser. It
+/// returns `None` for anything else, including out-of-range fields and
+/// leap seconds, and the caller then asks jiff, so both agree on every
+/// input this accepts.
+fn apple_time_fast(text: &[u8]) -> Option<i64> {
+    fn number(digits: &[u8]) -> Option<i64> {
+        digits.iter().try_fold(0i64, |value, &digit| {
+            digit
+                .is_ascii_digit()
+                .then(|| value * 10 + i64::from(digit - b'0'))
+        })
+    }
+    let (date, rest) = text.split_at_checked(10)?;
+    let (clock, rest) = rest.split_at_checked(9)?;
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *date else {
+        return None;
+    };
+    let [b' ', h0, h1, b':', n0, n1, b':', s0, s1] = *clock else {
+        return None;
+    };
+    let (year, month, day) = (
+        number(&[y0, y1, y2, y3])?,
+        number(&[m0, m1])?,
+        number(&[d0, d1])?,
+    );
+    let (hour, minute, second) = (number(&[h0, h1])?, number(&[n0, n1])?, number(&[s0, s1])?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let (fraction, zone) = match rest.split_first()? {
+        (b'.', after) => {
+            let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            if !(1..=9).contains(&digits) {
+                return None;
+            }
+            let (digits, zone) = after.split_at(digits);
+            let scale = 10i64.pow(9 - digits.len() as u32);
+            (number(digits)? * scale, zone)
+        }
+        _ => (0, rest),
+    };
+    let [sign, zh0, zh1, zm0, zm1] = *zone else {
+        return None;
+    };
+    let (zone_hours, zone_minutes) = (number(&[zh0, zh1])?, number(&[zm0, zm1])?);
+    if zone_hours > 23 || zone_minutes > 59 {
+        return None;
+    }
+    let offset = (zone_hours * 60 + zone_minutes) * 60;
+    let offset = match sign {
+        b'+' => offset,
+        b'-' => -offset,
+        _ => return None,
+    };
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    seconds.checked_mul(1_000_000_000)?.checked_add(fraction)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+/// (the era-based method: 400-year eras of 146,097 days).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Parses an RFC 3339 time such as `2022-01-16T03:12:48.646032128Z`.
@@ -342,6 +564,92 @@ pub(crate) fn float_ns(time: f64) -> Option<i64> {
 mod tests {
     use super::*;
 
+    /// Entries in the shape `log show --style ndjson` writes, with the
+    /// escapes, nulls and id spellings the flat reader must get right.
+    const FLAT_SAMPLES: [&str; 6] = [
+        r#"{"traceID":4253812867596292,"eventMessage":"boringssl_context_info_handler(2102) [C4.1.1:2][0x7fb4] Client handshake state: TLS client enter_early_data","eventType":"logEvent","source":null,"formatString":"%{public}s(%d) %s[%{public}s] Client handshake state: %{public}s","activityIdentifier":0,"subsystem":"com.apple.network","category":"boringssl","threadID":1234,"senderImageUUID":"D3D4","backtrace":{"frames":[{"imageOffset":12,"imageUUID":"D3D4"}]},"bootUUID":"05e2bf6d-3612-4209-8e97-e09983bcb28f","processImagePath":"\/Applications\/Safari.app\/Contents\/MacOS\/Safari","timestamp":"2023-06-30 18:11:29.650678+1000","senderImagePath":"\/usr\/lib\/libboringssl.dylib","machTimestamp":1234,"messageType":"Default","processImageUUID":"AB","processID":442,"senderProgramCounter":56,"parentActivityIdentifier":0,"timezoneName":""}"#,
+        r#"{"eventMessage":"quote \" tab \t nl \n uni \u00e9 pair \ud83d\ude00 nul \u0000","eventType":"logEvent","timestamp":"2023-06-30 18:11:29+0000","traceID":"18446744073709551615","processID":null,"subsystem":null}"#,
+        r#"{"count":5,"finished":1}"#,
+        r#"{"eventType":"lossEvent","timestamp":"2023-06-30 18:11:29+0000","lossCount":17}"#,
+        r#"  {"eventType":"logEvent","timestamp":"t","extra":[1,-2.5e3,{"a":[true,false,null]},"x"]}  "#,
+        r#"{}"#,
+    ];
+
+    fn both(text: &str) -> (Option<String>, Result<String, String>) {
+        let flat = AppleEntry::read_flat(text).map(|entry| format!("{entry:?}"));
+        let serde = serde_json::from_str::<AppleEntry>(text)
+            .map(|entry| format!("{entry:?}"))
+            .map_err(|error| error.to_string());
+        (flat, serde)
+    }
+
+    #[test]
+    fn flat_reader_matches_serde_on_samples() {
+        for text in FLAT_SAMPLES {
+            let (flat, serde) = both(text);
+            assert_eq!(flat.as_ref(), serde.as_ref().ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn flat_reader_leaves_refusals_to_serde() {
+        let refused = [
+            r#"{"timestamp":"a","timestamp":"b"}"#,
+            r#"{"processID":null,"processID":1}"#,
+            r#"{"processID":-1}"#,
+            r#"{"processID":18446744073709551616}"#,
+            r#"{"traceID":1.5}"#,
+            r#"{"subsystem":5}"#,
+            r#"{"eventMessage":"lone \ud800 surrogate"}"#,
+            r#"{"eventMessage":"x"} trailing"#,
+        ];
+        for text in refused {
+            assert!(AppleEntry::read_flat(text).is_none(), "{text}");
+        }
+    }
+
+    /// Damages the samples byte by byte: wherever the flat reader still
+    /// reads an entry, serde_json must read the same entry.
+    #[test]
+    fn flat_reader_never_disagrees_with_serde() {
+        const ALPHABET: &[u8] = b"{}[]\",:\\u0123456789.-+eEtrfalsn \t\x01/";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |limit: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % limit as u64) as usize
+        };
+        let (mut read, mut tried) = (0, 0);
+        for text in FLAT_SAMPLES {
+            for _ in 0..4_000 {
+                let mut bytes = text.as_bytes().to_vec();
+                for _ in 0..1 + next(3) {
+                    let at = next(bytes.len().max(1));
+                    let byte = ALPHABET[next(ALPHABET.len())];
+                    match next(3) {
+                        0 if at < bytes.len() => bytes[at] = byte,
+                        1 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        _ => bytes.insert(at.min(bytes.len()), byte),
+                    }
+                }
+                let Ok(damaged) = std::str::from_utf8(&bytes) else {
+                    continue;
+                };
+                tried += 1;
+                let (flat, serde) = both(damaged);
+                if let Some(flat) = flat {
+                    read += 1;
+                    assert_eq!(Ok(flat), serde, "{damaged}");
+                }
+            }
+        }
+        assert!(read > 1_000, "read {read} of {tried}");
+        assert!(read < tried, "read {read} of {tried}");
+    }
+
     #[test]
     fn apple_time_with_offset() {
         // 2023-06-30 08:11:29.650678 UTC.
@@ -353,6 +661,65 @@ mod tests {
         );
         assert_eq!(apple_time_ns("2023-06-30T18:11:29"), None);
         assert_eq!(apple_time_ns(""), None);
+    }
+
+    /// The fast reader must return jiff's result wherever it returns one.
+    #[test]
+    fn apple_time_fast_agrees_with_jiff() {
+        let jiff_ns = |text: &str| {
+            jiff::fmt::strtime::parse("%Y-%m-%d %H:%M:%S%.f%z", text)
+                .ok()
+                .and_then(|zoned| zoned.to_timestamp().ok())
+                .and_then(nanoseconds)
+        };
+        let mut checked = 0;
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |limit: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % limit
+        };
+        for _ in 0..20_000 {
+            let year = 1900 + next(300);
+            let month = 1 + next(12);
+            let day = 1 + next(31);
+            let (hour, minute, second) = (next(24), next(60), next(60));
+            let digits = next(10) as usize;
+            let fraction = format!("{:09}", next(1_000_000_000));
+            let sign = if next(2) == 0 { '+' } else { '-' };
+            let (zone_hours, zone_minutes) = (next(15), next(4) * 15);
+            let mut text =
+                format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}");
+            if digits > 0 {
+                text.push('.');
+                text.push_str(&fraction[..digits]);
+            }
+            text.push_str(&format!("{sign}{zone_hours:02}{zone_minutes:02}"));
+            let fast = apple_time_fast(text.as_bytes());
+            if fast.is_some() {
+                checked += 1;
+            }
+            assert_eq!(apple_time_ns(&text), jiff_ns(&text), "{text}");
+            if let Some(fast) = fast {
+                assert_eq!(Some(fast), jiff_ns(&text), "{text}");
+            }
+        }
+        assert!(
+            checked > 15_000,
+            "the fast path read only {checked} of 20000"
+        );
+        for odd in [
+            "2023-02-29 00:00:00+0000",
+            "2024-02-29 23:59:59.5-0130",
+            "2023-06-30 18:11:60+0000",
+            "2023-06-30 18:11:29.+0000",
+            "2023-06-30 18:11:29.1234567890+0000",
+            "2023-06-30 18:11:29.123 +0000",
+            "0000-01-01 00:00:00+0000",
+        ] {
+            assert_eq!(apple_time_ns(odd), jiff_ns(odd), "{odd}");
+        }
     }
 
     #[test]

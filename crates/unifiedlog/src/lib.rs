@@ -25,6 +25,7 @@ mod archive;
 mod entry;
 mod error;
 mod filter;
+mod flat;
 mod input;
 mod reader;
 mod scan;

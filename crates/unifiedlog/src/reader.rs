@@ -625,7 +625,7 @@ impl Core {
         // One UTF-8 check of the whole line is cheaper than serde_json's check
         // of each string. On invalid UTF-8, from_slice reports where it is.
         let parsed = match std::str::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str(text),
+            Ok(text) => E::read_fast(text).map_or_else(|| serde_json::from_str(text), Ok),
             Err(_) => serde_json::from_slice(bytes),
         };
         let entry: E = match parsed {
