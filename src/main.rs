@@ -22,6 +22,11 @@ use wiretrust::detections::{DetectionConfig, RULES, Severity, rule};
 use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
+// Scans allocate many short-lived strings and boxes per record; mimalloc
+// serves them faster than the system allocator (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status: completed with no alert at or above `--fail-on`.
 pub(crate) const EXIT_CLEAN: u8 = 0;
 /// Exit status: alerts at or above `--fail-on`.

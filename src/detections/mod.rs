@@ -94,8 +94,12 @@ pub struct Engine {
     /// Endpoint detections already raised, per input and connection: a
     /// failure is logged by several layers (boringssl's alert, its error
     /// print, CFNetwork's error and the task's failure) and alerts once.
-    raised: HashMap<String, HashMap<(u32, u32), Vec<&'static str>>>,
+    raised: HashMap<String, RaisedPerConnection>,
 }
+
+/// Detections raised per (pid, connection number), hashed with foldhash
+/// (keys come from the log; its random seed resists chosen collisions).
+type RaisedPerConnection = HashMap<(u32, u32), Vec<&'static str>, foldhash::fast::RandomState>;
 
 /// Connections remembered in [`Engine::raised`] per input at most; the
 /// memory is emptied when it grows beyond. Connections are forgotten when
@@ -167,7 +171,8 @@ impl Engine {
             return true;
         };
         if !self.raised.contains_key(event.input) {
-            self.raised.insert(event.input.to_owned(), HashMap::new());
+            self.raised
+                .insert(event.input.to_owned(), HashMap::default());
         }
         let Some(connections) = self.raised.get_mut(event.input) else {
             return true;

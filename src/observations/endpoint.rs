@@ -133,16 +133,21 @@ pub struct EndpointError {
 /// A process id and libnetwork connection number.
 pub type ConnectionKey = (u32, u32);
 
+/// The keys come from the log, which an attacker on the host may write to.
+/// foldhash's per-process random seed keeps it from choosing colliding keys,
+/// at a fraction of the cost of the standard library's SipHash.
+type Hasher = foldhash::fast::RandomState;
+
 /// Folds the parsed lines of one input into [`EndpointConnection`]s.
 pub struct ConnectionTracker {
     input: String,
     /// Boxed, so that growing the table moves pointers rather than whole
     /// connections.
-    open: HashMap<ConnectionKey, Box<EndpointConnection>>,
+    open: HashMap<ConnectionKey, Box<EndpointConnection>, Hasher>,
     /// CFNetwork task (`UUID.<n>`) to its connection, per process.
-    tasks: HashMap<(u32, String), u32>,
+    tasks: HashMap<(u32, String), u32, Hasher>,
     /// Each process's most recent connection and when it last logged.
-    last: HashMap<u32, (u32, i64)>,
+    last: HashMap<u32, (u32, i64), Hasher>,
     closed: Vec<EndpointConnection>,
     /// Connections written out early because [`MAX_OPEN`] was reached.
     pub evicted: u64,
@@ -153,9 +158,9 @@ impl ConnectionTracker {
     pub fn new(input: &str) -> Self {
         ConnectionTracker {
             input: input.to_owned(),
-            open: HashMap::new(),
-            tasks: HashMap::new(),
-            last: HashMap::new(),
+            open: HashMap::default(),
+            tasks: HashMap::default(),
+            last: HashMap::default(),
             closed: Vec::new(),
             evicted: 0,
         }
