@@ -100,15 +100,12 @@ impl Algorithm {
             Some((stem, extension)) => (stem, Some(extension)),
             None => (name.as_str(), None),
         };
-        // Longest names first, so `sha512` is not read as a prefix match of
-        // something shorter.
         let names = ["sha512", "sha384", "sha256", "sha224", "sha1", "md5"];
         for candidate in names {
             let prefix = format!("{candidate}sum");
             let named_by_stem = stem.starts_with(&prefix);
-            let named_by_extension = extension.is_some_and(|extension| {
-                extension == candidate || extension.starts_with(&prefix)
-            });
+            let named_by_extension = extension
+                .is_some_and(|extension| extension == candidate || extension.starts_with(&prefix));
             if named_by_stem || named_by_extension {
                 return Algorithm::parse(candidate);
             }
@@ -123,8 +120,8 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// How the tool that wrote a line read the file, from the marker before
-/// the name (`shasum` 6.02's `--help` and its POD list them).
+/// Read mode of the tool that wrote a line, from the marker before the
+/// name (`shasum` 6.02's `--help` lists them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
     /// ` `: text mode. Identical to binary on Unix, where no newline
@@ -135,8 +132,8 @@ pub enum Mode {
     /// `U`: `shasum -U`, universal newlines. CRLF and lone CR are read as
     /// LF, so the digest is the same on Windows, Unix and classic Mac OS.
     Universal,
-    /// `?`: portable mode of `shasum` before 6.0, which translates line
-    /// ends like [`Mode::Universal`].
+    /// `?`: portable mode of older `shasum` releases, read here with the
+    /// line-end translation of [`Mode::Universal`].
     Portable,
     /// `^`: `shasum -0`, BITS mode. The ASCII characters `0` and `1` are
     /// the message bits, most significant first, and every other byte is

@@ -15,7 +15,7 @@ pub struct Request {
     pub mode: Mode,
 }
 
-/// Why a digest could not be computed from data that was read.
+/// Failure to compute a digest from data that was read.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum HashError {
     /// BITS mode over a number of `0`/`1` characters that is not a whole
@@ -40,7 +40,7 @@ struct State {
     scratch: Vec<u8>,
 }
 
-/// What a read mode does to the bytes before hashing.
+/// Change a read mode makes to the bytes before hashing.
 enum Transform {
     /// The bytes as they are.
     None,
@@ -48,7 +48,7 @@ enum Transform {
     /// previous update, whose meaning depends on the next byte.
     Newlines { pending_cr: bool },
     /// `0` and `1` characters packed into bytes, most significant bit
-    /// first. `partial` holds `bits % 8` bits not yet written.
+    /// first. `partial` contains the `bits % 8` bits not yet written.
     Bits { partial: u8, bits: u64 },
 }
 
@@ -84,7 +84,7 @@ impl MultiHasher {
 
     /// Returns each request with its digest in lower-case hex, in the
     /// order of the requests.
-    pub fn finish(self) -> Vec<(Request, Result<String, HashError>)> {
+    pub fn finish(self) -> Digests {
         self.states
             .into_iter()
             .map(|state| (state.request, state.finish()))
@@ -118,7 +118,7 @@ impl State {
                 }
             }
             Transform::Bits { bits, .. } => {
-                if bits % 8 != 0 {
+                if !bits.is_multiple_of(8) {
                     return Err(HashError::PartialByte { bits });
                 }
             }
@@ -170,20 +170,23 @@ fn pack_bits(bytes: &[u8], partial: &mut u8, bits: &mut u64, out: &mut Vec<u8>) 
         };
         *partial = (*partial << 1) | bit;
         *bits += 1;
-        if *bits % 8 == 0 {
+        if bits.is_multiple_of(8) {
             out.push(*partial);
             *partial = 0;
         }
     }
 }
 
-/// Reads `reader` to the end through `buffer` and returns every
-/// request's digest.
+/// Each request with its digest in lower-case hex, or why it has none.
+pub type Digests = Vec<(Request, Result<String, HashError>)>;
+
+/// Reads `reader` to the end through `buffer` and returns the number of
+/// bytes read and every request's digest.
 pub fn hash_reader(
     mut reader: impl Read,
     requests: &[Request],
     buffer: &mut [u8],
-) -> io::Result<(u64, Vec<(Request, Result<String, HashError>)>)> {
+) -> io::Result<(u64, Digests)> {
     let mut hasher = MultiHasher::new(requests);
     let mut total = 0u64;
     loop {

@@ -13,5 +13,5 @@ mod hash;
 mod parse;
 
 pub use algorithm::{ALGORITHMS, Algorithm, Mode};
-pub use hash::{HashError, MultiHasher, Request, hash_reader};
+pub use hash::{Digests, HashError, MultiHasher, Request, hash_reader};
 pub use parse::{Entry, LineError, LineWarning, Manifest, parse};
