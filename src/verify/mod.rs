@@ -202,7 +202,8 @@ fn manifest_folder(manifest: &Path) -> PathBuf {
     }
 }
 
-/// Drops `.` components, so that `./a` and `a` name one file.
+/// Drops `.` components after the first, so that the entries `./a` and
+/// `a` of manifests in one folder name one file.
 fn normalize(path: &Path) -> PathBuf {
     path.components().collect()
 }
@@ -448,4 +449,62 @@ fn now_ns() -> i64 {
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use wiretrust_manifest::Algorithm;
+
+    use super::{VerifyOptions, VerifySummary, plan_jobs, read_manifests};
+
+    const SHA256_EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const MD5_EMPTY: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
+    fn options(manifests: Vec<PathBuf>) -> VerifyOptions {
+        VerifyOptions {
+            manifests,
+            paths: Vec::new(),
+            root: None,
+            algorithm: None,
+            threads: 1,
+            host: "test-host".to_owned(),
+        }
+    }
+
+    #[test]
+    fn plan_reads_each_file_once() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        fs::write(folder.path().join("empty"), b"").expect("file is written");
+        let sha256 = folder.path().join("SHA256SUMS");
+        let md5 = folder.path().join("MD5SUMS");
+        fs::write(&sha256, format!("{SHA256_EMPTY}  empty\n")).expect("manifest is written");
+        fs::write(&md5, format!("{MD5_EMPTY}  ./empty\n{MD5_EMPTY} *empty\n"))
+            .expect("manifest is written");
+
+        let mut summary = VerifySummary::default();
+        let mut listed = read_manifests(&options(vec![sha256, md5]), &mut summary);
+        assert_eq!(listed.len(), 3);
+        let jobs = plan_jobs(&mut listed);
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        let algorithms: Vec<Algorithm> = jobs[0].requests.iter().map(|r| r.algorithm).collect();
+        assert_eq!(algorithms, vec![Algorithm::Sha256, Algorithm::Md5]);
+        assert!(listed.iter().all(|item| item.job == Ok(0)));
+    }
+
+    #[test]
+    fn plan_skips_absent_file() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let manifest = folder.path().join("SHA256SUMS");
+        fs::write(&manifest, format!("{SHA256_EMPTY}  absent\n")).expect("manifest is written");
+
+        let mut summary = VerifySummary::default();
+        let mut listed = read_manifests(&options(vec![manifest]), &mut summary);
+        let jobs = plan_jobs(&mut listed);
+        assert!(jobs.is_empty());
+        let error = listed[0].job.clone().expect_err("absent file has no job");
+        assert!(error.contains("absent"), "{error}");
+    }
 }
