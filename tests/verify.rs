@@ -138,6 +138,12 @@ fn check_tool(command: &[&str], manifest: &str, algorithm: &str) {
     for check in clean.checks("verified") {
         assert_eq!(check["algorithm"], algorithm);
         assert_eq!(check["expected"], check["actual"]);
+        assert!(
+            check["size"].as_u64().is_some_and(|size| size > 0),
+            "{check}"
+        );
+        assert_eq!(check["host"], "test-host");
+        assert!(check["line"].as_u64().is_some(), "{check}");
     }
 
     let changed = folder.path().join("with space.bin");
@@ -259,6 +265,33 @@ fn mismatch_alert_fields() {
     assert_eq!(evidence[1]["input"], path_text(&changed));
     assert_eq!(evidence[1]["value"], sha256_of(&changed));
     assert_ne!(evidence[0]["value"], evidence[1]["value"]);
+}
+
+#[test]
+fn host_defaults_to_machine_name() {
+    let folder = TempDir::new().expect("temporary folder");
+    write_files(folder.path());
+    assert!(make_manifest(folder.path(), &["sha256sum"], "SHA256SUMS"));
+    let manifest = folder.path().join("SHA256SUMS");
+    let Ok(expected) = fs::read_to_string("/proc/sys/kernel/hostname") else {
+        println!("skipped: /proc/sys/kernel/hostname is not readable");
+        return;
+    };
+
+    let output = wiretrust()
+        .args([
+            "verify",
+            "--format",
+            "jsonl",
+            "--manifest",
+            path_text(&manifest),
+        ])
+        .output()
+        .expect("wiretrust runs");
+    let stdout = String::from_utf8(output.stdout).expect("JSON Lines are UTF-8");
+    let first: Value =
+        serde_json::from_str(stdout.lines().next().expect("a record")).expect("record is JSON");
+    assert_eq!(first["host"], expected.trim());
 }
 
 #[test]

@@ -46,14 +46,25 @@ pub enum LineError {
          (md5 32, sha1 40, sha224 56, sha256 64, sha384 96, sha512 128)"
     )]
     UnknownLength { len: usize },
-    /// The algorithm given by the caller, or named by the line's tag, has
-    /// digests of another length.
+    /// The algorithm given by the caller has digests of another length.
     #[error(
-        "digest of {len} hex digits does not fit {algorithm}, which has {} \
-         (set --algorithm if the manifest's name or tag names the wrong one)",
+        "digest of {len} hex digits does not fit {algorithm}, which has {}; if the \
+         manifest's file name implies the wrong algorithm, set --algorithm",
         algorithm.hex_len()
     )]
     LengthMismatch { len: usize, algorithm: Algorithm },
+    /// The algorithm a BSD-style line's tag names has digests of another
+    /// length.
+    #[error(
+        "digest of {len} hex digits does not fit the line's tag {tag}, which needs {}; \
+         fix the tag or the digest",
+        algorithm.hex_len()
+    )]
+    TagLengthMismatch {
+        len: usize,
+        tag: String,
+        algorithm: Algorithm,
+    },
     /// A BSD-style tag naming an algorithm this crate does not compute.
     #[error("unsupported algorithm {tag:?}; supported: MD5, SHA1, SHA224, SHA256, SHA384, SHA512")]
     UnsupportedAlgorithm { tag: String },
@@ -204,8 +215,9 @@ fn parse_tagged(line: &[u8], escaped: bool) -> Result<Entry, LineError> {
         return Err(LineError::InvalidHex { digest });
     }
     if digest.len() != algorithm.hex_len() {
-        return Err(LineError::LengthMismatch {
+        return Err(LineError::TagLengthMismatch {
             len: digest.len(),
+            tag,
             algorithm,
         });
     }
@@ -420,8 +432,9 @@ mod tests {
     #[test]
     fn bsd_tag_wrong_length() {
         let found = error(&format!("SHA256 (f) = {MD5_ABC}"));
-        let expected = LineError::LengthMismatch {
+        let expected = LineError::TagLengthMismatch {
             len: 32,
+            tag: "SHA256".to_owned(),
             algorithm: Algorithm::Sha256,
         };
         assert_eq!(found, expected);
