@@ -34,6 +34,47 @@ pub enum Command {
     Watch(WatchArgs),
     /// List the built-in detections, or explain one.
     Rules(RulesArgs),
+    /// Check files against hash manifests (SHA256SUMS, sha256sum, md5sum and
+    /// shasum output, BSD-style `SHA256 (file) = ...` lines); a file whose
+    /// hash differs raises integrity.manifest_mismatch.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Hash manifest to check (repeatable). Its names are relative to its
+    /// own folder, as with `sha256sum -c` run there, unless --root is given.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub manifest: Vec<PathBuf>,
+    /// Files or folders (walked) whose files are compared with the
+    /// manifests, so that files listed in no manifest are reported as extra.
+    /// Without PATH only the manifests' entries are checked.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Folder the manifests' names are relative to.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Algorithm of lines without a tag: md5, sha1, sha224, sha256, sha384,
+    /// sha512, sha512/224 or sha512/256. Default: named by the manifest's
+    /// file name (SHA256SUMS, *.md5), else by each digest's length.
+    #[arg(long, value_name = "NAME", value_parser = parse_algorithm)]
+    pub algorithm: Option<wiretrust_manifest::Algorithm>,
+    /// Output: a table of alerts for people, or JSON Lines with one alert per
+    /// mismatched file and one `file_check` record per other file. `auto` is
+    /// a table on a terminal and JSON Lines otherwise.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
+    pub format: OutputFormat,
+    /// Exit with status 1 when an alert at or above this severity is raised
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Host name written in alerts and records (default: this machine's).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Threads that read and hash files, one file each at a time. Default:
+    /// the number of cores.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +203,15 @@ pub struct MinVersion(pub ProtocolVersion);
 fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| {
         format!("invalid severity {text:?}; use info, low, medium, high or critical")
+    })
+}
+
+fn parse_algorithm(text: &str) -> Result<wiretrust_manifest::Algorithm, String> {
+    wiretrust_manifest::Algorithm::parse(text).ok_or_else(|| {
+        format!(
+            "invalid algorithm {text:?}; use md5, sha1, sha224, sha256, sha384, sha512, \
+             sha512/224 or sha512/256"
+        )
     })
 }
 

@@ -16,4 +16,5 @@ mod pipeline;
 pub mod scan;
 pub mod sinks;
 pub mod sources;
+pub mod verify;
 pub mod watch;

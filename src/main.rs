@@ -4,6 +4,7 @@
 mod cli;
 mod progress;
 mod summary;
+mod verify_command;
 mod watch_command;
 
 use std::cell::Cell;
@@ -30,11 +31,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Exit status: completed with no alert at or above `--fail-on`.
 pub(crate) const EXIT_CLEAN: u8 = 0;
 /// Exit status: alerts at or above `--fail-on`.
-const EXIT_ALERTS: u8 = 1;
+pub(crate) const EXIT_ALERTS: u8 = 1;
 /// Exit status: bad arguments, or no input was usable at all.
 pub(crate) const EXIT_FAILED: u8 = 2;
 /// Exit status: completed, but some input or part of one was unreadable.
-const EXIT_PARTIAL: u8 = 3;
+pub(crate) const EXIT_PARTIAL: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -54,6 +55,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Scan(args) => run_scan(&args, cli.quiet, cli.verbose > 0),
         Command::Watch(args) => watch_command::run_watch(&args, cli.quiet),
         Command::Rules(rules) => run_rules(rules.command),
+        Command::Verify(args) => verify_command::run_verify(&args, cli.quiet, cli.verbose > 0),
     }
 }
 
@@ -119,7 +121,7 @@ pub(crate) fn detection_config(args: &cli::DetectionArgs) -> DetectionConfig {
 
 /// Returns one worker per core the system lets this process use, or 1
 /// when that number is not available.
-fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
@@ -258,7 +260,7 @@ fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-fn terminal_width() -> Option<u16> {
+pub(crate) fn terminal_width() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 

@@ -82,7 +82,7 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
 }
 
 #[cfg(unix)]
-fn host_name() -> Option<String> {
+pub(crate) fn host_name() -> Option<String> {
     let name = rustix::system::uname()
         .nodename()
         .to_string_lossy()
@@ -91,7 +91,7 @@ fn host_name() -> Option<String> {
 }
 
 #[cfg(not(unix))]
-fn host_name() -> Option<String> {
+pub(crate) fn host_name() -> Option<String> {
     None
 }
 

@@ -81,6 +81,8 @@ pub struct Alert {
     /// The client side; endpoint logs often do not give its address.
     pub source: Option<Endpoint>,
     pub destination: Destination,
+    /// Left out of JSON when [`TlsContext::absent`] is set.
+    #[serde(skip_serializing_if = "TlsContext::is_absent")]
     pub tls: TlsContext,
     pub flow: Flow,
     pub evidence: Vec<Evidence>,
@@ -120,6 +122,16 @@ pub struct TlsContext {
     /// The values the detection compared, by name (for example the policy
     /// floor and the negotiated version).
     pub compared: serde_json::Map<String, serde_json::Value>,
+    /// Set for alerts about no connection at all, such as a file that
+    /// differs from its manifest; the alert then has no `tls` key.
+    #[serde(skip)]
+    pub absent: bool,
+}
+
+impl TlsContext {
+    fn is_absent(&self) -> bool {
+        self.absent
+    }
 }
 
 /// The affected data flow.
@@ -241,6 +253,7 @@ impl Alert {
                 alpn: session.alpn.clone(),
                 client_max_version: session.client_hello.as_ref().map(|h| h.max_version.clone()),
                 compared: serde_json::Map::new(),
+                absent: false,
             },
             flow: Flow {
                 url: None,

@@ -214,6 +214,7 @@ impl Alert {
                 alpn: connection.and_then(|c| c.alpn.clone()),
                 client_max_version: connection.and_then(|c| c.offered_max_version.clone()),
                 compared: serde_json::Map::new(),
+                absent: false,
             },
             flow: Flow {
                 url: connection.and_then(|c| c.url.clone()),

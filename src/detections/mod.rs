@@ -13,6 +13,7 @@ mod downgrade_sentinel;
 mod endpoint;
 mod fallback_retry;
 mod malformed;
+pub mod manifest_mismatch;
 mod record_tamper;
 mod rule;
 mod tls_failure;
@@ -44,6 +45,7 @@ pub const RULES: &[Rule] = &[
     alert_burst::RULE,
     tls_failure::RULE,
     ats_blocked::RULE,
+    manifest_mismatch::RULE,
 ];
 
 /// Looks up a built-in detection by id.

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::Sink;
 use crate::detections::Alert;
 use crate::observations::{EndpointConnection, TlsSession};
+use crate::verify::FileCheck;
 
 /// Writes each alert as one JSON object per line.
 pub struct AlertLines<W: Write> {
@@ -27,6 +28,12 @@ impl<W: Write> AlertLines<W> {
 impl<W: Write> Sink for AlertLines<W> {
     fn alert(&mut self, alert: &Alert) -> io::Result<()> {
         write_line(&mut self.out, &mut self.line, alert)
+    }
+
+    /// `wiretrust verify` has no separate observations file, so its
+    /// `file_check` records share the stream with the alerts.
+    fn file_check(&mut self, check: &FileCheck) -> io::Result<()> {
+        write_line(&mut self.out, &mut self.line, check)
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -13,6 +13,7 @@ use std::io;
 
 use crate::detections::Alert;
 use crate::observations::{EndpointConnection, TlsSession};
+use crate::verify::FileCheck;
 
 /// Receives results in order of session start time.
 pub trait Sink {
@@ -26,6 +27,10 @@ pub trait Sink {
     }
     /// One alert.
     fn alert(&mut self, _alert: &Alert) -> io::Result<()> {
+        Ok(())
+    }
+    /// Receives one file's outcome from `wiretrust verify`.
+    fn file_check(&mut self, _check: &FileCheck) -> io::Result<()> {
         Ok(())
     }
     /// Flushes what is buffered, because the scan is over.
