@@ -13,12 +13,12 @@ pub struct Limits {
     /// Lines read per side before the dialogue stops following that side
     /// (counted in [`Counters::line_limit_hits`]). Mail bodies are lines too.
     pub max_lines_per_side: u64,
-    /// Maximum capabilities kept in [`Outcome::capabilities`]; later ones are
+    /// Maximum capabilities kept in [`Outcome::capabilities`]. Later ones are
     /// still checked, then counted in [`Counters::capabilities_dropped`].
     pub max_capabilities: usize,
     /// Maximum bytes of each kept text (greeting, capability, reply, evidence).
     pub max_text_len: usize,
-    /// Maximum findings kept; later ones are counted in [`Counters::findings_dropped`].
+    /// Maximum findings kept. Later ones are counted in [`Counters::findings_dropped`].
     pub max_findings: usize,
 }
 
@@ -48,8 +48,8 @@ pub struct Position {
 }
 
 /// One line quoted as evidence, shortened to [`Limits::max_text_len`] and
-/// decoded as UTF-8 with replacement characters. Lines that carry
-/// credentials keep only the command verb (and SASL mechanism).
+/// decoded as UTF-8 with replacement characters. Login and mail commands
+/// keep only their verb (and SASL mechanism), so no secret or address is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     /// Position of the line's first byte.
@@ -91,7 +91,8 @@ pub enum FindingKind {
     /// The server's capability list lacked STARTTLS (STLS, AUTH TLS,
     /// `<starttls/>`) and the client went on in plaintext. One connection
     /// cannot tell a removed capability from a server that never had it.
-    /// Evidence: the list's first line, then the client's next command.
+    /// Evidence: the list's first line, then the client's next command
+    /// (only the verb of a login or mail command).
     StarttlsAbsent,
     /// A capability in the list looks like a mangled STARTTLS. Evidence: the
     /// capability line.

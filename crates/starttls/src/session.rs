@@ -164,6 +164,7 @@ impl Session {
         counters.capabilities_dropped = counters.capabilities_dropped.saturating_add(list.dropped);
         self.outcome.capabilities = list.items;
         self.outcome.starttls.offered |= list.offered;
+
         let mut garbled = list.garbled;
         if !list.offered {
             garbled.extend(
@@ -179,6 +180,7 @@ impl Session {
         if list.tainted {
             return;
         }
+
         self.last_list = Some(CapabilityList {
             first,
             offered: list.offered,
@@ -198,6 +200,12 @@ impl Session {
     /// STARTTLS is a finding, unless the list had a garbled entry, which is
     /// its own finding.
     pub(crate) fn proceed(&mut self, unit: &Unit<'_>) {
+        self.proceed_quoting(unit, unit.text);
+    }
+
+    /// Records a plaintext command as [`Session::proceed`] does, but quotes
+    /// `quoted` instead of the whole line.
+    fn proceed_quoting(&mut self, unit: &Unit<'_>, quoted: &[u8]) {
         if self.proceeded || self.outcome.starttls.requested.is_some() {
             self.proceeded = true;
             return;
@@ -209,21 +217,22 @@ impl Session {
         if list.offered || list.garbled {
             return;
         }
-        let evidence = vec![list.first.clone(), self.evidence(unit)];
+        let evidence = vec![list.first.clone(), self.evidence_text(unit.at, quoted)];
         self.push_finding(FindingKind::StarttlsAbsent, evidence);
     }
 
     /// Records a login command. `verb` is quoted instead of the line, so
     /// that no secret is kept.
     pub(crate) fn credentials(&mut self, unit: &Unit<'_>, verb: &[u8]) {
-        self.proceed(unit);
+        self.proceed_quoting(unit, verb);
         let evidence = self.evidence_text(unit.at, verb);
         self.push_finding(FindingKind::PlaintextCredentials, vec![evidence]);
     }
 
-    /// Records a mail transaction command. Only the first is a finding.
+    /// Records a mail transaction command. Only the first is a finding, and
+    /// only its verb is quoted, because the rest names people.
     pub(crate) fn mail(&mut self, unit: &Unit<'_>, verb: &[u8]) {
-        self.proceed(unit);
+        self.proceed_quoting(unit, verb);
         if self.mail_reported {
             return;
         }
