@@ -54,8 +54,10 @@ struct ListInProgress {
     dropped: u64,
     offered: bool,
     /// Lines whose keyword has the capability's length but is not known.
-    unknown: Vec<Evidence>,
+    unknown: Vec<(Evidence, Garble)>,
     garbled: Vec<(Evidence, Garble)>,
+    /// Garbled or unknown lines not kept because of the findings limit.
+    candidates_dropped: u64,
     /// A gap cut the list, so a missing capability proves nothing.
     tainted: bool,
 }
@@ -132,16 +134,23 @@ impl Session {
     pub(crate) fn capability(&mut self, unit: &Unit<'_>, keyword: &[u8], rule: CapabilityRule) {
         let evidence = self.evidence(unit);
         let max = self.limits.max_capabilities;
+        // Candidates become findings later, so they share the findings' bound.
+        let max_candidates = self.limits.max_findings;
         let Some(list) = self.list.as_mut() else {
             return;
         };
         if keyword.eq_ignore_ascii_case(rule.keyword.as_bytes()) {
             list.offered = true;
         } else if let Some(garble) = classify_garble(keyword, rule) {
-            if garble == Garble::UnknownKeyword {
-                list.unknown.push(evidence.clone());
+            let kept = if garble == Garble::UnknownKeyword {
+                &mut list.unknown
             } else {
-                list.garbled.push((evidence.clone(), garble));
+                &mut list.garbled
+            };
+            if kept.len() < max_candidates {
+                kept.push((evidence.clone(), garble));
+            } else {
+                list.candidates_dropped = list.candidates_dropped.saturating_add(1);
             }
         }
         if list.items.len() < max {
@@ -162,16 +171,15 @@ impl Session {
         };
         let counters = &mut self.outcome.counters;
         counters.capabilities_dropped = counters.capabilities_dropped.saturating_add(list.dropped);
+        counters.findings_dropped = counters
+            .findings_dropped
+            .saturating_add(list.candidates_dropped);
         self.outcome.capabilities = list.items;
         self.outcome.starttls.offered |= list.offered;
 
         let mut garbled = list.garbled;
         if !list.offered {
-            garbled.extend(
-                list.unknown
-                    .into_iter()
-                    .map(|evidence| (evidence, Garble::UnknownKeyword)),
-            );
+            garbled.extend(list.unknown);
         }
         let any_garbled = !garbled.is_empty();
         for (evidence, garble) in garbled {

@@ -63,6 +63,8 @@ impl Smtp {
             self.greeted = reply.last;
             return Action::Next;
         }
+        // NOTE: a reply fed before its command has no command to pair with
+        // and is dropped, so the caller must interleave sides in capture order.
         let Some(&command) = self.pending.front() else {
             return Action::Next;
         };

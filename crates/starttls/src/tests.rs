@@ -724,3 +724,25 @@ fn arbitrary_bytes_never_panic() {
         assert!(outcome.capabilities.len() <= 2);
     }
 }
+
+#[test]
+fn many_garbled_lines_stay_bounded() {
+    let limits = Limits {
+        max_findings: 4,
+        max_capabilities: 8,
+        ..Limits::default()
+    };
+    let mut dialogue = Dialogue::with_limits(limits);
+    dialogue.feed(Server, SMTP_GREETING);
+    dialogue.feed(Client, SMTP_EHLO);
+    dialogue.feed(Server, b"250-mx\r\n");
+    for _ in 0..1000 {
+        dialogue.feed(Server, b"250-XXXXXXXA\r\n");
+    }
+    dialogue.feed(Server, b"250 8BITMIME\r\n");
+    let outcome = dialogue.into_outcome();
+    assert_eq!(outcome.findings.len(), 4);
+    assert_eq!(outcome.capabilities.len(), 8);
+    assert_eq!(outcome.counters.capabilities_dropped, 993);
+    assert_eq!(outcome.counters.findings_dropped, 996);
+}
