@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use crate::session::{Action, CapabilityRule, Session, Unit};
-use crate::text::{first_word, is_any, numeric_reply, parse_decimal, words};
+use crate::text::{NumericReply, first_word, is_any, numeric_reply, parse_decimal, words};
 
 /// The STARTTLS keyword, and the EHLO keywords of the same length from the
 /// IANA "SMTP Service Extensions" registry plus Postfix's XFORWARD.
@@ -63,12 +63,37 @@ impl Smtp {
             self.greeted = reply.last;
             return Action::Next;
         }
+
         // NOTE: a reply fed before its command has no command to pair with
         // and is dropped, so the caller must interleave sides in capture order.
         let Some(&command) = self.pending.front() else {
             return Action::Next;
         };
-        let mut action = Action::Next;
+        if command == Command::Auth && reply.code == 334 {
+            self.in_sasl = true;
+            return Action::Next;
+        }
+        let action = self.reply_line(session, unit, command, reply, line_index);
+
+        // 1xx replies do not exist in SMTP, so every last line ends a command.
+        if reply.last {
+            self.pending.pop_front();
+            if command == Command::Auth {
+                self.in_sasl = false;
+            }
+        }
+        action
+    }
+
+    /// Reads line `line_index` of the reply to `command`.
+    fn reply_line(
+        &mut self,
+        session: &mut Session,
+        unit: &Unit<'_>,
+        command: Command,
+        reply: NumericReply<'_>,
+        line_index: u32,
+    ) -> Action {
         match command {
             Command::Ehlo if reply.code == 250 => {
                 // The first line names the server, the others are keywords.
@@ -83,28 +108,16 @@ impl Smtp {
             }
             // A rejected DATA has no body, so the next client line is a command.
             Command::Data if reply.last && reply.code >= 400 => self.in_body = false,
-            Command::Auth if reply.code == 334 => {
-                self.in_sasl = true;
-                return Action::Next;
+            Command::Starttls if reply.last && reply.code == 220 => {
+                session.accept(unit);
+                return Action::ExpectTls;
             }
-            Command::Starttls if reply.last => match reply.code {
-                220 => {
-                    session.accept(unit);
-                    action = Action::ExpectTls;
-                }
-                400..=599 => session.refuse(unit, Some(reply.code)),
-                _ => {}
-            },
+            Command::Starttls if reply.last && (400..=599).contains(&reply.code) => {
+                session.refuse(unit, Some(reply.code));
+            }
             _ => {}
         }
-        // 1xx replies do not exist in SMTP, so every last line ends a command.
-        if reply.last {
-            self.pending.pop_front();
-            if command == Command::Auth {
-                self.in_sasl = false;
-            }
-        }
-        action
+        Action::Next
     }
 
     pub(crate) fn client(&mut self, session: &mut Session, unit: &Unit<'_>) -> Action {
