@@ -30,12 +30,15 @@ pub use stream::{
 /// Largest header block (or trailer section) accepted, in octets.
 pub const MAX_HEAD: usize = 64 * 1024;
 
-/// True when `data`, the first octets one side sent, may start an HTTP/1
-/// request (a method token and a space) or response (`HTTP/1.`).
-pub fn looks_like_http(data: &[u8]) -> bool {
-    if data.is_empty() {
-        return false;
+/// The role of the side whose first octets are `data`: a request line
+/// starting with a known method and a space, or a status line starting
+/// with `HTTP/1.`; `None` for anything else.
+pub fn role_from_first_octets(data: &[u8]) -> Option<Direction> {
+    if head::looks_like_request(data) {
+        Some(Direction::Request)
+    } else if data.starts_with(b"HTTP/1.") {
+        Some(Direction::Response)
+    } else {
+        None
     }
-    let prefix = &data[..data.len().min(7)];
-    b"HTTP/1."[..prefix.len()] == *prefix || head::looks_like_request(data)
 }
