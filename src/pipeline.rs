@@ -12,7 +12,9 @@ use wiretrust_eslogger::ProcessTable;
 use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
-use crate::observations::{ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, TlsSession};
+use crate::observations::{
+    ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, TlsSession,
+};
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
 use crate::sources::timing::{Phase, PhaseClock, Stopwatch};

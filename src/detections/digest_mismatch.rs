@@ -64,13 +64,19 @@ pub fn check(transfer: &HttpTransfer, config: &DetectionConfig, out: &mut Vec<Al
         );
         let evidence = Evidence::at_transfer_packet(transfer, packet, &field, value);
         alert.evidence.push(evidence);
-        alert.compare(&format!("{}.{}", digest.field, digest.algorithm), digest.expected.clone());
+        alert.compare(
+            &format!("{}.{}", digest.field, digest.algorithm),
+            digest.expected.clone(),
+        );
     }
     if let Some(last) = transfer.last_body_packet {
         let value = format!("{} octets received", transfer.received_length);
-        alert
-            .evidence
-            .push(Evidence::at_transfer_packet(transfer, last, "http.body.last_packet", value));
+        alert.evidence.push(Evidence::at_transfer_packet(
+            transfer,
+            last,
+            "http.body.last_packet",
+            value,
+        ));
     }
     out.push(alert);
 }

@@ -57,9 +57,12 @@ pub fn check(transfer: &HttpTransfer, config: &DetectionConfig, out: &mut Vec<Al
         "{}: {} octets received, framing {} ({declared} declared), {} octets after the body",
         transfer.body_end, transfer.received_length, transfer.framing, transfer.excess_bytes
     );
-    alert
-        .evidence
-        .push(Evidence::at_transfer_packet(transfer, packet, "http.body", value));
+    alert.evidence.push(Evidence::at_transfer_packet(
+        transfer,
+        packet,
+        "http.body",
+        value,
+    ));
     for warning in &transfer.warnings {
         let location = warning.split(',').next().unwrap_or_default();
         let packet = location

@@ -48,13 +48,24 @@ pub struct HstsTracker {
 impl HstsTracker {
     /// Raises the alert for a plaintext request to an announced host, then
     /// notes the transfer's own announcement.
-    pub fn check(&mut self, transfer: &HttpTransfer, config: &DetectionConfig, out: &mut Vec<Alert>) {
+    pub fn check(
+        &mut self,
+        transfer: &HttpTransfer,
+        config: &DetectionConfig,
+        out: &mut Vec<Alert>,
+    ) {
         let Some(host) = transfer.host_name() else {
             return;
         };
         let connect = transfer.method.as_deref() == Some("CONNECT");
         if !connect && let Some((announced_for, announcement)) = self.lookup(transfer, &host) {
-            out.push(alert(transfer, &host, &announced_for, &announcement, config));
+            out.push(alert(
+                transfer,
+                &host,
+                &announced_for,
+                &announcement,
+                config,
+            ));
         }
         let Some(field) = &transfer.strict_transport_security else {
             return;
@@ -150,9 +161,12 @@ fn alert(
         transfer.method.as_deref().unwrap_or("?"),
         transfer.url.as_deref().unwrap_or("?")
     );
-    alert
-        .evidence
-        .push(Evidence::at_transfer_packet(transfer, packet, "http.request", request));
+    alert.evidence.push(Evidence::at_transfer_packet(
+        transfer,
+        packet,
+        "http.request",
+        request,
+    ));
     let earlier = format!(
         "Strict-Transport-Security on the response to {}",
         announcement.url.as_deref().unwrap_or("an earlier request")
@@ -173,7 +187,10 @@ mod tests {
 
     #[test]
     fn sts_with_subdomains() {
-        assert_eq!(parse_sts("max-age=31536000; includeSubDomains"), Some((31536000, true)));
+        assert_eq!(
+            parse_sts("max-age=31536000; includeSubDomains"),
+            Some((31536000, true))
+        );
     }
 
     #[test]

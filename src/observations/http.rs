@@ -173,7 +173,9 @@ impl HttpTransfer {
         let authority = authority.split(['/', '?', '#']).next()?;
         let host = match authority.strip_prefix('[') {
             Some(rest) => rest.split(']').next().unwrap_or(rest),
-            None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+            None => authority
+                .rsplit_once(':')
+                .map_or(authority, |(host, _)| host),
         };
         (!host.is_empty()).then(|| host.to_ascii_lowercase())
     }
@@ -221,4 +223,3 @@ pub fn warning_text(warning: &Warning) -> String {
         warning.detail
     )
 }
-

@@ -635,10 +635,15 @@ impl StreamHandler for TlsFlow {
             self.plaintext = Plaintext::choose(&self.input, self.stream, &self.key, side, data);
         }
         if let Some(plaintext) = &mut self.plaintext {
-            plaintext.data(side, data, meta, Output {
-                transfers: &mut context.changes.transfers,
-                warnings: &mut context.http_warnings,
-            });
+            plaintext.data(
+                side,
+                data,
+                meta,
+                Output {
+                    transfers: &mut context.changes.transfers,
+                    warnings: &mut context.http_warnings,
+                },
+            );
         }
         context.events.clear();
         let state = self
@@ -660,10 +665,14 @@ impl StreamHandler for TlsFlow {
 
     fn on_fin(&mut self, context: &mut FlowContext, side: Side, meta: SegmentMeta) {
         if let Some(plaintext) = &mut self.plaintext {
-            plaintext.fin(side, meta, Output {
-                transfers: &mut context.changes.transfers,
-                warnings: &mut context.http_warnings,
-            });
+            plaintext.fin(
+                side,
+                meta,
+                Output {
+                    transfers: &mut context.changes.transfers,
+                    warnings: &mut context.http_warnings,
+                },
+            );
         }
     }
 
@@ -679,10 +688,15 @@ impl StreamHandler for TlsFlow {
         self.builder
             .gap(side == Side::Client, missing, meta.timestamp_ns);
         if let Some(plaintext) = &mut self.plaintext {
-            plaintext.gap(side, missing, meta, Output {
-                transfers: &mut context.changes.transfers,
-                warnings: &mut context.http_warnings,
-            });
+            plaintext.gap(
+                side,
+                missing,
+                meta,
+                Output {
+                    transfers: &mut context.changes.transfers,
+                    warnings: &mut context.http_warnings,
+                },
+            );
         }
     }
 
