@@ -123,16 +123,20 @@ run_curl() {
     ((status == expect)) || die "curl $* exited with $status, expected $expect: $(cat "$log")"
 }
 
+# The port of the case being checked, which tshark is told to decode as HTTP.
+CASE_PORT=''
+
 # Prints one tshark field for every packet that FILTER matches, one line each.
 tshark_field() {
     local pcap=$1 filter=$2 field=$3
-    tshark -r "$pcap" -Y "$filter" -T fields -e "$field" 2>/dev/null
+    tshark -r "$pcap" -d "tcp.port==$CASE_PORT,http" -Y "$filter" -T fields -e "$field" \
+        2>/dev/null
 }
 
 # Fails unless FILTER matches exactly COUNT packets of PCAP.
 expect_count() {
     local pcap=$1 filter=$2 count=$3 found
-    found=$(tshark -r "$pcap" -Y "$filter" 2>/dev/null | wc -l)
+    found=$(tshark -r "$pcap" -d "tcp.port==$CASE_PORT,http" -Y "$filter" 2>/dev/null | wc -l)
     ((found == count)) ||
         die "$(basename "$pcap"): expected $count packets matching '$filter', found $found"
 }
@@ -174,6 +178,7 @@ run_case() {
 # Checks with tshark that PCAP holds what case NAME recorded.
 check_case() {
     local name=$1 pcap=$2 port=$3
+    CASE_PORT=$port
     tshark -r "$pcap" -d "tcp.port==$port,http" -Y http >/dev/null 2>&1 ||
         die "tshark could not read $pcap"
     case $name in

@@ -26,6 +26,9 @@ pub use time::format_rfc3339;
 
 /// A record completed by a capture reader: a TLS session or an HTTP
 /// transfer.
+// Sessions are by far the more common record, and boxing them would add
+// an allocation per session on handshake-dense captures.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum FlowRecord {
     Session(TlsSession),
