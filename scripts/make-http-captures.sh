@@ -123,7 +123,7 @@ run_curl() {
     ((status == expect)) || die "curl $* exited with $status, expected $expect: $(cat "$log")"
 }
 
-# The port of the case being checked, which tshark is told to decode as HTTP.
+# The port of the case being checked, which tshark decodes as HTTP.
 CASE_PORT=''
 
 # Prints one tshark field for every packet that FILTER matches, one line each.
@@ -175,7 +175,7 @@ run_case() {
     esac
 }
 
-# Checks with tshark that PCAP holds what case NAME recorded.
+# Checks with tshark that PCAP contains what case NAME recorded.
 check_case() {
     local name=$1 pcap=$2 port=$3
     CASE_PORT=$port

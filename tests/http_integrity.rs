@@ -61,7 +61,7 @@ fn detections(output: &Output) -> Vec<&str> {
         .collect()
 }
 
-/// The (field, outcome) pairs of a transfer's digests.
+/// Returns the (field, outcome) pairs of a transfer's digests.
 fn outcomes(transfer: &Value) -> Vec<(String, String)> {
     let digests = transfer["digests"].as_array().cloned().unwrap_or_default();
     digests

@@ -51,8 +51,8 @@ measure() {
 
 : >"$dir/time.log"
 ls -l "$dir"/bench-*.pcap "$dir/bodies.bin"
-# wiretrust exits 1 when it raises an alert at or above --fail-on, so the status is ignored;
-# the summary in time.log shows whether a scan failed.
+# wiretrust exits 1 when it raises an alert at or above --fail-on, so the status is ignored
+# here. GNU time writes a non-zero exit status into time.log, where 2 means the scan failed.
 measure "scan http" "$wiretrust" scan -q --format jsonl --threads 1 "$dir/bench-http.pcap"
 measure "sha256sum bodies" sha256sum "$dir/bodies.bin"
 if [ -f "$dir/bench-hs.pcap" ]; then

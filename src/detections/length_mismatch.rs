@@ -1,5 +1,5 @@
 //! `integrity.length_mismatch`: an HTTP body is shorter or longer than its
-//! framing says.
+//! Content-Length or chunk framing declares.
 
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::HttpTransfer;

@@ -90,7 +90,7 @@ impl HstsTracker {
         hosts.insert(host, announcement);
     }
 
-    /// The announcement that covers `host`: its own, or a parent domain's
+    /// Finds the announcement that covers `host`: its own, or a parent domain's
     /// with includeSubDomains, made before the transfer's request.
     fn lookup(&self, transfer: &HttpTransfer, host: &str) -> Option<(String, Announcement)> {
         let hosts = self.hosts.get(transfer.input.as_ref())?;

@@ -42,7 +42,7 @@ pub struct HttpTransfer {
     pub transfer_encoding: Option<String>,
     pub content_encoding: Option<String>,
     pub strict_transport_security: Option<String>,
-    /// How the body was delimited: `none`, `content-length`, `chunked` or
+    /// The body's delimitation: `none`, `content-length`, `chunked` or
     /// `close`.
     pub framing: &'static str,
     /// Content-Length of the response, when valid.
@@ -56,12 +56,12 @@ pub struct HttpTransfer {
     /// Octets of the decoded representation, when a content coding was
     /// decoded.
     pub decoded_length: Option<u64>,
-    /// How the body ended, e.g. `complete`, `short_at_close`,
+    /// The body's end, e.g. `complete`, `short_at_close`,
     /// `capture_ended`.
     pub body_end: &'static str,
     /// True when every octet the framing announced was seen.
     pub complete: bool,
-    /// Why the length disagrees with the framing, when it does.
+    /// The reason the length disagrees with the framing, when it does.
     pub length_problem: Option<&'static str>,
     /// Hashes of the content (after transfer coding is removed), hex;
     /// absent when the capture lost part of it.
@@ -100,7 +100,7 @@ pub struct DigestRecord {
     pub verified: bool,
 }
 
-/// Where a transfer was seen: the capture, its flow and the two ends.
+/// The place a transfer was seen: the capture, its flow and the two ends.
 pub struct TransferContext<'a> {
     pub input: &'a Arc<str>,
     pub stream: u64,
@@ -166,7 +166,7 @@ impl HttpTransfer {
         }
     }
 
-    /// The host the request named, without a port, lower case.
+    /// Returns the host the request named, without a port, lower case.
     pub fn host_name(&self) -> Option<String> {
         let url = self.url.as_deref()?;
         let authority = url.split_once("://").map_or(url, |(_, rest)| rest);

@@ -3,7 +3,7 @@
 //! Each flow's TLS decoder searches the first 64 KiB of both sides for a
 //! TLS start, because TLS may follow a plaintext preamble (STARTTLS, an
 //! HTTP CONNECT). Beside it, [`Plaintext::choose`] looks at the first
-//! octets a flow carries and picks at most one analyser, which then sees
+//! octets a flow carries and picks at most one analyser, which then receives
 //! every octet, gap, FIN and the end of both sides. Octets that no
 //! analyser claims are ignored once the decoder finds no TLS, as before.
 //!
@@ -17,7 +17,7 @@ use wiretrust_tcp::{FlowEnd, FlowKey, SegmentMeta, Side};
 
 use crate::observations::{Endpoint, HttpTransfer, TransferContext, warning_text};
 
-/// Where analysers put what they find.
+/// The destination of what analysers find.
 pub(crate) struct Output<'a> {
     pub transfers: &'a mut Vec<HttpTransfer>,
     /// Count of recoverable parse problems.

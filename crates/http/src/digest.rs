@@ -20,7 +20,7 @@ pub enum DigestField {
 }
 
 impl DigestField {
-    /// The field name as written in the message.
+    /// Returns the field name as written in the message.
     pub fn name(self) -> &'static str {
         match self {
             DigestField::ContentMd5 => "Content-MD5",
@@ -31,7 +31,7 @@ impl DigestField {
         }
     }
 
-    /// The octets this field's digest is computed over.
+    /// Returns the octets this field's digest is computed over.
     pub fn covers(self) -> Covers {
         match self {
             // RFC 3230 computes an instance digest over the instance with
@@ -45,7 +45,7 @@ impl DigestField {
     }
 }
 
-/// Which octets a digest describes.
+/// The octets a digest describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Covers {
     /// The body as sent, after transfer coding is removed (content coding
@@ -78,7 +78,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// A short lower-case name for records.
+    /// Returns a short lower-case name for records.
     pub fn name(self) -> &'static str {
         match self {
             Outcome::Verified => "verified",
@@ -88,7 +88,7 @@ impl Outcome {
     }
 }
 
-/// Why an announced digest could not be compared.
+/// The reason an announced digest could not be compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unchecked {
     /// Part of the body is missing from the capture.
@@ -249,7 +249,7 @@ fn decode_base64(text: &str, length: usize) -> Option<Vec<u8>> {
     (decoded.len() == length).then_some(decoded)
 }
 
-/// What the body looked like, for [`check`].
+/// The body's hashes and shape, as [`check`] needs them.
 #[derive(Clone, Copy, Debug)]
 pub struct BodyView<'a> {
     /// Hashes of the content, `None` when part of it is missing.

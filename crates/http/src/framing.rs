@@ -4,7 +4,7 @@
 /// Octets a chunk-size line (with extensions) may take.
 const MAX_CHUNK_LINE: usize = 1024;
 
-/// How a body's end is found.
+/// The rule that finds a body's end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
     /// No body (HEAD, 1xx, 204, 304, or a request without one).
@@ -40,7 +40,8 @@ pub(crate) enum Chunk {
     Data(u64),
     /// The CRLF after chunk data; the count of octets of it seen.
     DataEnd(u8),
-    /// Trailer section; the buffer holds the current line.
+    /// Trailer section. The buffer contains the current line, and the
+    /// count is the octets of the section so far.
     Trailer(Vec<u8>, usize),
 }
 
@@ -59,7 +60,7 @@ pub(crate) enum Framer {
     ChunkedDone(u64),
 }
 
-/// What one call to [`Framer::feed`] consumed.
+/// The result of one call to [`Framer::feed`].
 pub(crate) struct Fed {
     pub consumed: usize,
     pub done: bool,

@@ -31,7 +31,7 @@ impl Algorithm {
         }
     }
 
-    /// The registry name, lower case.
+    /// Returns the registry name, lower case.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::Md5 => "md5",
@@ -55,7 +55,7 @@ pub struct Hashes {
 }
 
 impl Hashes {
-    /// The digest by `algorithm`, when it was computed.
+    /// Returns the digest by `algorithm`, when it was computed.
     pub fn get(&self, algorithm: Algorithm) -> Option<&[u8]> {
         match algorithm {
             Algorithm::Md5 => Some(&self.md5),
@@ -149,7 +149,7 @@ impl Coding {
     }
 }
 
-/// Why the representation could not be hashed.
+/// The reason the representation could not be hashed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeFailure {
     /// The content is not valid data of its coding.

@@ -10,7 +10,8 @@ pub(crate) struct Head {
 }
 
 impl Head {
-    /// The value of the first field called `name` (case-insensitive).
+    /// Returns the value of the first field called `name`
+    /// (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
@@ -18,7 +19,7 @@ impl Head {
             .map(|(_, value)| value.as_str())
     }
 
-    /// Every value of fields called `name`, joined by commas as RFC 9110
+    /// Returns every value of fields called `name`, joined by commas as RFC 9110
     /// section 5.3 allows for list fields.
     pub fn joined(&self, name: &str) -> Option<String> {
         let values: Vec<&str> = self

@@ -30,9 +30,9 @@ pub use stream::{
 /// Largest header block (or trailer section) accepted, in octets.
 pub const MAX_HEAD: usize = 64 * 1024;
 
-/// The role of the side whose first octets are `data`: a request line
-/// starting with a known method and a space, or a status line starting
-/// with `HTTP/1.`; `None` for anything else.
+/// Returns the role of the side whose first octets are `data`. A request
+/// line starts with a known method and a space, and a status line with
+/// `HTTP/1.`. Anything else gives `None`.
 pub fn role_from_first_octets(data: &[u8]) -> Option<Direction> {
     if head::looks_like_request(data) {
         Some(Direction::Request)

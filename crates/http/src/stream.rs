@@ -7,14 +7,14 @@ use crate::framing::{Framer, Framing};
 use crate::hash::{Algorithm, Coding, ContentDecoder, DecodeFailure, Hasher, Hashes};
 use crate::head::{self, Head};
 
-/// Which side of the connection sent the octets.
+/// The side of the connection that sent the octets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     Request,
     Response,
 }
 
-/// How the connection ended.
+/// The end of a connection, as the capture saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectionEnd {
     /// Both FINs, or the FIN of the server side.
@@ -90,7 +90,7 @@ pub struct ResponseFields {
     pub repr_digest: Option<String>,
 }
 
-/// How a body ended.
+/// The end of a body, and whether its framing was satisfied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyEnd {
     /// The framing's end was reached (or, for a close-delimited body, the
@@ -227,8 +227,8 @@ pub struct Transfer {
 }
 
 impl Transfer {
-    /// The host the request named: its Host field, else the authority of
-    /// an absolute target, without the port.
+    /// Returns the host the request named: its Host field, else the
+    /// authority of an absolute target, without the port.
     pub fn host(&self) -> Option<&str> {
         let request = self.request.as_ref()?;
         let authority = match &request.host {
@@ -238,7 +238,7 @@ impl Transfer {
         Some(strip_port(authority))
     }
 
-    /// The URL requested: an absolute target as written, else
+    /// Returns the URL requested: an absolute target as written, else
     /// `http://` with the Host field and the target.
     pub fn url(&self) -> Option<String> {
         let request = self.request.as_ref()?;
@@ -490,7 +490,7 @@ impl HttpStream {
             }
             return take;
         };
-        let consumed = end - searched;
+        let consumed = end.saturating_sub(searched);
         let parsed = head::parse(&self.request_buf[..end]);
         self.request_buf.clear();
         self.request_started(&parsed, packet, time_ns);
@@ -623,7 +623,7 @@ impl HttpStream {
             }
             return take;
         };
-        let consumed = end - searched;
+        let consumed = end.saturating_sub(searched);
         let parsed = head::parse(&self.response_buf[..end]);
         self.response_buf.clear();
         self.response_started(&parsed, packet, time_ns);
@@ -908,7 +908,7 @@ impl HttpStream {
         }
     }
 
-    /// Ends the active body with `end` and holds its transfer.
+    /// Ends the active body with `end` and keeps its transfer as `held`.
     fn finish_active(&mut self, end: BodyEnd) {
         let state = std::mem::replace(&mut self.response, ResponseState::Head);
         let ResponseState::Body(active) = state else {
@@ -994,8 +994,9 @@ fn is_chunked(codings: Option<&str>) -> bool {
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
 }
 
-/// The Content-Length: `Ok(None)` when absent, `Err` with the value when
-/// invalid or when several values differ (RFC 9112 section 6.3).
+/// Parses the Content-Length: `Ok(None)` when absent, `Err` with the
+/// value when invalid or when several values differ (RFC 9112 section
+/// 6.3).
 fn content_length(parsed: &Head) -> Result<Option<u64>, String> {
     let Some(joined) = parsed.joined("content-length") else {
         return Ok(None);

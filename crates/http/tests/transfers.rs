@@ -59,7 +59,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// A brotli stream of one uncompressed meta-block (RFC 7932 section 9.2),
+/// Encodes `data` as a brotli stream of one uncompressed meta-block (RFC 7932 section 9.2),
 /// for data of 1 to 65536 octets.
 fn brotli_stored(data: &[u8]) -> Vec<u8> {
     let bits: u32 = (((data.len() - 1) as u32) << 4) | (1 << 20);
