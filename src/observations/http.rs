@@ -28,8 +28,11 @@ pub struct HttpTransfer {
     pub client: Endpoint,
     pub server: Endpoint,
     pub method: Option<String>,
-    /// The request's Host field, as written.
+    /// The host the request named (Host field, else the authority of an
+    /// absolute target), lower case, without the port.
     pub host: Option<String>,
+    /// The request's Host field, as written.
+    pub host_header: Option<String>,
     pub url: Option<String>,
     pub request_version: Option<String>,
     pub user_agent: Option<String>,
@@ -131,7 +134,8 @@ impl HttpTransfer {
             client: context.client,
             server: context.server,
             method: request.map(|r| r.method.clone()),
-            host: request.and_then(|r| r.host.clone()),
+            host: transfer.host().map(str::to_ascii_lowercase),
+            host_header: request.and_then(|r| r.host.clone()),
             url: transfer.url(),
             request_version: request.map(|r| r.version.clone()),
             user_agent: request.and_then(|r| r.user_agent.clone()),
@@ -166,23 +170,9 @@ impl HttpTransfer {
         }
     }
 
-    /// Returns the host the request named, without a port, lower case.
+    /// Returns the host the request named, when it named one.
     pub fn host_name(&self) -> Option<String> {
-        let url = self.url.as_deref()?;
-        let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let authority = authority.split(['/', '?', '#']).next()?;
-        let host = match authority.strip_prefix('[') {
-            Some(rest) => rest.split(']').next().unwrap_or(rest),
-            None => authority
-                .rsplit_once(':')
-                .map_or(authority, |(host, _)| host),
-        };
-        (!host.is_empty()).then(|| host.to_ascii_lowercase())
-    }
-
-    /// Octets of the body received, for alerts.
-    pub fn bytes(&self) -> u64 {
-        self.received_length
+        self.host.clone().filter(|host| !host.is_empty())
     }
 }
 

@@ -176,3 +176,46 @@ impl HttpFlow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> FlowKey {
+        FlowKey {
+            client: "192.0.2.1:50000".parse().unwrap_or_else(|_| unreachable!()),
+            server: "198.51.100.1:80".parse().unwrap_or_else(|_| unreachable!()),
+        }
+    }
+
+    fn chosen_request_side(side: Side, first: &[u8]) -> Option<Side> {
+        let input: Arc<str> = Arc::from("test.pcap");
+        match Plaintext::choose(&input, 0, &key(), side, first)? {
+            Plaintext::Http(flow) => Some(flow.request_side),
+        }
+    }
+
+    #[test]
+    fn request_claims_its_side() {
+        let side = chosen_request_side(Side::Client, b"GET / HTTP/1.1\r\n");
+        assert_eq!(side, Some(Side::Client));
+    }
+
+    #[test]
+    fn response_first_claims_other_side() {
+        let side = chosen_request_side(Side::Server, b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(side, Some(Side::Client));
+    }
+
+    #[test]
+    fn tls_client_hello_unclaimed() {
+        let hello = [0x16, 0x03, 0x01, 0x00, 0x2f, 0x01];
+        assert_eq!(chosen_request_side(Side::Client, &hello), None);
+    }
+
+    #[test]
+    fn smtp_banner_unclaimed() {
+        let side = chosen_request_side(Side::Server, b"220 mail.example ESMTP\r\n");
+        assert_eq!(side, None);
+    }
+}

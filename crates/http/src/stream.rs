@@ -651,6 +651,7 @@ impl HttpStream {
             return;
         }
         self.release_held();
+
         let request = self.pending.pop_front();
         let response = Response {
             version: version.to_owned(),
@@ -668,32 +669,16 @@ impl HttpStream {
             || status == 304
             || (100..200).contains(&status);
         let (framing, framer, declared) = self.body_framing(parsed, no_body, packet);
-        let mut transfer = Transfer {
+        let transfer = Transfer {
             request,
             response: Some(response),
             body: Body::new(framing, declared),
             digests: Vec::new(),
             warnings: Vec::new(),
         };
-        let announced = announced_digests(parsed, packet, self.response_offset, &mut transfer);
-        let extra: Vec<Algorithm> = announced.iter().filter_map(|a| a.algorithm).collect();
-        let (coded, decoder) = match content_coding(parsed.joined("content-encoding").as_deref()) {
-            CodingChoice::Identity => (false, None),
-            CodingChoice::One(coding) => {
-                let hasher = Hasher::new(self.limits.max_decoded, &extra);
-                (true, Some(ContentDecoder::new(coding, hasher)))
-            }
-            CodingChoice::Unsupported => (true, None),
-        };
-        let active = Active {
-            transfer,
-            framer,
-            content: Some(Hasher::new(u64::MAX, &extra)),
-            decoder,
-            coded,
-            announced,
-        };
+        let active = self.start_body(parsed, transfer, framer, packet);
         self.response = ResponseState::Body(Box::new(active));
+
         if no_body || matches!(framing, Framing::None) {
             self.finish_active(if no_body {
                 BodyEnd::NoBody
@@ -708,6 +693,35 @@ impl HttpStream {
         if tunnel {
             self.request = RequestState::Stopped;
             self.response = ResponseState::Stopped;
+        }
+    }
+
+    /// Sets up the hashes, the content decoder and the announced digests
+    /// of a response body.
+    fn start_body(
+        &self,
+        parsed: &Head,
+        mut transfer: Transfer,
+        framer: Framer,
+        packet: u64,
+    ) -> Active {
+        let announced = announced_digests(parsed, packet, self.response_offset, &mut transfer);
+        let extra: Vec<Algorithm> = announced.iter().filter_map(|a| a.algorithm).collect();
+        let (coded, decoder) = match content_coding(parsed.joined("content-encoding").as_deref()) {
+            CodingChoice::Identity => (false, None),
+            CodingChoice::One(coding) => {
+                let hasher = Hasher::new(self.limits.max_decoded, &extra);
+                (true, Some(ContentDecoder::new(coding, hasher)))
+            }
+            CodingChoice::Unsupported => (true, None),
+        };
+        Active {
+            transfer,
+            framer,
+            content: Some(Hasher::new(u64::MAX, &extra)),
+            decoder,
+            coded,
+            announced,
         }
     }
 

@@ -9,8 +9,8 @@ use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 use wiretrust_http::{
-    BodyEnd, ConnectionEnd, Direction, Framing, HttpStream, Limits, Outcome, Transfer, Unchecked,
-    WarningKind,
+    BodyEnd, ConnectionEnd, Direction, Framing, Hashes, HttpStream, Limits, Outcome, Transfer,
+    Unchecked, WarningKind,
 };
 
 const GET: &[u8] = b"GET /file HTTP/1.1\r\nHost: example.test:8080\r\n\r\n";
@@ -501,4 +501,56 @@ fn garbage_input_never_panics() {
         let mut out = Vec::new();
         stream.take_transfers(&mut out);
     }
+}
+
+#[test]
+fn split_points_do_not_change_result() {
+    let requests = [GET, GET, GET].concat();
+    let mut responses = response("Transfer-Encoding: chunked\r\n", b"3\r\nabc\r\n0\r\n\r\n");
+    responses.extend(gzip_response());
+    responses.extend(response("Content-Length: 4\r\n", b"last"));
+    let whole = exchange(
+        &requests,
+        &responses,
+        responses.len(),
+        ConnectionEnd::Closed,
+    );
+    assert_eq!(whole.len(), 3);
+    let expected: Vec<_> = whole.iter().map(shape).collect();
+    for step in [1, 2, 5, 13, 64] {
+        let split = exchange(&requests, &responses, step, ConnectionEnd::Closed);
+        let shapes: Vec<_> = split.iter().map(shape).collect();
+        assert_eq!(shapes, expected, "pieces of {step} octets");
+    }
+}
+
+/// The parts of a transfer that do not depend on packet numbers.
+type Shape = (
+    Option<u16>,
+    BodyEnd,
+    u64,
+    Option<Hashes>,
+    Option<Hashes>,
+    Vec<Outcome>,
+);
+
+fn shape(transfer: &Transfer) -> Shape {
+    (
+        transfer.response.as_ref().map(|r| r.status),
+        transfer.body.end,
+        transfer.body.received,
+        transfer.body.content.clone(),
+        transfer.body.representation.clone(),
+        outcomes(transfer),
+    )
+}
+
+fn gzip_response() -> Vec<u8> {
+    let encoded = gzip(b"split me anywhere");
+    let fields = format!(
+        "Content-Encoding: gzip\r\nContent-Length: {}\r\nRepr-Digest: sha-256=:{}:\r\n",
+        encoded.len(),
+        b64_sha256(b"split me anywhere")
+    );
+    response(&fields, &encoded)
 }
