@@ -929,7 +929,7 @@ impl HttpStream {
             self.response = state;
             return;
         };
-        let transfer = finish(*active, end);
+        let transfer = finish(*active, end, self.response_offset);
         self.release_held();
         self.held = Some(transfer);
     }
@@ -942,7 +942,8 @@ impl HttpStream {
 }
 
 /// Computes the body's hashes and checks its digests.
-fn finish(active: Active, end: BodyEnd) -> Transfer {
+/// `offset` is where the body's last octets were fed, for warnings.
+fn finish(active: Active, end: BodyEnd, offset: u64) -> Transfer {
     let Active {
         mut transfer,
         content,
@@ -957,6 +958,7 @@ fn finish(active: Active, end: BodyEnd) -> Transfer {
         end
     };
     transfer.body.end = end;
+
     transfer.body.content = content.map(Hasher::finish);
     let complete = end == BodyEnd::Complete && transfer.body.content.is_some();
     if complete && let Some(decoder) = decoder {
@@ -964,17 +966,21 @@ fn finish(active: Active, end: BodyEnd) -> Transfer {
             Ok(hashes) => transfer.body.representation = Some(hashes),
             Err(failure) => {
                 transfer.body.decode_failure = Some(failure);
-                let (packet, offset) = (transfer.body.last_packet.unwrap_or(0), 0);
+                let detail = match failure {
+                    DecodeFailure::Invalid => "the content is not valid data of its content coding",
+                    DecodeFailure::TooLarge => "the decoded representation passed the size limit",
+                };
                 transfer.warnings.push(Warning {
                     kind: WarningKind::ContentDecodeFailed,
                     direction: Direction::Response,
-                    packet,
+                    packet: transfer.body.last_packet.unwrap_or_default(),
                     offset,
-                    detail: format!("content coding not decodable: {failure:?}"),
+                    detail: format!("{detail}; representation digests are not checked"),
                 });
             }
         }
     }
+
     let status = transfer.response.as_ref().map_or(0, |r| r.status);
     let content_view = complete.then_some(()).and(transfer.body.content.as_ref());
     let representation = if coded {

@@ -9,8 +9,8 @@ use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 use wiretrust_http::{
-    BodyEnd, ConnectionEnd, Direction, Framing, Hashes, HttpStream, Limits, Outcome, Transfer,
-    Unchecked, WarningKind,
+    BodyEnd, ConnectionEnd, DecodeFailure, Direction, Framing, Hashes, HttpStream, Limits, Outcome,
+    Transfer, Unchecked, WarningKind,
 };
 
 const GET: &[u8] = b"GET /file HTTP/1.1\r\nHost: example.test:8080\r\n\r\n";
@@ -553,4 +553,29 @@ fn gzip_response() -> Vec<u8> {
         b64_sha256(b"split me anywhere")
     );
     response(&fields, &encoded)
+}
+
+#[test]
+fn decoded_size_limit_stops_decoding() {
+    let plain = [b'a'; 4096];
+    let encoded = gzip(&plain);
+    let fields = format!(
+        "Content-Encoding: gzip\r\nContent-Length: {}\r\nRepr-Digest: sha-256=:{}:\r\n",
+        encoded.len(),
+        b64_sha256(&plain)
+    );
+    let limits = Limits {
+        max_decoded: 1000,
+        ..Limits::default()
+    };
+    let mut stream = HttpStream::new(limits);
+    stream.data(Direction::Request, GET, 1, 0);
+    stream.data(Direction::Response, &response(&fields, &encoded), 2, 0);
+    stream.end(ConnectionEnd::Closed, 3);
+    let mut transfers = Vec::new();
+    stream.take_transfers(&mut transfers);
+    let transfer = &transfers[0];
+    assert_eq!(transfer.body.decode_failure, Some(DecodeFailure::TooLarge));
+    let not_decoded = Outcome::NotCheckable(Unchecked::NotDecoded);
+    assert_eq!(outcomes(transfer), vec![not_decoded]);
 }
