@@ -12,7 +12,9 @@ use wiretrust_eslogger::ProcessTable;
 use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
-use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
+use crate::observations::{
+    ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, TlsSession,
+};
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
 use crate::sources::timing::{Phase, PhaseClock, Stopwatch};
@@ -34,6 +36,7 @@ pub(crate) struct Pipeline<'s, 'k> {
     by_detection: BTreeMap<&'static str, u64>,
     by_severity: BTreeMap<Severity, u64>,
     sessions: u64,
+    transfers: TransferCounts,
     sessions_with_anomalies: u64,
     anomaly_examples: Vec<String>,
     /// Processes known from eslogger input, to name the process of an alert.
@@ -89,6 +92,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             by_detection: BTreeMap::new(),
             by_severity: BTreeMap::new(),
             sessions: 0,
+            transfers: TransferCounts::default(),
             sessions_with_anomalies: 0,
             anomaly_examples: Vec::new(),
             processes: ProcessTable::default(),
@@ -128,6 +132,30 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         }
         self.lap(Phase::Detection);
         Ok(())
+    }
+
+    /// Takes one record of a capture reader: sessions are held for
+    /// ordering, transfers are checked and written at once.
+    pub(crate) fn push_record(&mut self, record: FlowRecord) -> io::Result<()> {
+        match record {
+            FlowRecord::Session(session) => self.push(session),
+            FlowRecord::Transfer(transfer) => self.transfer(&transfer),
+        }
+    }
+
+    /// Checks one HTTP transfer, writes it and its alerts, and counts it.
+    /// Transfers come in the order their responses ended, which the HSTS
+    /// detection needs, so they are not held like sessions.
+    fn transfer(&mut self, transfer: &HttpTransfer) -> io::Result<()> {
+        self.restart_clock();
+        self.transfers.count(transfer);
+        self.alerts.clear();
+        self.engine.check_transfer(transfer, &mut self.alerts);
+        self.lap(Phase::Detection);
+        for sink in self.sinks.iter_mut() {
+            sink.transfer(transfer)?;
+        }
+        self.write_alerts()
     }
 
     pub(crate) fn drain_all(&mut self) -> io::Result<()> {
@@ -252,11 +280,42 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.alerts_by_detection = self.by_detection;
         summary.alerts_by_severity = self.by_severity;
         summary.sessions = self.sessions;
+        summary.http = self.transfers;
         summary.endpoint_lines = self.endpoint_lines;
         summary.endpoint_connections = self.endpoint_connections;
         summary.sessions_with_anomalies = self.sessions_with_anomalies;
         summary.anomaly_examples = self.anomaly_examples;
         Ok(self.clock)
+    }
+}
+
+/// Counts of HTTP transfers by the outcome of their digests and lengths.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TransferCounts {
+    pub seen: u64,
+    /// Transfers with at least one verified digest and no mismatch.
+    pub verified: u64,
+    /// Transfers with at least one mismatching digest.
+    pub mismatched: u64,
+    /// Transfers whose length disagrees with their framing.
+    pub length_mismatched: u64,
+    /// Transfers whose body the capture did not see whole.
+    pub incomplete: u64,
+}
+
+impl TransferCounts {
+    fn count(&mut self, transfer: &HttpTransfer) {
+        self.seen += 1;
+        if transfer.digests.iter().any(|d| d.mismatch) {
+            self.mismatched += 1;
+        } else if transfer.digests.iter().any(|d| d.verified) {
+            self.verified += 1;
+        }
+        if transfer.length_problem.is_some() {
+            self.length_mismatched += 1;
+        } else if !transfer.complete {
+            self.incomplete += 1;
+        }
     }
 }
 

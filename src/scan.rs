@@ -21,8 +21,9 @@ use wiretrust_applenet::NetEvent;
 use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{DetectionConfig, Severity};
-use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
+use crate::observations::{ConnectionKey, EndpointConnection, FlowRecord};
 use crate::pipeline::Pipeline;
+pub use crate::pipeline::TransferCounts;
 use crate::sinks::Sink;
 use crate::sources::capture::{CaptureStats, OpenCaptureError, read_capture_timed};
 use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_endpoint_log};
@@ -123,6 +124,8 @@ pub struct Summary {
     pub alerts_by_detection: BTreeMap<&'static str, u64>,
     pub alerts_by_severity: BTreeMap<Severity, u64>,
     pub sessions: u64,
+    /// HTTP transfers read from captures, by outcome.
+    pub http: TransferCounts,
     /// Endpoint log lines recognised as network-stack messages.
     pub endpoint_lines: u64,
     /// Connections written from endpoint logs.
@@ -369,9 +372,9 @@ struct Feed<'a, 's, 'k> {
 }
 
 impl Feed<'_, '_, '_> {
-    fn push(&mut self, session: TlsSession) {
+    fn push(&mut self, record: FlowRecord) {
         if self.error.is_none()
-            && let Err(err) = self.pipeline.push(session)
+            && let Err(err) = self.pipeline.push_record(record)
         {
             self.error = Some(err);
         }
@@ -581,8 +584,9 @@ const SESSION_CHUNK: usize = 64;
 
 /// Message from a thread reading a whole input, in the order sent.
 enum FileMessage {
-    /// Sessions in the order the single-threaded reader delivers them.
-    Sessions(Vec<TlsSession>),
+    /// Sessions and transfers in the order the single-threaded reader
+    /// delivers them.
+    Sessions(Vec<FlowRecord>),
     /// File bytes consumed so far.
     Progress(u64),
     /// The input is read (boxed: the other messages are far smaller).

@@ -76,11 +76,30 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         plural(summary.sessions, "TLS session"),
         plural(summary.alerts_by_detection.values().sum::<u64>(), "alert")
     )?;
+    write_http_totals(out, summary)?;
     write_endpoint_totals(out, summary)?;
     for (detection, count) in &summary.alerts_by_detection {
         writeln!(out, "    {detection}: {count}")?;
     }
     Ok(())
+}
+
+/// Writes the HTTP transfer totals, when plaintext HTTP was seen.
+fn write_http_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let http = &summary.http;
+    if http.seen == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {}: {} verified by a digest, {} with a digest mismatch, {} with a length mismatch, \
+         {} incomplete in the capture",
+        plural(http.seen, "HTTP transfer"),
+        http.verified,
+        http.mismatched,
+        http.length_mismatched,
+        http.incomplete
+    )
 }
 
 /// Writes the totals of endpoint logs and eslogger files, when there were any.
@@ -390,7 +409,7 @@ fn write_drops(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         .iter()
         .flat_map(|input| input.stats.undecodable.values())
         .sum();
-    let drops: [(&str, u64); 15] = [
+    let drops: [(&str, u64); 16] = [
         (
             "read errors (damaged parts of files)",
             summary.total(|s| s.read_errors_total),
@@ -414,6 +433,7 @@ fn write_drops(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
             summary.total(|s| s.quic_undecrypted),
         ),
         ("TCP flows without TLS", summary.total(|s| s.flows_not_tls)),
+        ("HTTP parse warnings", summary.total(|s| s.http_warnings)),
         ("capture gaps", summary.total(|s| s.capture_gaps)),
         (
             "bytes missing in capture gaps",

@@ -22,7 +22,7 @@ use wiretrust_eslogger::{EsEvent, EsReader};
 use wiretrust_unifiedlog::{Format, LogRecord};
 
 use crate::detections::DetectionConfig;
-use crate::observations::{ConnectionKey, ConnectionTracker, EndpointConnection, TlsSession};
+use crate::observations::{ConnectionKey, ConnectionTracker, EndpointConnection, FlowRecord};
 use crate::pipeline::Pipeline;
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
@@ -105,9 +105,9 @@ enum Message {
     },
     Connection(Box<EndpointConnection>),
     Process(Box<EsEvent>),
-    /// Only live capture sends sessions.
+    /// Only live capture sends flow records.
     #[cfg_attr(not(feature = "live"), allow(dead_code))]
-    Session(Box<TlsSession>),
+    Record(Box<FlowRecord>),
     /// A source stopped for good, with the reason when it failed.
     Ended {
         source: String,
@@ -180,8 +180,8 @@ fn run(
             }
             Message::Connection(connection) => pipeline.endpoint_connection(&connection)?,
             Message::Process(event) => pipeline.processes.feed(&event),
-            Message::Session(session) => {
-                pipeline.push(*session)?;
+            Message::Record(record) => {
+                pipeline.push_record(*record)?;
                 pipeline.drain_all()?;
             }
             Message::Ended { source, error } => {
@@ -271,7 +271,7 @@ fn start_capture(
     let (sender, stop) = (sender.clone(), Arc::clone(stop));
     thread::spawn(move || {
         let mut on_session = |session| {
-            let _ = sender.send(Message::Session(Box::new(session)));
+            let _ = sender.send(Message::Record(Box::new(session)));
         };
         let result = crate::sources::live::capture_live(
             &interface,

@@ -137,6 +137,62 @@ const CASES: &[Case] = &[
         &[],
         &["tls.certificate_name_mismatch", "medium+"],
     ),
+    (
+        "http-digests-correct.pcap",
+        &[],
+        &[
+            "medium+",
+            "integrity.digest_mismatch",
+            "integrity.length_mismatch",
+        ],
+    ),
+    (
+        "http-content-md5-wrong.pcap",
+        &[("integrity.digest_mismatch", "high")],
+        &["integrity.length_mismatch"],
+    ),
+    (
+        "http-digest-wrong.pcap",
+        &[("integrity.digest_mismatch", "high")],
+        &[],
+    ),
+    (
+        "http-content-digest-wrong.pcap",
+        &[("integrity.digest_mismatch", "high")],
+        &[],
+    ),
+    (
+        "http-repr-digest-wrong.pcap",
+        &[("integrity.digest_mismatch", "high")],
+        &[],
+    ),
+    (
+        "http-s3-etag-wrong.pcap",
+        &[("integrity.digest_mismatch", "high")],
+        &[],
+    ),
+    (
+        "http-chunked-trailer.pcap",
+        &[],
+        &["medium+", "integrity.length_mismatch"],
+    ),
+    ("http-gzip-digests.pcap", &[], &["medium+"]),
+    (
+        "http-short-body-close.pcap",
+        &[("integrity.length_mismatch", "medium")],
+        &["integrity.digest_mismatch"],
+    ),
+    (
+        "http-keep-alive.pcap",
+        &[],
+        &["medium+", "tls.stripped", "integrity.digest_mismatch"],
+    ),
+    ("http-head-304.pcap", &[], &["medium+"]),
+    (
+        "http-hsts-then-plain.pcap",
+        &[("tls.stripped", "high")],
+        &["integrity.digest_mismatch"],
+    ),
 ];
 
 #[test]

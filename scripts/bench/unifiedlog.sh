@@ -5,8 +5,10 @@
 #
 # Writes a `log show --style ndjson` export of SIZE_MB megabytes (default 1000) with
 # scripts/bench/make-unifiedlog.py, unless BENCH_DIR already contains one of that size, then
-# runs three commands in one hyperfine run:
-#   wiretrust  the read_unifiedlog example with the network filter (parses what it keeps)
+# runs four commands in one hyperfine run:
+#   scan       `wiretrust scan -q --format jsonl FILE`: read, parse, fold into connections,
+#              detect and write the alerts
+#   reader     the read_unifiedlog example with the network filter (parses what it keeps)
 #   rg         `rg -c boringssl FILE` (counts lines, parses nothing)
 #   jq         a jq filter that keeps the same subsystems, images and categories
 # Before timing, it prints what each command selects, so that the counts can be compared.
@@ -35,8 +37,10 @@ if [ ! -f "$file" ]; then
     python3 "$here/make-unifiedlog.py" --size-mb "$mb" "$file"
 fi
 
-(cd "$root" && cargo build --release --locked -p wiretrust-unifiedlog --example read_unifiedlog)
+(cd "$root" && cargo build --release --locked --bin wiretrust &&
+    cargo build --release --locked -p wiretrust-unifiedlog --example read_unifiedlog)
 reader=$root/target/release/examples/read_unifiedlog
+wiretrust=$root/target/release/wiretrust
 
 # The network filter's rule (Filter::keeps_fields) written in jq.
 filter=$dir/unifiedlog-network.jq
@@ -65,9 +69,13 @@ echo "== what each command selects in $file"
 echo "rg: $(rg -c boringssl "$file") lines contain boringssl"
 echo "jq: $(jq -c -f "$filter" "$file" | wc -l) records kept"
 
-hyperfine --warmup 1 --min-runs "$runs" \
+# The scan exits with 1 when it raises high alerts, as the export's attack lines make it do.
+hyperfine -i -N --warmup 1 --min-runs "$runs" \
     --export-json "$dir/unifiedlog-hyperfine.json" \
     --export-markdown "$dir/unifiedlog-hyperfine.md" \
-    -n wiretrust "$reader $file" \
+    -n scan "$wiretrust scan -q --format jsonl $file" \
+    -n reader "$reader $file" \
     -n rg "rg -c boringssl $file" \
     -n jq "jq -c -f $filter $file"
+# hyperfine's JSON export has each command's user and system time: the per-core
+# figures divide the bytes by their sum.

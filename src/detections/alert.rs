@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::observations::{Endpoint, TlsSession};
+use crate::observations::{Endpoint, HttpTransfer, TlsSession};
 
 /// Urgency of an alert, ordered from `Info` to `Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -219,7 +219,78 @@ impl Evidence {
     }
 }
 
+impl Evidence {
+    /// Evidence at a packet of the transfer's input.
+    pub fn at_transfer_packet(
+        transfer: &HttpTransfer,
+        packet: u64,
+        field: &str,
+        value: String,
+    ) -> Evidence {
+        Evidence {
+            input: transfer.input.to_string(),
+            location: format!("packet {packet}"),
+            field: field.to_owned(),
+            value,
+        }
+    }
+}
+
 impl Alert {
+    /// Starts an alert about an HTTP transfer; the URL, body length and
+    /// body hash fill `flow`. Plaintext HTTP has no TLS fields, so
+    /// `missing` names them.
+    pub fn for_transfer(
+        transfer: &HttpTransfer,
+        detection: &'static str,
+        severity: Severity,
+        confidence: Confidence,
+        title: String,
+        host: Option<&str>,
+    ) -> Alert {
+        let host = host.map_or_else(|| transfer.client.ip.to_string(), str::to_owned);
+        let file = match (&transfer.url, &transfer.sha256) {
+            (Some(url), sha256) => Some(FileRef {
+                path: url.clone(),
+                sha256: sha256.clone(),
+            }),
+            (None, _) => None,
+        };
+        let mut alert = Alert {
+            record_type: "alert",
+            time: transfer.ts.clone(),
+            time_ns: transfer.time_ns,
+            detection,
+            severity,
+            confidence,
+            title,
+            host,
+            process: Process::default(),
+            source: Some(transfer.client),
+            destination: Destination {
+                ip: Some(transfer.server.ip),
+                port: Some(transfer.server.port),
+                server_name: transfer.host_name(),
+            },
+            tls: TlsContext::default(),
+            flow: Flow {
+                url: transfer.url.clone(),
+                bytes: Some(transfer.received_length),
+                file,
+            },
+            evidence: Vec::new(),
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: transfer.input.to_string(),
+                stream: Some(transfer.stream),
+                connection: None,
+            },
+        };
+        alert.missing = alert.missing_keys();
+        alert
+    }
+
     /// Starts an alert about `session` with the context every alert
     /// carries; the detection then adds evidence and compared values.
     pub fn for_session(

@@ -3,20 +3,24 @@
 //! Each detection lives in its own module with its [`Rule`] (id, default
 //! severity and documentation) beside the code that decides it. The
 //! [`Engine`] runs them over every capture session, in order of start
-//! time, and over every parsed line of an endpoint log, in input order.
+//! time, over every HTTP transfer as it completes, and over every parsed
+//! line of an endpoint log, in input order.
 
 mod alert;
 mod alert_burst;
 mod ats_blocked;
 mod certificate_name;
+mod digest_mismatch;
 mod downgrade_sentinel;
 mod endpoint;
 mod fallback_retry;
+mod length_mismatch;
 mod malformed;
 pub mod manifest_mismatch;
 mod record_tamper;
 mod rule;
 mod tls_failure;
+mod tls_stripped;
 mod version_floor;
 mod weak_cipher;
 
@@ -31,7 +35,7 @@ use std::collections::HashMap;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
-use crate::observations::TlsSession;
+use crate::observations::{HttpTransfer, TlsSession};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -46,6 +50,9 @@ pub const RULES: &[Rule] = &[
     tls_failure::RULE,
     ats_blocked::RULE,
     manifest_mismatch::RULE,
+    tls_stripped::RULE,
+    digest_mismatch::RULE,
+    length_mismatch::RULE,
 ];
 
 /// Looks up a built-in detection by id.
@@ -93,6 +100,7 @@ pub struct Engine {
     config: DetectionConfig,
     fallback: fallback_retry::FallbackTracker,
     burst: alert_burst::BurstTracker,
+    hsts: tls_stripped::HstsTracker,
     /// Endpoint detections already raised, per input and connection: a
     /// failure is logged by several layers (boringssl's alert, its error
     /// print, CFNetwork's error and the task's failure) and alerts once.
@@ -115,6 +123,7 @@ impl Engine {
             config,
             fallback: fallback_retry::FallbackTracker::default(),
             burst: alert_burst::BurstTracker::default(),
+            hsts: tls_stripped::HstsTracker::default(),
             raised: HashMap::new(),
         }
     }
@@ -129,6 +138,14 @@ impl Engine {
         record_tamper::check(session, &self.config, out);
         malformed::check(session, &self.config, out);
         self.burst.check_session(session, &self.config, out);
+    }
+
+    /// Checks one HTTP transfer; transfers should arrive in the order
+    /// their responses ended.
+    pub fn check_transfer(&mut self, transfer: &HttpTransfer, out: &mut Vec<Alert>) {
+        digest_mismatch::check(transfer, &self.config, out);
+        length_mismatch::check(transfer, &self.config, out);
+        self.hsts.check(transfer, &self.config, out);
     }
 
     /// Checks one parsed endpoint log line; lines should arrive in input

@@ -1,11 +1,12 @@
 //! Normalized observations: what the sources saw, one record per TLS
-//! session, independent of where it was seen.
+//! session or HTTP transfer, independent of where it was seen.
 //!
 //! Detections read these records and never raw bytes, so capture files
 //! and endpoint logs feed the same detections.
 
 mod certificate_cache;
 mod endpoint;
+mod http;
 mod session;
 mod session_builder;
 mod time;
@@ -15,9 +16,21 @@ pub use endpoint::{
     ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError,
     cipher_facts, stream_error_name,
 };
+pub use http::{DigestRecord, HttpTransfer, TransferContext, warning_text};
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
     HeartbeatRecord, ProcessInfo, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 pub use session_builder::SessionBuilder;
 pub use time::format_rfc3339;
+
+/// A record completed by a capture reader: a TLS session or an HTTP
+/// transfer.
+// Sessions are by far the more common record, and boxing them would add
+// an allocation per session on handshake-dense captures.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum FlowRecord {
+    Session(TlsSession),
+    Transfer(Box<HttpTransfer>),
+}

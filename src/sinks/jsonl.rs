@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Sink;
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
 use crate::verify::FileCheck;
 
 /// Writes each alert as one JSON object per line.
@@ -41,7 +41,8 @@ impl<W: Write> Sink for AlertLines<W> {
     }
 }
 
-/// Writes each observation (capture session or endpoint connection) as
+/// Writes each observation (capture session, HTTP transfer or endpoint
+/// connection) as
 /// one JSON object per line.
 pub struct ObservationLines<W: Write> {
     out: W,
@@ -61,6 +62,10 @@ impl<W: Write> ObservationLines<W> {
 impl<W: Write> Sink for ObservationLines<W> {
     fn session(&mut self, session: &TlsSession) -> io::Result<()> {
         write_line(&mut self.out, &mut self.line, session)
+    }
+
+    fn transfer(&mut self, transfer: &HttpTransfer) -> io::Result<()> {
+        write_line(&mut self.out, &mut self.line, transfer)
     }
 
     fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {

@@ -12,13 +12,18 @@ use std::borrow::Cow;
 use std::io;
 
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
 use crate::verify::FileCheck;
 
-/// Receives results in order of session start time.
+/// Receives results: sessions in order of start time, HTTP transfers in
+/// the order their responses ended.
 pub trait Sink {
     /// Receives one completed session observation.
     fn session(&mut self, _session: &TlsSession) -> io::Result<()> {
+        Ok(())
+    }
+    /// Receives one HTTP transfer, as it completes.
+    fn transfer(&mut self, _transfer: &HttpTransfer) -> io::Result<()> {
         Ok(())
     }
     /// Receives one connection from an endpoint log.

@@ -9,9 +9,9 @@ use std::path::Path;
 use wiretrust_pcap::{CaptureReader, Decoded, LinkType, Packet, PktapHeader, Transport, decode};
 use wiretrust_tcp::{Segment, SegmentMeta};
 
-use super::flows::{Flows, sort_completed};
+use super::flows::{Flows, sort_completed, sort_transfers};
 use super::timing::{Off, Phase, Stopwatch};
-use crate::observations::TlsSession;
+use crate::observations::FlowRecord;
 
 /// At most this many warnings are kept word for word per input; the rest
 /// are counted.
@@ -75,6 +75,11 @@ pub struct CaptureStats {
     pub quic_crypto_bytes_dropped: u64,
     /// Flows given up on because no TLS started within the scan limit.
     pub flows_not_tls: u64,
+    /// HTTP transfers read from plaintext flows.
+    pub http_transfers: u64,
+    /// Recoverable HTTP parse problems (oversized headers, malformed
+    /// chunk sizes, invalid digest values).
+    pub http_warnings: u64,
 }
 
 impl CaptureStats {
@@ -300,7 +305,7 @@ pub(crate) fn open_capture(
 pub fn read_capture(
     path: &Path,
     input_name: &str,
-    on_session: &mut dyn FnMut(TlsSession),
+    on_session: &mut dyn FnMut(FlowRecord),
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureStats, OpenCaptureError> {
     read_capture_timed(path, input_name, on_session, on_progress, &mut Off)
@@ -316,7 +321,7 @@ pub fn read_capture(
 pub fn read_capture_timed<S: Stopwatch>(
     path: &Path,
     input_name: &str,
-    on_session: &mut dyn FnMut(TlsSession),
+    on_session: &mut dyn FnMut(FlowRecord),
     on_progress: &mut dyn FnMut(u64),
     clock: &mut S,
 ) -> Result<CaptureStats, OpenCaptureError> {
@@ -375,22 +380,28 @@ pub fn read_capture_timed<S: Stopwatch>(
     Ok(stats)
 }
 
-/// Hands the sessions completed since the last call to `on_session`.
+/// Hands the sessions and transfers completed since the last call to
+/// `on_session`.
 fn deliver<S: Stopwatch>(
     flows: &mut Flows,
     stats: &mut CaptureStats,
-    on_session: &mut dyn FnMut(TlsSession),
+    on_session: &mut dyn FnMut(FlowRecord),
     clock: &mut S,
 ) {
     let changes = flows.changes_mut();
-    if changes.sessions.is_empty() {
+    if changes.sessions.is_empty() && changes.transfers.is_empty() {
         changes.clear();
         return;
     }
     sort_completed(&mut changes.sessions);
     for session in changes.sessions.drain(..) {
         stats.sessions += 1;
-        on_session(session);
+        on_session(FlowRecord::Session(session));
+    }
+    sort_transfers(&mut changes.transfers);
+    for transfer in changes.transfers.drain(..) {
+        stats.http_transfers += 1;
+        on_session(FlowRecord::Transfer(Box::new(transfer)));
     }
     changes.clear();
     clock.restart();

@@ -1,5 +1,6 @@
 //! The flow state of one capture: TCP streams and QUIC Initial packets
-//! turned into [`TlsSession`] observations.
+//! turned into [`TlsSession`] observations, and plaintext TCP streams
+//! handed to the analysers of [`super::plaintext`].
 //!
 //! [`Flows`] is fed decoded segments and datagrams in packet order. The
 //! single-threaded reader owns one; the partitioned reader gives each
@@ -23,8 +24,10 @@ use wiretrust_tls::stream::{
 };
 
 use super::capture::{CaptureStats, PacketOwner};
+use super::plaintext::{Output, Plaintext};
 use crate::observations::{
-    CertificateCache, Endpoint, FlowEndReason, ProcessInfo, Sender, SessionBuilder, TlsSession,
+    CertificateCache, Endpoint, FlowEndReason, HttpTransfer, ProcessInfo, Sender, SessionBuilder,
+    TlsSession,
 };
 
 /// Changes made by handling one packet (or the end of the capture).
@@ -44,12 +47,15 @@ pub(crate) struct Changes {
     pub quic_opened: u64,
     /// Numbers of the QUIC connections that ended.
     pub quic_ended: Vec<u64>,
+    /// HTTP transfers completed, in the order their responses ended.
+    pub transfers: Vec<HttpTransfer>,
 }
 
 impl Changes {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
+            && self.transfers.is_empty()
             && self.tcp_opened == 0
             && self.tcp_ended.is_empty()
             && self.quic_opened == 0
@@ -63,6 +69,7 @@ impl Changes {
         self.tcp_ended.clear();
         self.quic_opened = 0;
         self.quic_ended.clear();
+        self.transfers.clear();
     }
 }
 
@@ -76,6 +83,15 @@ impl Changes {
 pub(crate) fn sort_completed(sessions: &mut [TlsSession]) {
     if sessions.len() > 1 {
         sessions.sort_by_key(|session| (session.transport == "quic", session.stream));
+    }
+}
+
+/// Puts the transfers completed by one packet in flow order, keeping each
+/// flow's transfers in response order, for the reason given at
+/// [`sort_completed`].
+pub(crate) fn sort_transfers(transfers: &mut [HttpTransfer]) {
+    if transfers.len() > 1 {
+        transfers.sort_by_key(|transfer| transfer.stream);
     }
 }
 
@@ -243,6 +259,7 @@ impl Flows {
             flows.compare_windows_refused,
         );
         add(&mut stats.flows_not_tls, self.context.flows_not_tls);
+        add(&mut stats.http_warnings, self.context.http_warnings);
         add(&mut stats.quic_connections, self.quic_connections);
         let quic = self.quic.stats();
         let datagrams = quic.datagrams.saturating_sub(udp_ticks);
@@ -316,6 +333,8 @@ struct FlowContext {
     /// worker when split), so recurring certificates are parsed once.
     certificates: CertificateCache,
     flows_not_tls: u64,
+    /// Recoverable HTTP parse problems.
+    http_warnings: u64,
     processes: ProcessNotes,
 }
 
@@ -447,6 +466,7 @@ struct Held {
     sequence: u64,
     stream: u64,
     sessions: Vec<TlsSession>,
+    transfers: Vec<HttpTransfer>,
 }
 
 impl PartialEq for Held {
@@ -498,7 +518,13 @@ impl IdleHold {
 
     /// Holds the sessions of flow `stream`, last active at `last`, until
     /// two idle timeouts after it.
-    fn hold(&mut self, stream: u64, last: SegmentMeta, sessions: Vec<TlsSession>) {
+    fn hold(
+        &mut self,
+        stream: u64,
+        last: SegmentMeta,
+        sessions: Vec<TlsSession>,
+        transfers: Vec<HttpTransfer>,
+    ) {
         let deadline = self
             .clock_at(last)
             .saturating_add(self.timeout.saturating_mul(2));
@@ -508,6 +534,7 @@ impl IdleHold {
             sequence: self.sequence,
             stream,
             sessions,
+            transfers,
         }));
     }
 
@@ -523,16 +550,23 @@ impl IdleHold {
             };
             changes.tcp_ended.push(held.stream);
             changes.sessions.extend(held.sessions);
+            changes.transfers.extend(held.transfers);
         }
     }
 }
 
-/// One TCP connection: its TLS decoder and the sessions built from it.
+/// One TCP connection: its TLS decoder and the sessions built from it,
+/// and the plaintext analyser its first octets chose, if any.
 struct TlsFlow {
     stream: u64,
     decoder: ConnectionDecoder,
     builder: SessionBuilder,
     gave_up: bool,
+    input: Arc<str>,
+    key: FlowKey,
+    /// True once a side has sent octets, which chose `plaintext`.
+    chosen: bool,
+    plaintext: Option<Plaintext>,
 }
 
 impl TlsFlow {
@@ -550,6 +584,10 @@ impl TlsFlow {
             decoder: ConnectionDecoder::new(DecoderLimits::default()),
             builder: SessionBuilder::new(Arc::clone(input), stream, initiator, responder),
             gave_up: false,
+            input: Arc::clone(input),
+            key: *key,
+            chosen: false,
+            plaintext: None,
         }
     }
 
@@ -592,6 +630,21 @@ impl StreamHandler for TlsFlow {
         data: &[u8],
         meta: SegmentMeta,
     ) -> Interest {
+        if !self.chosen && !data.is_empty() {
+            self.chosen = true;
+            self.plaintext = Plaintext::choose(&self.input, self.stream, &self.key, side, data);
+        }
+        if let Some(plaintext) = &mut self.plaintext {
+            plaintext.data(
+                side,
+                data,
+                meta,
+                Output {
+                    transfers: &mut context.changes.transfers,
+                    warnings: &mut context.http_warnings,
+                },
+            );
+        }
         context.events.clear();
         let state = self
             .decoder
@@ -602,9 +655,25 @@ impl StreamHandler for TlsFlow {
                 self.gave_up = true;
                 context.flows_not_tls += 1;
             }
+            if self.plaintext.as_ref().is_some_and(Plaintext::wants_data) {
+                return Interest::Continue;
+            }
             return Interest::Ignore;
         }
         Interest::Continue
+    }
+
+    fn on_fin(&mut self, context: &mut FlowContext, side: Side, meta: SegmentMeta) {
+        if let Some(plaintext) = &mut self.plaintext {
+            plaintext.fin(
+                side,
+                meta,
+                Output {
+                    transfers: &mut context.changes.transfers,
+                    warnings: &mut context.http_warnings,
+                },
+            );
+        }
     }
 
     fn on_gap(&mut self, context: &mut FlowContext, side: Side, missing: u64, meta: SegmentMeta) {
@@ -618,10 +687,29 @@ impl StreamHandler for TlsFlow {
         self.apply_events(context, meta.timestamp_ns);
         self.builder
             .gap(side == Side::Client, missing, meta.timestamp_ns);
+        if let Some(plaintext) = &mut self.plaintext {
+            plaintext.gap(
+                side,
+                missing,
+                meta,
+                Output {
+                    transfers: &mut context.changes.transfers,
+                    warnings: &mut context.http_warnings,
+                },
+            );
+        }
     }
 
     fn on_end(self, context: &mut FlowContext, key: &FlowKey, end: FlowEnd, meta: SegmentMeta) {
         let reason = self.end_reason(end);
+        let mut transfers = Vec::new();
+        if let Some(plaintext) = self.plaintext {
+            let out = Output {
+                transfers: &mut transfers,
+                warnings: &mut context.http_warnings,
+            };
+            plaintext.end(end, meta, out);
+        }
         let preamble = self.decoder.preamble().map(preamble_name);
         let mut sessions = self.builder.finish(reason, meta.timestamp_ns);
         for session in &mut sessions {
@@ -634,11 +722,12 @@ impl StreamHandler for TlsFlow {
         context.processes.attach(&mut sessions, notes);
         if matches!(end, FlowEnd::IdleTimeout) {
             // `meta` is the flow's last segment.
-            context.idle.hold(self.stream, meta, sessions);
+            context.idle.hold(self.stream, meta, sessions, transfers);
             return;
         }
         context.changes.tcp_ended.push(self.stream);
         context.changes.sessions.extend(sessions);
+        context.changes.transfers.extend(transfers);
     }
 }
 
@@ -727,7 +816,7 @@ mod tests {
     fn idle_hold_waits_for_deadline() {
         let mut idle = hold_with_timeout(100);
         let mut changes = Changes::default();
-        idle.hold(3, meta(10, 1_000), Vec::new());
+        idle.hold(3, meta(10, 1_000), Vec::new(), Vec::new());
         idle.release(1_200, &mut changes);
         assert!(changes.tcp_ended.is_empty());
     }
@@ -736,7 +825,7 @@ mod tests {
     fn idle_hold_releases_past_deadline() {
         let mut idle = hold_with_timeout(100);
         let mut changes = Changes::default();
-        idle.hold(3, meta(10, 1_000), Vec::new());
+        idle.hold(3, meta(10, 1_000), Vec::new(), Vec::new());
         idle.release(1_201, &mut changes);
         assert_eq!(changes.tcp_ended, vec![3]);
     }
@@ -746,7 +835,7 @@ mod tests {
         let mut idle = hold_with_timeout(100);
         let mut changes = Changes::default();
         idle.note_segment(meta(5, 500), 900);
-        idle.hold(1, meta(5, 500), Vec::new());
+        idle.hold(1, meta(5, 500), Vec::new(), Vec::new());
         idle.release(1_100, &mut changes);
         assert!(changes.tcp_ended.is_empty());
     }

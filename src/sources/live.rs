@@ -10,8 +10,8 @@ use wiretrust_pcap::LinkType;
 use wiretrust_tcp::SegmentMeta;
 
 use super::capture::{CaptureStats, Unit, decode_unit};
-use super::flows::{Flows, sort_completed};
-use crate::observations::TlsSession;
+use super::flows::{Flows, sort_completed, sort_transfers};
+use crate::observations::{FlowRecord, TlsSession};
 
 /// How long one read waits for a packet before checking `stop`, in ms.
 const READ_TIMEOUT_MS: i32 = 250;
@@ -26,7 +26,7 @@ const SNAPLEN: i32 = 65_535;
 pub fn capture_live(
     interface: &str,
     filter: Option<&str>,
-    on_session: &mut dyn FnMut(TlsSession),
+    on_session: &mut dyn FnMut(FlowRecord),
     stop: &AtomicBool,
 ) -> Result<CaptureStats, String> {
     let mut capture = open(interface, filter)?;
@@ -99,12 +99,17 @@ fn open(interface: &str, filter: Option<&str>) -> Result<pcap::Capture<pcap::Act
     Ok(capture)
 }
 
-fn deliver(flows: &mut Flows, stats: &mut CaptureStats, on_session: &mut dyn FnMut(TlsSession)) {
+fn deliver(flows: &mut Flows, stats: &mut CaptureStats, on_session: &mut dyn FnMut(FlowRecord)) {
     let changes = flows.changes_mut();
     sort_completed(&mut changes.sessions);
     for session in changes.sessions.drain(..) {
         stats.sessions += 1;
-        on_session(session);
+        on_session(FlowRecord::Session(session));
+    }
+    sort_transfers(&mut changes.transfers);
+    for transfer in changes.transfers.drain(..) {
+        stats.http_transfers += 1;
+        on_session(FlowRecord::Transfer(Box::new(transfer)));
     }
     changes.clear();
 }

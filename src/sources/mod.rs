@@ -12,6 +12,7 @@ pub mod kind;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod partition;
+mod plaintext;
 pub mod timing;
 
 pub use inputs::{InputFile, expand_inputs};

@@ -50,9 +50,9 @@ use wiretrust_tcp::{Segment, SegmentMeta};
 use super::capture::{
     CaptureStats, OpenCaptureError, PacketOwner, ProcessDirectory, Unit, decode_unit, open_capture,
 };
-use super::flows::{Changes, Flows, sort_completed};
+use super::flows::{Changes, Flows, sort_completed, sort_transfers};
 use super::timing::{Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu};
-use crate::observations::TlsSession;
+use crate::observations::{FlowRecord, HttpTransfer, TlsSession};
 
 /// A worker's batch is sent once its payload reaches this many bytes.
 const BATCH_PAYLOAD_BYTES: usize = 256 << 10;
@@ -79,7 +79,7 @@ pub fn read_capture_partitioned<S: Stopwatch>(
     path: &Path,
     input_name: &str,
     workers: usize,
-    on_session: &mut dyn FnMut(TlsSession),
+    on_session: &mut dyn FnMut(FlowRecord),
     on_progress: &mut dyn FnMut(u64),
     times: Option<&mut PhaseTimes>,
     clock: &mut S,
@@ -117,6 +117,7 @@ pub fn read_capture_partitioned<S: Stopwatch>(
             spent.merge(&worker_times);
         }
         stats.sessions = merger.sessions;
+        stats.http_transfers = merger.transfers;
         (stats, spent)
     });
     if let Some(times) = times {
@@ -178,6 +179,7 @@ fn add_flow_stats(total: &mut CaptureStats, worker: &CaptureStats) {
             worker.compare_windows_refused,
         ),
         (&mut total.flows_not_tls, worker.flows_not_tls),
+        (&mut total.http_warnings, worker.http_warnings),
         (&mut total.quic_connections, worker.quic_connections),
         (&mut total.udp_not_quic, worker.udp_not_quic),
         (&mut total.quic_undecrypted, worker.quic_undecrypted),
@@ -571,7 +573,9 @@ struct Merger {
     /// Next QUIC connection number, from 1 as one tracker counts.
     next_quic: u64,
     group: Vec<TlsSession>,
+    transfers_group: Vec<HttpTransfer>,
     sessions: u64,
+    transfers: u64,
 }
 
 /// One worker's flow numbers mapped to the capture's.
@@ -618,7 +622,9 @@ impl Merger {
             next_tcp: 0,
             next_quic: 1,
             group: Vec::new(),
+            transfers_group: Vec::new(),
             sessions: 0,
+            transfers: 0,
         }
     }
 
@@ -627,7 +633,7 @@ impl Merger {
     fn run(
         &mut self,
         workers: &[Receiver<Outcome>],
-        on_session: &mut dyn FnMut(TlsSession),
+        on_session: &mut dyn FnMut(FlowRecord),
         on_progress: &mut dyn FnMut(u64),
         clock: &mut dyn Timed,
     ) {
@@ -658,7 +664,7 @@ impl Merger {
     fn merge(
         &mut self,
         entries: &mut Vec<(u64, usize, Changes)>,
-        on_session: &mut dyn FnMut(TlsSession),
+        on_session: &mut dyn FnMut(FlowRecord),
         clock: &mut dyn Timed,
     ) {
         let mut current = None;
@@ -689,19 +695,30 @@ impl Merger {
             }
             self.group.push(session);
         }
+        for mut transfer in changes.transfers.drain(..) {
+            if let Some(number) = tcp.get(transfer.stream) {
+                transfer.stream = number;
+            }
+            self.transfers_group.push(transfer);
+        }
         tcp.close(&changes.tcp_ended);
         quic.close(&changes.quic_ended);
     }
 
-    fn emit(&mut self, on_session: &mut dyn FnMut(TlsSession), clock: &mut dyn Timed) {
-        if self.group.is_empty() {
+    fn emit(&mut self, on_session: &mut dyn FnMut(FlowRecord), clock: &mut dyn Timed) {
+        if self.group.is_empty() && self.transfers_group.is_empty() {
             return;
         }
         sort_completed(&mut self.group);
+        sort_transfers(&mut self.transfers_group);
         clock.lap(Phase::Reassembly);
         for session in self.group.drain(..) {
             self.sessions = self.sessions.saturating_add(1);
-            on_session(session);
+            on_session(FlowRecord::Session(session));
+        }
+        for transfer in self.transfers_group.drain(..) {
+            self.transfers = self.transfers.saturating_add(1);
+            on_session(FlowRecord::Transfer(Box::new(transfer)));
         }
         clock.restart();
     }

@@ -5,13 +5,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use wiretrust::detections::{Alert, DetectionConfig};
-use wiretrust::observations::TlsSession;
+use wiretrust::observations::{HttpTransfer, TlsSession};
 use wiretrust::scan::{NoProgress, ScanOptions, Summary, scan};
 use wiretrust::sinks::Sink;
 
 /// Everything one scan produced.
 pub struct Scanned {
     pub sessions: Vec<TlsSession>,
+    pub transfers: Vec<HttpTransfer>,
     pub alerts: Vec<Alert>,
     pub summary: Summary,
 }
@@ -19,12 +20,17 @@ pub struct Scanned {
 #[derive(Default)]
 struct Collect {
     sessions: Vec<TlsSession>,
+    transfers: Vec<HttpTransfer>,
     alerts: Vec<Alert>,
 }
 
 impl Sink for Collect {
     fn session(&mut self, session: &TlsSession) -> io::Result<()> {
         self.sessions.push(session.clone());
+        Ok(())
+    }
+    fn transfer(&mut self, transfer: &HttpTransfer) -> io::Result<()> {
+        self.transfers.push(transfer.clone());
         Ok(())
     }
     fn alert(&mut self, alert: &Alert) -> io::Result<()> {
@@ -48,6 +54,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Scanned {
     };
     Scanned {
         sessions: collect.sessions,
+        transfers: collect.transfers,
         alerts: collect.alerts,
         summary,
     }
