@@ -11,7 +11,7 @@ use wiretrust_applenet::NetEvent;
 use wiretrust_eslogger::ProcessTable;
 use wiretrust_unifiedlog::LogRecord;
 
-use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
+use crate::detections::{Alert, EndpointEvent, Engine, LazyProcess, Process, Severity};
 use crate::observations::{
     ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, TlsSession,
 };
@@ -214,7 +214,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
     ) -> io::Result<()> {
         self.restart_clock();
         self.endpoint_lines += 1;
-        let process = self.process_of(record);
+        let processes = &self.processes;
+        let build = || process_of(processes, record);
+        let process = LazyProcess::new(&build);
         let event = EndpointEvent {
             input,
             record,
@@ -242,31 +244,6 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         }
         self.lap(Phase::Output);
         Ok(())
-    }
-
-    /// The process that logged `record`, with its code-signing identity
-    /// when eslogger input knew the pid at that time.
-    fn process_of(&self, record: &LogRecord) -> Process {
-        let path = (!record.process_path.is_empty()).then(|| record.process_path.clone());
-        let mut process = Process {
-            pid: record.pid,
-            name: path.as_deref().and_then(file_name),
-            path,
-            signing_id: None,
-            team_id: None,
-        };
-        let (Some(pid), Some(time_ns)) = (record.pid, record.time_ns) else {
-            return process;
-        };
-        if let Some(identity) = self.processes.lookup(pid, time_ns) {
-            process.signing_id.clone_from(&identity.signing_id);
-            process.team_id.clone_from(&identity.team_id);
-            if process.path.is_none() && !identity.path.is_empty() {
-                process.name = file_name(&identity.path);
-                process.path = Some(identity.path.clone());
-            }
-        }
-        process
     }
 
     /// Releases every held session, flushes the sinks and fills in the
@@ -329,6 +306,31 @@ fn file_name(path: &str) -> Option<String> {
 
 /// Adds the code-signing identity eslogger input gave the alert's process
 /// (named by pid in Apple pktap captures) at `time_ns`.
+/// The process that logged `record`, with its code-signing identity
+/// when eslogger input knew the pid at that time.
+fn process_of(processes: &ProcessTable, record: &LogRecord) -> Process {
+    let path = (!record.process_path.is_empty()).then(|| record.process_path.clone());
+    let mut process = Process {
+        pid: record.pid,
+        name: path.as_deref().and_then(file_name),
+        path,
+        signing_id: None,
+        team_id: None,
+    };
+    let (Some(pid), Some(time_ns)) = (record.pid, record.time_ns) else {
+        return process;
+    };
+    if let Some(identity) = processes.lookup(pid, time_ns) {
+        process.signing_id.clone_from(&identity.signing_id);
+        process.team_id.clone_from(&identity.team_id);
+        if process.path.is_none() && !identity.path.is_empty() {
+            process.name = file_name(&identity.path);
+            process.path = Some(identity.path.clone());
+        }
+    }
+    process
+}
+
 fn identify(processes: &ProcessTable, alert: &mut Alert, time_ns: i64) {
     let Some(pid) = alert.process.pid else {
         return;

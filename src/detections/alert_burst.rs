@@ -121,8 +121,9 @@ impl BurstTracker {
         };
         let time_ns = event.record.time_ns.unwrap_or(0);
         let host = config.host().unwrap_or(event.input).to_owned();
-        let process = event.process.pid.map(|pid| {
-            let path = event.process.path.as_deref().unwrap_or_default();
+        let logged_by = event.process.get();
+        let process = logged_by.pid.map(|pid| {
+            let path = logged_by.path.as_deref().unwrap_or_default();
             format!("{pid} {path}")
         });
         let failed = Failed {

@@ -33,7 +33,7 @@ pub fn check(event: &EndpointEvent<'_>, config: &DetectionConfig, out: &mut Vec<
     };
     let title = format!(
         "App Transport Security blocked a load by {} to {}: {reason}",
-        process_label(event.process),
+        process_label(event.process.get()),
         endpoint_label(event)
     );
     let mut alert = Alert::for_endpoint(

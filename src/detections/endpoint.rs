@@ -21,7 +21,29 @@ pub struct EndpointEvent<'a> {
     /// The connection the line belongs to, as known up to this line.
     pub connection: Option<(ConnectionKey, &'a EndpointConnection)>,
     /// The process that logged, with what Endpoint Security adds.
-    pub process: &'a Process,
+    pub process: &'a LazyProcess<'a>,
+}
+
+/// The process that logged a line, built on first use: most lines raise
+/// no alert, and building it copies the path and name.
+pub struct LazyProcess<'a> {
+    cell: std::cell::OnceCell<Process>,
+    build: &'a dyn Fn() -> Process,
+}
+
+impl<'a> LazyProcess<'a> {
+    /// Wraps the function that builds the process.
+    pub fn new(build: &'a dyn Fn() -> Process) -> Self {
+        LazyProcess {
+            cell: std::cell::OnceCell::new(),
+            build,
+        }
+    }
+
+    /// Returns the process, building it the first time.
+    pub fn get(&self) -> &Process {
+        self.cell.get_or_init(self.build)
+    }
 }
 
 /// A failure an endpoint line reports, and which kind it is.
@@ -205,7 +227,7 @@ impl Alert {
             confidence,
             title,
             host,
-            process: event.process.clone(),
+            process: event.process.get().clone(),
             source: connection.and_then(|c| parse_address(c.local.as_deref())),
             destination: destination(connection),
             tls: TlsContext {

@@ -28,7 +28,7 @@ pub use alert::{
     ATTACK, Alert, Attack, Confidence, Destination, Evidence, FileRef, Flow, Process, SessionRef,
     Severity, TlsContext,
 };
-pub use endpoint::EndpointEvent;
+pub use endpoint::{EndpointEvent, LazyProcess};
 pub use rule::Rule;
 
 use std::collections::HashMap;

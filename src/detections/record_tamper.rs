@@ -124,7 +124,7 @@ pub fn check_endpoint(
     }
     let title = format!(
         "{} reported {} with {}: records altered in transit",
-        process_label(event.process),
+        process_label(event.process.get()),
         failure.what,
         endpoint_label(event)
     );

@@ -46,7 +46,7 @@ pub fn check(
     };
     let title = format!(
         "TLS {kind} for {} with {}: {}",
-        process_label(event.process),
+        process_label(event.process.get()),
         endpoint_label(event),
         failure.what
     );

@@ -104,7 +104,7 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
     let title = format!(
         "{} negotiated by {} with {}, below the {} floor",
         negotiated,
-        process_label(event.process),
+        process_label(event.process.get()),
         endpoint_label(event),
         config.min_version
     );

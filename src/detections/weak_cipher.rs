@@ -98,7 +98,7 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
     let classes = connection.cipher_weakness.join("+");
     let title = format!(
         "Weak cipher {cipher} ({classes}) negotiated by {} with {}",
-        process_label(event.process),
+        process_label(event.process.get()),
         endpoint_label(event)
     );
     let mut alert = Alert::for_endpoint(
