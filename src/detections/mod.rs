@@ -3,7 +3,8 @@
 //! Each detection lives in its own module with its [`Rule`] (id, default
 //! severity and documentation) beside the code that decides it. The
 //! [`Engine`] runs them over every capture session, in order of start
-//! time, and over every parsed line of an endpoint log, in input order.
+//! time, over every parsed line of an endpoint log, in input order, and
+//! over every object sighting, in order of time.
 
 mod alert;
 mod alert_burst;
@@ -12,6 +13,7 @@ mod certificate_name;
 mod downgrade_sentinel;
 mod endpoint;
 mod fallback_retry;
+mod fleet_divergence;
 mod malformed;
 mod record_tamper;
 mod rule;
@@ -24,13 +26,16 @@ pub use alert::{
     Severity, TlsContext,
 };
 pub use endpoint::EndpointEvent;
+pub use fleet_divergence::{FleetDivergence, StoreLocation};
 pub use rule::Rule;
 
 use std::collections::HashMap;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
-use crate::observations::TlsSession;
+use wiretrust_store::StoreError;
+
+use crate::observations::{ObjectSighting, TlsSession};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -44,6 +49,7 @@ pub const RULES: &[Rule] = &[
     alert_burst::RULE,
     tls_failure::RULE,
     ats_blocked::RULE,
+    fleet_divergence::RULE,
 ];
 
 /// Looks up a built-in detection by id.
@@ -65,6 +71,8 @@ pub struct DetectionConfig {
     pub burst_threshold: usize,
     /// Window a burst must fit in, in nanoseconds.
     pub burst_window_ns: i64,
+    /// Where object digests are kept for `integrity.fleet_divergence`.
+    pub store: StoreLocation,
 }
 
 impl Default for DetectionConfig {
@@ -75,6 +83,7 @@ impl Default for DetectionConfig {
             host: None,
             burst_threshold: 5,
             burst_window_ns: 60 * 1_000_000_000,
+            store: StoreLocation::Memory,
         }
     }
 }
@@ -95,6 +104,7 @@ pub struct Engine {
     /// failure is logged by several layers (boringssl's alert, its error
     /// print, CFNetwork's error and the task's failure) and alerts once.
     raised: HashMap<String, HashMap<(u32, u32), Vec<&'static str>>>,
+    fleet: FleetDivergence,
 }
 
 /// Connections remembered in [`Engine::raised`] per input at most; the
@@ -106,6 +116,7 @@ impl Engine {
     /// Creates an engine with the given settings.
     pub fn new(config: DetectionConfig) -> Self {
         Engine {
+            fleet: FleetDivergence::new(config.store.clone()),
             config,
             fallback: fallback_retry::FallbackTracker::default(),
             burst: alert_burst::BurstTracker::default(),
@@ -150,6 +161,21 @@ impl Engine {
                 out.remove(index);
             }
         }
+    }
+
+    /// Checks one object sighting against the earlier digests of its
+    /// object. Fails only when the store cannot be opened or written.
+    pub fn check_object(
+        &mut self,
+        sighting: &ObjectSighting,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        self.fleet.check(sighting, out)
+    }
+
+    /// Makes what the detections stored durable.
+    pub fn commit_store(&mut self) -> Result<(), StoreError> {
+        self.fleet.commit()
     }
 
     /// Forgets what was raised for a connection that has ended, so memory

@@ -1,11 +1,12 @@
 //! Normalized observations: what the sources saw, one record per TLS
-//! session, independent of where it was seen.
+//! session or object sighting, independent of where it was seen.
 //!
 //! Detections read these records and never raw bytes, so capture files
 //! and endpoint logs feed the same detections.
 
 mod certificate_cache;
 mod endpoint;
+mod object;
 mod session;
 mod session_builder;
 mod time;
@@ -14,6 +15,10 @@ pub use certificate_cache::{CertificateCache, CertificateSummary};
 pub use endpoint::{
     ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError,
     cipher_facts, stream_error_name,
+};
+pub use object::{
+    Digests, HashAlgorithm, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingProcess,
+    SightingSource, http_url, normalize_url,
 };
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,

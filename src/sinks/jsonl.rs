@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Sink;
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, TlsSession};
+use crate::observations::{EndpointConnection, ObjectSighting, TlsSession};
 
 /// Writes each alert as one JSON object per line.
 pub struct AlertLines<W: Write> {
@@ -34,8 +34,8 @@ impl<W: Write> Sink for AlertLines<W> {
     }
 }
 
-/// Writes each observation (capture session or endpoint connection) as
-/// one JSON object per line.
+/// Writes each observation (capture session, endpoint connection or
+/// object sighting) as one JSON object per line.
 pub struct ObservationLines<W: Write> {
     out: W,
     /// The line being built, reused between records.
@@ -59,6 +59,10 @@ impl<W: Write> Sink for ObservationLines<W> {
     fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, connection)?;
         self.out.write_all(b"\n")
+    }
+
+    fn object_sighting(&mut self, sighting: &ObjectSighting) -> io::Result<()> {
+        write_line(&mut self.out, &mut self.line, sighting)
     }
 
     fn finish(&mut self) -> io::Result<()> {
