@@ -309,7 +309,9 @@ fn read_endpoint_inputs(
         done += file.size;
         progress.advance(done, &name);
     }
-    summaries.extend(read_provenance_inputs(provenance, pipeline, progress, done)?);
+    summaries.extend(read_provenance_inputs(
+        provenance, pipeline, progress, done,
+    )?);
     Ok((captures, summaries))
 }
 

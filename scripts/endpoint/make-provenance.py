@@ -3,7 +3,7 @@
 
 No public Zeek files.log, Suricata fileinfo log, osquery result log or
 QuarantineEventsV2 database shows one download served with two different
-contents, so these files are built from the documented layouts: Zeek 6.0
+contents. These files are therefore built from the documented layouts: Zeek 6.0
 `files.log` and `http.log` in TSV, the pre-5.0 `files.log` layout
 (`tx_hosts`, `rx_hosts`, `conn_uids`) in JSON, Suricata 7 `eve.json`,
 osquery 5 filesystem-logger result lines, and the LSQuarantineEvent table
@@ -131,7 +131,7 @@ def file_row(ts, fuid, uid, client, port, name, mime, content, missing=0):
 
 
 def make_run1():
-    """Day one: host 10.0.0.5 downloads the tool and its README; a third
+    """Write day one: host 10.0.0.5 downloads the tool and its README; a third
     transfer lost bytes and must not be compared."""
     folder = os.path.join(OUT, "constructed-run1")
     os.makedirs(folder, exist_ok=True)
@@ -158,9 +158,9 @@ def make_run1():
 
 
 def make_run2():
-    """A day later: host 10.0.0.6 gets different tool content from the
-    same URL and the same README. JSON Lines, files.log in the pre-5.0
-    layout."""
+    """Write the second day: host 10.0.0.6 gets different tool content
+    from the same URL and the same README. The logs are JSON Lines, with
+    files.log in the layout before Zeek 5.0."""
     folder = os.path.join(OUT, "constructed-run2")
     os.makedirs(folder, exist_ok=True)
     day = BASE + 86400
@@ -203,8 +203,8 @@ def eve_time(seconds):
 
 
 def make_eve():
-    """One Suricata log in which two hosts fetch the same URL and get
-    different content, among flow, tls and alert events and a cut line."""
+    """Write one Suricata log in which two hosts fetch the same URL and
+    get different content, among flow and tls events and a cut line."""
     events = []
     events.append({"timestamp": eve_time(BASE), "flow_id": 1, "event_type": "flow",
                    "src_ip": "10.0.0.8", "dest_ip": SERVER, "proto": "TCP",
@@ -250,9 +250,9 @@ INSTALLER_PATH = "/Users/alice/Downloads/Installer.pkg"
 
 
 def make_endpoint():
-    """osquery on two Macs hashes the same downloaded installer; their
-    quarantine records name the one URL it came from. The contents
-    differ."""
+    """Write osquery results of two Macs that hashed the same downloaded
+    installer, and the quarantine records that name the one URL it came
+    from. The contents differ."""
     folder = os.path.join(OUT, "constructed-endpoint")
     os.makedirs(folder, exist_ok=True)
     lines = []
@@ -262,10 +262,21 @@ def make_endpoint():
                   "counter": 0, "numerics": False,
                   "decorations": {"host_uuid": uuid.lower(), "username": "alice"}}
         stamp = format(ts - 300, "x")
+        folder_name = "/Users/alice/Downloads"
+        if host == "mac-01":
+            # osquery's extended_attributes table on macOS decodes the
+            # quarantine attribute into one row per key.
+            decoded = [("quarantine_agent", "Safari"), ("quarantine_type", "LSQuarantineTypeWebDownload"),
+                       ("quarantine_timestamp", str(ts - 300)), ("quarantine_event_id", uuid)]
+            rows = [{"path": INSTALLER_PATH, "directory": folder_name, "key": key,
+                     "value": value, "base64": "0"} for key, value in decoded]
+        else:
+            # The raw value, in the form `xattr -p com.apple.quarantine` prints.
+            rows = [{"path": INSTALLER_PATH, "directory": folder_name,
+                     "key": "com.apple.quarantine", "value": f"0083;{stamp};Safari;{uuid}",
+                     "base64": "0"}]
         attribute = dict(common, name="pack_downloads_quarantine", action="snapshot",
-                         snapshot=[{"path": INSTALLER_PATH, "directory": "/Users/alice/Downloads",
-                                    "key": "com.apple.quarantine",
-                                    "value": f"0083;{stamp};Safari;{uuid}", "base64": "0"}])
+                         snapshot=rows)
         hashes = dict(common, name="pack_downloads_hashes", action="added",
                       columns={"path": INSTALLER_PATH, "directory": "/Users/alice/Downloads",
                                "md5": content["md5"], "sha1": content["sha1"],

@@ -32,7 +32,7 @@ pub const RULE: Rule = Rule {
         to judge one run alone; delete the store file to forget what earlier runs saw.",
 };
 
-/// Where object digests are kept between sightings.
+/// Location of the object digests kept between sightings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum StoreLocation {
     /// In memory, for this run only (`--no-store`).
@@ -248,7 +248,7 @@ fn process(sighting: &ObjectSighting) -> Process {
     }
 }
 
-/// The first 16 hex digits, enough to tell digests apart in a title.
+/// Returns the first 16 hex digits, enough to tell digests apart in a title.
 fn short(digest: &str) -> String {
     match digest.get(..16) {
         Some(prefix) if digest.len() > 16 => format!("{prefix}…"),
@@ -256,7 +256,7 @@ fn short(digest: &str) -> String {
     }
 }
 
-/// The host of a normalised URL, without its port.
+/// Returns the host of a normalised URL, without its port.
 fn url_host(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?']).next()?;
@@ -311,9 +311,15 @@ mod tests {
         assert_eq!(alert.severity, Severity::High);
         assert_eq!(alert.confidence, Confidence::High);
         assert_eq!(alert.host, "h2");
-        assert_eq!(alert.flow.url.as_deref(), Some("http://dl.example.test/a.dmg"));
+        assert_eq!(
+            alert.flow.url.as_deref(),
+            Some("http://dl.example.test/a.dmg")
+        );
         assert_eq!(alert.flow.file.as_ref().unwrap().sha256.as_deref(), Some(B));
-        assert_eq!(alert.destination.server_name.as_deref(), Some("dl.example.test"));
+        assert_eq!(
+            alert.destination.server_name.as_deref(),
+            Some("dl.example.test")
+        );
         assert_eq!(alert.evidence.len(), 2);
         assert_eq!(alert.evidence[0].location, "line 1");
         assert!(alert.evidence[0].value.starts_with(A));

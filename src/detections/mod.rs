@@ -71,7 +71,7 @@ pub struct DetectionConfig {
     pub burst_threshold: usize,
     /// Window a burst must fit in, in nanoseconds.
     pub burst_window_ns: i64,
-    /// Where object digests are kept for `integrity.fleet_divergence`.
+    /// Location of the object digests of `integrity.fleet_divergence`.
     pub store: StoreLocation,
 }
 

@@ -58,7 +58,7 @@ impl Digests {
     }
 }
 
-/// Where a sighting was read: the input and the line, row or packet.
+/// Location of a sighting: the input and the line, row or packet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SightingSource {
     pub input: String,
@@ -75,7 +75,7 @@ pub struct SightingProcess {
     pub team_id: Option<String>,
 }
 
-/// What macOS recorded when it quarantined the file.
+/// Quarantine record of the download, as macOS wrote it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct QuarantineOrigin {
     /// The event UUID in the attribute and the database.
@@ -91,7 +91,7 @@ pub struct QuarantineOrigin {
     pub source: Option<SightingSource>,
 }
 
-/// What names an object besides its content.
+/// Names of an object besides its content: URL, file name, size, validators.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectIdentity {
     pub url: Option<String>,
@@ -231,7 +231,7 @@ pub fn normalize_url(url: &str) -> Option<String> {
 }
 
 /// Builds the URL of a plaintext HTTP request from its Host header and
-/// request target; a target that is already absolute (a proxy request) is
+/// request target. A target that is already absolute (a proxy request) is
 /// taken as it is.
 pub fn http_url(host: Option<&str>, target: &str, port: Option<u16>) -> Option<String> {
     if target.starts_with("http://") || target.starts_with("https://") {
@@ -255,10 +255,22 @@ mod tests {
     #[test]
     fn url_normalisation_cases() {
         let cases = [
-            ("HTTP://Dl.Example.TEST:80/A.dmg#x", Some("http://dl.example.test/A.dmg")),
-            ("https://user:pw@dl.example.test:443", Some("https://dl.example.test/")),
-            ("https://dl.example.test:8443/a?b=C", Some("https://dl.example.test:8443/a?b=C")),
-            ("https://dl.example.test?x", Some("https://dl.example.test/?x")),
+            (
+                "HTTP://Dl.Example.TEST:80/A.dmg#x",
+                Some("http://dl.example.test/A.dmg"),
+            ),
+            (
+                "https://user:pw@dl.example.test:443",
+                Some("https://dl.example.test/"),
+            ),
+            (
+                "https://dl.example.test:8443/a?b=C",
+                Some("https://dl.example.test:8443/a?b=C"),
+            ),
+            (
+                "https://dl.example.test?x",
+                Some("https://dl.example.test/?x"),
+            ),
             ("ftp://dl.example.test/a", None),
             ("/a.dmg", None),
             ("http:///a", None),
@@ -284,7 +296,14 @@ mod tests {
             input: "files.log".to_owned(),
             location: "line 1".to_owned(),
         };
-        ObjectSighting::new(identity, Digests::default(), "h".to_owned(), 0, "zeek", source)
+        ObjectSighting::new(
+            identity,
+            Digests::default(),
+            "h".to_owned(),
+            0,
+            "zeek",
+            source,
+        )
     }
 
     #[test]
@@ -325,6 +344,9 @@ mod tests {
             md5: Some("c".to_owned()),
         };
         let present = digests.present();
-        assert_eq!(present, vec![(HashAlgorithm::Sha1, "b"), (HashAlgorithm::Md5, "c")]);
+        assert_eq!(
+            present,
+            vec![(HashAlgorithm::Sha1, "b"), (HashAlgorithm::Md5, "c")]
+        );
     }
 }

@@ -60,8 +60,8 @@ pub struct ProvenanceSet {
     /// `http` events by flow id and transaction id.
     eve_http: HashMap<(u64, u64), EveHttpFields>,
     osquery_hashes: Vec<Located<(OsqueryRow, HashRow)>>,
-    /// Quarantine event ids by host (when the source names it) and path.
-    attributes: HashMap<(Option<String>, String), String>,
+    /// Quarantine attributes by host (when the source names it) and path.
+    attributes: HashMap<(Option<String>, String), PathQuarantine>,
     quarantine: HashMap<String, Located<QuarantineEvent>>,
     /// Sightings built per input name, copied into the stats at the end.
     counts: HashMap<String, ProvenanceStats>,
@@ -85,9 +85,9 @@ impl ProvenanceSet {
                     }
                     Format::QuarantineListing => {
                         quarantine::read_attribute_listing(reader, |line| {
-                            if let Some(id) = line.attribute.event_id {
-                                self.attributes.insert((None, line.path), id);
-                            }
+                            let entry = self.attributes.entry((None, line.path)).or_default();
+                            entry.event_id = line.attribute.event_id;
+                            entry.agent = Some(line.attribute.agent);
                         })
                     }
                     Format::Sqlite => unreachable!("handled above"),
@@ -151,7 +151,7 @@ impl ProvenanceSet {
     }
 
     fn add_osquery(&mut self, input: &str, row: OsqueryRow) {
-        // A removed row says the file changed or went away: no sighting.
+        // A removed row means the file changed or went away, so it is no sighting.
         if row.action == RowAction::Removed {
             return;
         }
@@ -165,9 +165,10 @@ impl ProvenanceSet {
                 });
             }
             RowKind::Attribute(attribute) => {
-                if let Some(id) = quarantine_id(&attribute.key, &attribute.value) {
-                    let key = (Some(row.host.clone()), attribute.path.clone());
-                    self.attributes.insert(key, id);
+                let key = (Some(row.host.clone()), attribute.path.clone());
+                let mut entry = self.attributes.get(&key).cloned().unwrap_or_default();
+                if entry.add(&attribute.key, &attribute.value) {
+                    self.attributes.insert(key, entry);
                 }
             }
             RowKind::Other(_) => {}
@@ -255,8 +256,8 @@ impl ProvenanceSet {
         Some(sighting)
     }
 
-    /// The `http.log` record that carried the file: by file id, else the
-    /// last request on the same connection at or before the file.
+    /// Finds the `http.log` record that carried the file: by file id, else
+    /// the last request on the same connection at or before the file.
     fn zeek_http_of(&self, file: &ZeekFile) -> Option<&ZeekHttp> {
         if let Some(&index) = self.zeek_http_by_fuid.get(&file.fuid) {
             return self.zeek_http.get(index);
@@ -282,8 +283,8 @@ impl ProvenanceSet {
             sha1: info.sha1.clone(),
             md5: info.md5.clone(),
         };
-        let incomplete = info.gaps == Some(true)
-            || info.state.as_deref().is_some_and(|state| state != "CLOSED");
+        let incomplete =
+            info.gaps == Some(true) || info.state.as_deref().is_some_and(|state| state != "CLOSED");
         if !self.usable(&located.input, &digests, incomplete) {
             return None;
         }
@@ -291,11 +292,10 @@ impl ProvenanceSet {
         // travelled, so dest_ip is the receiver and src_port the server's
         // port for a download. An upload (a file sent to the server) is
         // attributed to the server.
-        let url = event
-            .http
-            .url
-            .as_deref()
-            .and_then(|target| http_url(event.http.hostname.as_deref(), target, event.src_port));
+        let url =
+            event.http.url.as_deref().and_then(|target| {
+                http_url(event.http.hostname.as_deref(), target, event.src_port)
+            });
         let joined = match (event.flow_id, event.tx_id) {
             (Some(flow), Some(tx)) => self.eve_http.get(&(flow, tx)),
             _ => None,
@@ -359,35 +359,66 @@ impl ProvenanceSet {
             source(located),
         );
         sighting.path = Some(hash.path.clone());
-        sighting.process = writers.writer_of(&hash.path, row.time_ns).map(|writer| {
-            SightingProcess {
-                pid: Some(writer.pid),
-                path: (!writer.path.is_empty()).then(|| writer.path.clone()),
-                signing_id: writer.signing_id.clone(),
-                team_id: writer.team_id.clone(),
-            }
-        });
-        let id = self
+        sighting.process =
+            writers
+                .writer_of(&hash.path, row.time_ns)
+                .map(|writer| SightingProcess {
+                    pid: Some(writer.pid),
+                    path: (!writer.path.is_empty()).then(|| writer.path.clone()),
+                    signing_id: writer.signing_id.clone(),
+                    team_id: writer.team_id.clone(),
+                });
+        let attributes = self
             .attributes
             .get(&(Some(row.host.clone()), hash.path.clone()))
             .or_else(|| self.attributes.get(&(None, hash.path.clone())));
-        if let Some(event) = id.and_then(|id| self.quarantine.get(id)) {
-            if let Some(url) = &event.record.data_url {
-                sighting.set_url(url);
-            }
-            sighting.quarantine = Some(QuarantineOrigin {
-                event_id: event.record.event_id.clone(),
-                agent_bundle_id: event.record.agent_bundle_id.clone(),
-                agent_name: event.record.agent_name.clone(),
-                origin_url: event.record.origin_url.clone(),
-                time: event.record.time_ns.map(format_rfc3339),
-                source: Some(SightingSource {
-                    input: event.input.clone(),
-                    location: event.location.clone(),
-                }),
-            });
+        if let Some(attributes) = attributes {
+            self.add_quarantine(&mut sighting, attributes);
         }
         Some(sighting)
+    }
+
+    /// Adds the download origin to a file's sighting: from the quarantine
+    /// database row its attribute names, else from what the attribute
+    /// rows carried themselves.
+    fn add_quarantine(&self, sighting: &mut ObjectSighting, attributes: &PathQuarantine) {
+        let event = attributes
+            .event_id
+            .as_ref()
+            .and_then(|id| self.quarantine.get(id));
+        let Some(event) = event else {
+            if let Some(url) = &attributes.data_url {
+                sighting.set_url(url);
+            }
+            if let Some(event_id) = &attributes.event_id {
+                sighting.quarantine = Some(QuarantineOrigin {
+                    event_id: event_id.clone(),
+                    agent_name: attributes.agent.clone(),
+                    origin_url: attributes.origin_url.clone(),
+                    ..QuarantineOrigin::default()
+                });
+            }
+            return;
+        };
+        if let Some(url) = event
+            .record
+            .data_url
+            .as_ref()
+            .or(attributes.data_url.as_ref())
+        {
+            sighting.set_url(url);
+        }
+        sighting.quarantine = Some(QuarantineOrigin {
+            event_id: event.record.event_id.clone(),
+            agent_bundle_id: event.record.agent_bundle_id.clone(),
+            agent_name: event.record.agent_name.clone(),
+            origin_url: event.record.origin_url.clone(),
+            time: event.record.time_ns.map(format_rfc3339),
+            source: Some(SightingSource {
+                input: event.input.clone(),
+                location: event.location.clone(),
+            }),
+        });
     }
 
     /// Counts a record that cannot be compared; true when it can.
@@ -412,21 +443,48 @@ fn source<T>(located: &Located<T>) -> SightingSource {
     }
 }
 
-/// The last path segment of a path or URL, without a query.
+/// Returns the last segment of a path or URL, without a query.
 fn last_segment(path: &str) -> Option<String> {
     let path = path.split(['?', '#']).next()?;
     let name = path.rsplit('/').next()?;
     (!name.is_empty()).then(|| name.to_owned())
 }
 
-/// The quarantine event id in an `extended_attributes` row: the raw
-/// `com.apple.quarantine` value, or the parsed `quarantine_event_id` key
-/// osquery adds on macOS.
-fn quarantine_id(key: &str, value: &str) -> Option<String> {
-    match key {
-        "com.apple.quarantine" => quarantine::parse_attribute(value).ok()?.event_id,
-        "quarantine_event_id" if !value.is_empty() => Some(value.to_ascii_uppercase()),
-        _ => None,
+/// Quarantine facts about one file, from attribute rows or a listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct PathQuarantine {
+    /// Upper-case UUID of the quarantine database row.
+    event_id: Option<String>,
+    data_url: Option<String>,
+    origin_url: Option<String>,
+    agent: Option<String>,
+}
+
+impl PathQuarantine {
+    /// Takes one `extended_attributes` row. osquery on macOS decodes the
+    /// `com.apple.quarantine` attribute into keys such as
+    /// `quarantine_event_id` and `quarantine_data_url` (osquery's
+    /// `extended_attributes` table source, `kQuarantineKeys`). A raw
+    /// `com.apple.quarantine` value is parsed as well. Returns true when
+    /// the row was a quarantine key.
+    fn add(&mut self, key: &str, value: &str) -> bool {
+        let value = value.trim();
+        let text = (!value.is_empty()).then(|| value.to_owned());
+        match key {
+            "com.apple.quarantine" => match quarantine::parse_attribute(value) {
+                Ok(attribute) => {
+                    self.event_id = attribute.event_id;
+                    self.agent = Some(attribute.agent);
+                }
+                Err(_) => return false,
+            },
+            "quarantine_event_id" => self.event_id = text.map(|id| id.to_ascii_uppercase()),
+            "quarantine_data_url" => self.data_url = text,
+            "quarantine_origin_url" => self.origin_url = text,
+            "quarantine_agent" => self.agent = text,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -491,14 +549,23 @@ mod tests {
     }
 
     #[test]
-    fn quarantine_id_from_attribute_rows() {
-        let raw = quarantine_id(
-            "com.apple.quarantine",
-            "0083;6a1f0000;Safari;55847aa4-5562-42a2-89a7-8fad394b455c",
-        );
-        assert_eq!(raw.as_deref(), Some("55847AA4-5562-42A2-89A7-8FAD394B455C"));
-        assert_eq!(quarantine_id("quarantine_event_id", "abc").as_deref(), Some("ABC"));
-        assert_eq!(quarantine_id("com.apple.metadata:kMDItemWhereFroms", "x"), None);
-        assert_eq!(quarantine_id("com.apple.quarantine", "garbage"), None);
+    fn quarantine_from_raw_attribute() {
+        let mut found = PathQuarantine::default();
+        let value = "0083;6a1f0000;Safari;55847aa4-5562-42a2-89a7-8fad394b455c";
+        assert!(found.add("com.apple.quarantine", value));
+        let expected = "55847AA4-5562-42A2-89A7-8FAD394B455C";
+        assert_eq!(found.event_id.as_deref(), Some(expected));
+        assert_eq!(found.agent.as_deref(), Some("Safari"));
+    }
+
+    #[test]
+    fn quarantine_from_decoded_keys() {
+        let mut found = PathQuarantine::default();
+        assert!(found.add("quarantine_event_id", "abc"));
+        assert!(found.add("quarantine_data_url", "https://a.test/x.zip"));
+        assert!(!found.add("com.apple.metadata:kMDItemWhereFroms", "x"));
+        assert!(!found.add("com.apple.quarantine", "garbage"));
+        assert_eq!(found.event_id.as_deref(), Some("ABC"));
+        assert_eq!(found.data_url.as_deref(), Some("https://a.test/x.zip"));
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! [`sniff`] recognises each format by content. Every line reader hands
 //! typed records to a callback and counts a bad line as a [`LineError`]
-//! naming its line; the lines around it are still read.
+//! naming its line, and the lines around it are still read.
 #![forbid(unsafe_code)]
 
 mod lines;

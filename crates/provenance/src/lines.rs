@@ -6,8 +6,8 @@ use std::io::BufRead;
 /// Bad lines quoted word for word per input at most; the rest are counted.
 pub const MAX_EXAMPLES: usize = 10;
 
-/// Longest line read whole, in bytes. A longer line is skipped as bad
-/// rather than held in memory.
+/// Maximum line length read whole, in bytes. A longer line is skipped as
+/// bad rather than kept in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// A line that could not be read, by its 1-based number.

@@ -4,8 +4,8 @@
 //! rows (`diffResults`), and a `snapshot` batch.
 //!
 //! Rows of the `hash` table (with `size` when the query joined `file`)
-//! become [`HashRow`]s and rows of `extended_attributes` become
-//! [`AttributeRow`]s; rows of other queries are handed on untyped.
+//! become [`HashRow`]s, and rows of `extended_attributes` become
+//! [`AttributeRow`]s. Rows of other queries are handed on untyped.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;

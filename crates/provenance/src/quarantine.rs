@@ -4,7 +4,7 @@
 //! attribute that points a downloaded file at its row there.
 //!
 //! The attribute's event UUID is the row's `LSQuarantineEventIdentifier`;
-//! the row holds the URL the file came from.
+//! the row contains the URL the file came from.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -56,8 +56,8 @@ const QUERY: &str = "SELECT LSQuarantineEventIdentifier, LSQuarantineTimeStamp,
     FROM LSQuarantineEvent";
 
 /// Reads every event of the database at `path`, opened read-only. A row
-/// with an unusable identifier or timestamp is a bad line in the stats
-/// (its number is the row number); the other rows are still read.
+/// with an unusable identifier or timestamp is counted as a bad line
+/// whose number is the row number, and the other rows are still read.
 pub fn read_database(
     path: &Path,
     mut each: impl FnMut(QuarantineEvent),
@@ -191,7 +191,7 @@ pub fn parse_attribute(value: &str) -> Result<QuarantineAttribute, AttributeErro
     let time_ns =
         time::from_unix_seconds(seconds as f64).ok_or_else(|| fail("time out of range"))?;
     let (agent, event_id) = match rest.rsplit_once(';') {
-        Some((agent, uuid)) if uuid.is_empty() => (agent, None),
+        Some((agent, "")) => (agent, None),
         Some((agent, uuid)) if is_uuid(uuid) => (agent, Some(uuid.to_ascii_uppercase())),
         Some(_) => return Err(fail("event id is not a UUID")),
         None => (rest, None),

@@ -81,7 +81,7 @@ enum Field {
 
 type Row = BTreeMap<String, Field>;
 
-/// Which log a row belongs to.
+/// Zeek log a row belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LogPath {
     Files,
@@ -430,8 +430,8 @@ fn number(row: &Row, name: &str) -> Result<Option<u64>, String> {
     }
 }
 
-/// `ts`: epoch seconds with a fraction, or an ISO 8601 time when Zeek was
-/// told to write those (`LogAscii::json_timestamps`).
+/// Parses `ts`: epoch seconds with a fraction, or an ISO 8601 time when
+/// Zeek is configured to write those (`LogAscii::json_timestamps`).
 fn timestamp(row: &Row) -> Result<i64, String> {
     let value = required(row, "ts")?;
     let parsed = match value.parse::<f64>() {
@@ -441,7 +441,7 @@ fn timestamp(row: &Row) -> Result<i64, String> {
     parsed.ok_or_else(|| format!("ts {value:?} is not a time"))
 }
 
-/// A hex digest of `len` digits, lower-cased.
+/// Returns the hex digest in `name` of `len` digits, lower-cased.
 fn digest(row: &Row, name: &str, len: usize) -> Result<Option<String>, String> {
     match text(row, name) {
         None => Ok(None),

@@ -1,6 +1,6 @@
 //! The embedded store: what wiretrust remembers from one run to the next.
 //!
-//! [`Store`] is the interface the detections use. It holds object digests
+//! [`Store`] is the interface the detections use. It contains object digests
 //! (which hashes each downloaded object had, first seen where and when);
 //! per-host, per-process and per-server baselines will join it. Two
 //! implementations exist: [`SqliteStore`], a single SQLite file in WAL
@@ -77,8 +77,8 @@ pub enum StoreError {
     },
 }
 
-/// What wiretrust keeps between runs. Writes become durable at
-/// [`Store::commit`]; reads see the writes before it.
+/// Persistent state wiretrust keeps between runs. Writes become durable
+/// at [`Store::commit`], and reads see the writes made before it.
 pub trait Store {
     /// Returns every digest recorded for `key` with `algorithm`.
     fn object_digests(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::{ObjectDigest, Store, StoreError};
 
-/// A [`Store`] that forgets everything when dropped.
+/// A [`Store`] whose contents are dropped with it.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Digests by (key, algorithm), in order of first sighting.

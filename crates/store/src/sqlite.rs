@@ -1,6 +1,7 @@
 //! The store as one SQLite file: WAL journal, writes grouped in one
 //! transaction until [`Store::commit`], a schema version table, and an
-//! application id that tells a wiretrust store from any other database.
+//! application id that distinguishes a wiretrust store from any other
+//! database.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
