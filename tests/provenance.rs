@@ -333,3 +333,38 @@ fn rules_list_names_detection() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("ETag"), "{text}");
 }
+
+#[test]
+fn eslogger_names_writer_for_host() {
+    let home = tempfile::tempdir().unwrap();
+    let inputs = [
+        fixture("constructed-endpoint"),
+        fixture("constructed-mac02.eslogger.jsonl"),
+    ];
+    let args = ["--no-store", "--host", "mac-02"];
+    let run = scan(home.path(), &args, &inputs);
+    let found = divergences(&run);
+    assert_eq!(found.len(), 1, "{}", run.stderr);
+    let process = &found[0]["process"];
+    assert_eq!(process["signing_id"], "com.apple.Safari");
+    assert_eq!(process["pid"], 812);
+    assert_eq!(process["name"], "Safari");
+}
+
+#[test]
+fn eslogger_of_unknown_host_unused() {
+    let home = tempfile::tempdir().unwrap();
+    let inputs = [
+        fixture("constructed-endpoint"),
+        fixture("constructed-mac02.eslogger.jsonl"),
+    ];
+    // Two hosts and no --host: the eslogger file cannot be placed.
+    let run = scan(home.path(), &["--no-store"], &inputs);
+    let found = divergences(&run);
+    assert_eq!(found.len(), 1, "{}", run.stderr);
+    assert!(
+        found[0]["process"]["pid"].is_null(),
+        "{:?}",
+        found[0]["process"]
+    );
+}

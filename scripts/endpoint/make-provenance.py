@@ -13,6 +13,7 @@ starts with `constructed-`. The output is the same on every run.
 Run from the repository root: python3 scripts/endpoint/make-provenance.py
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -197,7 +198,6 @@ def make_run2():
 def eve_time(seconds):
     whole = int(seconds)
     micros = int(round((seconds - whole) * 1e6))
-    import datetime
     stamp = datetime.datetime.fromtimestamp(whole, datetime.timezone.utc)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S") + f".{micros:06d}+0000"
 
@@ -327,12 +327,61 @@ def make_endpoint():
     connection.close()
 
 
+def es_time(seconds):
+    stamp = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.000000000Z")
+
+
+def es_token(pid, pidversion):
+    return {"euid": 501, "rgid": 20, "egid": 20, "pid": pid, "asid": 100017,
+            "ruid": 501, "auid": 501, "pidversion": pidversion}
+
+
+def make_eslogger():
+    """Write eslogger create and close events in which Safari on mac-02
+    writes the installer, in the eslogger 15 (message version 9) layout."""
+    safari = {
+        "codesigning_flags": 570522385, "cdhash": "5A1E7C0FFEE0000000000000000000000000A0A1",
+        "session_id": 100017, "ppid": 1, "group_id": 812, "is_platform_binary": True,
+        "team_id": None, "audit_token": es_token(812, 1812),
+        "responsible_audit_token": es_token(812, 1812), "is_es_client": False,
+        "signing_id": "com.apple.Safari", "start_time": es_time(BASE),
+        "original_ppid": 1, "parent_audit_token": es_token(1, 1),
+        "executable": {"path": "/Applications/Safari.app/Contents/MacOS/Safari",
+                       "path_truncated": False, "stat": {}},
+        "tty": None,
+    }
+    events = [
+        (13, "create", {"destination_type": 1,
+                        "destination": {"new_path": {"dir": {"path": "/Users/alice/Downloads",
+                                                             "path_truncated": False},
+                                                     "filename": "Installer.pkg", "mode": 420}},
+                        "acl": None}),
+        (12, "close", {"modified": True, "was_mapped_writable": False,
+                       "target": {"path": INSTALLER_PATH, "path_truncated": False,
+                                  "stat": {}}}),
+    ]
+    lines = []
+    for index, (number, name, body) in enumerate(events):
+        lines.append(json.dumps({
+            "schema_version": 1, "version": 9, "mach_time": 500000000000 + index,
+            "time": es_time(BASE + 600 + index), "seq_num": index + 1,
+            "global_seq_num": index + 1, "event_type": number, "action_type": 1,
+            "action": {"result": {"result_type": 0, "result": {"auth": 0}}},
+            "thread": {"thread_id": 9001}, "process": safari, "event": {name: body},
+        }, separators=(",", ":")))
+    path = os.path.join(OUT, "constructed-mac02.eslogger.jsonl")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     make_run1()
     make_run2()
     make_eve()
     make_endpoint()
+    make_eslogger()
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ struct Located<T> {
 }
 
 /// Every provenance record of a scan, until the sightings are built.
+///
+/// NOTE: all records stay in memory until [`ProvenanceSet::sightings`],
+/// about a few hundred bytes each, because a `files.log` record may be
+/// joined to an `http.log` line in another input read later.
 #[derive(Default)]
 pub struct ProvenanceSet {
     zeek_files: Vec<Located<ZeekFile>>,
@@ -176,8 +180,10 @@ impl ProvenanceSet {
     }
 
     /// Builds every sighting, sorted by time, and returns them with the
-    /// stats of each input by name. `fallback_host` names the host of a
-    /// sighting whose record names none.
+    /// stats of each input by name. `fallback_host` (`--host`) names the
+    /// host of a sighting whose record names none, and the host the
+    /// eslogger input in `writers` came from. Without it, the writers are
+    /// used only when all osquery rows come from one host.
     pub fn sightings(
         mut self,
         fallback_host: Option<&str>,
@@ -194,7 +200,15 @@ impl ProvenanceSet {
                 sightings.push(sighting);
             }
         }
-        for row in std::mem::take(&mut self.osquery_hashes) {
+        let rows = std::mem::take(&mut self.osquery_hashes);
+        let writers_host = fallback_host
+            .map(str::to_owned)
+            .or_else(|| single_host(&rows));
+        for row in rows {
+            // eslogger output names no host, so its file writers are
+            // trusted only for the host it must come from.
+            let writers =
+                (writers_host.as_deref() == Some(row.record.0.host.as_str())).then_some(writers);
             if let Some(sighting) = self.osquery_sighting(&row, writers) {
                 sightings.push(sighting);
             }
@@ -334,7 +348,7 @@ impl ProvenanceSet {
     fn osquery_sighting(
         &mut self,
         located: &Located<(OsqueryRow, HashRow)>,
-        writers: &FileWriters,
+        writers: Option<&FileWriters>,
     ) -> Option<ObjectSighting> {
         let (row, hash) = &located.record;
         let digests = Digests {
@@ -359,15 +373,14 @@ impl ProvenanceSet {
             source(located),
         );
         sighting.path = Some(hash.path.clone());
-        sighting.process =
-            writers
-                .writer_of(&hash.path, row.time_ns)
-                .map(|writer| SightingProcess {
-                    pid: Some(writer.pid),
-                    path: (!writer.path.is_empty()).then(|| writer.path.clone()),
-                    signing_id: writer.signing_id.clone(),
-                    team_id: writer.team_id.clone(),
-                });
+        sighting.process = writers
+            .and_then(|writers| writers.writer_of(&hash.path, row.time_ns))
+            .map(|writer| SightingProcess {
+                pid: Some(writer.pid),
+                path: (!writer.path.is_empty()).then(|| writer.path.clone()),
+                signing_id: writer.signing_id.clone(),
+                team_id: writer.team_id.clone(),
+            });
         let attributes = self
             .attributes
             .get(&(Some(row.host.clone()), hash.path.clone()))
@@ -441,6 +454,13 @@ fn source<T>(located: &Located<T>) -> SightingSource {
         input: located.input.clone(),
         location: located.location.clone(),
     }
+}
+
+/// Returns the host of every row when they all have one, else `None`.
+fn single_host(rows: &[Located<(OsqueryRow, HashRow)>]) -> Option<String> {
+    let first = &rows.first()?.record.0.host;
+    let same = rows.iter().all(|row| &row.record.0.host == first);
+    same.then(|| first.clone())
 }
 
 /// Returns the last segment of a path or URL, without a query.
@@ -546,6 +566,56 @@ mod tests {
         assert_eq!(last_segment("/a/b.dmg?x=1").as_deref(), Some("b.dmg"));
         assert_eq!(last_segment("http://h/dir/").as_deref(), None);
         assert_eq!(last_segment("plain").as_deref(), Some("plain"));
+    }
+
+    fn file_event(time_ns: i64, pid: u32, kind: EsEventKind) -> EsEvent {
+        EsEvent {
+            line: 1,
+            time_ns,
+            seq_num: None,
+            global_seq_num: None,
+            version: 9,
+            process: ProcessIdentity {
+                pid,
+                path: format!("/usr/bin/writer{pid}"),
+                ..ProcessIdentity::default()
+            },
+            kind,
+        }
+    }
+
+    #[test]
+    fn writer_is_last_before_time() {
+        let path = "/Users/a/Downloads/x.pkg".to_owned();
+        let mut writers = FileWriters::default();
+        let create = EsEventKind::Create { path: path.clone() };
+        writers.feed(&file_event(10, 1, create));
+        let close = EsEventKind::Close {
+            path: path.clone(),
+            modified: true,
+        };
+        writers.feed(&file_event(20, 2, close));
+        let unmodified = EsEventKind::Close {
+            path: path.clone(),
+            modified: false,
+        };
+        writers.feed(&file_event(30, 3, unmodified));
+
+        assert_eq!(writers.writer_of(&path, 5).map(|p| p.pid), None);
+        assert_eq!(writers.writer_of(&path, 15).map(|p| p.pid), Some(1));
+        assert_eq!(writers.writer_of(&path, 40).map(|p| p.pid), Some(2));
+        assert_eq!(writers.writer_of("/other", 40).map(|p| p.pid), None);
+    }
+
+    #[test]
+    fn rename_target_gets_writer() {
+        let mut writers = FileWriters::default();
+        let rename = EsEventKind::Rename {
+            from: "/d/x.pkg.download".to_owned(),
+            to: "/d/x.pkg".to_owned(),
+        };
+        writers.feed(&file_event(10, 7, rename));
+        assert_eq!(writers.writer_of("/d/x.pkg", 10).map(|p| p.pid), Some(7));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub enum Format {
     SuricataEve,
     /// osquery result log.
     OsqueryResults,
-    /// Any SQLite database; the quarantine reader checks for its table.
+    /// Any SQLite database. The quarantine reader checks for its table.
     Sqlite,
     /// `xattr -p com.apple.quarantine` output for several files.
     QuarantineListing,

@@ -1,4 +1,4 @@
-//! Where the store lives when `--store` does not say.
+//! Default location of the store, used when `--store` is not given.
 
 use std::path::PathBuf;
 
