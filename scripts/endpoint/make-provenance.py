@@ -3,12 +3,13 @@
 
 No public Zeek files.log, Suricata fileinfo log, osquery result log or
 QuarantineEventsV2 database shows one download served with two different
-contents. These files are therefore built from the documented layouts: Zeek 6.0
-`files.log` and `http.log` in TSV, the pre-5.0 `files.log` layout
-(`tx_hosts`, `rx_hosts`, `conn_uids`) in JSON, Suricata 7 `eve.json`,
-osquery 5 filesystem-logger result lines, and the LSQuarantineEvent table
-of macOS's QuarantineEventsV2, created with Python's sqlite3. Every name
-starts with `constructed-`. The output is the same on every run.
+contents. These files are therefore built from the documented layouts.
+Zeek 6.0 `files.log` and `http.log` are written in TSV, and the `files.log`
+layout before Zeek 5.0 (`tx_hosts`, `rx_hosts`, `conn_uids`) in JSON. The
+others are Suricata 7 `eve.json`, osquery 5 filesystem-logger result
+lines, eslogger events, and the LSQuarantineEvent table of macOS's
+QuarantineEventsV2, created with Python's sqlite3. Every name starts with
+`constructed-`. The output is the same on every run.
 
 Run from the repository root: python3 scripts/endpoint/make-provenance.py
 """

@@ -50,8 +50,8 @@ struct Located<T> {
 /// Every provenance record of a scan, until the sightings are built.
 ///
 /// NOTE: all records stay in memory until [`ProvenanceSet::sightings`],
-/// about a few hundred bytes each, because a `files.log` record may be
-/// joined to an `http.log` line in another input read later.
+/// because a `files.log` record may be joined to an `http.log` line in an
+/// input read later. Memory therefore grows with the sensor logs scanned.
 #[derive(Default)]
 pub struct ProvenanceSet {
     zeek_files: Vec<Located<ZeekFile>>,

@@ -158,6 +158,11 @@ impl SqliteStore {
         }
     }
 
+    /// Opens the write transaction, unless one is open.
+    ///
+    /// NOTE: the transaction stays open until [`Store::commit`], so a
+    /// second process writing the same store waits [`BUSY_TIMEOUT`] and then
+    /// fails with "database is locked" while a long scan runs.
     fn begin(&mut self) -> Result<(), StoreError> {
         if !self.writing {
             self.connection
