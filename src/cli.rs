@@ -117,9 +117,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
     /// SQLite file that keeps the file hashes seen, so later scans can compare
-    /// against them (default: $XDG_DATA_HOME/wiretrust/store.sqlite, on macOS
-    /// ~/Library/Application Support/wiretrust/store.sqlite). Opened only when
-    /// an input yields file sightings.
+    /// against them (default: $XDG_DATA_HOME/wiretrust/store.sqlite, else
+    /// ~/.local/share/wiretrust/store.sqlite; on macOS ~/Library/Application
+    /// Support/wiretrust/store.sqlite). Opened only when an input yields file
+    /// sightings.
     #[arg(long, value_name = "PATH", conflicts_with = "no_store")]
     pub store: Option<PathBuf>,
     /// Keep no store: file hashes are compared within this scan only, and
