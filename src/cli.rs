@@ -25,8 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan packet captures (pcap, pcapng, gzip-compressed), macOS unified log
     /// exports and archives, and eslogger output for TLS downgrades, tampering
-    /// and failures; directories are walked and each file is recognised by its
-    /// content.
+    /// and failures, and sensor logs with file hashes (Zeek, Suricata, osquery,
+    /// quarantine records) for downloads whose content differs between hosts;
+    /// directories are walked and each file is recognised by its content.
     Scan(ScanArgs),
     /// Watch live: the unified log through `log stream` (and `eslogger` as
     /// root) on a Mac, unified log NDJSON on standard input, or an interface;
@@ -142,7 +143,9 @@ pub struct DetectionArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories to scan: captures, unified log exports (log show
-    /// --style ndjson or json), .logarchive bundles, eslogger JSON Lines.
+    /// --style ndjson or json), .logarchive bundles, eslogger JSON Lines, Zeek
+    /// files.log and http.log, Suricata eve.json, osquery result logs,
+    /// QuarantineEventsV2 databases.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Alert output: a table for people, or JSON Lines for machines.
@@ -150,9 +153,21 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
     pub format: OutputFormat,
     /// Also write one JSON Lines record per TLS session and HTTP transfer
-    /// of a capture and per connection of an endpoint log to FILE.
+    /// of a capture, per connection of an endpoint log and per file
+    /// sighting of a sensor log to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
+    /// SQLite file that keeps the file hashes seen, so later scans can compare
+    /// against them (default: $XDG_DATA_HOME/wiretrust/store.sqlite, else
+    /// ~/.local/share/wiretrust/store.sqlite; on macOS ~/Library/Application
+    /// Support/wiretrust/store.sqlite). Opened only when an input yields file
+    /// sightings.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_store")]
+    pub store: Option<PathBuf>,
+    /// Keep no store: file hashes are compared within this scan only, and
+    /// nothing is written.
+    #[arg(long)]
+    pub no_store: bool,
     /// Exit with status 1 when an alert at or above this severity is raised
     /// (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]

@@ -19,7 +19,7 @@ use clap::Parser;
 
 use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
 use summary::{write_problems, write_stats, write_summary};
-use wiretrust::detections::{DetectionConfig, RULES, Severity, rule};
+use wiretrust::detections::{DetectionConfig, RULES, Severity, StoreLocation, rule};
 use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
@@ -60,9 +60,9 @@ fn run(cli: Cli) -> Result<u8> {
 }
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
-    let options = ScanOptions {
-        detection: detection_config(&args.detection),
-    };
+    let mut detection = detection_config(&args.detection);
+    detection.store = store_location(args);
+    let options = ScanOptions { detection };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let format = match args.format {
@@ -116,6 +116,27 @@ pub(crate) fn detection_config(args: &cli::DetectionArgs) -> DetectionConfig {
         burst_threshold: args.burst_threshold as usize,
         burst_window_ns: i64::from(args.burst_window) * 1_000_000_000,
         ..DetectionConfig::default()
+    }
+}
+
+/// Chooses where file hashes are kept: `--no-store` keeps them in memory,
+/// `--store` names the file, else the user's data folder.
+fn store_location(args: &ScanArgs) -> StoreLocation {
+    if args.no_store {
+        return StoreLocation::Memory;
+    }
+    if let Some(path) = &args.store {
+        return StoreLocation::File(path.clone());
+    }
+    match wiretrust_store::default_path() {
+        Some(path) => StoreLocation::File(path),
+        None => {
+            tracing::warn!(
+                "neither HOME nor XDG_DATA_HOME is set, so file hashes are compared within \
+                 this scan only; pass --store PATH to keep them"
+            );
+            StoreLocation::Memory
+        }
     }
 }
 

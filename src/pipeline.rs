@@ -13,10 +13,11 @@ use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{Alert, EndpointEvent, Engine, LazyProcess, Process, Severity};
 use crate::observations::{
-    ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, TlsSession,
+    ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, ObjectSighting, TlsSession,
 };
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
+use crate::sources::provenance::FileWriters;
 use crate::sources::timing::{Phase, PhaseClock, Stopwatch};
 
 /// Orders sessions by start time, runs the detections and writes results.
@@ -41,8 +42,14 @@ pub(crate) struct Pipeline<'s, 'k> {
     anomaly_examples: Vec<String>,
     /// Processes known from eslogger input, to name the process of an alert.
     pub(crate) processes: ProcessTable,
+    /// Processes that wrote files, from eslogger input, to name the
+    /// writer of a downloaded file.
+    pub(crate) writers: FileWriters,
     endpoint_lines: u64,
     endpoint_connections: u64,
+    object_sightings: u64,
+    /// `--host`, the name of a sighting whose record names no host.
+    host: Option<String>,
     /// Time in ordering and detection, and in the sinks, when measured.
     clock: Option<PhaseClock>,
 }
@@ -96,10 +103,18 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             sessions_with_anomalies: 0,
             anomaly_examples: Vec::new(),
             processes: ProcessTable::default(),
+            writers: FileWriters::default(),
             endpoint_lines: 0,
             endpoint_connections: 0,
+            object_sightings: 0,
+            host: options.detection.host.clone(),
             clock: measure.then(PhaseClock::new),
         }
+    }
+
+    /// Returns the host name given with `--host`, if any.
+    pub(crate) fn host(&self) -> Option<&str> {
+        self.host.as_deref()
     }
 
     pub(crate) fn lap(&mut self, phase: Phase) {
@@ -246,10 +261,28 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         Ok(())
     }
 
+    /// Runs `integrity.fleet_divergence` over one object sighting and
+    /// writes it. A store that cannot be opened or written fails the scan,
+    /// with an error naming the store file.
+    pub(crate) fn object_sighting(&mut self, sighting: &ObjectSighting) -> io::Result<()> {
+        self.restart_clock();
+        self.object_sightings += 1;
+        self.alerts.clear();
+        self.engine
+            .check_object(sighting, &mut self.alerts)
+            .map_err(io::Error::other)?;
+        self.lap(Phase::Detection);
+        for sink in self.sinks.iter_mut() {
+            sink.object_sighting(sighting)?;
+        }
+        self.write_alerts()
+    }
+
     /// Releases every held session, flushes the sinks and fills in the
     /// summary's counts; returns the time measured, if any.
     pub(crate) fn finish(mut self, summary: &mut Summary) -> io::Result<Option<PhaseClock>> {
         self.drain_all()?;
+        self.engine.commit_store().map_err(io::Error::other)?;
         for sink in self.sinks.iter_mut() {
             sink.finish()?;
         }
@@ -260,6 +293,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.http = self.transfers;
         summary.endpoint_lines = self.endpoint_lines;
         summary.endpoint_connections = self.endpoint_connections;
+        summary.object_sightings = self.object_sightings;
         summary.sessions_with_anomalies = self.sessions_with_anomalies;
         summary.anomaly_examples = self.anomaly_examples;
         Ok(self.clock)

@@ -9,7 +9,7 @@
 //! the same order as with one thread, so the output does not depend on
 //! the thread count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,6 +30,7 @@ use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_endpoint
 use crate::sources::eslogger::{EsloggerStats, read_eslogger};
 use crate::sources::kind::{InputKind, identify};
 use crate::sources::partition::read_capture_partitioned;
+use crate::sources::provenance::{ProvenanceSet, ProvenanceStats};
 use crate::sources::timing::{Off, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes};
 use crate::sources::{InputFile, expand_inputs};
 
@@ -103,6 +104,8 @@ pub struct InputSummary {
     pub endpoint: Option<EndpointStats>,
     /// Counts of an eslogger file.
     pub eslogger: Option<EsloggerStats>,
+    /// Counts of a sensor log or quarantine record.
+    pub provenance: Option<ProvenanceStats>,
 }
 
 impl InputSummary {
@@ -113,6 +116,7 @@ impl InputSummary {
             stats: CaptureStats::default(),
             endpoint: None,
             eslogger: None,
+            provenance: None,
         }
     }
 }
@@ -130,6 +134,8 @@ pub struct Summary {
     pub endpoint_lines: u64,
     /// Connections written from endpoint logs.
     pub endpoint_connections: u64,
+    /// Object sightings from sensor logs, judged and written.
+    pub object_sightings: u64,
     /// Sessions whose TLS records held protocol anomalies.
     pub sessions_with_anomalies: u64,
     /// A few anomalies word for word, with their input, for the summary.
@@ -260,8 +266,9 @@ pub fn scan_with(
 }
 
 /// Reads the eslogger files first, so that every later alert can name its
-/// process, then the endpoint logs, on the calling thread. Returns the
-/// captures left to read and the summaries of what was read.
+/// process, then the endpoint logs and the provenance inputs, on the
+/// calling thread. Returns the captures left to read and the summaries of
+/// what was read.
 fn read_endpoint_inputs(
     files: Vec<InputFile>,
     pipeline: &mut Pipeline<'_, '_>,
@@ -269,15 +276,22 @@ fn read_endpoint_inputs(
 ) -> io::Result<(Vec<InputFile>, Vec<InputSummary>)> {
     let mut captures = Vec::new();
     let mut logs = Vec::new();
+    let mut provenance = Vec::new();
     let mut summaries = Vec::new();
     let mut done = 0u64;
     for file in files {
         match identify(&file.path) {
             InputKind::Capture => captures.push(file),
             InputKind::EndpointLog(format) => logs.push((file, format)),
+            InputKind::Provenance(format) => provenance.push((file, format)),
             InputKind::Eslogger => {
                 let name = file.path.display().to_string();
-                let result = read_eslogger(&file.path, &name, &mut pipeline.processes);
+                let result = read_eslogger(
+                    &file.path,
+                    &name,
+                    &mut pipeline.processes,
+                    &mut pipeline.writers,
+                );
                 summaries.push(eslogger_summary(&file, result));
                 done += file.size;
                 progress.advance(done, &name);
@@ -298,7 +312,61 @@ fn read_endpoint_inputs(
         done += file.size;
         progress.advance(done, &name);
     }
+    summaries.extend(read_provenance_inputs(
+        provenance, pipeline, progress, done,
+    )?);
     Ok((captures, summaries))
+}
+
+/// Reads every sensor log and quarantine record, then judges and writes
+/// the object sightings they yield, in time order.
+fn read_provenance_inputs(
+    files: Vec<(InputFile, wiretrust_provenance::Format)>,
+    pipeline: &mut Pipeline<'_, '_>,
+    progress: &mut dyn Progress,
+    mut done: u64,
+) -> io::Result<Vec<InputSummary>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut set = ProvenanceSet::default();
+    let mut failures = HashMap::new();
+    for (file, format) in &files {
+        let name = file.path.display().to_string();
+        if let Err(reason) = set.read(&file.path, &name, *format) {
+            failures.insert(name.clone(), reason);
+        }
+        done += file.size;
+        progress.advance(done, &name);
+    }
+    let host = pipeline.host().map(str::to_owned);
+    let (sightings, mut counts) = set.sightings(host.as_deref(), &pipeline.writers);
+    for sighting in &sightings {
+        pipeline.object_sighting(sighting)?;
+    }
+    let mut summaries = Vec::with_capacity(files.len());
+    for (file, _) in files {
+        let name = file.path.display().to_string();
+        let summary = match (failures.remove(&name), counts.remove(&name)) {
+            (Some(reason), _) if file.from_walk => {
+                InputSummary::new(file.path, InputStatus::Skipped(reason))
+            }
+            (Some(reason), _) => InputSummary::new(file.path, InputStatus::Unreadable(reason)),
+            (None, stats) => {
+                let stats = stats.unwrap_or_default();
+                let status = if stats.read.bad_lines > 0 {
+                    InputStatus::Partial
+                } else {
+                    InputStatus::Complete
+                };
+                let mut summary = InputSummary::new(file.path, status);
+                summary.provenance = Some(stats);
+                summary
+            }
+        };
+        summaries.push(summary);
+    }
+    Ok(summaries)
 }
 
 fn endpoint_summary(file: &InputFile, result: Result<EndpointStats, String>) -> InputSummary {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use wiretrust::scan::{InputStatus, InputSummary, Layout, Summary};
 use wiretrust::sinks::printable;
 use wiretrust::sources::capture::CaptureStats;
+use wiretrust::sources::provenance::ProvenanceStats;
 use wiretrust::sources::timing::Phase;
 
 /// Writes the totals and every problem. `verbose` also lists each input.
@@ -137,6 +138,37 @@ fn write_endpoint_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<(
     if summary.inputs.iter().any(|i| i.eslogger.is_some()) {
         writeln!(out, "  eslogger: {}", plural(events, "event"))?;
     }
+    write_provenance_totals(out, summary)
+}
+
+/// Writes the totals of sensor logs and quarantine records, when there
+/// were any.
+fn write_provenance_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let inputs: Vec<_> = summary
+        .inputs
+        .iter()
+        .filter_map(|i| i.provenance.as_ref())
+        .collect();
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let records: u64 = inputs.iter().map(|p| p.read.records).sum();
+    let without_hash: u64 = inputs.iter().map(|p| p.without_hash).sum();
+    let incomplete: u64 = inputs.iter().map(|p| p.incomplete).sum();
+    writeln!(
+        out,
+        "  sensor logs: {}, {}",
+        plural(records, "record"),
+        plural(summary.object_sightings, "file sighting")
+    )?;
+    if without_hash > 0 || incomplete > 0 {
+        writeln!(
+            out,
+            "  not compared: {} without a hash, {} seen only in part",
+            plural(without_hash, "file record"),
+            plural(incomplete, "transfer")
+        )?;
+    }
     Ok(())
 }
 
@@ -187,6 +219,9 @@ fn write_input(out: &mut dyn Write, input: &InputSummary, verbose: bool) -> io::
     let path = printable(&path);
     if input.endpoint.is_some() || input.eslogger.is_some() {
         return write_endpoint_input(out, input, &path, verbose);
+    }
+    if let Some(stats) = &input.provenance {
+        return write_provenance_input(out, stats, &path, verbose);
     }
     match &input.status {
         InputStatus::Complete if verbose => {
@@ -264,6 +299,35 @@ fn write_endpoint_input(
         for message in &stats.errors {
             writeln!(out, "  {}", printable(message))?;
         }
+    }
+    Ok(())
+}
+
+/// Writes the bad lines of a sensor log or quarantine database.
+fn write_provenance_input(
+    out: &mut dyn Write,
+    stats: &ProvenanceStats,
+    path: &str,
+    verbose: bool,
+) -> io::Result<()> {
+    if verbose {
+        writeln!(
+            out,
+            "  {path}: {} ({}), {}",
+            plural(stats.read.records, "record"),
+            stats.format,
+            plural(stats.sightings, "file sighting")
+        )?;
+    }
+    if stats.read.bad_lines > 0 {
+        writeln!(
+            out,
+            "warning: {path}: {} could not be read; the rest was read",
+            plural(stats.read.bad_lines, "record")
+        )?;
+    }
+    for example in &stats.read.bad_examples {
+        writeln!(out, "  {path}: {}", printable(&example.to_string()))?;
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! Each detection lives in its own module with its [`Rule`] (id, default
 //! severity and documentation) beside the code that decides it. The
 //! [`Engine`] runs them over every capture session, in order of start
-//! time, over every HTTP transfer as it completes, and over every parsed
-//! line of an endpoint log, in input order.
+//! time, over every HTTP transfer as it completes, over every parsed line
+//! of an endpoint log, in input order, and over every object sighting, in
+//! order of time.
 
 mod alert;
 mod alert_burst;
@@ -14,6 +15,7 @@ mod digest_mismatch;
 mod downgrade_sentinel;
 mod endpoint;
 mod fallback_retry;
+mod fleet_divergence;
 mod length_mismatch;
 mod malformed;
 pub mod manifest_mismatch;
@@ -29,13 +31,16 @@ pub use alert::{
     Severity, TlsContext,
 };
 pub use endpoint::{EndpointEvent, LazyProcess};
+pub use fleet_divergence::{FleetDivergence, StoreLocation};
 pub use rule::Rule;
 
 use std::collections::HashMap;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
-use crate::observations::{HttpTransfer, TlsSession};
+use wiretrust_store::StoreError;
+
+use crate::observations::{HttpTransfer, ObjectSighting, TlsSession};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -53,6 +58,7 @@ pub const RULES: &[Rule] = &[
     tls_stripped::RULE,
     digest_mismatch::RULE,
     length_mismatch::RULE,
+    fleet_divergence::RULE,
 ];
 
 /// Looks up a built-in detection by id.
@@ -74,6 +80,8 @@ pub struct DetectionConfig {
     pub burst_threshold: usize,
     /// Window a burst must fit in, in nanoseconds.
     pub burst_window_ns: i64,
+    /// Location of the object digests of `integrity.fleet_divergence`.
+    pub store: StoreLocation,
 }
 
 impl Default for DetectionConfig {
@@ -84,6 +92,7 @@ impl Default for DetectionConfig {
             host: None,
             burst_threshold: 5,
             burst_window_ns: 60 * 1_000_000_000,
+            store: StoreLocation::Memory,
         }
     }
 }
@@ -105,6 +114,7 @@ pub struct Engine {
     /// failure is logged by several layers (boringssl's alert, its error
     /// print, CFNetwork's error and the task's failure) and alerts once.
     raised: HashMap<String, RaisedPerConnection>,
+    fleet: FleetDivergence,
 }
 
 /// Detections raised per (pid, connection number), hashed with foldhash
@@ -120,6 +130,7 @@ impl Engine {
     /// Creates an engine with the given settings.
     pub fn new(config: DetectionConfig) -> Self {
         Engine {
+            fleet: FleetDivergence::new(config.store.clone()),
             config,
             fallback: fallback_retry::FallbackTracker::default(),
             burst: alert_burst::BurstTracker::default(),
@@ -173,6 +184,21 @@ impl Engine {
                 out.remove(index);
             }
         }
+    }
+
+    /// Checks one object sighting against the earlier digests of its
+    /// object. Fails only when the store cannot be opened or written.
+    pub fn check_object(
+        &mut self,
+        sighting: &ObjectSighting,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        self.fleet.check(sighting, out)
+    }
+
+    /// Makes what the detections stored durable.
+    pub fn commit_store(&mut self) -> Result<(), StoreError> {
+        self.fleet.commit()
     }
 
     /// Forgets what was raised for a connection that has ended, so memory

@@ -1,5 +1,5 @@
 //! Normalized observations: what the sources saw, one record per TLS
-//! session or HTTP transfer, independent of where it was seen.
+//! session, HTTP transfer or object sighting, independent of where it was seen.
 //!
 //! Detections read these records and never raw bytes, so capture files
 //! and endpoint logs feed the same detections.
@@ -7,6 +7,7 @@
 mod certificate_cache;
 mod endpoint;
 mod http;
+mod object;
 mod session;
 mod session_builder;
 mod time;
@@ -17,6 +18,10 @@ pub use endpoint::{
     cipher_facts, stream_error_name,
 };
 pub use http::{DigestRecord, HttpTransfer, TransferContext, warning_text};
+pub use object::{
+    Digests, HashAlgorithm, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingProcess,
+    SightingSource, http_url, normalize_url,
+};
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,
     HeartbeatRecord, ProcessInfo, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Sink;
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, ObjectSighting, TlsSession};
 use crate::verify::FileCheck;
 
 /// Writes each alert as one JSON object per line.
@@ -41,9 +41,8 @@ impl<W: Write> Sink for AlertLines<W> {
     }
 }
 
-/// Writes each observation (capture session, HTTP transfer or endpoint
-/// connection) as
-/// one JSON object per line.
+/// Writes each observation (capture session, HTTP transfer, endpoint
+/// connection or object sighting) as one JSON object per line.
 pub struct ObservationLines<W: Write> {
     out: W,
     /// The line being built, reused between records.
@@ -71,6 +70,10 @@ impl<W: Write> Sink for ObservationLines<W> {
     fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, connection)?;
         self.out.write_all(b"\n")
+    }
+
+    fn object_sighting(&mut self, sighting: &ObjectSighting) -> io::Result<()> {
+        write_line(&mut self.out, &mut self.line, sighting)
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::io;
 
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, ObjectSighting, TlsSession};
 use crate::verify::FileCheck;
 
 /// Receives results: sessions in order of start time, HTTP transfers in
@@ -28,6 +28,10 @@ pub trait Sink {
     }
     /// Receives one connection from an endpoint log.
     fn endpoint_connection(&mut self, _connection: &EndpointConnection) -> io::Result<()> {
+        Ok(())
+    }
+    /// Receives one sighting of a downloaded object with its hash.
+    fn object_sighting(&mut self, _sighting: &ObjectSighting) -> io::Result<()> {
         Ok(())
     }
     /// One alert.

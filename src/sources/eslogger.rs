@@ -1,12 +1,14 @@
 //! Endpoint Security events from `eslogger` as a source: who each process
 //! was (path, code-signing identity), so that alerts from logs and
-//! captures can name it by pid and time.
+//! captures can name it by pid and time, and which process wrote each file.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
 use wiretrust_eslogger::{EsReader, ProcessTable};
+
+use super::provenance::FileWriters;
 
 /// Error lines quoted word for word per input at most.
 const MAX_EXAMPLES: usize = 10;
@@ -21,13 +23,15 @@ pub struct EsloggerStats {
     pub errors_total: u64,
 }
 
-/// Reads one eslogger file into `processes`.
+/// Reads one eslogger file into `processes`, and the processes that
+/// wrote files into `writers`.
 ///
 /// Returns an error only when the file could not be opened.
 pub fn read_eslogger(
     path: &Path,
     input_name: &str,
     processes: &mut ProcessTable,
+    writers: &mut FileWriters,
 ) -> Result<EsloggerStats, String> {
     let file = File::open(path).map_err(|err| format!("cannot open {input_name}: {err}"))?;
     let mut reader = EsReader::new(BufReader::new(file));
@@ -37,6 +41,7 @@ pub fn read_eslogger(
             Ok(event) => {
                 stats.events += 1;
                 processes.feed(&event);
+                writers.feed(&event);
             }
             Err(err) => {
                 stats.errors_total += 1;

@@ -1,6 +1,7 @@
 //! Recognises what an input is by its content, never by its name: a packet
-//! capture, an endpoint log (unified log export or `.logarchive`), or
-//! Endpoint Security events from `eslogger`.
+//! capture, an endpoint log (unified log export or `.logarchive`),
+//! Endpoint Security events from `eslogger`, or a sensor log or quarantine
+//! record with file hashes and download origins.
 
 use std::fs::File;
 use std::io::Read;
@@ -21,6 +22,8 @@ pub enum InputKind {
     EndpointLog(EndpointFormat),
     /// `eslogger` JSON Lines.
     Eslogger,
+    /// A sensor log or quarantine record that yields object sightings.
+    Provenance(wiretrust_provenance::Format),
 }
 
 /// Identifies the input at `path`. A file that cannot be read is left to
@@ -45,6 +48,9 @@ pub fn identify(path: &Path) -> InputKind {
     if wiretrust_eslogger::sniff(&prefix) {
         return InputKind::Eslogger;
     }
+    if let Some(format) = wiretrust_provenance::sniff(&prefix) {
+        return InputKind::Provenance(format);
+    }
     InputKind::Capture
 }
 
@@ -58,4 +64,6 @@ fn read_prefix(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// The formats besides captures, for messages about unrecognised input.
 pub const ENDPOINT_FORMATS: &str = "unified log exports (log show or log stream with --style \
-    ndjson or json), macos-unifiedlogs JSON Lines, .logarchive bundles and eslogger JSON Lines";
+    ndjson or json), macos-unifiedlogs JSON Lines, .logarchive bundles, eslogger JSON Lines, Zeek \
+    files.log and http.log (TSV or JSON), Suricata eve.json, osquery result logs, \
+    QuarantineEventsV2 databases and `xattr -p com.apple.quarantine` listings";

@@ -1,7 +1,8 @@
 //! Sources: where telemetry comes from. Each source turns its input into
 //! [`crate::observations`] records: packet captures into TLS sessions,
 //! endpoint logs into connections and parsed lines, eslogger output into
-//! process identities.
+//! process identities, sensor logs and quarantine records into object
+//! sightings.
 
 pub mod capture;
 pub mod endpoint_log;
@@ -13,6 +14,7 @@ pub mod kind;
 pub mod live;
 pub mod partition;
 mod plaintext;
+pub mod provenance;
 pub mod timing;
 
 pub use inputs::{InputFile, expand_inputs};

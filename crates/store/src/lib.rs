@@ -1,0 +1,97 @@
+//! The embedded store: what wiretrust remembers from one run to the next.
+//!
+//! [`Store`] is the interface the detections use. It contains object digests
+//! (which hashes each downloaded object had, first seen where and when);
+//! per-host, per-process and per-server baselines will join it. Two
+//! implementations exist: [`SqliteStore`], a single SQLite file in WAL
+//! mode, and [`MemoryStore`] for tests and `--no-store` runs.
+#![forbid(unsafe_code)]
+
+mod location;
+mod memory;
+mod sqlite;
+
+use std::path::PathBuf;
+
+pub use location::default_path;
+pub use memory::MemoryStore;
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+
+/// One digest of one object, with the first sighting that showed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectDigest {
+    /// Normalised object key: `url:…` or `name:…` (see the sighting type).
+    pub key: String,
+    /// `sha256`, `sha1` or `md5`.
+    pub algorithm: String,
+    /// Lower-case hex.
+    pub digest: String,
+    /// Host of the first sighting.
+    pub host: String,
+    /// Time of the first sighting, nanoseconds since the Unix epoch.
+    pub time_ns: i64,
+    /// Input file of the first sighting.
+    pub input: String,
+    /// Line, packet or row of the first sighting in its input.
+    pub location: String,
+    /// Object size in bytes, when the first sighting gave it.
+    pub size: Option<u64>,
+}
+
+/// Failure of the store. Every variant names the store file, because the
+/// fix (move it aside, pass another `--store`) is about that file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file is not a SQLite database, or SQLite found it damaged.
+    #[error(
+        "store {path} is not a readable SQLite database ({reason}); move it aside or pass \
+         another --store"
+    )]
+    Corrupt { path: PathBuf, reason: String },
+    /// The file is a SQLite database written by another program.
+    #[error(
+        "store {path} is a SQLite database of another program ({reason}); pass another --store"
+    )]
+    Foreign { path: PathBuf, reason: String },
+    /// The file was written by a newer wiretrust with a later schema.
+    #[error(
+        "store {path} has schema version {found}, newer than the {supported} this wiretrust \
+         reads; upgrade wiretrust or pass another --store"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// The store's folder could not be created.
+    #[error("cannot create the folder of store {path}: {source}")]
+    CreateFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A query or write failed.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// Persistent state wiretrust keeps between runs. Writes become durable
+/// at [`Store::commit`], and reads see the writes made before it.
+pub trait Store {
+    /// Returns every digest recorded for `key` with `algorithm`.
+    fn object_digests(
+        &mut self,
+        key: &str,
+        algorithm: &str,
+    ) -> Result<Vec<ObjectDigest>, StoreError>;
+
+    /// Records a sighting of `digest`. Returns true when the (key,
+    /// algorithm, digest) triple was new; a repeat only updates its count
+    /// and last time.
+    fn record_object_digest(&mut self, digest: &ObjectDigest) -> Result<bool, StoreError>;
+
+    /// Makes the writes so far durable.
+    fn commit(&mut self) -> Result<(), StoreError>;
+}

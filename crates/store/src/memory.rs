@@ -1,0 +1,74 @@
+//! The store kept in memory: for tests, and for runs that must leave no
+//! trace (`--no-store`), where divergence is judged within the run.
+
+use std::collections::HashMap;
+
+use crate::{ObjectDigest, Store, StoreError};
+
+/// A [`Store`] whose contents are dropped with it.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    /// Digests by (key, algorithm), in order of first sighting.
+    objects: HashMap<(String, String), Vec<ObjectDigest>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+}
+
+impl Store for MemoryStore {
+    fn object_digests(
+        &mut self,
+        key: &str,
+        algorithm: &str,
+    ) -> Result<Vec<ObjectDigest>, StoreError> {
+        let digests = self
+            .objects
+            .get(&(key.to_owned(), algorithm.to_owned()))
+            .cloned()
+            .unwrap_or_default();
+        Ok(digests)
+    }
+
+    fn record_object_digest(&mut self, digest: &ObjectDigest) -> Result<bool, StoreError> {
+        let known = self
+            .objects
+            .entry((digest.key.clone(), digest.algorithm.clone()))
+            .or_default();
+        if known.iter().any(|d| d.digest == digest.digest) {
+            return Ok(false);
+        }
+        known.push(digest.clone());
+        Ok(true)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_digest_is_not_new() {
+        let mut store = MemoryStore::new();
+        let digest = ObjectDigest {
+            key: "url:a".to_owned(),
+            algorithm: "md5".to_owned(),
+            digest: "aa".to_owned(),
+            host: "h".to_owned(),
+            time_ns: 0,
+            input: "eve.json".to_owned(),
+            location: "line 1".to_owned(),
+            size: None,
+        };
+        assert!(store.record_object_digest(&digest).unwrap());
+        assert!(!store.record_object_digest(&digest).unwrap());
+        assert_eq!(store.object_digests("url:a", "md5").unwrap().len(), 1);
+        assert!(store.object_digests("url:a", "sha256").unwrap().is_empty());
+    }
+}
