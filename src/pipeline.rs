@@ -13,7 +13,8 @@ use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{Alert, EndpointEvent, Engine, LazyProcess, Process, Severity};
 use crate::observations::{
-    ConnectionKey, EndpointConnection, FlowRecord, HttpTransfer, ObjectSighting, TlsSession,
+    ConnectionKey, Digests, EndpointConnection, FlowRecord, HttpTransfer, ObjectIdentity,
+    ObjectSighting, SightingSource, TlsSession,
 };
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
@@ -170,7 +171,69 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         for sink in self.sinks.iter_mut() {
             sink.transfer(transfer)?;
         }
-        self.write_alerts()
+        self.write_alerts()?;
+        match self.downloaded_object(transfer) {
+            Some(sighting) => self.object_sighting(&sighting),
+            None => Ok(()),
+        }
+    }
+
+    /// The object a transfer delivered, for `integrity.fleet_divergence`: a
+    /// complete `200` body of a GET, keyed by its URL. The hash is that of
+    /// the representation, after any content coding is removed, because
+    /// that is the file the client keeps. A folder-like URL (`/`, `/news/`)
+    /// without ETag or Last-Modified is a page that may change on every
+    /// load, not a file, and is left out.
+    fn downloaded_object(&self, transfer: &HttpTransfer) -> Option<ObjectSighting> {
+        let fetched = transfer.method.as_deref() == Some("GET") && transfer.status == Some(200);
+        if !fetched || !transfer.complete || transfer.received_length == 0 {
+            return None;
+        }
+        let url = transfer.url.as_deref()?;
+        let validated = transfer.etag.is_some() || transfer.last_modified.is_some();
+        if !validated && !names_file(url) {
+            return None;
+        }
+        let decoded = transfer.decoded_sha256.is_some();
+        let digests = Digests {
+            sha256: if decoded {
+                transfer.decoded_sha256.clone()
+            } else {
+                transfer.sha256.clone()
+            },
+            sha1: None,
+            md5: if decoded {
+                transfer.decoded_md5.clone()
+            } else {
+                transfer.md5.clone()
+            },
+        };
+        let identity = ObjectIdentity {
+            url: Some(url.to_owned()),
+            file_name: None,
+            size: transfer.decoded_length.or(Some(transfer.received_length)),
+            etag: transfer.etag.clone(),
+            last_modified: transfer.last_modified.clone(),
+        };
+        let host = match &self.host {
+            Some(host) => host.clone(),
+            None => transfer.client.ip.to_string(),
+        };
+        let source = SightingSource {
+            input: transfer.input.to_string(),
+            location: format!(
+                "packet {}",
+                transfer.last_body_packet.or(transfer.response_packet)?
+            ),
+        };
+        Some(ObjectSighting::new(
+            identity,
+            digests,
+            host,
+            transfer.time_ns,
+            "capture",
+            source,
+        ))
     }
 
     pub(crate) fn drain_all(&mut self) -> io::Result<()> {
@@ -365,6 +428,14 @@ fn process_of(processes: &ProcessTable, record: &LogRecord) -> Process {
     process
 }
 
+/// True when a URL's path ends in a name rather than a `/`.
+fn names_file(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |at| &after_scheme[at..]);
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    !path.is_empty() && !path.ends_with('/')
+}
+
 fn identify(processes: &ProcessTable, alert: &mut Alert, time_ns: i64) {
     let Some(pid) = alert.process.pid else {
         return;
@@ -376,5 +447,19 @@ fn identify(processes: &ProcessTable, alert: &mut Alert, time_ns: i64) {
     alert.process.team_id.clone_from(&identity.team_id);
     if alert.process.path.is_none() && !identity.path.is_empty() {
         alert.process.path = Some(identity.path.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_file_cases() {
+        assert!(names_file("http://h/a.dmg"));
+        assert!(names_file("http://h:8080/dl/tool?v=2"));
+        assert!(!names_file("http://h/"));
+        assert!(!names_file("http://h"));
+        assert!(!names_file("http://h/news/?page=2"));
     }
 }

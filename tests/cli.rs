@@ -16,7 +16,7 @@ fn wiretrust() -> Command {
 /// Runs `scan --format jsonl` and returns the alerts and the exit status.
 fn scan_jsonl(args: &[&Path]) -> (Vec<Value>, i32, String) {
     let output = wiretrust()
-        .arg("scan")
+        .args(["scan", "--no-store"])
         .arg("--format")
         .arg("jsonl")
         .args(args)
@@ -202,7 +202,14 @@ fn bundled_directory_scan() {
 #[test]
 fn fail_on_critical_exits_zero() {
     wiretrust()
-        .args(["scan", "--format", "jsonl", "--fail-on", "critical"])
+        .args([
+            "scan",
+            "--no-store",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "critical",
+        ])
         .arg(common::fixture("anon-suite.pcap"))
         .assert()
         .code(0);
@@ -211,7 +218,14 @@ fn fail_on_critical_exits_zero() {
 #[test]
 fn host_flag_names_the_endpoint() {
     let output = wiretrust()
-        .args(["scan", "--format", "jsonl", "--host", "mac-42"])
+        .args([
+            "scan",
+            "--no-store",
+            "--format",
+            "jsonl",
+            "--host",
+            "mac-42",
+        ])
         .arg(common::fixture("tls10-forced.pcap"))
         .output()
         .unwrap();
@@ -223,7 +237,14 @@ fn host_flag_names_the_endpoint() {
 #[test]
 fn min_version_lowers_the_floor() {
     wiretrust()
-        .args(["scan", "--format", "jsonl", "--min-version", "tls1.0"])
+        .args([
+            "scan",
+            "--no-store",
+            "--format",
+            "jsonl",
+            "--min-version",
+            "tls1.0",
+        ])
         .arg(common::fixture("tls10-forced.pcap"))
         .assert()
         .code(0)
@@ -235,7 +256,7 @@ fn observations_written_per_session() {
     let dir = temp_dir();
     let out = dir.path().join("sessions.jsonl");
     wiretrust()
-        .args(["scan", "--format", "jsonl", "--observations"])
+        .args(["scan", "--no-store", "--format", "jsonl", "--observations"])
         .arg(&out)
         .arg(common::fixture("fallback-inappropriate.pcap"))
         .assert()
@@ -254,7 +275,7 @@ fn observations_written_per_session() {
 #[test]
 fn table_lists_alerts() {
     wiretrust()
-        .args(["scan", "--format", "table"])
+        .args(["scan", "--no-store", "--format", "table"])
         .arg(common::fixture("tls10-forced.pcap"))
         .assert()
         .stdout(contains("tls.version_below_floor"))
@@ -267,7 +288,7 @@ fn not_a_capture_exits_two() {
     let path = dir.path().join("notes.txt");
     std::fs::write(&path, "these are not packets\n").unwrap();
     wiretrust()
-        .args(["scan", "--format", "jsonl"])
+        .args(["scan", "--no-store", "--format", "jsonl"])
         .arg(&path)
         .assert()
         .code(2)
@@ -277,7 +298,7 @@ fn not_a_capture_exits_two() {
 #[test]
 fn missing_file_exits_two() {
     wiretrust()
-        .args(["scan", "/nonexistent/capture.pcap"])
+        .args(["scan", "--no-store", "/nonexistent/capture.pcap"])
         .assert()
         .code(2)
         .stderr(contains("/nonexistent/capture.pcap"));
@@ -393,7 +414,7 @@ fn rules_explain_unknown_exits_two() {
 #[test]
 fn bad_fail_on_value_exits_two() {
     wiretrust()
-        .args(["scan", "--fail-on", "urgent"])
+        .args(["scan", "--no-store", "--fail-on", "urgent"])
         .arg(common::fixture("tls12-benign.pcap"))
         .assert()
         .code(2)
@@ -453,7 +474,7 @@ fn observations_never_overwrite_input() {
     std::fs::copy(common::fixture("tls10-forced.pcap"), &capture).unwrap();
     let before = std::fs::read(&capture).unwrap();
     wiretrust()
-        .args(["scan", "--observations"])
+        .args(["scan", "--no-store", "--observations"])
         .arg(&capture)
         .arg(&capture)
         .assert()
@@ -468,7 +489,7 @@ fn observations_never_overwrite_other_capture() {
     let other = dir.path().join("other.pcap");
     std::fs::copy(common::fixture("tls12-benign.pcap"), &other).unwrap();
     wiretrust()
-        .args(["scan", "--observations"])
+        .args(["scan", "--no-store", "--observations"])
         .arg(&other)
         .arg(common::fixture("tls10-forced.pcap"))
         .assert()
@@ -508,7 +529,7 @@ fn server_name_escaped_in_table() {
     let path = dir.path().join("escape.pcap");
     std::fs::write(&path, &bytes).unwrap();
     let output = wiretrust()
-        .args(["scan", "--format", "table"])
+        .args(["scan", "--no-store", "--format", "table"])
         .arg(&path)
         .output()
         .unwrap();
@@ -532,7 +553,7 @@ fn unsupported_link_type_exits_three() {
 #[test]
 fn quiet_still_reports_errors() {
     wiretrust()
-        .args(["scan", "-q", "/nonexistent/capture.pcap"])
+        .args(["scan", "--no-store", "-q", "/nonexistent/capture.pcap"])
         .assert()
         .code(2)
         .stderr(contains("/nonexistent/capture.pcap"));

@@ -13,7 +13,7 @@ fn whole_corpus_scans_without_panic() {
     };
     let output = Command::cargo_bin("wiretrust")
         .unwrap()
-        .args(["scan", "--format", "jsonl"])
+        .args(["scan", "--no-store", "--format", "jsonl"])
         .arg(corpus.join("pcap"))
         .arg(corpus.join("bugs"))
         .output()
@@ -39,7 +39,14 @@ fn bogus_record_length_reported_and_skipped() {
         .join("suricata__bug-1450-04__tls_DER-incomplete-header.pcap");
     let output = Command::cargo_bin("wiretrust")
         .unwrap()
-        .args(["scan", "--format", "jsonl", "--observations", "/dev/null"])
+        .args([
+            "scan",
+            "--no-store",
+            "--format",
+            "jsonl",
+            "--observations",
+            "/dev/null",
+        ])
         .arg(&capture)
         .output()
         .unwrap();

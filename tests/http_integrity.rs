@@ -25,6 +25,7 @@ fn scan(capture: &Path) -> Output {
     let output = Command::cargo_bin("wiretrust")
         .expect("the wiretrust binary is built for tests")
         .arg("scan")
+        .arg("--no-store")
         .arg("--format")
         .arg("jsonl")
         .arg("--observations")
@@ -282,4 +283,65 @@ fn public_http_captures_give_transfers() {
             .count();
         assert!(with_status > 0, "{name}");
     }
+}
+
+/// Runs the binary with a store file; returns the detections raised.
+fn scan_with_store(store: &Path, input: &Path) -> Vec<String> {
+    let output = Command::cargo_bin("wiretrust")
+        .expect("the wiretrust binary is built for tests")
+        .args(["scan", "-q", "--format", "jsonl", "--store"])
+        .arg(store)
+        .arg(input)
+        .output()
+        .expect("wiretrust runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let alert: Value = serde_json::from_str(line).expect("an alert line");
+            alert["detection"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
+/// A file downloaded in a capture is compared with the same URL seen by a
+/// network sensor in a later run: a different SHA-256 diverges.
+#[test]
+fn download_diverges_from_sensor() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = dir.path().join("store.sqlite");
+    let capture = common::fixture("http-digests-correct.pcap");
+    let first = scan_with_store(&store, &capture);
+    assert!(!first.contains(&"integrity.fleet_divergence".to_owned()));
+
+    // The same capture again: the same hash, so nothing diverges.
+    let again = scan_with_store(&store, &capture);
+    assert!(!again.contains(&"integrity.fleet_divergence".to_owned()));
+
+    // A Suricata fileinfo event for the same URL on another host, with
+    // another hash.
+    let eve = dir.path().join("eve.json");
+    let event = serde_json::json!({
+        "timestamp": "2026-11-20T10:00:10.500000+0000",
+        "flow_id": 7,
+        "event_type": "fileinfo",
+        "src_ip": "127.0.0.1",
+        "src_port": 18100,
+        "dest_ip": "10.0.0.9",
+        "dest_port": 52000,
+        "proto": "TCP",
+        "app_proto": "http",
+        "http": {"hostname": "127.0.0.1", "url": "/digests", "http_method": "GET", "status": 200},
+        "fileinfo": {
+            "filename": "/digests",
+            "gaps": false,
+            "state": "CLOSED",
+            "sha256": "00".repeat(32),
+            "size": 33,
+            "stored": false,
+            "tx_id": 0
+        }
+    });
+    std::fs::write(&eve, format!("{event}\n")).expect("eve.json written");
+    let diverged = scan_with_store(&store, &eve);
+    assert_eq!(diverged, ["integrity.fleet_divergence"]);
 }

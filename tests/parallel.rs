@@ -442,6 +442,7 @@ fn run_binary(args: &[&str], threads: &str, observations: &Path) -> (Vec<u8>, Ve
         .expect("the wiretrust binary")
         .args([
             "scan",
+            "--no-store",
             "--format",
             "jsonl",
             "--threads",
@@ -487,7 +488,7 @@ fn binary_output_same_bytes_any_threads() {
 fn threads_zero_rejected() {
     Command::cargo_bin("wiretrust")
         .expect("the wiretrust binary")
-        .args(["scan", "--threads", "0"])
+        .args(["scan", "--no-store", "--threads", "0"])
         .arg(common::fixture(""))
         .assert()
         .code(2)
@@ -498,7 +499,15 @@ fn threads_zero_rejected() {
 fn stats_printed_after_summary() {
     let output = Command::cargo_bin("wiretrust")
         .expect("the wiretrust binary")
-        .args(["scan", "--format", "jsonl", "--stats", "--threads", "2"])
+        .args([
+            "scan",
+            "--no-store",
+            "--format",
+            "jsonl",
+            "--stats",
+            "--threads",
+            "2",
+        ])
         .arg(common::fixture(""))
         .output()
         .expect("wiretrust runs");
@@ -514,6 +523,7 @@ fn stats_name_every_phase() {
         .expect("the wiretrust binary")
         .args([
             "scan",
+            "--no-store",
             "-q",
             "--format",
             "jsonl",

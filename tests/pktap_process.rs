@@ -20,6 +20,7 @@ fn scan_binary(capture: &str, threads: &str) -> (Vec<Value>, Vec<Value>) {
         .expect("the wiretrust binary is built for tests")
         .args([
             "scan",
+            "--no-store",
             "--format",
             "jsonl",
             "--threads",
