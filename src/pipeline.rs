@@ -6,13 +6,15 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
+use std::sync::Arc;
 
 use wiretrust_applenet::NetEvent;
 use wiretrust_eslogger::ProcessTable;
 use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
-use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
+use crate::observations::{CertificateRecord, ConnectionKey, EndpointConnection, TlsSession};
+use crate::policy::{Policy, PolicyOutcome};
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
 use crate::sources::timing::{Phase, PhaseClock, Stopwatch};
@@ -42,6 +44,11 @@ pub(crate) struct Pipeline<'s, 'k> {
     endpoint_connections: u64,
     /// Time in ordering and detection, and in the sinks, when measured.
     clock: Option<PhaseClock>,
+    /// Applied to every alert before the sinks see it.
+    policy: Arc<Policy>,
+    /// Write suppressed alerts too, with their `suppressed_by`.
+    show_suppressed: bool,
+    suppressed: u64,
 }
 
 /// Anomalies quoted in the summary at most; the rest are counted.
@@ -95,6 +102,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             endpoint_lines: 0,
             endpoint_connections: 0,
             clock: measure.then(PhaseClock::new),
+            policy: Arc::clone(&options.detection.policy),
+            show_suppressed: options.show_suppressed,
+            suppressed: 0,
         }
     }
 
@@ -160,12 +170,23 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         for sink in self.sinks.iter_mut() {
             sink.session(session)?;
         }
-        self.write_alerts()
+        self.write_alerts(&session.certificates)
     }
 
-    /// Writes the alerts of the last check and counts them.
-    fn write_alerts(&mut self) -> io::Result<()> {
-        for alert in &self.alerts {
+    /// Applies the policy to the alerts of the last check, then writes and
+    /// counts them. Suppressed alerts are counted apart and written only
+    /// with `show_suppressed`.
+    fn write_alerts(&mut self, certificates: &[Arc<CertificateRecord>]) -> io::Result<()> {
+        for alert in &mut self.alerts {
+            if let PolicyOutcome::Suppressed(_) = self.policy.apply(alert, certificates) {
+                self.suppressed += 1;
+                if self.show_suppressed {
+                    for sink in self.sinks.iter_mut() {
+                        sink.alert(alert)?;
+                    }
+                }
+                continue;
+            }
             *self.by_detection.entry(alert.detection).or_default() += 1;
             *self.by_severity.entry(alert.severity).or_default() += 1;
             for sink in self.sinks.iter_mut() {
@@ -197,7 +218,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.alerts.clear();
         self.engine.check_endpoint(&event, &mut self.alerts);
         self.lap(Phase::Detection);
-        self.write_alerts()
+        self.write_alerts(&[])
     }
 
     pub(crate) fn endpoint_connection(
@@ -256,6 +277,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.endpoint_connections = self.endpoint_connections;
         summary.sessions_with_anomalies = self.sessions_with_anomalies;
         summary.anomaly_examples = self.anomaly_examples;
+        summary.suppressed = self.suppressed;
         Ok(self.clock)
     }
 }

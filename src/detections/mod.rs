@@ -8,9 +8,11 @@
 mod alert;
 mod alert_burst;
 mod ats_blocked;
+mod certificate_changed;
 mod certificate_name;
 mod downgrade_sentinel;
 mod endpoint;
+pub mod explain;
 mod fallback_retry;
 mod malformed;
 pub mod manifest_mismatch;
@@ -25,13 +27,16 @@ pub use alert::{
     Severity, TlsContext,
 };
 pub use endpoint::EndpointEvent;
+pub use explain::{DETECTION_IDS, Explanation, explanation};
 pub use rule::Rule;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
 use crate::observations::TlsSession;
+use crate::policy::{Policy, Target};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -40,6 +45,7 @@ pub const RULES: &[Rule] = &[
     fallback_retry::RULE,
     weak_cipher::RULE,
     certificate_name::RULE,
+    certificate_changed::RULE,
     record_tamper::RULE,
     malformed::RULE,
     alert_burst::RULE,
@@ -67,6 +73,10 @@ pub struct DetectionConfig {
     pub burst_threshold: usize,
     /// Window a burst must fit in, in nanoseconds.
     pub burst_window_ns: i64,
+    /// The tuning policy: per-server floors and cipher classes, pins.
+    /// `min_version` and the windows above take precedence over its
+    /// global values, so that command-line flags can override them.
+    pub policy: Arc<Policy>,
 }
 
 impl Default for DetectionConfig {
@@ -77,6 +87,7 @@ impl Default for DetectionConfig {
             host: None,
             burst_threshold: 5,
             burst_window_ns: 60 * 1_000_000_000,
+            policy: Arc::new(Policy::default()),
         }
     }
 }
@@ -84,6 +95,29 @@ impl Default for DetectionConfig {
 impl DetectionConfig {
     fn host(&self) -> Option<&str> {
         self.host.as_deref()
+    }
+
+    /// Builds the settings a policy gives, with `host` for alerts.
+    pub fn from_policy(policy: Arc<Policy>, host: Option<String>) -> Self {
+        DetectionConfig {
+            min_version: policy.floor,
+            fallback_window_ns: policy.fallback_window_ns,
+            host,
+            burst_threshold: policy.burst_threshold,
+            burst_window_ns: policy.burst_window_ns,
+            policy,
+        }
+    }
+
+    /// The floor for a server: its `[[tls.server]]` override, else
+    /// `min_version`.
+    fn floor_for(&self, target: &Target<'_>) -> ProtocolVersion {
+        self.policy
+            .tls_servers
+            .iter()
+            .filter(|rule| rule.pattern.value.matches(target))
+            .find_map(|rule| rule.floor)
+            .unwrap_or(self.min_version)
     }
 }
 
@@ -126,6 +160,7 @@ impl Engine {
         self.fallback.check(session, &self.config, out);
         weak_cipher::check(session, &self.config, out);
         certificate_name::check(session, &self.config, out);
+        certificate_changed::check(session, &self.config, out);
         record_tamper::check(session, &self.config, out);
         malformed::check(session, &self.config, out);
         self.burst.check_session(session, &self.config, out);
