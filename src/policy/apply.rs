@@ -250,3 +250,150 @@ fn raise(severity: Severity) -> Severity {
         Severity::High | Severity::Critical => Severity::Critical,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::{
+        ATTACK, Confidence, Destination, Flow, Process, SessionRef, TlsContext,
+    };
+
+    fn alert(detection: &'static str, severity: Severity) -> Alert {
+        Alert {
+            record_type: "alert",
+            time: "2026-12-04T00:00:00Z".to_owned(),
+            time_ns: 1_796_342_400_000_000_000,
+            detection,
+            severity,
+            confidence: Confidence::High,
+            title: "test".to_owned(),
+            host: "mac-1.corp.example".to_owned(),
+            process: Process {
+                signing_id: Some("com.apple.curl".to_owned()),
+                ..Process::default()
+            },
+            source: None,
+            destination: Destination {
+                ip: "203.0.113.5".parse().ok(),
+                port: Some(443),
+                server_name: Some("printer.legacy.example".to_owned()),
+            },
+            tls: TlsContext::default(),
+            flow: Flow::default(),
+            evidence: Vec::new(),
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: "test".to_owned(),
+                stream: None,
+                connection: None,
+            },
+            policy: Vec::new(),
+            suppressed_by: None,
+        }
+    }
+
+    fn policy(text: &str) -> Policy {
+        Policy::parse(text, "p.toml").expect("test policy parses")
+    }
+
+    #[test]
+    fn default_policy_keeps_everything() {
+        let mut kept = alert("tls.weak_cipher", Severity::Medium);
+        assert_eq!(Policy::default().apply(&mut kept, &[]), PolicyOutcome::Kept);
+        assert_eq!(kept.severity, Severity::Medium);
+        assert!(kept.policy.is_empty());
+    }
+
+    #[test]
+    fn legacy_service_exempts_only_floor_and_cipher() {
+        let policy = policy("[allow]\nlegacy_services = [\"*.legacy.example\"]\n");
+        let mut weak = alert("tls.weak_cipher", Severity::Medium);
+        let PolicyOutcome::Suppressed(by) = policy.apply(&mut weak, &[]) else {
+            panic!("a legacy service's weak cipher is suppressed");
+        };
+        assert_eq!(by.section, "allow.legacy_services");
+        assert_eq!(by.line, 2);
+        let mut tamper = alert("stream.record_tamper", Severity::High);
+        assert_eq!(policy.apply(&mut tamper, &[]), PolicyOutcome::Kept);
+    }
+
+    #[test]
+    fn platform_process_matches_without_team() {
+        let policy = policy("[allow]\nprocesses = [\"platform:com.apple.curl\"]\n");
+        let mut curl = alert("tls.version_below_floor", Severity::Medium);
+        assert!(matches!(
+            policy.apply(&mut curl, &[]),
+            PolicyOutcome::Suppressed(_)
+        ));
+        let mut signed = alert("tls.version_below_floor", Severity::Medium);
+        signed.process.team_id = Some("EQHXZ8M8AV".to_owned());
+        assert_eq!(policy.apply(&mut signed, &[]), PolicyOutcome::Kept);
+    }
+
+    #[test]
+    fn suppression_needs_every_key() {
+        let text = "[[suppress]]\ndetection = \"endpoint.*\"\nhost = \"*.corp.example\"\n\
+                    process = \"platform:com.apple.curl\"\n";
+        let policy = policy(text);
+        let mut matching = alert("endpoint.tls_failure", Severity::Medium);
+        assert!(matches!(
+            policy.apply(&mut matching, &[]),
+            PolicyOutcome::Suppressed(_)
+        ));
+        assert!(matching.suppressed_by.is_some());
+        let mut other_host = alert("endpoint.tls_failure", Severity::Medium);
+        other_host.host = "mac-2.home.example".to_owned();
+        assert_eq!(policy.apply(&mut other_host, &[]), PolicyOutcome::Kept);
+        let mut other_detection = alert("tls.weak_cipher", Severity::Medium);
+        assert_eq!(policy.apply(&mut other_detection, &[]), PolicyOutcome::Kept);
+    }
+
+    #[test]
+    fn critical_never_exceeds_critical() {
+        let policy = policy("critical_assets = [\"203.0.113.0/24\"]\n");
+        let mut high = alert("stream.record_tamper", Severity::High);
+        policy.apply(&mut high, &[]);
+        assert_eq!(high.severity, Severity::Critical);
+        let mut critical = alert("stream.record_tamper", Severity::Critical);
+        policy.apply(&mut critical, &[]);
+        assert_eq!(critical.severity, Severity::Critical);
+        assert!(critical.policy[0].contains("already critical"));
+    }
+
+    #[test]
+    fn host_can_be_critical_asset() {
+        let policy = policy("critical_assets = [\"mac-1.corp.example\"]\n");
+        let mut low = alert("endpoint.ats_blocked", Severity::Low);
+        policy.apply(&mut low, &[]);
+        assert_eq!(low.severity, Severity::Medium);
+    }
+
+    #[test]
+    fn inspection_ca_by_key() {
+        let hash = "15a563041bc672006969fbbdcd68d4e37fc01dfd252d080ace0454a2c2d5c192";
+        let policy = policy(&format!(
+            "[allow]\ninspection_cas = [{{ spki_sha256 = \"{hash}\" }}]\n"
+        ));
+        let ca = CertificateRecord {
+            sha256: String::new(),
+            subject: Some("CN=Intercepting Proxy CA".to_owned()),
+            issuer: Some("CN=Intercepting Proxy CA".to_owned()),
+            dns_names: Vec::new(),
+            not_before: None,
+            not_after: None,
+            key_type: None,
+            key_bits: None,
+            spki_sha256: Some(hash.to_owned()),
+            self_issued: true,
+            parse_error: None,
+        };
+        let chain = [Arc::new(ca)];
+        let mut changed = alert("tls.certificate_changed", Severity::High);
+        policy.apply(&mut changed, &chain);
+        assert_eq!(changed.severity, Severity::Info);
+        let mut without_chain = alert("tls.certificate_changed", Severity::High);
+        policy.apply(&mut without_chain, &[]);
+        assert_eq!(without_chain.severity, Severity::High);
+    }
+}

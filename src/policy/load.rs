@@ -192,7 +192,7 @@ impl Loader<'_> {
         since_ns: Option<i64>,
     ) -> Result<Suppression, PolicyError> {
         self.detection_id(&entry.detection, true)?;
-        let from_ns = entry.from.as_ref().map(|t| self.time(t)).transpose()?;
+        let mut from_ns = entry.from.as_ref().map(|t| self.time(t)).transpose()?;
         let mut until_ns = entry.until.as_ref().map(|t| self.time(t)).transpose()?;
         if let Some(duration) = &entry.duration {
             if until_ns.is_some() {
@@ -211,6 +211,8 @@ impl Loader<'_> {
                      any [table]",
                 ));
             };
+            // The window of `for` starts at `since` when `from` is not given.
+            from_ns = Some(start);
             until_ns = Some(start.saturating_add(self.duration(duration)?));
         }
         if let (Some(from), Some(until)) = (from_ns, until_ns)

@@ -207,3 +207,116 @@ pub fn weak_class(name: &str) -> Option<WeakClasses> {
         .find(|(_, known)| *known == name)
         .map(|(class, _)| class)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_text_is_default() {
+        let parsed = Policy::parse(BUILTIN_TOML, "built-in").expect("the built-in policy parses");
+        let expected = Policy {
+            path: Some("built-in".to_owned()),
+            ..Policy::default()
+        };
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn empty_file_is_default() {
+        let parsed = Policy::parse("", "empty.toml").expect("an empty policy parses");
+        assert_eq!(parsed.floor, ProtocolVersion::TLS12);
+        assert_eq!(parsed.burst_threshold, 5);
+        assert!(parsed.suppressions.is_empty());
+    }
+
+    #[test]
+    fn server_override_wins_over_global() {
+        let text = "[tls]\nweak_classes = [\"rc4\", \"3des\"]\n\
+                    [[tls.server]]\nmatch = \"*.legacy.example\"\nweak_classes = [\"null\"]\n";
+        let policy = Policy::parse(text, "p.toml").expect("parses");
+        let legacy = Target {
+            name: Some("printer.legacy.example"),
+            ..Target::default()
+        };
+        let other = Target {
+            name: Some("www.example.com"),
+            ..Target::default()
+        };
+        assert_eq!(policy.weak_classes_for(&legacy), WeakClasses::NULL);
+        assert_eq!(
+            policy.weak_classes_for(&other),
+            WeakClasses::RC4 | WeakClasses::TRIPLE_DES
+        );
+    }
+
+    #[test]
+    fn version_names() {
+        assert_eq!(parse_version_name("TLS1.2"), Some(ProtocolVersion::TLS12));
+        assert_eq!(parse_version_name("tls 1.0"), Some(ProtocolVersion::TLS10));
+        assert_eq!(parse_version_name("SSL3.0"), Some(ProtocolVersion::SSL3));
+        assert_eq!(parse_version_name("TLS1.4"), None);
+    }
+
+    #[test]
+    fn suppression_lines_and_windows() {
+        let text = "since = \"2026-01-01T00:00:00Z\"\n\n[[suppress]]\n\
+                    detection = \"endpoint.*\"\nfor = \"1d\"\n";
+        let policy = Policy::parse(text, "p.toml").expect("parses");
+        let entry = &policy.suppressions[0];
+        assert_eq!(entry.line, 4);
+        let start = policy.since_ns.expect("since is set");
+        assert_eq!(entry.from_ns, Some(start));
+        assert_eq!(entry.until_ns, Some(start + 86_400 * 1_000_000_000));
+    }
+
+    #[test]
+    fn pin_hashes_are_normalized() {
+        let text = "[[pin]]\nserver = \"a.example\"\n\
+                    spki_sha256 = [\"k65xGHs/SfLsid4OyX7V6+pQPo3awVA91whfMT2zesg=\", \
+                    \"93AE71187B3F49F2EC89DE0EC97ED5EBEA503E8DDAC1503DD7085F313DB37AC8\"]\n";
+        let policy = Policy::parse(text, "p.toml").expect("parses");
+        let expected = "93ae71187b3f49f2ec89de0ec97ed5ebea503e8ddac1503dd7085f313db37ac8";
+        assert_eq!(policy.pins[0].spki_sha256, [expected, expected]);
+    }
+
+    #[test]
+    fn errors_point_at_the_value() {
+        let cases = [
+            ("[tls]\nfloor = \"TLS9\"\n", 2, "invalid protocol version"),
+            (
+                "[tls]\nweak_classes = [\"rc5\"]\n",
+                2,
+                "did you mean \"rc4\"?",
+            ),
+            ("[stream]\nburst_threshold = 1\n", 2, "out of range"),
+            (
+                "[[tls.server]]\nmatch = \"a.example\"\n",
+                2,
+                "neither floor nor",
+            ),
+            ("[[pin]]\nserver = \"a.example\"\n", 2, "names no key"),
+            ("[allow]\nprocesses = [\"curl\"]\n", 2, "absolute path"),
+            (
+                "[[suppress]]\ndetection = \"nothing.*\"\n",
+                2,
+                "matches no detection",
+            ),
+            (
+                "[[suppress]]\ndetection = \"tls.stripped\"\nfrom = \"yesterday\"\n",
+                3,
+                "RFC 3339",
+            ),
+            (
+                "[severity]\n\"tls.stripped\" = \"urgent\"\n",
+                2,
+                "invalid severity",
+            ),
+        ];
+        for (text, line, expected) in cases {
+            let err = Policy::parse(text, "p.toml").expect_err(text);
+            assert_eq!(err.line(), Some(line), "{text}");
+            assert!(err.to_string().contains(expected), "{text}: {err}");
+        }
+    }
+}
