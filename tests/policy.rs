@@ -476,6 +476,13 @@ fn check_accepts_full_example() {
     let example = include_str!("../docs/policy-example.toml");
     let (status, stderr) = check(example);
     assert_eq!(status, 0, "{stderr}");
+    let documented = include_str!("../docs/policy.md");
+    for line in example.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        assert!(documented.contains(line), "docs/policy.md lacks {line:?}");
+    }
 }
 
 #[test]

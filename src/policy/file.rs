@@ -184,7 +184,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("processes", "processes = [\"platform:com.apple.curl\"]"),
     ("detection", "detection = \"endpoint.*\""),
-    ("host", "host = \"build-mac-*.example\""),
+    ("host", "host = \"*.lab.corp.example\""),
     ("process", "process = \"EQHXZ8M8AV:com.google.Chrome\""),
     ("from", "from = \"2026-01-01T00:00:00Z\""),
     ("until", "until = \"2026-02-01T00:00:00Z\""),
