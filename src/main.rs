@@ -256,8 +256,8 @@ fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-/// Lists every detection id with its default severity and summary; ids
-/// this build does not raise yet say so.
+/// Lists every detection id with its default severity and summary. Ids
+/// that this build does not raise yet are marked.
 fn write_rule_list(out: &mut dyn Write) -> io::Result<()> {
     let id_width = DETECTION_IDS.iter().map(|id| id.len()).max().unwrap_or(0);
     for explained in explain::EXPLANATIONS {

@@ -522,3 +522,110 @@ fn rules_explain_every_id() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+fn endpoint_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("endpoint")
+        .join(name)
+}
+
+#[test]
+fn endpoint_log_uses_server_floor() {
+    let log = endpoint_fixture("constructed-tls10.ndjson");
+    let log = log.to_str().expect("fixture path is UTF-8");
+    let policy = "[[tls.server]]\nmatch = \"updates.example.org:443\"\nfloor = \"TLS1.0\"\n";
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("policy.toml");
+    std::fs::write(&path, policy).expect("policy is written");
+
+    let output = wiretrust()
+        .args(["scan", "-q", "--format", "jsonl", "--policy"])
+        .arg(&path)
+        .arg(log)
+        .output()
+        .expect("wiretrust runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let output = wiretrust()
+        .args(["scan", "-q", "--format", "jsonl", log])
+        .output()
+        .expect("wiretrust runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("tls.version_below_floor"), "{stdout}");
+}
+
+#[test]
+fn watch_applies_suppressions() {
+    let log = std::fs::read(endpoint_fixture("constructed-bad-record-mac-stream.ndjson"))
+        .expect("fixture is readable");
+    let policy = "[[suppress]]\ndetection = \"stream.*\"\nserver = \"bank.example.com\"\n";
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("policy.toml");
+    std::fs::write(&path, policy).expect("policy is written");
+
+    let output = wiretrust()
+        .args(["watch", "--stdin", "--format", "jsonl", "--policy"])
+        .arg(&path)
+        .write_stdin(log.clone())
+        .output()
+        .expect("wiretrust runs");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let output = wiretrust()
+        .args([
+            "watch",
+            "--stdin",
+            "--format",
+            "jsonl",
+            "--show-suppressed",
+            "--policy",
+        ])
+        .arg(&path)
+        .write_stdin(log)
+        .output()
+        .expect("wiretrust runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("\"suppressed_by\""), "{stdout}");
+    assert!(stdout.contains("stream.record_tamper"), "{stdout}");
+}
+
+#[test]
+fn verify_applies_suppressions() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(folder.path().join("tool.pkg"), b"tampered").expect("file is written");
+    // SHA-256 of the empty file, so the manifest entry does not match.
+    let manifest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  tool.pkg\n";
+    let manifest_path = folder.path().join("SHA256SUMS");
+    std::fs::write(&manifest_path, manifest).expect("manifest is written");
+    let policy_path = folder.path().join("policy.toml");
+    let policy = "[[suppress]]\ndetection = \"integrity.*\"\nreason = \"rebuilt locally\"\n";
+    std::fs::write(&policy_path, policy).expect("policy is written");
+
+    let suppressed = wiretrust()
+        .args(["verify", "--format", "jsonl", "--manifest"])
+        .arg(&manifest_path)
+        .arg("--policy")
+        .arg(&policy_path)
+        .output()
+        .expect("wiretrust runs");
+    assert_eq!(suppressed.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&suppressed.stderr);
+    assert!(stderr.contains("1 suppressed"), "{stderr}");
+
+    let kept = wiretrust()
+        .args(["verify", "--format", "jsonl", "--manifest"])
+        .arg(&manifest_path)
+        .output()
+        .expect("wiretrust runs");
+    assert_eq!(kept.status.code(), Some(1));
+}

@@ -181,9 +181,8 @@ const ENDPOINT_ONLY: &[&str] = &["endpoint.tls_failure", "endpoint.ats_blocked"]
 /// manifests; tests/verify.rs contains their cases.
 const VERIFY_ONLY: &[&str] = &["integrity.manifest_mismatch"];
 
-/// Detections that the built-in policy never raises because they compare
-/// with policy entries (pins); tests/policy.rs contains their positive
-/// cases, and the negative case here is the built-in policy itself.
+/// Detections that the built-in policy never raises, because they compare
+/// with policy entries (pins). Their positive cases are in tests/policy.rs.
 const POLICY_ONLY: &[&str] = &["tls.certificate_changed"];
 
 #[test]

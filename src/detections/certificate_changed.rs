@@ -42,6 +42,7 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
     else {
         return;
     };
+
     let issuer = leaf.issuer.clone().unwrap_or_default();
     let spki = leaf.spki_sha256.clone().unwrap_or_default();
     let title = format!(
@@ -62,6 +63,7 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
         title,
         config.host(),
     );
+
     alert.compare("pin", pin_description(pin, config));
     alert.compare("pinned_spki_sha256", pin.spki_sha256.clone());
     alert.compare("pinned_issuers", pin.issuers.clone());

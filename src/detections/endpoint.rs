@@ -318,7 +318,7 @@ fn destination(connection: Option<&EndpointConnection>) -> Destination {
     }
 }
 
-/// The connection's server as policy patterns see it.
+/// Returns the connection's server as policy patterns see it.
 pub fn endpoint_target<'e>(event: &EndpointEvent<'e>) -> Target<'e> {
     let Some((_, connection)) = event.connection else {
         return Target::default();

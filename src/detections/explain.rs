@@ -3,7 +3,7 @@
 //! keys that tune it and its ATT&CK mapping.
 //!
 //! Ids that [`super::RULES`] implements take their meaning and false
-//! positives from their [`super::Rule`]; the table below holds the rest.
+//! positives from their [`super::Rule`], and the table below contains the rest.
 
 use super::alert::Severity;
 

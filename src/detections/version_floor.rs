@@ -78,7 +78,7 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
     out.push(alert);
 }
 
-/// The session's server as policy patterns see it.
+/// Returns the session's server as policy patterns see it.
 pub(super) fn session_target(session: &TlsSession) -> Target<'_> {
     Target {
         name: session.server_name.as_deref(),

@@ -29,7 +29,7 @@ pub const RULE: Rule = Rule {
              and processes.",
 };
 
-/// The suite's weak classes that the policy raises for, joined with `+`;
+/// Returns the suite's weak classes that the policy raises for, joined with `+`;
 /// empty when none is.
 fn raised_classes(weakness: &[&'static str], raised: WeakClasses) -> String {
     let raised: Vec<&str> = raised.names().collect();

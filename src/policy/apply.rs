@@ -29,7 +29,7 @@ pub struct SuppressedBy {
     pub reason: String,
 }
 
-/// What the policy decided about one alert.
+/// Decision of the policy about one alert.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PolicyOutcome {
     /// Written to the sinks and counted.
@@ -241,7 +241,7 @@ fn process_target(alert: &Alert) -> ProcessTarget<'_> {
     }
 }
 
-/// One step up, never above critical.
+/// Raises a severity one step, never above critical.
 fn raise(severity: Severity) -> Severity {
     match severity {
         Severity::Info => Severity::Low,

@@ -1,5 +1,5 @@
 //! Turns policy text into a [`Policy`]: TOML syntax and types first, then
-//! each value, with errors that point at the value and say what to write.
+//! each value. Errors point at the value and give a fix.
 
 use std::ops::Range;
 
@@ -44,6 +44,19 @@ impl Loader<'_> {
             .iter()
             .map(|pin| self.pin(pin))
             .collect::<Result<_, _>>()?;
+        self.allow(&file, &mut policy)?;
+        policy.suppressions = file
+            .suppress
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| self.suppression(index, entry, policy.since_ns))
+            .collect::<Result<_, _>>()?;
+        self.severity(&file, &mut policy)?;
+        policy.critical_assets = self.servers(&file.critical_assets)?;
+        Ok(policy)
+    }
+
+    fn allow(&self, file: &PolicyFile, policy: &mut Policy) -> Result<(), PolicyError> {
         policy.legacy_services = self.servers(&file.allow.legacy_services)?;
         policy.proxies = self.servers(&file.allow.proxies)?;
         policy.inspection_cas = file
@@ -58,12 +71,10 @@ impl Loader<'_> {
             .iter()
             .map(|text| self.process(text).map(|value| self.located(text, value)))
             .collect::<Result<_, _>>()?;
-        policy.suppressions = file
-            .suppress
-            .iter()
-            .enumerate()
-            .map(|(index, entry)| self.suppression(index, entry, policy.since_ns))
-            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    fn severity(&self, file: &PolicyFile, policy: &mut Policy) -> Result<(), PolicyError> {
         for (id, severity) in &file.severity {
             self.detection_id(id, false)?;
             let value = Severity::parse(severity.get_ref()).ok_or_else(|| {
@@ -76,8 +87,7 @@ impl Loader<'_> {
             let located = self.located(id, (id.get_ref().clone(), value));
             policy.severity.push(located);
         }
-        policy.critical_assets = self.servers(&file.critical_assets)?;
-        Ok(policy)
+        Ok(())
     }
 
     fn tls(&self, file: &PolicyFile, policy: &mut Policy) -> Result<(), PolicyError> {

@@ -163,7 +163,7 @@ impl Policy {
         load::parse(text, name)
     }
 
-    /// The weak classes raised for a server: its first `[[tls.server]]`
+    /// Returns the weak classes raised for a server: its first `[[tls.server]]`
     /// override with classes, else the policy's classes.
     pub fn weak_classes_for(&self, target: &Target<'_>) -> WeakClasses {
         self.tls_servers
@@ -173,7 +173,7 @@ impl Policy {
             .unwrap_or(self.weak_classes)
     }
 
-    /// The pins whose server pattern matches.
+    /// Returns the pins whose server pattern matches.
     pub fn pins_for<'p>(&'p self, target: &Target<'_>) -> impl Iterator<Item = &'p Pin> {
         self.pins
             .iter()

@@ -27,7 +27,7 @@ enum AddressPattern {
     Net(IpNet),
 }
 
-/// What a server pattern is compared with: the name the client asked for
+/// Server that a pattern is compared with: the name the client requested
 /// (SNI or host name) and the address, as far as the telemetry gives them.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Target<'a> {
@@ -80,7 +80,7 @@ impl fmt::Display for ServerPattern {
     }
 }
 
-/// The target's address, or its name when the name is an address (a host
+/// Returns the target's address, or its name when the name is an address (a host
 /// written as an IP, or a log that names the server by address).
 fn target_ip(target: &Target<'_>) -> Option<IpAddr> {
     target
