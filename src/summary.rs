@@ -83,7 +83,7 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     if summary.suppressed > 0 {
         writeln!(
             out,
-            "  {} suppressed by the policy (--show-suppressed writes them)",
+            "  {} suppressed by the policy (written only with --show-suppressed)",
             summary.suppressed
         )?;
     }

@@ -48,7 +48,7 @@ pub fn run_verify(args: &VerifyArgs, quiet: bool, verbose: bool) -> Result<u8> {
         if summary.suppressed > 0 {
             writeln!(
                 stderr,
-                "{} suppressed by the policy (--show-suppressed writes them)",
+                "{} suppressed by the policy (written only with --show-suppressed)",
                 summary.suppressed
             )?;
         }
