@@ -35,6 +35,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// List the built-in detections, or explain one.
     Rules(RulesArgs),
+    /// Print the built-in policy, or check a policy file.
+    Policy(PolicyArgs),
     /// Check files against hash manifests (SHA256SUMS, sha256sum, md5sum and
     /// shasum output, BSD-style `SHA256 (file) = ...` lines); a file whose
     /// hash differs raises integrity.manifest_mismatch.
@@ -76,6 +78,41 @@ pub struct VerifyArgs {
     /// the number of cores.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub policy: PolicyFileArgs,
+}
+
+/// The policy file and what to do with suppressed alerts, shared by scan,
+/// watch and verify.
+#[derive(Debug, Args)]
+pub struct PolicyFileArgs {
+    /// Policy file (TOML) with the floor, cipher classes, pins, allowlists,
+    /// suppressions and severity overrides; `wiretrust policy show` prints
+    /// the built-in default used without it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Also write the alerts the policy suppressed, each with the entry
+    /// that suppressed it (`suppressed_by`). They never count for --fail-on.
+    #[arg(long)]
+    pub show_suppressed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the built-in default policy as TOML.
+    Show,
+    /// Validate a policy file: exit 0 when valid, 2 with the line, column
+    /// and a fix for the first error.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -123,21 +160,26 @@ pub struct WatchArgs {
 /// Settings the detections read, shared by scan and watch.
 #[derive(Debug, Args)]
 pub struct DetectionArgs {
-    /// Lowest acceptable negotiated version: ssl3, tls1.0, tls1.1, tls1.2 or tls1.3.
-    #[arg(long, value_name = "VERSION", default_value = "tls1.2", value_parser = parse_version)]
-    pub min_version: MinVersion,
+    /// Lowest acceptable negotiated version: ssl3, tls1.0, tls1.1, tls1.2 or
+    /// tls1.3. Overrides the policy's [tls] floor (default tls1.2).
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub min_version: Option<MinVersion>,
     /// Name of the endpoint the telemetry came from, used as each alert's host
     /// (default: the client address of each capture session, the file name of
     /// each endpoint log).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// Fatal TLS alerts or trust failures for one server that raise
-    /// stream.alert_burst within --burst-window (2 to 1000).
-    #[arg(long, value_name = "COUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=1000))]
-    pub burst_threshold: u32,
-    /// Window for --burst-threshold, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
-    pub burst_window: u32,
+    /// stream.alert_burst within --burst-window (2 to 1000). Overrides the
+    /// policy's [stream] burst_threshold (default 5).
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub burst_threshold: Option<u32>,
+    /// Window for --burst-threshold, in seconds. Overrides the policy's
+    /// [stream] burst_window (default 60).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub burst_window: Option<u32>,
+    #[command(flatten)]
+    pub policy: PolicyFileArgs,
 }
 
 #[derive(Debug, Args)]

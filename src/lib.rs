@@ -13,6 +13,7 @@
 pub mod detections;
 pub mod observations;
 mod pipeline;
+pub mod policy;
 pub mod scan;
 pub mod sinks;
 pub mod sources;

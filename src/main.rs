@@ -13,13 +13,17 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 
-use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
+use cli::{Cli, Command, OutputFormat, PolicyCommand, RulesCommand, ScanArgs};
 use summary::{write_problems, write_stats, write_summary};
-use wiretrust::detections::{DetectionConfig, RULES, Severity, StoreLocation, rule};
+use wiretrust::detections::{
+    DETECTION_IDS, DetectionConfig, Severity, StoreLocation, explain, explanation, rule,
+};
+use wiretrust::policy::{BUILTIN_TOML, Policy};
 use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
@@ -55,14 +59,18 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Scan(args) => run_scan(&args, cli.quiet, cli.verbose > 0),
         Command::Watch(args) => watch_command::run_watch(&args, cli.quiet),
         Command::Rules(rules) => run_rules(rules.command),
+        Command::Policy(policy) => run_policy(policy.command),
         Command::Verify(args) => verify_command::run_verify(&args, cli.quiet, cli.verbose > 0),
     }
 }
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
-    let mut detection = detection_config(&args.detection);
+    let mut detection = detection_config(&args.detection)?;
     detection.store = store_location(args);
-    let options = ScanOptions { detection };
+    let options = ScanOptions {
+        detection,
+        show_suppressed: args.detection.policy.show_suppressed,
+    };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let format = match args.format {
@@ -108,15 +116,31 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     Ok(exit_status(&summary, args.fail_on))
 }
 
-/// Builds the detection settings from the command line.
-pub(crate) fn detection_config(args: &cli::DetectionArgs) -> DetectionConfig {
-    DetectionConfig {
-        min_version: args.min_version.0,
-        host: args.host.clone(),
-        burst_threshold: args.burst_threshold as usize,
-        burst_window_ns: i64::from(args.burst_window) * 1_000_000_000,
-        ..DetectionConfig::default()
+/// Builds the detection settings from the policy, with the command line's
+/// flags overriding the policy's values.
+pub(crate) fn detection_config(args: &cli::DetectionArgs) -> Result<DetectionConfig> {
+    let policy = load_policy(&args.policy)?;
+    let mut config = DetectionConfig::from_policy(policy, args.host.clone());
+    if let Some(version) = args.min_version {
+        config.min_version = version.0;
     }
+    if let Some(threshold) = args.burst_threshold {
+        config.burst_threshold = threshold as usize;
+    }
+    if let Some(window) = args.burst_window {
+        config.burst_window_ns = i64::from(window) * 1_000_000_000;
+    }
+    Ok(config)
+}
+
+/// Reads `--policy`, or returns the built-in default without it.
+pub(crate) fn load_policy(args: &cli::PolicyFileArgs) -> Result<Arc<Policy>> {
+    let Some(path) = &args.policy else {
+        return Ok(Arc::new(Policy::default()));
+    };
+    let policy = Policy::load(path).map_err(|err| anyhow!("invalid policy: {err}"))?;
+    tracing::info!(policy = %path.display(), "policy loaded");
+    Ok(Arc::new(policy))
 }
 
 /// Chooses where file hashes are kept: `--no-store` keeps them in memory,
@@ -241,44 +265,109 @@ fn exit_status(summary: &wiretrust::scan::Summary, fail_on: Severity) -> u8 {
 
 fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
     let mut out = io::stdout().lock();
-    let id_width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
     match command {
-        None | Some(RulesCommand::List) => {
-            for rule in RULES {
-                let id = rule.id;
-                let severity = rule.default_severity;
-                writeln!(out, "{id:<id_width$}  {severity:<8}  {}", rule.summary)?;
-            }
-        }
+        None | Some(RulesCommand::List) => write_rule_list(&mut out)?,
         Some(RulesCommand::Explain { id }) => {
-            let Some(rule) = rule(&id) else {
-                let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+            let Some(explained) = explanation(&id) else {
                 eprintln!(
                     "error: no detection named {id:?}; known: {}",
-                    known.join(", ")
+                    DETECTION_IDS.join(", ")
                 );
                 return Ok(EXIT_FAILED);
             };
-            let width = terminal_width().map_or(79, usize::from).clamp(40, 100);
-            writeln!(
-                out,
-                "{}  (default severity: {})\n",
-                rule.id, rule.default_severity
-            )?;
-            for paragraph in [
-                rule.meaning.to_owned(),
-                format!("False positives: {}", rule.false_positives),
-                format!("Tuning: {}", rule.tuning),
-                "ATT&CK: T1565.002 Transmitted Data Manipulation (DET0254, AN0704)".to_owned(),
-            ] {
-                for line in wrap(&paragraph, width, 0) {
-                    writeln!(out, "{line}")?;
-                }
-                writeln!(out)?;
-            }
+            write_explanation(&mut out, explained)?;
         }
     }
     Ok(EXIT_CLEAN)
+}
+
+/// Lists every detection id with its default severity and summary. Ids
+/// that this build does not raise yet are marked.
+fn write_rule_list(out: &mut dyn Write) -> io::Result<()> {
+    let id_width = DETECTION_IDS.iter().map(|id| id.len()).max().unwrap_or(0);
+    for explained in explain::EXPLANATIONS {
+        let id = explained.id;
+        let severity = explained.default_severity;
+        let summary = match rule(id) {
+            Some(rule) => rule.summary,
+            None => "(not raised by this build)",
+        };
+        writeln!(out, "{id:<id_width$}  {severity:<8}  {summary}")?;
+    }
+    Ok(())
+}
+
+fn write_explanation(out: &mut dyn Write, explained: &explain::Explanation) -> io::Result<()> {
+    let width = terminal_width().map_or(79, usize::from).clamp(40, 100);
+    writeln!(
+        out,
+        "{}  (default severity: {})\n",
+        explained.id, explained.default_severity
+    )?;
+    let (meaning, false_positives) = match rule(explained.id) {
+        Some(rule) => (rule.meaning.to_owned(), rule.false_positives),
+        None => (
+            format!("{} This build does not raise it yet.", explained.meaning),
+            explained.false_positives,
+        ),
+    };
+    for paragraph in [
+        meaning,
+        format!("Evidence: {}", explained.evidence),
+        format!("False positives: {false_positives}"),
+        format!(
+            "Tuning: {} Every detection: {}",
+            explained.tuning,
+            explain::common_tuning()
+        ),
+        format!("ATT&CK: {} (DET0254, AN0704)", explained.attack),
+    ] {
+        for line in wrap(&paragraph, width, 0) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn run_policy(command: PolicyCommand) -> Result<u8> {
+    match command {
+        PolicyCommand::Show => {
+            io::stdout().lock().write_all(BUILTIN_TOML.as_bytes())?;
+            Ok(EXIT_CLEAN)
+        }
+        PolicyCommand::Check { file } => match Policy::load(&file) {
+            Ok(policy) => {
+                println!("{}: valid policy{}", file.display(), policy_counts(&policy));
+                Ok(EXIT_CLEAN)
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                Ok(EXIT_FAILED)
+            }
+        },
+    }
+}
+
+/// Counts of the entries that change behaviour, for `policy check`.
+fn policy_counts(policy: &Policy) -> String {
+    let counts = [
+        (policy.tls_servers.len(), "server override"),
+        (policy.pins.len(), "pin"),
+        (policy.suppressions.len(), "suppression"),
+        (policy.severity.len(), "severity override"),
+        (policy.critical_assets.len(), "critical asset"),
+    ];
+    let listed: Vec<String> = counts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, name)| format!("{count} {name}{}", if *count == 1 { "" } else { "s" }))
+        .collect();
+    if listed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", listed.join(", "))
+    }
 }
 
 pub(crate) fn terminal_width() -> Option<u16> {

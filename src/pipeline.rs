@@ -6,6 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
+use std::sync::Arc;
 
 use wiretrust_applenet::NetEvent;
 use wiretrust_eslogger::ProcessTable;
@@ -13,9 +14,10 @@ use wiretrust_unifiedlog::LogRecord;
 
 use crate::detections::{Alert, EndpointEvent, Engine, LazyProcess, Process, Severity};
 use crate::observations::{
-    ConnectionKey, Digests, EndpointConnection, FlowRecord, HttpTransfer, ObjectIdentity,
-    ObjectSighting, SightingSource, TlsSession,
+    CertificateRecord, ConnectionKey, Digests, EndpointConnection, FlowRecord, HttpTransfer,
+    ObjectIdentity, ObjectSighting, SightingSource, TlsSession,
 };
+use crate::policy::{Policy, PolicyOutcome};
 use crate::scan::{ScanOptions, Summary};
 use crate::sinks::Sink;
 use crate::sources::provenance::FileWriters;
@@ -53,6 +55,11 @@ pub(crate) struct Pipeline<'s, 'k> {
     host: Option<String>,
     /// Time in ordering and detection, and in the sinks, when measured.
     clock: Option<PhaseClock>,
+    /// Applied to every alert before the sinks see it.
+    policy: Arc<Policy>,
+    /// Write suppressed alerts too, with their `suppressed_by`.
+    show_suppressed: bool,
+    suppressed: u64,
 }
 
 /// Anomalies quoted in the summary at most; the rest are counted.
@@ -110,6 +117,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             object_sightings: 0,
             host: options.detection.host.clone(),
             clock: measure.then(PhaseClock::new),
+            policy: Arc::clone(&options.detection.policy),
+            show_suppressed: options.show_suppressed,
+            suppressed: 0,
         }
     }
 
@@ -171,7 +181,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         for sink in self.sinks.iter_mut() {
             sink.transfer(transfer)?;
         }
-        self.write_alerts()?;
+        self.write_alerts(&[])?;
         match self.downloaded_object(transfer) {
             Some(sighting) => self.object_sighting(&sighting),
             None => Ok(()),
@@ -266,12 +276,23 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         for sink in self.sinks.iter_mut() {
             sink.session(session)?;
         }
-        self.write_alerts()
+        self.write_alerts(&session.certificates)
     }
 
-    /// Writes the alerts of the last check and counts them.
-    fn write_alerts(&mut self) -> io::Result<()> {
-        for alert in &self.alerts {
+    /// Applies the policy to the alerts of the last check, then writes and
+    /// counts them. Suppressed alerts are counted apart and written only
+    /// with `show_suppressed`.
+    fn write_alerts(&mut self, certificates: &[Arc<CertificateRecord>]) -> io::Result<()> {
+        for alert in &mut self.alerts {
+            if let PolicyOutcome::Suppressed(_) = self.policy.apply(alert, certificates) {
+                self.suppressed += 1;
+                if self.show_suppressed {
+                    for sink in self.sinks.iter_mut() {
+                        sink.alert(alert)?;
+                    }
+                }
+                continue;
+            }
             *self.by_detection.entry(alert.detection).or_default() += 1;
             *self.by_severity.entry(alert.severity).or_default() += 1;
             for sink in self.sinks.iter_mut() {
@@ -305,7 +326,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.alerts.clear();
         self.engine.check_endpoint(&event, &mut self.alerts);
         self.lap(Phase::Detection);
-        self.write_alerts()
+        self.write_alerts(&[])
     }
 
     pub(crate) fn endpoint_connection(
@@ -338,7 +359,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         for sink in self.sinks.iter_mut() {
             sink.object_sighting(sighting)?;
         }
-        self.write_alerts()
+        self.write_alerts(&[])
     }
 
     /// Releases every held session, flushes the sinks and fills in the
@@ -359,6 +380,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.object_sightings = self.object_sightings;
         summary.sessions_with_anomalies = self.sessions_with_anomalies;
         summary.anomaly_examples = self.anomaly_examples;
+        summary.suppressed = self.suppressed;
         Ok(self.clock)
     }
 }

@@ -38,6 +38,9 @@ use crate::sources::{InputFile, expand_inputs};
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
     pub detection: DetectionConfig,
+    /// Write alerts the policy suppressed, with their `suppressed_by`;
+    /// they are counted apart either way.
+    pub show_suppressed: bool,
 }
 
 /// Thread count and measurement of a scan.
@@ -140,6 +143,8 @@ pub struct Summary {
     pub sessions_with_anomalies: u64,
     /// A few anomalies word for word, with their input, for the summary.
     pub anomaly_examples: Vec<String>,
+    /// Alerts the policy suppressed; not in the counts above.
+    pub suppressed: u64,
     pub elapsed: Duration,
     /// Distribution of the inputs over threads.
     pub layout: Layout,

@@ -82,6 +82,13 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     for (detection, count) in &summary.alerts_by_detection {
         writeln!(out, "    {detection}: {count}")?;
     }
+    if summary.suppressed > 0 {
+        writeln!(
+            out,
+            "  {} suppressed by the policy (written only with --show-suppressed)",
+            summary.suppressed
+        )?;
+    }
     Ok(())
 }
 

@@ -7,8 +7,8 @@ use anyhow::Result;
 
 use crate::cli::{OutputFormat, VerifyArgs};
 use crate::{
-    EXIT_ALERTS, EXIT_CLEAN, EXIT_FAILED, EXIT_PARTIAL, default_threads, terminal_width,
-    watch_command::host_name,
+    EXIT_ALERTS, EXIT_CLEAN, EXIT_FAILED, EXIT_PARTIAL, default_threads, load_policy,
+    terminal_width, watch_command::host_name,
 };
 use wiretrust::sinks::{AlertLines, AlertTable, Sink, printable};
 use wiretrust::verify::{CheckStatus, VerifyOptions, VerifySummary, verify};
@@ -29,6 +29,8 @@ pub fn run_verify(args: &VerifyArgs, quiet: bool, verbose: bool) -> Result<u8> {
             .clone()
             .or_else(host_name)
             .unwrap_or_else(|| "unknown".to_owned()),
+        policy: load_policy(&args.policy)?,
+        show_suppressed: args.policy.show_suppressed,
     };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -43,6 +45,13 @@ pub fn run_verify(args: &VerifyArgs, quiet: bool, verbose: bool) -> Result<u8> {
     let mut stderr = io::stderr().lock();
     if !quiet {
         write_totals(&mut stderr, &summary)?;
+        if summary.suppressed > 0 {
+            writeln!(
+                stderr,
+                "{} suppressed by the policy (written only with --show-suppressed)",
+                summary.suppressed
+            )?;
+        }
     }
     write_problems(&mut stderr, &summary, verbose)?;
 

@@ -77,6 +77,8 @@ pub struct WatchOptions {
     pub capture_filter: Option<String>,
     /// Wait before the first restart of a child that exited.
     pub restart_delay: Duration,
+    /// Write alerts the policy suppressed, with their `suppressed_by`.
+    pub show_suppressed: bool,
 }
 
 impl Default for WatchOptions {
@@ -91,6 +93,7 @@ impl Default for WatchOptions {
             interfaces: Vec::new(),
             capture_filter: None,
             restart_delay: Duration::from_secs(1),
+            show_suppressed: false,
         }
     }
 }
@@ -142,6 +145,7 @@ pub fn watch(
     drop(sender);
     let scan_options = ScanOptions {
         detection: options.detection.clone(),
+        show_suppressed: options.show_suppressed,
     };
     let mut pipeline = Pipeline::new(&scan_options, sinks, false);
     let mut summary = WatchSummary::default();

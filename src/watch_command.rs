@@ -63,7 +63,7 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
         );
     }
     let eslogger = !args.no_eslogger && (args.eslogger || is_root());
-    let mut detection = detection_config(&args.detection);
+    let mut detection = detection_config(&args.detection)?;
     // Watching this Mac's own log: its alerts come from this host.
     if endpoint && detection.host.is_none() {
         detection.host = host_name();
@@ -77,6 +77,7 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
         eslogger_command: args.eslogger_command.clone(),
         interfaces: args.interface.clone(),
         capture_filter: args.capture_filter.clone(),
+        show_suppressed: args.detection.policy.show_suppressed,
         ..WatchOptions::default()
     })
 }

@@ -41,6 +41,7 @@ impl Sink for Serialize {
 fn scan_threads(paths: &[PathBuf], threads: usize) -> Lines {
     let options = ScanOptions {
         detection: DetectionConfig::default(),
+        ..ScanOptions::default()
     };
     let execution = Execution {
         threads,

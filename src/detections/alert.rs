@@ -91,6 +91,14 @@ pub struct Alert {
     pub attack: Attack,
     /// Observation record the alert came from.
     pub session: SessionRef,
+    /// What the policy changed, such as a severity raised for a critical
+    /// asset, with the policy line; left out of JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<String>,
+    /// The policy entry that suppressed the alert; only suppressed alerts
+    /// written with `--show-suppressed` have it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<crate::policy::SuppressedBy>,
 }
 
 /// Process that made the connection, as far as the telemetry shows.
@@ -286,6 +294,8 @@ impl Alert {
                 stream: Some(transfer.stream),
                 connection: None,
             },
+            policy: Vec::new(),
+            suppressed_by: None,
         };
         alert.missing = alert.missing_keys();
         alert
@@ -341,6 +351,8 @@ impl Alert {
                 stream: Some(session.stream),
                 connection: None,
             },
+            policy: Vec::new(),
+            suppressed_by: None,
         };
         alert.missing = alert.missing_keys();
         alert

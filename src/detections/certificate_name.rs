@@ -19,9 +19,8 @@ pub const RULE: Rule = Rule {
     false_positives: "Clients that do not validate names (internal tools, IoT), servers that \
                       answer every name with a default certificate, and captures of \
                       misconfigured test sites.",
-    tuning: "No settings of its own in this release: --fail-on sets which severities make \
-             the run fail, and the JSON Lines output can be filtered by detection id and \
-             destination.",
+    tuning: "The policy's allow.inspection_cas and allow.proxies make it info for \
+             sanctioned TLS inspection.",
 };
 
 /// Raises the alert when the session's leaf certificate was checked

@@ -11,6 +11,7 @@ use wiretrust_unifiedlog::LogRecord;
 use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, Flow, Process, SessionRef};
 use super::alert::{Severity, TlsContext};
 use crate::observations::{ConnectionKey, EndpointConnection, format_rfc3339};
+use crate::policy::Target;
 
 /// One line of an endpoint log, parsed, with its context.
 pub struct EndpointEvent<'a> {
@@ -258,6 +259,8 @@ impl Alert {
                     .connection
                     .map(|((pid, number), _)| format!("{pid}/C{number}")),
             },
+            policy: Vec::new(),
+            suppressed_by: None,
         };
         if let NetEvent::TaskFailed {
             failing_url: Some(url),
@@ -334,6 +337,22 @@ fn destination(connection: Option<&EndpointConnection>) -> Destination {
         ip: remote.map(|r| r.ip).or(host_ip),
         port: connection.port.or(remote.map(|r| r.port)),
         server_name,
+    }
+}
+
+/// Returns the connection's server as policy patterns see it.
+pub fn endpoint_target<'e>(event: &EndpointEvent<'e>) -> Target<'e> {
+    let Some((_, connection)) = event.connection else {
+        return Target::default();
+    };
+    let remote = parse_address(connection.remote.as_deref());
+    Target {
+        name: connection
+            .server_name
+            .as_deref()
+            .or(connection.host.as_deref()),
+        ip: remote.map(|r| r.ip),
+        port: connection.port.or(remote.map(|r| r.port)),
     }
 }
 

@@ -220,6 +220,8 @@ fn alert(
             stream: None,
             connection: None,
         },
+        policy: Vec::new(),
+        suppressed_by: None,
     };
     alert.compare("object", earlier.key.clone());
     alert.compare("algorithm", algorithm_name);

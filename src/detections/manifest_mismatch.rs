@@ -117,6 +117,8 @@ pub fn alert(mismatch: &Mismatch<'_>, host: &str) -> Alert {
             stream: None,
             connection: None,
         },
+        policy: Vec::new(),
+        suppressed_by: None,
     }
 }
 

@@ -10,10 +10,12 @@
 mod alert;
 mod alert_burst;
 mod ats_blocked;
+mod certificate_changed;
 mod certificate_name;
 mod digest_mismatch;
 mod downgrade_sentinel;
 mod endpoint;
+pub mod explain;
 mod fallback_retry;
 mod fleet_divergence;
 mod length_mismatch;
@@ -31,16 +33,19 @@ pub use alert::{
     Severity, TlsContext,
 };
 pub use endpoint::{EndpointEvent, LazyProcess};
+pub use explain::{DETECTION_IDS, Explanation, explanation};
 pub use fleet_divergence::{FleetDivergence, StoreLocation};
 pub use rule::Rule;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
 use wiretrust_store::StoreError;
 
 use crate::observations::{HttpTransfer, ObjectSighting, TlsSession};
+use crate::policy::{Policy, Target};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -49,6 +54,7 @@ pub const RULES: &[Rule] = &[
     fallback_retry::RULE,
     weak_cipher::RULE,
     certificate_name::RULE,
+    certificate_changed::RULE,
     record_tamper::RULE,
     malformed::RULE,
     alert_burst::RULE,
@@ -82,6 +88,10 @@ pub struct DetectionConfig {
     pub burst_window_ns: i64,
     /// Location of the object digests of `integrity.fleet_divergence`.
     pub store: StoreLocation,
+    /// The tuning policy: per-server floors and cipher classes, pins.
+    /// `min_version` and the windows above take precedence over its
+    /// global values, so that command-line flags can override them.
+    pub policy: Arc<Policy>,
 }
 
 impl Default for DetectionConfig {
@@ -93,6 +103,7 @@ impl Default for DetectionConfig {
             burst_threshold: 5,
             burst_window_ns: 60 * 1_000_000_000,
             store: StoreLocation::Memory,
+            policy: Arc::new(Policy::default()),
         }
     }
 }
@@ -100,6 +111,30 @@ impl Default for DetectionConfig {
 impl DetectionConfig {
     fn host(&self) -> Option<&str> {
         self.host.as_deref()
+    }
+
+    /// Builds the settings a policy gives, with `host` for alerts.
+    pub fn from_policy(policy: Arc<Policy>, host: Option<String>) -> Self {
+        DetectionConfig {
+            min_version: policy.floor,
+            fallback_window_ns: policy.fallback_window_ns,
+            host,
+            burst_threshold: policy.burst_threshold,
+            burst_window_ns: policy.burst_window_ns,
+            policy,
+            store: StoreLocation::Memory,
+        }
+    }
+
+    /// The floor for a server: its `[[tls.server]]` override, else
+    /// `min_version`.
+    fn floor_for(&self, target: &Target<'_>) -> ProtocolVersion {
+        self.policy
+            .tls_servers
+            .iter()
+            .filter(|rule| rule.pattern.value.matches(target))
+            .find_map(|rule| rule.floor)
+            .unwrap_or(self.min_version)
     }
 }
 
@@ -146,6 +181,7 @@ impl Engine {
         self.fallback.check(session, &self.config, out);
         weak_cipher::check(session, &self.config, out);
         certificate_name::check(session, &self.config, out);
+        certificate_changed::check(session, &self.config, out);
         record_tamper::check(session, &self.config, out);
         malformed::check(session, &self.config, out);
         self.burst.check_session(session, &self.config, out);

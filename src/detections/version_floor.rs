@@ -4,9 +4,10 @@
 use wiretrust_applenet::NetEvent;
 use wiretrust_tls::registry::ProtocolVersion;
 
-use super::endpoint::{EndpointEvent, endpoint_label, process_label};
+use super::endpoint::{EndpointEvent, endpoint_label, endpoint_target, process_label};
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::TlsSession;
+use crate::policy::Target;
 
 pub const RULE: Rule = Rule {
     id: "tls.version_below_floor",
@@ -21,7 +22,9 @@ pub const RULE: Rule = Rule {
               range `TLS configured` offered.",
     false_positives: "Legacy servers and appliances that only speak TLS 1.0/1.1, old mail and \
                       database servers reached over STARTTLS, and test traffic.",
-    tuning: "--min-version sets the floor (ssl3, tls1.0, tls1.1, tls1.2, tls1.3).",
+    tuning: "The policy's [tls] floor and [[tls.server]] floors set the floor; \
+             allow.legacy_services and allow.processes exempt servers and processes; \
+             --min-version overrides the policy's global floor.",
 };
 
 /// Raises the alert when the negotiated version ranks below the floor.
@@ -30,8 +33,9 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
         return;
     };
     let negotiated = ProtocolVersion(code);
+    let floor = config.floor_for(&session_target(session));
     // Unknown values rank 0 and tell nothing about the protocol's strength.
-    if negotiated.rank() == 0 || negotiated.rank() >= config.min_version.rank() {
+    if negotiated.rank() == 0 || negotiated.rank() >= floor.rank() {
         return;
     }
     let critical = negotiated.rank() <= ProtocolVersion::SSL3.rank();
@@ -44,7 +48,7 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
         "{} negotiated with {}, below the {} floor",
         negotiated,
         destination_label(session),
-        config.min_version
+        floor
     );
     let mut alert = Alert::for_session(
         session,
@@ -55,7 +59,7 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
         config.host(),
     );
     alert.at_time(session.start_ns);
-    alert.compare("floor", config.min_version.to_string());
+    alert.compare("floor", floor.to_string());
     alert.compare("negotiated_version", negotiated.to_string());
     alert.evidence.push(Evidence::at_packet(
         session,
@@ -72,6 +76,15 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
         ));
     }
     out.push(alert);
+}
+
+/// Returns the session's server as policy patterns see it.
+pub(super) fn session_target(session: &TlsSession) -> Target<'_> {
+    Target {
+        name: session.server_name.as_deref(),
+        ip: Some(session.server.ip),
+        port: Some(session.server.port),
+    }
 }
 
 /// `name (ip:port)` or `ip:port` for titles.
@@ -93,7 +106,8 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
         return;
     };
     let negotiated = ProtocolVersion(*version);
-    if negotiated.rank() == 0 || negotiated.rank() >= config.min_version.rank() {
+    let floor = config.floor_for(&endpoint_target(event));
+    if negotiated.rank() == 0 || negotiated.rank() >= floor.rank() {
         return;
     }
     let severity = if negotiated.rank() <= ProtocolVersion::SSL3.rank() {
@@ -106,7 +120,7 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
         negotiated,
         process_label(event.process.get()),
         endpoint_label(event),
-        config.min_version
+        floor
     );
     let mut alert = Alert::for_endpoint(
         event,
@@ -117,7 +131,7 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
         config.host(),
     );
     alert.tls.version = Some(negotiated.to_string());
-    alert.compare("floor", config.min_version.to_string());
+    alert.compare("floor", floor.to_string());
     alert.compare("negotiated_version", negotiated.to_string());
     if let Some((_, connection)) = event.connection
         && let Some(max) = &connection.offered_max_version

@@ -1,9 +1,10 @@
 //! `tls.weak_cipher`: a weak cipher suite was negotiated.
 
 use wiretrust_applenet::NetEvent;
+use wiretrust_tls::registry::WeakClasses;
 
-use super::endpoint::{EndpointEvent, endpoint_label, process_label};
-use super::version_floor::destination_label;
+use super::endpoint::{EndpointEvent, endpoint_label, endpoint_target, process_label};
+use super::version_floor::{destination_label, session_target};
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::TlsSession;
 
@@ -23,17 +24,31 @@ pub const RULE: Rule = Rule {
               line, which does not list the suites the client offered, so it stays medium.",
     false_positives: "Legacy servers and embedded devices whose only suites are weak; internal \
                       test services configured with NULL or anonymous suites on purpose.",
-    tuning: "No settings of its own in this release: --fail-on sets which severities make \
-             the run fail, and the JSON Lines output can be filtered by detection id and \
-             destination.",
+    tuning: "The policy's [tls] weak_classes and [[tls.server]] weak_classes choose the \
+             classes that raise it; allow.legacy_services and allow.processes exempt servers \
+             and processes.",
 };
+
+/// Returns the suite's weak classes that the policy raises for, joined with `+`;
+/// empty when none is.
+fn raised_classes(weakness: &[&'static str], raised: WeakClasses) -> String {
+    let raised: Vec<&str> = raised.names().collect();
+    let classes: Vec<&str> = weakness
+        .iter()
+        .copied()
+        .filter(|class| raised.contains(class))
+        .collect();
+    classes.join("+")
+}
 
 /// Raises the alert when the negotiated suite belongs to a weak class.
 pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert>) {
     let (Some(server), Some(cipher)) = (&session.server_hello, &session.cipher) else {
         return;
     };
-    if session.cipher_weakness.is_empty() {
+    let raised = config.policy.weak_classes_for(&session_target(session));
+    let classes = raised_classes(&session.cipher_weakness, raised);
+    if classes.is_empty() {
         return;
     }
     let offered_strong = session
@@ -45,7 +60,6 @@ pub fn check(session: &TlsSession, config: &DetectionConfig, out: &mut Vec<Alert
     } else {
         RULE.default_severity
     };
-    let classes = session.cipher_weakness.join("+");
     let title = if offered_strong {
         format!(
             "Cipher downgrade with {}: {cipher} ({classes}) chosen although the client offered \
@@ -92,10 +106,11 @@ pub fn check_endpoint(event: &EndpointEvent<'_>, config: &DetectionConfig, out: 
     let Some(cipher) = &connection.cipher else {
         return;
     };
-    if connection.cipher_weakness.is_empty() {
+    let raised = config.policy.weak_classes_for(&endpoint_target(event));
+    let classes = raised_classes(&connection.cipher_weakness, raised);
+    if classes.is_empty() {
         return;
     }
-    let classes = connection.cipher_weakness.join("+");
     let title = format!(
         "Weak cipher {cipher} ({classes}) negotiated by {} with {}",
         process_label(event.process.get()),

@@ -200,6 +200,7 @@ pub(crate) fn certificate_record(info: &CertificateInfo) -> CertificateRecord {
             .map(|s| format_rfc3339(s.saturating_mul(1_000_000_000))),
         key_type: info.key_type.clone(),
         key_bits: info.key_bits,
+        spki_sha256: info.spki_sha256.clone(),
         self_issued: info.self_issued,
         parse_error: info.parse_error.clone(),
     }

@@ -205,6 +205,8 @@ pub struct CertificateRecord {
     pub not_after: Option<String>,
     pub key_type: Option<String>,
     pub key_bits: Option<u32>,
+    /// Hex SHA-256 of the SubjectPublicKeyInfo, compared with policy pins.
+    pub spki_sha256: Option<String>,
     pub self_issued: bool,
     pub parse_error: Option<String>,
 }

@@ -26,9 +26,13 @@ impl<W: Write> Sink for AlertStream<W> {
             (None, Some(pid)) => format!(" pid {pid}"),
             (None, None) => String::new(),
         };
+        let mut notes = String::new();
+        for note in super::table::policy_notes(alert) {
+            notes.push_str(&format!(" [{}]", printable(&note)));
+        }
         writeln!(
             self.out,
-            "{} {:<8} {} {}{}: {}",
+            "{} {:<8} {} {}{}: {}{notes}",
             alert.time,
             alert.severity,
             alert.detection,

@@ -46,6 +46,10 @@ impl<W: Write> AlertTable<W> {
                 printable(&alert.title)
             );
             let mut lines = wrap(&heading, width, INDENT.len());
+            for note in policy_notes(alert) {
+                let line = format!("{INDENT}policy: {}", printable(&note));
+                lines.extend(wrap(&line, width, INDENT.len() + 2));
+            }
             for evidence in &alert.evidence {
                 let line = format!(
                     "{}{}: {} = {}",
@@ -121,15 +125,32 @@ fn row(number: usize, alert: &Alert) -> Vec<String> {
         (None, Some(pid)) => format!("pid {pid}"),
         (None, None) => String::new(),
     };
+    let severity = match alert.suppressed_by {
+        Some(_) => format!("{}\nsuppressed", alert.severity),
+        None => alert.severity.to_string(),
+    };
     vec![
         number.to_string(),
-        alert.severity.to_string(),
+        severity,
         alert.detection.to_owned(),
         printable(&alert.host).into_owned(),
         process,
         destination,
         alert.tls.version.clone().unwrap_or_default(),
     ]
+}
+
+/// Lists what the policy changed about an alert and, for a suppressed
+/// alert written with `--show-suppressed`, the entry that suppressed it.
+pub(super) fn policy_notes(alert: &Alert) -> Vec<String> {
+    let mut notes = alert.policy.clone();
+    if let Some(by) = &alert.suppressed_by {
+        notes.push(format!(
+            "suppressed by {}[{}] at line {}: {}",
+            by.section, by.index, by.line, by.reason
+        ));
+    }
+    notes
 }
 
 fn file_name(input: &str) -> String {

@@ -44,6 +44,10 @@ pub struct VerifyOptions {
     pub threads: usize,
     /// Host name written in alerts and records.
     pub host: String,
+    /// Applied to every alert before the sinks see it.
+    pub policy: std::sync::Arc<crate::policy::Policy>,
+    /// Write suppressed alerts too, with their `suppressed_by`.
+    pub show_suppressed: bool,
 }
 
 /// One manifest's outcome.
@@ -75,6 +79,8 @@ pub struct VerifySummary {
     /// Given paths that could not be walked, with the reason.
     pub walk_errors: Vec<String>,
     pub alerts_by_severity: BTreeMap<Severity, u64>,
+    /// Alerts the policy suppressed; not in `alerts_by_severity`.
+    pub suppressed: u64,
     pub elapsed: Duration,
 }
 
@@ -355,13 +361,25 @@ fn record(
         size: check.size.unwrap_or_default(),
         time_ns,
     };
-    let alert = manifest_mismatch::alert(&mismatch, &options.host);
-    *summary
-        .alerts_by_severity
-        .entry(alert.severity)
-        .or_default() += 1;
-    for sink in sinks.iter_mut() {
-        sink.alert(&alert)?;
+    let mut alert = manifest_mismatch::alert(&mismatch, &options.host);
+    let outcome = options.policy.apply(&mut alert, &[]);
+    let write = match outcome {
+        crate::policy::PolicyOutcome::Kept => {
+            *summary
+                .alerts_by_severity
+                .entry(alert.severity)
+                .or_default() += 1;
+            true
+        }
+        crate::policy::PolicyOutcome::Suppressed(_) => {
+            summary.suppressed += 1;
+            options.show_suppressed
+        }
+    };
+    if write {
+        for sink in sinks.iter_mut() {
+            sink.alert(&alert)?;
+        }
     }
     summary.problems.push(check);
     Ok(())
@@ -471,6 +489,8 @@ mod tests {
             algorithm: None,
             threads: 1,
             host: "test-host".to_owned(),
+            policy: std::sync::Arc::default(),
+            show_suppressed: false,
         }
     }
 

@@ -46,6 +46,7 @@ impl Sink for Collect {
 pub fn scan_paths(paths: &[PathBuf]) -> Scanned {
     let options = ScanOptions {
         detection: DetectionConfig::default(),
+        ..ScanOptions::default()
     };
     let mut collect = Collect::default();
     let summary = {

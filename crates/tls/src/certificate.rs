@@ -40,6 +40,9 @@ pub struct CertificateInfo {
     /// Key size in bits: the modulus for RSA, the curve's field for EC and the
     /// public key length for Ed25519, Ed448, X25519 and X448.
     pub key_bits: Option<u32>,
+    /// Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo, the value
+    /// HPKP-style pins name; `None` when the certificate did not parse.
+    pub spki_sha256: Option<String>,
     /// True when subject and issuer are the same name, as RFC 5280 defines
     /// self-issued. Self-signed certificates are a subset of these.
     pub self_issued: bool,
@@ -61,6 +64,7 @@ impl CertificateInfo {
             serial: None,
             key_type: None,
             key_bits: None,
+            spki_sha256: None,
             self_issued: false,
             parse_error: None,
         }
@@ -100,6 +104,7 @@ fn fill(info: &mut CertificateInfo, cert: &X509Certificate<'_>) {
     let (key_type, key_bits) = key_summary(tbs.public_key());
     info.key_type = Some(key_type);
     info.key_bits = key_bits;
+    info.spki_sha256 = Some(hex::encode(Sha256::digest(tbs.public_key().raw)));
     info.self_issued = tbs.subject().as_raw() == tbs.issuer().as_raw();
 }
 
