@@ -3,7 +3,8 @@
 //! Each detection lives in its own module with its [`Rule`] (id, default
 //! severity and documentation) beside the code that decides it. The
 //! [`Engine`] runs them over every capture session, in order of start
-//! time, over every HTTP transfer as it completes, and over every parsed
+//! time, over every HTTP transfer as it completes, over every STARTTLS
+//! dialogue when its connection ends, and over every parsed
 //! line of an endpoint log, in input order.
 
 mod alert;
@@ -35,7 +36,7 @@ use std::collections::HashMap;
 
 use wiretrust_tls::registry::ProtocolVersion;
 
-use crate::observations::{HttpTransfer, TlsSession};
+use crate::observations::{HttpTransfer, StarttlsDialogue, TlsSession};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -146,6 +147,11 @@ impl Engine {
         digest_mismatch::check(transfer, &self.config, out);
         length_mismatch::check(transfer, &self.config, out);
         self.hsts.check(transfer, &self.config, out);
+    }
+
+    /// Checks one STARTTLS dialogue when its connection ends.
+    pub fn check_dialogue(&mut self, dialogue: &StarttlsDialogue, out: &mut Vec<Alert>) {
+        tls_stripped::check_dialogue(dialogue, &self.config, out);
     }
 
     /// Checks one parsed endpoint log line; lines should arrive in input

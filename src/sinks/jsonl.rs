@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Sink;
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, StarttlsDialogue, TlsSession};
 use crate::verify::FileCheck;
 
 /// Writes each alert as one JSON object per line.
@@ -41,9 +41,8 @@ impl<W: Write> Sink for AlertLines<W> {
     }
 }
 
-/// Writes each observation (capture session, HTTP transfer or endpoint
-/// connection) as
-/// one JSON object per line.
+/// Writes each observation (capture session, HTTP transfer, STARTTLS
+/// dialogue or endpoint connection) as one JSON object per line.
 pub struct ObservationLines<W: Write> {
     out: W,
     /// The line being built, reused between records.
@@ -66,6 +65,10 @@ impl<W: Write> Sink for ObservationLines<W> {
 
     fn transfer(&mut self, transfer: &HttpTransfer) -> io::Result<()> {
         write_line(&mut self.out, &mut self.line, transfer)
+    }
+
+    fn dialogue(&mut self, dialogue: &StarttlsDialogue) -> io::Result<()> {
+        write_line(&mut self.out, &mut self.line, dialogue)
     }
 
     fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {

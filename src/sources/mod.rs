@@ -13,6 +13,7 @@ pub mod kind;
 pub mod live;
 pub mod partition;
 mod plaintext;
+mod starttls;
 pub mod timing;
 
 pub use inputs::{InputFile, expand_inputs};

@@ -1,0 +1,229 @@
+//! The STARTTLS analyser of one TCP flow: a `wiretrust-starttls` dialogue
+//! fed the flow's octets, and the packets that carried them, so that the
+//! record can name the packet of each quoted line.
+
+use std::sync::Arc;
+
+use wiretrust_starttls::{Dialogue, Progress};
+use wiretrust_tcp::{FlowKey, SegmentMeta, Side};
+use wiretrust_tls::start::{Role, Search, find_start};
+
+use super::flows::preamble_name;
+use crate::observations::{DialogueContext, Endpoint, StarttlsDialogue};
+
+/// Segments remembered per side to name the packet of a quoted line. The
+/// lines worth quoting come before TLS or the first mail command, a few
+/// dozen segments into a dialogue.
+// NOTE: lines that start after this many segments of their side are
+// written without a packet number; their stream offset is still exact.
+const MAX_SEGMENTS_PER_SIDE: usize = 512;
+
+/// The STARTTLS dialogue of one flow.
+pub(crate) struct StarttlsFlow {
+    dialogue: Dialogue,
+    /// The capture's client side is the dialogue's server: the flow table
+    /// took the side that spoke first for the client, but it sent a
+    /// server greeting.
+    swapped: bool,
+    input: Arc<str>,
+    stream: u64,
+    /// The dialogue's client and server.
+    client: Endpoint,
+    server: Endpoint,
+    /// Time of the first octet fed.
+    first_ns: Option<i64>,
+    /// Octets and gap octets per dialogue side (client, server): the
+    /// stream offset of the next octet as the dialogue counts it.
+    received: [u64; 2],
+    /// (stream offset of the segment's first octet, packet) per dialogue
+    /// side, in stream order.
+    segments: [Vec<(u64, u64)>; 2],
+}
+
+impl StarttlsFlow {
+    /// Returns an analyser for a flow whose first octets, sent by `side`,
+    /// are not a TLS handshake; `None` when they are.
+    pub(crate) fn choose(
+        input: &Arc<str>,
+        stream: u64,
+        key: &FlowKey,
+        side: Side,
+        first: &[u8],
+    ) -> Option<StarttlsFlow> {
+        let role = match side {
+            Side::Client => Role::Client,
+            Side::Server => Role::Server,
+        };
+        if matches!(find_start(first, role), Search::Found(start) if start.offset == 0) {
+            return None;
+        }
+        let swapped = side == Side::Client && looks_like_greeting(first);
+        let (client, server) = if swapped {
+            (key.server, key.client)
+        } else {
+            (key.client, key.server)
+        };
+        let endpoint = |addr: std::net::SocketAddr| Endpoint {
+            ip: addr.ip(),
+            port: addr.port(),
+        };
+        Some(StarttlsFlow {
+            dialogue: Dialogue::new(),
+            swapped,
+            input: Arc::clone(input),
+            stream,
+            client: endpoint(client),
+            server: endpoint(server),
+            first_ns: None,
+            received: [0; 2],
+            segments: [Vec::new(), Vec::new()],
+        })
+    }
+
+    /// True while the dialogue reads either side.
+    pub(crate) fn wants_data(&self) -> bool {
+        !self.dialogue.is_done()
+    }
+
+    /// True when the dialogue reads no side and recognised no protocol.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.dialogue.is_done() && self.dialogue.outcome().protocol.is_none()
+    }
+
+    fn side(&self, side: Side) -> Side {
+        match (self.swapped, side) {
+            (false, side) => side,
+            (true, Side::Client) => Side::Server,
+            (true, Side::Server) => Side::Client,
+        }
+    }
+
+    pub(crate) fn data(&mut self, side: Side, data: &[u8], meta: SegmentMeta) {
+        if data.is_empty() || self.dialogue.is_done() {
+            return;
+        }
+        let side = self.side(side);
+        let index = side_index(side);
+        self.first_ns.get_or_insert(meta.timestamp_ns);
+        let offset = self.received[index];
+        let segments = &mut self.segments[index];
+        if segments.len() < MAX_SEGMENTS_PER_SIDE {
+            segments.push((offset, meta.packet));
+        }
+        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        self.received[index] = offset.saturating_add(len);
+        if let Progress::Tls(handoff) = self.dialogue.feed(side, data) {
+            tracing::trace!(
+                input = %self.input,
+                stream = self.stream,
+                offset = handoff.offset,
+                "STARTTLS: TLS begins on the {side:?} side"
+            );
+        }
+    }
+
+    pub(crate) fn gap(&mut self, side: Side, missing: u64) {
+        let side = self.side(side);
+        let index = side_index(side);
+        self.received[index] = self.received[index].saturating_add(missing);
+        self.dialogue.gap(side, missing);
+    }
+
+    pub(crate) fn fin(&mut self, side: Side) {
+        let side = self.side(side);
+        self.dialogue.end(side);
+    }
+
+    /// Ends both sides and returns the record, when the dialogue
+    /// recognised its protocol.
+    pub(crate) fn finish(mut self) -> Option<StarttlsDialogue> {
+        self.dialogue.end(Side::Client);
+        self.dialogue.end(Side::Server);
+        let outcome = self.dialogue.outcome();
+        let protocol = preamble_name(outcome.protocol?);
+        let context = DialogueContext {
+            input: &self.input,
+            stream: self.stream,
+            client: self.client,
+            server: self.server,
+            time_ns: self.first_ns.unwrap_or_default(),
+            protocol,
+        };
+        let segments = &self.segments;
+        let packet_of = |side: Side, offset: u64| packet_at(&segments[side_index(side)], offset);
+        Some(StarttlsDialogue::new(outcome, &context, &packet_of))
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+/// Returns the packet of the last remembered segment that starts at or
+/// before `offset`, unless the segments remembered end before it.
+fn packet_at(segments: &[(u64, u64)], offset: u64) -> Option<u64> {
+    let after = segments.partition_point(|&(start, _)| start <= offset);
+    let (_, packet) = *segments.get(after.checked_sub(1)?)?;
+    if after == segments.len() && segments.len() >= MAX_SEGMENTS_PER_SIDE {
+        return None;
+    }
+    Some(packet)
+}
+
+/// True for a line only a server sends first: a numeric SMTP or FTP reply,
+/// an IMAP untagged `OK`, `PREAUTH` or `BYE`, or a POP3 status.
+fn looks_like_greeting(first: &[u8]) -> bool {
+    let numeric = match first {
+        [a, b, c, sep, ..] => {
+            a.is_ascii_digit()
+                && b.is_ascii_digit()
+                && c.is_ascii_digit()
+                && matches!(sep, b' ' | b'-')
+        }
+        _ => false,
+    };
+    numeric
+        || first.starts_with(b"* OK")
+        || first.starts_with(b"* PREAUTH")
+        || first.starts_with(b"* BYE")
+        || first.starts_with(b"+OK")
+        || first.starts_with(b"-ERR")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_at_finds_segment() {
+        let segments = [(0, 4), (20, 6), (45, 9)];
+        assert_eq!(packet_at(&segments, 0), Some(4));
+        assert_eq!(packet_at(&segments, 19), Some(4));
+        assert_eq!(packet_at(&segments, 20), Some(6));
+        assert_eq!(packet_at(&segments, 100), Some(9));
+        assert_eq!(packet_at(&[], 0), None);
+    }
+
+    #[test]
+    fn packet_at_unknown_past_full_list() {
+        let segments: Vec<(u64, u64)> = (0..MAX_SEGMENTS_PER_SIDE as u64)
+            .map(|i| (i * 10, i + 1))
+            .collect();
+        assert_eq!(packet_at(&segments, 5), Some(1));
+        let last = (MAX_SEGMENTS_PER_SIDE as u64 - 1) * 10;
+        assert_eq!(packet_at(&segments, last + 5), None);
+    }
+
+    #[test]
+    fn greetings_recognised() {
+        assert!(looks_like_greeting(b"220 mail.example ESMTP\r\n"));
+        assert!(looks_like_greeting(b"220-ftp.example\r\n"));
+        assert!(looks_like_greeting(b"* OK IMAP4rev1 ready\r\n"));
+        assert!(looks_like_greeting(b"+OK POP3 ready\r\n"));
+        assert!(!looks_like_greeting(b"EHLO client.example\r\n"));
+        assert!(!looks_like_greeting(b"a001 CAPABILITY\r\n"));
+    }
+}
