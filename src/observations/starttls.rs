@@ -190,7 +190,7 @@ impl StarttlsDialogue {
         }
     }
 
-    /// True when a client and a server both began TLS after the request.
+    /// True when the server accepted STARTTLS and both sides began TLS.
     pub fn upgraded(&self) -> bool {
         self.accepted.is_some()
             && self.client_tls_offset.is_some()

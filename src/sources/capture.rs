@@ -383,8 +383,8 @@ pub fn read_capture_timed<S: Stopwatch>(
     Ok(stats)
 }
 
-/// Hands the sessions and transfers completed since the last call to
-/// `on_session`.
+/// Hands the sessions, transfers and dialogues completed since the last
+/// call to `on_session`.
 fn deliver<S: Stopwatch>(
     flows: &mut Flows,
     stats: &mut CaptureStats,

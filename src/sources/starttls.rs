@@ -42,7 +42,8 @@ pub(crate) struct StarttlsFlow {
 
 impl StarttlsFlow {
     /// Returns an analyser for a flow whose first octets, sent by `side`,
-    /// are not a TLS handshake; `None` when they are.
+    /// are not a TLS handshake. Returns `None` when they are one, or may be
+    /// one because the segment cut a record header short.
     pub(crate) fn choose(
         input: &Arc<str>,
         stream: u64,
@@ -54,8 +55,10 @@ impl StarttlsFlow {
             Side::Client => Role::Client,
             Side::Server => Role::Server,
         };
-        if matches!(find_start(first, role), Search::Found(start) if start.offset == 0) {
-            return None;
+        match find_start(first, role) {
+            Search::Found(start) if start.offset == 0 => return None,
+            Search::Pending(0) => return None,
+            _ => {}
         }
         let swapped = side == Side::Client && looks_like_greeting(first);
         let (client, server) = if swapped {

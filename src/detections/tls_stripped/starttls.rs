@@ -51,9 +51,9 @@ pub fn check_dialogue(dialogue: &StarttlsDialogue, config: &DetectionConfig, out
     out.push(alert);
 }
 
-/// The finding the alert is about: an overwritten or misspelt capability,
-/// then a rejected request, then an unknown keyword in its place, then an
-/// absent capability.
+/// Returns the finding the alert is about: an overwritten or misspelt
+/// capability first, then a rejected request, then an unknown keyword in
+/// its place, then an absent capability.
 fn primary_finding(dialogue: &StarttlsDialogue) -> Option<&FindingRecord> {
     let rank = |kind: FindingKind| match kind {
         FindingKind::StarttlsGarbled(Garble::Overwritten | Garble::NearMiss) => Some(0),
@@ -70,10 +70,10 @@ fn primary_finding(dialogue: &StarttlsDialogue) -> Option<&FindingRecord> {
         .map(|(_, f)| f)
 }
 
-/// Confidence that the upgrade was stripped. An overwritten or misspelt
-/// capability is what a middlebox leaves; the other findings can come from
-/// a server configured without TLS, so plaintext credentials or mail after
-/// them raise the confidence one step.
+/// Returns the confidence that the upgrade was stripped. An overwritten or
+/// misspelt capability is what a middlebox leaves. The other findings can
+/// come from a server configured without TLS, so plaintext credentials or
+/// mail after them raise the confidence one step.
 fn confidence(kind: FindingKind, sent_in_plaintext: bool) -> Confidence {
     let base = match kind {
         FindingKind::StarttlsGarbled(Garble::Overwritten | Garble::NearMiss) => {
@@ -102,7 +102,7 @@ fn title(
         dialogue.server.port
     );
     let quoted = primary.evidence.last().map(|line| line.text.as_str());
-    let what = match primary.finding {
+    let happened = match primary.finding {
         FindingKind::StarttlsGarbled(Garble::Overwritten) => format!(
             "STARTTLS capability overwritten as {:?}",
             quoted.unwrap_or("?")
@@ -125,7 +125,7 @@ fn title(
         }
         (false, false) => "",
     };
-    format!("{server}: {what}{then}")
+    format!("{server}: {happened}{then}")
 }
 
 /// Formats the server address as `ip:port` takes it, with IPv6 in brackets.
