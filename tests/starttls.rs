@@ -326,13 +326,20 @@ fn relay_split_by_flow_same_records() {
 }
 
 /// The public STARTTLS captures, their protocol and whether the client
-/// saw a capability list with STARTTLS. The FTP client sends `AUTH TLS`
-/// without asking for FEAT, so nothing is offered there.
+/// saw a capability list with STARTTLS. The FTP clients send `AUTH TLS`
+/// without asking for FEAT, and the Zeek POP3 client sends STLS without
+/// CAPA, so nothing is offered there.
 const PUBLIC: &[(&str, &str, bool)] = &[
     ("arkime__smtp-starttls.pcap", "smtp", true),
     ("ndpi__smtp-starttls.pcap", "smtp", true),
     ("ndpi__pop3_stls.pcap", "pop3", true),
     ("ndpi__ftp-start-tls.pcap", "ftp", false),
+    ("zeek__smtp-starttls.pcap", "smtp", true),
+    ("zeek__imap-starttls.pcap", "imap", true),
+    ("zeek__pop3-starttls.pcap", "pop3", false),
+    ("zeek__ftp-auth-tls.pcap", "ftp", false),
+    ("zeek__xmpp-starttls.pcap", "xmpp", true),
+    ("suricata__smtp-startssl__input.pcap", "smtp", true),
 ];
 
 #[test]

@@ -138,12 +138,23 @@ impl StarttlsFlow {
     }
 
     /// Ends both sides and returns the record, when the dialogue
-    /// recognised its protocol.
+    /// recognised its protocol and saw a greeting, a capability list, a
+    /// STARTTLS request or a finding.
     pub(crate) fn finish(mut self) -> Option<StarttlsDialogue> {
         self.dialogue.end(Side::Client);
         self.dialogue.end(Side::Server);
         let outcome = self.dialogue.outcome();
         let protocol = preamble_name(outcome.protocol?);
+        // A flow whose first octet is `<` counts as XMPP, which includes
+        // TLS flows captured from the middle, so a record without any of
+        // these would only add noise.
+        let seen = outcome.greeting.is_some()
+            || !outcome.capabilities.is_empty()
+            || outcome.starttls.requested.is_some()
+            || !outcome.findings.is_empty();
+        if !seen {
+            return None;
+        }
         let context = DialogueContext {
             input: &self.input,
             stream: self.stream,
@@ -218,6 +229,85 @@ mod tests {
         assert_eq!(packet_at(&segments, 5), Some(1));
         let last = (MAX_SEGMENTS_PER_SIDE as u64 - 1) * 10;
         assert_eq!(packet_at(&segments, last + 5), None);
+    }
+
+    fn key() -> FlowKey {
+        FlowKey {
+            client: "192.0.2.1:50000".parse().unwrap_or_else(|_| unreachable!()),
+            server: "198.51.100.1:25".parse().unwrap_or_else(|_| unreachable!()),
+        }
+    }
+
+    fn meta(packet: u64) -> SegmentMeta {
+        SegmentMeta {
+            packet,
+            timestamp_ns: 1_000,
+        }
+    }
+
+    /// Feeds `(side, octets)` in order as packets 1, 2, … and returns the record.
+    fn run(segments: &[(Side, &[u8])]) -> Option<StarttlsDialogue> {
+        let input: Arc<str> = Arc::from("test.pcap");
+        let (first_side, first) = segments.first().copied()?;
+        let mut flow = StarttlsFlow::choose(&input, 0, &key(), first_side, first)?;
+        for (packet, (side, octets)) in (1..).zip(segments) {
+            flow.data(*side, octets, meta(packet));
+        }
+        flow.finish()
+    }
+
+    #[test]
+    fn smtp_greeting_names_packet() {
+        let record = run(&[
+            (Side::Server, b"220 mail.example ESMTP\r\n"),
+            (Side::Client, b"EHLO client.example\r\n"),
+            (Side::Server, b"250-mail.example\r\n250 SIZE 1000\r\n"),
+            (Side::Client, b"MAIL FROM:<a@example>\r\n"),
+        ]);
+        let record = record.expect("an SMTP record");
+        assert_eq!(record.protocol, "smtp");
+        assert_eq!(record.server.port, 25);
+        let greeting = record.greeting.as_ref().expect("a greeting");
+        assert_eq!(greeting.packet, Some(1));
+        assert!(record.stripped());
+        let absent = record.findings.first().expect("a finding");
+        assert_eq!(absent.kind, "starttls_absent");
+        let command = absent.evidence.last().expect("the client's command");
+        assert_eq!(command.packet, Some(4));
+        assert_eq!(command.side, "client");
+    }
+
+    #[test]
+    fn greeting_from_initiator_swaps_sides() {
+        let record = run(&[(Side::Client, b"+OK POP3 ready\r\n")]);
+        let record = record.expect("a POP3 record");
+        assert_eq!(record.protocol, "pop3");
+        assert_eq!(record.server.port, 50000);
+        assert_eq!(record.client.port, 25);
+    }
+
+    #[test]
+    fn bare_angle_bracket_writes_no_record() {
+        let input: Arc<str> = Arc::from("test.pcap");
+        let first: &[u8] = b"<\x01\x02\x03>";
+        let mut flow = StarttlsFlow::choose(&input, 0, &key(), Side::Client, first)
+            .expect("not TLS, so chosen");
+        flow.data(Side::Client, first, meta(1));
+        flow.data(Side::Server, b"\x17\x03\x03\x00\x10", meta(2));
+        let protocol = flow.dialogue.outcome().protocol;
+        assert_eq!(protocol, Some(wiretrust_starttls::Preamble::Xmpp));
+        assert!(flow.finish().is_none());
+    }
+
+    #[test]
+    fn unknown_greeting_abandoned() {
+        let input: Arc<str> = Arc::from("test.pcap");
+        let first: &[u8] = b"SSH-2.0-OpenSSH_9.6\r\n";
+        let mut flow = StarttlsFlow::choose(&input, 0, &key(), Side::Server, first)
+            .expect("not TLS, so chosen");
+        flow.data(Side::Server, first, meta(1));
+        assert!(flow.is_abandoned());
+        assert!(flow.finish().is_none());
     }
 
     #[test]
