@@ -18,6 +18,12 @@ use crate::observations::{DialogueContext, Endpoint, StarttlsDialogue};
 // written without a packet number; their stream offset is still exact.
 const MAX_SEGMENTS_PER_SIDE: usize = 512;
 
+/// Octets a side may send before the dialogue names the protocol. Servers
+/// greet and XMPP clients open their stream in the first line, so a flow
+/// still unnamed after this many octets is given up, as the TLS decoder
+/// gives up its search for a TLS start after 64 KiB.
+const MAX_UNRECOGNISED_OCTETS: u64 = 64 * 1024;
+
 /// The STARTTLS dialogue of one flow.
 pub(crate) struct StarttlsFlow {
     dialogue: Dialogue,
@@ -38,6 +44,8 @@ pub(crate) struct StarttlsFlow {
     /// (stream offset of the segment's first octet, packet) per dialogue
     /// side, in stream order.
     segments: [Vec<(u64, u64)>; 2],
+    /// The protocol was not named within [`MAX_UNRECOGNISED_OCTETS`].
+    given_up: bool,
 }
 
 impl StarttlsFlow {
@@ -80,17 +88,19 @@ impl StarttlsFlow {
             first_ns: None,
             received: [0; 2],
             segments: [Vec::new(), Vec::new()],
+            given_up: false,
         })
     }
 
     /// True while the dialogue reads either side.
     pub(crate) fn wants_data(&self) -> bool {
-        !self.dialogue.is_done()
+        !self.given_up && !self.dialogue.is_done()
     }
 
-    /// True when the dialogue reads no side and recognised no protocol.
+    /// True when the dialogue recognised no protocol and reads no more.
     pub(crate) fn is_abandoned(&self) -> bool {
-        self.dialogue.is_done() && self.dialogue.outcome().protocol.is_none()
+        let unnamed = self.dialogue.outcome().protocol.is_none();
+        unnamed && (self.given_up || self.dialogue.is_done())
     }
 
     fn side(&self, side: Side) -> Side {
@@ -102,7 +112,7 @@ impl StarttlsFlow {
     }
 
     pub(crate) fn data(&mut self, side: Side, data: &[u8], meta: SegmentMeta) {
-        if data.is_empty() || self.dialogue.is_done() {
+        if data.is_empty() || !self.wants_data() {
             return;
         }
         let side = self.side(side);
@@ -123,9 +133,17 @@ impl StarttlsFlow {
                 "STARTTLS: TLS begins on the {side:?} side"
             );
         }
+        if self.dialogue.outcome().protocol.is_none()
+            && self.received[index] > MAX_UNRECOGNISED_OCTETS
+        {
+            self.given_up = true;
+        }
     }
 
     pub(crate) fn gap(&mut self, side: Side, missing: u64) {
+        if !self.wants_data() {
+            return;
+        }
         let side = self.side(side);
         let index = side_index(side);
         self.received[index] = self.received[index].saturating_add(missing);
@@ -308,6 +326,24 @@ mod tests {
         flow.data(Side::Server, first, meta(1));
         assert!(flow.is_abandoned());
         assert!(flow.finish().is_none());
+    }
+
+    #[test]
+    fn unnamed_client_stream_given_up() {
+        let input: Arc<str> = Arc::from("test.pcap");
+        let line = [b'a'; 1023];
+        let first: &[u8] = b"upload\n";
+        let mut flow = StarttlsFlow::choose(&input, 0, &key(), Side::Client, first)
+            .expect("not TLS, so chosen");
+        flow.data(Side::Client, first, meta(1));
+        let mut packet = 2;
+        while flow.wants_data() && packet < 1_000 {
+            flow.data(Side::Client, &line, meta(packet));
+            packet += 1;
+        }
+        assert!(!flow.wants_data());
+        assert!(flow.is_abandoned());
+        assert!(packet < 100, "gave up after {packet} packets");
     }
 
     #[test]
