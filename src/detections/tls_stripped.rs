@@ -29,8 +29,8 @@ pub const RULE: Rule = Rule {
               STARTTLS overwritten or misspelt (as middleboxes that inspect SMTP do), the \
               server rejected the client's STARTTLS request, or the list lacked STARTTLS \
               and the client went on in plaintext. One alert per connection; confidence is \
-              high for an overwritten capability, and lower when only an absent capability \
-              is seen, because one connection cannot tell a removed capability from a \
+              high for an overwritten or misspelt capability, and lower when only an absent \
+              capability is seen, because one connection cannot tell a removed capability from a \
               server that never offered it. Sending credentials or mail in plaintext after \
               the absent or refused upgrade raises the confidence one step. Evidence: the \
               capability line, request and reply, and the client's next command (its verb \
