@@ -149,8 +149,8 @@ pub struct WatchArgs {
     /// lines on a terminal and JSON Lines otherwise.
     #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
     pub format: OutputFormat,
-    /// Also write one JSON Lines record per TLS session, HTTP transfer and
-    /// endpoint connection to FILE.
+    /// Also write one JSON Lines record per TLS session, HTTP transfer,
+    /// STARTTLS dialogue and endpoint connection to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
     #[command(flatten)]
@@ -194,9 +194,9 @@ pub struct ScanArgs {
     /// `auto` is a table on a terminal and JSON Lines otherwise.
     #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
     pub format: OutputFormat,
-    /// Also write one JSON Lines record per TLS session and HTTP transfer
-    /// of a capture, per connection of an endpoint log and per file
-    /// sighting of a sensor log to FILE.
+    /// Also write one JSON Lines record per TLS session, HTTP transfer and
+    /// STARTTLS dialogue of a capture, per connection of an endpoint log
+    /// and per file sighting of a sensor log to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
     /// SQLite file that keeps the file hashes seen, so later scans can compare

@@ -15,7 +15,7 @@ use wiretrust_unifiedlog::LogRecord;
 use crate::detections::{Alert, EndpointEvent, Engine, LazyProcess, Process, Severity};
 use crate::observations::{
     CertificateRecord, ConnectionKey, Digests, EndpointConnection, FlowRecord, HttpTransfer,
-    ObjectIdentity, ObjectSighting, SightingSource, TlsSession,
+    ObjectIdentity, ObjectSighting, SightingSource, StarttlsDialogue, TlsSession,
 };
 use crate::policy::{Policy, PolicyOutcome};
 use crate::scan::{ScanOptions, Summary};
@@ -41,6 +41,7 @@ pub(crate) struct Pipeline<'s, 'k> {
     by_severity: BTreeMap<Severity, u64>,
     sessions: u64,
     transfers: TransferCounts,
+    dialogues: DialogueCounts,
     sessions_with_anomalies: u64,
     anomaly_examples: Vec<String>,
     /// Processes known from eslogger input, to name the process of an alert.
@@ -108,6 +109,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             by_severity: BTreeMap::new(),
             sessions: 0,
             transfers: TransferCounts::default(),
+            dialogues: DialogueCounts::default(),
             sessions_with_anomalies: 0,
             anomaly_examples: Vec::new(),
             processes: ProcessTable::default(),
@@ -161,12 +163,26 @@ impl<'s, 'k> Pipeline<'s, 'k> {
     }
 
     /// Takes one record of a capture reader: sessions are held for
-    /// ordering, transfers are checked and written at once.
+    /// ordering, transfers and dialogues are checked and written at once.
     pub(crate) fn push_record(&mut self, record: FlowRecord) -> io::Result<()> {
         match record {
             FlowRecord::Session(session) => self.push(session),
             FlowRecord::Transfer(transfer) => self.transfer(&transfer),
+            FlowRecord::Starttls(dialogue) => self.dialogue(&dialogue),
         }
+    }
+
+    /// Checks one STARTTLS dialogue, writes it and its alerts, and counts it.
+    fn dialogue(&mut self, dialogue: &StarttlsDialogue) -> io::Result<()> {
+        self.restart_clock();
+        self.dialogues.count(dialogue);
+        self.alerts.clear();
+        self.engine.check_dialogue(dialogue, &mut self.alerts);
+        self.lap(Phase::Detection);
+        for sink in self.sinks.iter_mut() {
+            sink.dialogue(dialogue)?;
+        }
+        self.write_alerts(&[])
     }
 
     /// Checks one HTTP transfer, writes it and its alerts, and counts it.
@@ -375,6 +391,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.alerts_by_severity = self.by_severity;
         summary.sessions = self.sessions;
         summary.http = self.transfers;
+        summary.starttls = self.dialogues;
         summary.endpoint_lines = self.endpoint_lines;
         summary.endpoint_connections = self.endpoint_connections;
         summary.object_sightings = self.object_sightings;
@@ -411,6 +428,29 @@ impl TransferCounts {
             self.length_mismatched += 1;
         } else if !transfer.complete {
             self.incomplete += 1;
+        }
+    }
+}
+
+/// Counts of STARTTLS dialogues by outcome.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DialogueCounts {
+    /// Dialogues of SMTP, IMAP, POP3, FTP or XMPP seen.
+    pub seen: u64,
+    /// Dialogues where the server accepted STARTTLS and both sides began TLS.
+    pub upgraded: u64,
+    /// Dialogues with STARTTLS absent, garbled or refused.
+    pub stripped: u64,
+}
+
+impl DialogueCounts {
+    fn count(&mut self, dialogue: &StarttlsDialogue) {
+        self.seen += 1;
+        if dialogue.upgraded() {
+            self.upgraded += 1;
+        }
+        if dialogue.stripped() {
+            self.stripped += 1;
         }
     }
 }

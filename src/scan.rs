@@ -23,7 +23,7 @@ use wiretrust_unifiedlog::LogRecord;
 use crate::detections::{DetectionConfig, Severity};
 use crate::observations::{ConnectionKey, EndpointConnection, FlowRecord};
 use crate::pipeline::Pipeline;
-pub use crate::pipeline::TransferCounts;
+pub use crate::pipeline::{DialogueCounts, TransferCounts};
 use crate::sinks::Sink;
 use crate::sources::capture::{CaptureStats, OpenCaptureError, read_capture_timed};
 use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_endpoint_log};
@@ -133,6 +133,8 @@ pub struct Summary {
     pub sessions: u64,
     /// HTTP transfers read from captures, by outcome.
     pub http: TransferCounts,
+    /// STARTTLS dialogues read from captures, by outcome.
+    pub starttls: DialogueCounts,
     /// Endpoint log lines recognised as network-stack messages.
     pub endpoint_lines: u64,
     /// Connections written from endpoint logs.

@@ -78,6 +78,7 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         plural(summary.alerts_by_detection.values().sum::<u64>(), "alert")
     )?;
     write_http_totals(out, summary)?;
+    write_starttls_totals(out, summary)?;
     write_endpoint_totals(out, summary)?;
     for (detection, count) in &summary.alerts_by_detection {
         writeln!(out, "    {detection}: {count}")?;
@@ -107,6 +108,22 @@ fn write_http_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         http.mismatched,
         http.length_mismatched,
         http.incomplete
+    )
+}
+
+/// Writes the STARTTLS dialogue totals, when a mail, file transfer or chat
+/// dialogue was seen.
+fn write_starttls_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let starttls = &summary.starttls;
+    if starttls.seen == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {}: {} upgraded to TLS, {} stripped",
+        plural(starttls.seen, "STARTTLS dialogue"),
+        starttls.upgraded,
+        starttls.stripped
     )
 }
 

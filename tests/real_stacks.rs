@@ -197,6 +197,29 @@ const CASES: &[Case] = &[
         &[("tls.stripped", "high")],
         &["integrity.digest_mismatch"],
     ),
+    (
+        "smtp-starttls-garbled-relay.pcap",
+        &[("tls.stripped", "high")],
+        &["stream.malformed"],
+    ),
+    (
+        "smtp-starttls-refused-454.pcap",
+        &[("tls.stripped", "high")],
+        &["stream.malformed"],
+    ),
+    (
+        "imap-starttls-removed.pcap",
+        &[("tls.stripped", "high")],
+        &["stream.malformed"],
+    ),
+    (
+        "pop3-stls-removed.pcap",
+        &[("tls.stripped", "high")],
+        &["stream.malformed"],
+    ),
+    ("smtp-starttls-used.pcap", &[], &["medium+", "tls.stripped"]),
+    ("imap-starttls-used.pcap", &[], &["medium+", "tls.stripped"]),
+    ("pop3-stls-used.pcap", &[], &["medium+", "tls.stripped"]),
 ];
 
 #[test]

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::observations::{Endpoint, HttpTransfer, TlsSession};
+use crate::observations::{Endpoint, HttpTransfer, StarttlsDialogue, TlsSession};
 
 /// Urgency of an alert, ordered from `Info` to `Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -292,6 +292,51 @@ impl Alert {
             session: SessionRef {
                 input: transfer.input.to_string(),
                 stream: Some(transfer.stream),
+                connection: None,
+            },
+            policy: Vec::new(),
+            suppressed_by: None,
+        };
+        alert.missing = alert.missing_keys();
+        alert
+    }
+
+    /// Starts an alert about a STARTTLS dialogue. The destination is the
+    /// server's address and port, and no TLS was negotiated, so `missing`
+    /// names the TLS fields.
+    pub fn for_dialogue(
+        dialogue: &StarttlsDialogue,
+        detection: &'static str,
+        severity: Severity,
+        confidence: Confidence,
+        title: String,
+        host: Option<&str>,
+    ) -> Alert {
+        let host = host.map_or_else(|| dialogue.client.ip.to_string(), str::to_owned);
+        let mut alert = Alert {
+            record_type: "alert",
+            time: dialogue.ts.clone(),
+            time_ns: dialogue.time_ns,
+            detection,
+            severity,
+            confidence,
+            title,
+            host,
+            process: Process::default(),
+            source: Some(dialogue.client),
+            destination: Destination {
+                ip: Some(dialogue.server.ip),
+                port: Some(dialogue.server.port),
+                server_name: None,
+            },
+            tls: TlsContext::default(),
+            flow: Flow::default(),
+            evidence: Vec::new(),
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: dialogue.input.to_string(),
+                stream: Some(dialogue.stream),
                 connection: None,
             },
             policy: Vec::new(),

@@ -3,9 +3,10 @@
 //! Each detection lives in its own module with its [`Rule`] (id, default
 //! severity and documentation) beside the code that decides it. The
 //! [`Engine`] runs them over every capture session, in order of start
-//! time, over every HTTP transfer as it completes, over every parsed line
-//! of an endpoint log, in input order, and over every object sighting, in
-//! order of time.
+//! time, over every HTTP transfer as it completes, over every STARTTLS
+//! dialogue when its connection ends, over every parsed line of an
+//! endpoint log, in input order, and over every object sighting, in order
+//! of time.
 
 mod alert;
 mod alert_burst;
@@ -44,7 +45,7 @@ use wiretrust_tls::registry::ProtocolVersion;
 
 use wiretrust_store::StoreError;
 
-use crate::observations::{HttpTransfer, ObjectSighting, TlsSession};
+use crate::observations::{HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession};
 use crate::policy::{Policy, Target};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
@@ -193,6 +194,11 @@ impl Engine {
         digest_mismatch::check(transfer, &self.config, out);
         length_mismatch::check(transfer, &self.config, out);
         self.hsts.check(transfer, &self.config, out);
+    }
+
+    /// Checks one STARTTLS dialogue when its connection ends.
+    pub fn check_dialogue(&mut self, dialogue: &StarttlsDialogue, out: &mut Vec<Alert>) {
+        tls_stripped::check_dialogue(dialogue, &self.config, out);
     }
 
     /// Checks one parsed endpoint log line; lines should arrive in input

@@ -1,27 +1,45 @@
 //! `tls.stripped`: plaintext HTTP to a host that announced Strict
-//! Transport Security earlier in the same input.
+//! Transport Security earlier in the same input, and mail, file transfer
+//! or chat dialogues whose STARTTLS upgrade was removed, garbled or
+//! refused.
 
 use std::collections::HashMap;
 
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
 use crate::observations::HttpTransfer;
 
+mod starttls;
+
+pub use starttls::check_dialogue;
+
 pub const RULE: Rule = Rule {
     id: "tls.stripped",
     default_severity: Severity::High,
     summary: "Plaintext HTTP to a host that announced Strict-Transport-Security earlier in \
-              the same input",
-    meaning: "A response from the host (or, with includeSubDomains, from a parent domain) \
-              carried a Strict-Transport-Security field, so a client that honours it must \
-              only reach the host over TLS. A later plaintext HTTP request to that host is \
-              what SSL stripping produces: a man in the middle rewrote https links or \
+              the same input, or a STARTTLS upgrade removed, garbled or refused",
+    meaning: "HTTP: a response from the host (or, with includeSubDomains, from a parent \
+              domain) carried a Strict-Transport-Security field, so a client that honours it \
+              must only reach the host over TLS. A later plaintext HTTP request to that host \
+              is what SSL stripping produces: a man in the middle rewrote https links or \
               redirects so the client stays on http. A later response with max-age=0 \
               removes the host. The set of hosts is kept per input for the whole run. \
               Evidence: the packet of the request in clear and the packet of the response \
-              that announced HSTS.",
+              that announced HSTS. \
+              STARTTLS (SMTP, IMAP, POP3, FTP, XMPP): the server's capability list carried \
+              STARTTLS overwritten or misspelt (as middleboxes that inspect SMTP do), the \
+              server rejected the client's STARTTLS request, or the list lacked STARTTLS \
+              and the client went on in plaintext. One alert per connection; confidence is \
+              high for an overwritten or misspelt capability, and lower when only an absent \
+              capability is seen, because one connection cannot tell a removed capability from a \
+              server that never offered it. Sending credentials or mail in plaintext after \
+              the absent or refused upgrade raises the confidence one step. Evidence: the \
+              capability line, request and reply, and the client's next command (its verb \
+              only, never credentials), each with its packet, side, stream offset and line.",
     false_positives: "Clients that ignore HSTS (curl, scripts, embedded agents), and HSTS \
                       fields sent over plaintext HTTP, which RFC 6797 section 8.1 tells user \
-                      agents to ignore.",
+                      agents to ignore. Mail and chat servers that never offer STARTTLS, or \
+                      that reject it while their certificate or TLS library is unavailable \
+                      (SMTP 454).",
     tuning: "No settings of its own in this release: --fail-on sets which severities make \
              the run fail, and the JSON Lines output can be filtered by detection id and \
              destination.",

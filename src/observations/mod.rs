@@ -10,6 +10,7 @@ mod http;
 mod object;
 mod session;
 mod session_builder;
+mod starttls;
 mod time;
 
 pub use certificate_cache::{CertificateCache, CertificateSummary};
@@ -27,10 +28,13 @@ pub use session::{
     HeartbeatRecord, ProcessInfo, Sender, ServerHelloRecord, TlsSession, UnansweredDataAlert,
 };
 pub use session_builder::SessionBuilder;
+pub use starttls::{
+    CounterRecord, DialogueContext, FindingRecord, LineRecord, RefusalRecord, StarttlsDialogue,
+};
 pub use time::format_rfc3339;
 
-/// A record completed by a capture reader: a TLS session or an HTTP
-/// transfer.
+/// A record completed by a capture reader: a TLS session, an HTTP
+/// transfer or a STARTTLS dialogue.
 // Sessions are by far the more common record, and boxing them would add
 // an allocation per session on handshake-dense captures.
 #[allow(clippy::large_enum_variant)]
@@ -38,4 +42,5 @@ pub use time::format_rfc3339;
 pub enum FlowRecord {
     Session(TlsSession),
     Transfer(Box<HttpTransfer>),
+    Starttls(Box<StarttlsDialogue>),
 }

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::Sink;
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, HttpTransfer, ObjectSighting, TlsSession};
+use crate::observations::{
+    EndpointConnection, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
+};
 use crate::verify::FileCheck;
 
 /// Writes each alert as one JSON object per line.
@@ -41,8 +43,9 @@ impl<W: Write> Sink for AlertLines<W> {
     }
 }
 
-/// Writes each observation (capture session, HTTP transfer, endpoint
-/// connection or object sighting) as one JSON object per line.
+/// Writes each observation (capture session, HTTP transfer, STARTTLS
+/// dialogue, endpoint connection or object sighting) as one JSON object
+/// per line.
 pub struct ObservationLines<W: Write> {
     out: W,
     /// The line being built, reused between records.
@@ -65,6 +68,10 @@ impl<W: Write> Sink for ObservationLines<W> {
 
     fn transfer(&mut self, transfer: &HttpTransfer) -> io::Result<()> {
         write_line(&mut self.out, &mut self.line, transfer)
+    }
+
+    fn dialogue(&mut self, dialogue: &StarttlsDialogue) -> io::Result<()> {
+        write_line(&mut self.out, &mut self.line, dialogue)
     }
 
     fn endpoint_connection(&mut self, connection: &EndpointConnection) -> io::Result<()> {

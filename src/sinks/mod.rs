@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use std::io;
 
 use crate::detections::Alert;
-use crate::observations::{EndpointConnection, HttpTransfer, ObjectSighting, TlsSession};
+use crate::observations::{
+    EndpointConnection, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
+};
 use crate::verify::FileCheck;
 
 /// Receives results: sessions in order of start time, HTTP transfers in
@@ -24,6 +26,10 @@ pub trait Sink {
     }
     /// Receives one HTTP transfer, as it completes.
     fn transfer(&mut self, _transfer: &HttpTransfer) -> io::Result<()> {
+        Ok(())
+    }
+    /// Receives one STARTTLS dialogue, when its connection ends.
+    fn dialogue(&mut self, _dialogue: &StarttlsDialogue) -> io::Result<()> {
         Ok(())
     }
     /// Receives one connection from an endpoint log.

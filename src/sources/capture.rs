@@ -9,7 +9,7 @@ use std::path::Path;
 use wiretrust_pcap::{CaptureReader, Decoded, LinkType, Packet, PktapHeader, Transport, decode};
 use wiretrust_tcp::{Segment, SegmentMeta};
 
-use super::flows::{Flows, sort_completed, sort_transfers};
+use super::flows::{Flows, sort_completed, sort_dialogues, sort_transfers};
 use super::timing::{Off, Phase, Stopwatch};
 use crate::observations::FlowRecord;
 
@@ -80,6 +80,9 @@ pub struct CaptureStats {
     /// Recoverable HTTP parse problems (oversized headers, malformed
     /// chunk sizes, invalid digest values).
     pub http_warnings: u64,
+    /// STARTTLS dialogues (SMTP, IMAP, POP3, FTP, XMPP) read from
+    /// plaintext flows.
+    pub starttls_dialogues: u64,
 }
 
 impl CaptureStats {
@@ -380,8 +383,8 @@ pub fn read_capture_timed<S: Stopwatch>(
     Ok(stats)
 }
 
-/// Hands the sessions and transfers completed since the last call to
-/// `on_session`.
+/// Hands the sessions, transfers and dialogues completed since the last
+/// call to `on_session`.
 fn deliver<S: Stopwatch>(
     flows: &mut Flows,
     stats: &mut CaptureStats,
@@ -389,7 +392,7 @@ fn deliver<S: Stopwatch>(
     clock: &mut S,
 ) {
     let changes = flows.changes_mut();
-    if changes.sessions.is_empty() && changes.transfers.is_empty() {
+    if changes.sessions.is_empty() && changes.transfers.is_empty() && changes.dialogues.is_empty() {
         changes.clear();
         return;
     }
@@ -402,6 +405,11 @@ fn deliver<S: Stopwatch>(
     for transfer in changes.transfers.drain(..) {
         stats.http_transfers += 1;
         on_session(FlowRecord::Transfer(Box::new(transfer)));
+    }
+    sort_dialogues(&mut changes.dialogues);
+    for dialogue in changes.dialogues.drain(..) {
+        stats.starttls_dialogues += 1;
+        on_session(FlowRecord::Starttls(Box::new(dialogue)));
     }
     changes.clear();
     clock.restart();

@@ -27,7 +27,7 @@ use super::capture::{CaptureStats, PacketOwner};
 use super::plaintext::{Output, Plaintext};
 use crate::observations::{
     CertificateCache, Endpoint, FlowEndReason, HttpTransfer, ProcessInfo, Sender, SessionBuilder,
-    TlsSession,
+    StarttlsDialogue, TlsSession,
 };
 
 /// Changes made by handling one packet (or the end of the capture).
@@ -49,6 +49,8 @@ pub(crate) struct Changes {
     pub quic_ended: Vec<u64>,
     /// HTTP transfers completed, in the order their responses ended.
     pub transfers: Vec<HttpTransfer>,
+    /// STARTTLS dialogues of the TCP flows that ended.
+    pub dialogues: Vec<StarttlsDialogue>,
 }
 
 impl Changes {
@@ -56,6 +58,7 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
             && self.transfers.is_empty()
+            && self.dialogues.is_empty()
             && self.tcp_opened == 0
             && self.tcp_ended.is_empty()
             && self.quic_opened == 0
@@ -70,6 +73,7 @@ impl Changes {
         self.quic_opened = 0;
         self.quic_ended.clear();
         self.transfers.clear();
+        self.dialogues.clear();
     }
 }
 
@@ -92,6 +96,14 @@ pub(crate) fn sort_completed(sessions: &mut [TlsSession]) {
 pub(crate) fn sort_transfers(transfers: &mut [HttpTransfer]) {
     if transfers.len() > 1 {
         transfers.sort_by_key(|transfer| transfer.stream);
+    }
+}
+
+/// Puts the dialogues of the flows one packet ended in flow order, for the
+/// reason given at [`sort_completed`].
+pub(crate) fn sort_dialogues(dialogues: &mut [StarttlsDialogue]) {
+    if dialogues.len() > 1 {
+        dialogues.sort_by_key(|dialogue| dialogue.stream);
     }
 }
 
@@ -467,6 +479,7 @@ struct Held {
     stream: u64,
     sessions: Vec<TlsSession>,
     transfers: Vec<HttpTransfer>,
+    dialogues: Vec<StarttlsDialogue>,
 }
 
 impl PartialEq for Held {
@@ -524,6 +537,7 @@ impl IdleHold {
         last: SegmentMeta,
         sessions: Vec<TlsSession>,
         transfers: Vec<HttpTransfer>,
+        dialogues: Vec<StarttlsDialogue>,
     ) {
         let deadline = self
             .clock_at(last)
@@ -535,6 +549,7 @@ impl IdleHold {
             stream,
             sessions,
             transfers,
+            dialogues,
         }));
     }
 
@@ -551,6 +566,7 @@ impl IdleHold {
             changes.tcp_ended.push(held.stream);
             changes.sessions.extend(held.sessions);
             changes.transfers.extend(held.transfers);
+            changes.dialogues.extend(held.dialogues);
         }
     }
 }
@@ -641,9 +657,13 @@ impl StreamHandler for TlsFlow {
                 meta,
                 Output {
                     transfers: &mut context.changes.transfers,
+                    dialogues: &mut context.changes.dialogues,
                     warnings: &mut context.http_warnings,
                 },
             );
+            if plaintext.is_abandoned() {
+                self.plaintext = None;
+            }
         }
         context.events.clear();
         let state = self
@@ -670,6 +690,7 @@ impl StreamHandler for TlsFlow {
                 meta,
                 Output {
                     transfers: &mut context.changes.transfers,
+                    dialogues: &mut context.changes.dialogues,
                     warnings: &mut context.http_warnings,
                 },
             );
@@ -694,6 +715,7 @@ impl StreamHandler for TlsFlow {
                 meta,
                 Output {
                     transfers: &mut context.changes.transfers,
+                    dialogues: &mut context.changes.dialogues,
                     warnings: &mut context.http_warnings,
                 },
             );
@@ -703,9 +725,11 @@ impl StreamHandler for TlsFlow {
     fn on_end(self, context: &mut FlowContext, key: &FlowKey, end: FlowEnd, meta: SegmentMeta) {
         let reason = self.end_reason(end);
         let mut transfers = Vec::new();
+        let mut dialogues = Vec::new();
         if let Some(plaintext) = self.plaintext {
             let out = Output {
                 transfers: &mut transfers,
+                dialogues: &mut dialogues,
                 warnings: &mut context.http_warnings,
             };
             plaintext.end(end, meta, out);
@@ -722,12 +746,15 @@ impl StreamHandler for TlsFlow {
         context.processes.attach(&mut sessions, notes);
         if matches!(end, FlowEnd::IdleTimeout) {
             // `meta` is the flow's last segment.
-            context.idle.hold(self.stream, meta, sessions, transfers);
+            context
+                .idle
+                .hold(self.stream, meta, sessions, transfers, dialogues);
             return;
         }
         context.changes.tcp_ended.push(self.stream);
         context.changes.sessions.extend(sessions);
         context.changes.transfers.extend(transfers);
+        context.changes.dialogues.extend(dialogues);
     }
 }
 
@@ -775,7 +802,7 @@ fn quic_tls_event(kind: QuicEventKind, packet: u64) -> Option<TlsEvent> {
 }
 
 /// The name the observation record uses for a plaintext preamble.
-fn preamble_name(preamble: Preamble) -> &'static str {
+pub(crate) fn preamble_name(preamble: Preamble) -> &'static str {
     match preamble {
         Preamble::Smtp => "smtp",
         Preamble::Imap => "imap",
@@ -816,7 +843,7 @@ mod tests {
     fn idle_hold_waits_for_deadline() {
         let mut idle = hold_with_timeout(100);
         let mut changes = Changes::default();
-        idle.hold(3, meta(10, 1_000), Vec::new(), Vec::new());
+        idle.hold(3, meta(10, 1_000), Vec::new(), Vec::new(), Vec::new());
         idle.release(1_200, &mut changes);
         assert!(changes.tcp_ended.is_empty());
     }
@@ -825,7 +852,7 @@ mod tests {
     fn idle_hold_releases_past_deadline() {
         let mut idle = hold_with_timeout(100);
         let mut changes = Changes::default();
-        idle.hold(3, meta(10, 1_000), Vec::new(), Vec::new());
+        idle.hold(3, meta(10, 1_000), Vec::new(), Vec::new(), Vec::new());
         idle.release(1_201, &mut changes);
         assert_eq!(changes.tcp_ended, vec![3]);
     }
@@ -835,7 +862,7 @@ mod tests {
         let mut idle = hold_with_timeout(100);
         let mut changes = Changes::default();
         idle.note_segment(meta(5, 500), 900);
-        idle.hold(1, meta(5, 500), Vec::new(), Vec::new());
+        idle.hold(1, meta(5, 500), Vec::new(), Vec::new(), Vec::new());
         idle.release(1_100, &mut changes);
         assert!(changes.tcp_ended.is_empty());
     }

@@ -10,8 +10,8 @@ use wiretrust_pcap::LinkType;
 use wiretrust_tcp::SegmentMeta;
 
 use super::capture::{CaptureStats, Unit, decode_unit};
-use super::flows::{Flows, sort_completed, sort_transfers};
-use crate::observations::{FlowRecord, TlsSession};
+use super::flows::{Flows, sort_completed, sort_dialogues, sort_transfers};
+use crate::observations::FlowRecord;
 
 /// How long one read waits for a packet before checking `stop`, in ms.
 const READ_TIMEOUT_MS: i32 = 250;
@@ -110,6 +110,11 @@ fn deliver(flows: &mut Flows, stats: &mut CaptureStats, on_session: &mut dyn FnM
     for transfer in changes.transfers.drain(..) {
         stats.http_transfers += 1;
         on_session(FlowRecord::Transfer(Box::new(transfer)));
+    }
+    sort_dialogues(&mut changes.dialogues);
+    for dialogue in changes.dialogues.drain(..) {
+        stats.starttls_dialogues += 1;
+        on_session(FlowRecord::Starttls(Box::new(dialogue)));
     }
     changes.clear();
 }

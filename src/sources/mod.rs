@@ -15,6 +15,7 @@ pub mod live;
 pub mod partition;
 mod plaintext;
 pub mod provenance;
+mod starttls;
 pub mod timing;
 
 pub use inputs::{InputFile, expand_inputs};

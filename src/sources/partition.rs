@@ -50,9 +50,9 @@ use wiretrust_tcp::{Segment, SegmentMeta};
 use super::capture::{
     CaptureStats, OpenCaptureError, PacketOwner, ProcessDirectory, Unit, decode_unit, open_capture,
 };
-use super::flows::{Changes, Flows, sort_completed, sort_transfers};
+use super::flows::{Changes, Flows, sort_completed, sort_dialogues, sort_transfers};
 use super::timing::{Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu};
-use crate::observations::{FlowRecord, HttpTransfer, TlsSession};
+use crate::observations::{FlowRecord, HttpTransfer, StarttlsDialogue, TlsSession};
 
 /// A worker's batch is sent once its payload reaches this many bytes.
 const BATCH_PAYLOAD_BYTES: usize = 256 << 10;
@@ -118,6 +118,7 @@ pub fn read_capture_partitioned<S: Stopwatch>(
         }
         stats.sessions = merger.sessions;
         stats.http_transfers = merger.transfers;
+        stats.starttls_dialogues = merger.dialogues;
         (stats, spent)
     });
     if let Some(times) = times {
@@ -574,8 +575,10 @@ struct Merger {
     next_quic: u64,
     group: Vec<TlsSession>,
     transfers_group: Vec<HttpTransfer>,
+    dialogues_group: Vec<StarttlsDialogue>,
     sessions: u64,
     transfers: u64,
+    dialogues: u64,
 }
 
 /// One worker's flow numbers mapped to the capture's.
@@ -623,8 +626,10 @@ impl Merger {
             next_quic: 1,
             group: Vec::new(),
             transfers_group: Vec::new(),
+            dialogues_group: Vec::new(),
             sessions: 0,
             transfers: 0,
+            dialogues: 0,
         }
     }
 
@@ -701,16 +706,26 @@ impl Merger {
             }
             self.transfers_group.push(transfer);
         }
+        for mut dialogue in changes.dialogues.drain(..) {
+            if let Some(number) = tcp.get(dialogue.stream) {
+                dialogue.stream = number;
+            }
+            self.dialogues_group.push(dialogue);
+        }
         tcp.close(&changes.tcp_ended);
         quic.close(&changes.quic_ended);
     }
 
     fn emit(&mut self, on_session: &mut dyn FnMut(FlowRecord), clock: &mut dyn Timed) {
-        if self.group.is_empty() && self.transfers_group.is_empty() {
+        if self.group.is_empty()
+            && self.transfers_group.is_empty()
+            && self.dialogues_group.is_empty()
+        {
             return;
         }
         sort_completed(&mut self.group);
         sort_transfers(&mut self.transfers_group);
+        sort_dialogues(&mut self.dialogues_group);
         clock.lap(Phase::Reassembly);
         for session in self.group.drain(..) {
             self.sessions = self.sessions.saturating_add(1);
@@ -719,6 +734,10 @@ impl Merger {
         for transfer in self.transfers_group.drain(..) {
             self.transfers = self.transfers.saturating_add(1);
             on_session(FlowRecord::Transfer(Box::new(transfer)));
+        }
+        for dialogue in self.dialogues_group.drain(..) {
+            self.dialogues = self.dialogues.saturating_add(1);
+            on_session(FlowRecord::Starttls(Box::new(dialogue)));
         }
         clock.restart();
     }

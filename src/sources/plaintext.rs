@@ -7,6 +7,10 @@
 //! every octet, gap, FIN and the end of both sides. Octets that no
 //! analyser claims are ignored once the decoder finds no TLS, as before.
 //!
+//! The STARTTLS analyser only reads: the TLS decoder still receives every
+//! octet of a STARTTLS flow and finds the TLS start after the preamble
+//! itself, so the flow's TLS sessions are the same with or without it.
+//!
 //! To add an analyser: a variant here, a test of the first octets in
 //! `choose`, and one arm in each method below.
 
@@ -15,11 +19,15 @@ use std::sync::Arc;
 use wiretrust_http::{ConnectionEnd, Direction, HttpStream, Limits, Transfer, Warning};
 use wiretrust_tcp::{FlowEnd, FlowKey, SegmentMeta, Side};
 
-use crate::observations::{Endpoint, HttpTransfer, TransferContext, warning_text};
+use super::starttls::StarttlsFlow;
+use crate::observations::{
+    Endpoint, HttpTransfer, StarttlsDialogue, TransferContext, warning_text,
+};
 
 /// The destination of what analysers find.
 pub(crate) struct Output<'a> {
     pub transfers: &'a mut Vec<HttpTransfer>,
+    pub dialogues: &'a mut Vec<StarttlsDialogue>,
     /// Count of recoverable parse problems.
     pub warnings: &'a mut u64,
 }
@@ -27,11 +35,17 @@ pub(crate) struct Output<'a> {
 /// A plaintext analyser chosen for one flow.
 pub(crate) enum Plaintext {
     Http(Box<HttpFlow>),
+    StartTls(Box<StarttlsFlow>),
 }
 
 impl Plaintext {
     /// Chooses the analyser for a flow of `input` from the first octets
     /// that `side` sent; `None` leaves the flow to the TLS decoder alone.
+    ///
+    /// HTTP is chosen by its request or status line. Any other flow that
+    /// does not begin with TLS goes to the STARTTLS analyser, which
+    /// recognises SMTP, IMAP, POP3, FTP and XMPP from the greeting or the
+    /// client's first command, and gives up on anything else.
     pub fn choose(
         input: &Arc<str>,
         stream: u64,
@@ -39,7 +53,10 @@ impl Plaintext {
         side: Side,
         first: &[u8],
     ) -> Option<Plaintext> {
-        let role = wiretrust_http::role_from_first_octets(first)?;
+        let Some(role) = wiretrust_http::role_from_first_octets(first) else {
+            let flow = StarttlsFlow::choose(input, stream, key, side, first)?;
+            return Some(Plaintext::StartTls(Box::new(flow)));
+        };
         let request_side = match (role, side) {
             (Direction::Request, side) => side,
             (Direction::Response, Side::Client) => Side::Server,
@@ -53,6 +70,16 @@ impl Plaintext {
     pub fn wants_data(&self) -> bool {
         match self {
             Plaintext::Http(flow) => flow.parser.wants_data(),
+            Plaintext::StartTls(flow) => flow.wants_data(),
+        }
+    }
+
+    /// True when the analyser has given up and will write no record, so
+    /// the flow can drop it.
+    pub fn is_abandoned(&self) -> bool {
+        match self {
+            Plaintext::Http(_) => false,
+            Plaintext::StartTls(flow) => flow.is_abandoned(),
         }
     }
 
@@ -64,6 +91,7 @@ impl Plaintext {
                     .data(direction, data, meta.packet, meta.timestamp_ns);
                 flow.collect(out);
             }
+            Plaintext::StartTls(flow) => flow.data(side, data, meta),
         }
     }
 
@@ -74,6 +102,7 @@ impl Plaintext {
                 flow.parser.gap(direction, missing, meta.packet);
                 flow.collect(out);
             }
+            Plaintext::StartTls(flow) => flow.gap(side, missing),
         }
     }
 
@@ -84,6 +113,7 @@ impl Plaintext {
                 flow.parser.fin(direction, meta.packet);
                 flow.collect(out);
             }
+            Plaintext::StartTls(flow) => flow.fin(side),
         }
     }
 
@@ -101,6 +131,11 @@ impl Plaintext {
                 };
                 flow.parser.end(end, meta.packet);
                 flow.collect(out);
+            }
+            Plaintext::StartTls(flow) => {
+                if let Some(dialogue) = flow.finish() {
+                    out.dialogues.push(dialogue);
+                }
             }
         }
     }
@@ -192,6 +227,7 @@ mod tests {
         let input: Arc<str> = Arc::from("test.pcap");
         match Plaintext::choose(&input, 0, &key(), side, first)? {
             Plaintext::Http(flow) => Some(flow.request_side),
+            Plaintext::StartTls(_) => None,
         }
     }
 
@@ -214,8 +250,33 @@ mod tests {
     }
 
     #[test]
-    fn smtp_banner_unclaimed() {
+    fn smtp_banner_not_http() {
         let side = chosen_request_side(Side::Server, b"220 mail.example ESMTP\r\n");
         assert_eq!(side, None);
+    }
+
+    fn chosen_is_starttls(side: Side, first: &[u8]) -> bool {
+        let input: Arc<str> = Arc::from("test.pcap");
+        let chosen = Plaintext::choose(&input, 0, &key(), side, first);
+        matches!(chosen, Some(Plaintext::StartTls(_)))
+    }
+
+    #[test]
+    fn smtp_banner_claimed_by_starttls() {
+        assert!(chosen_is_starttls(
+            Side::Server,
+            b"220 mail.example ESMTP\r\n"
+        ));
+    }
+
+    #[test]
+    fn tls_client_hello_not_starttls() {
+        let hello = [0x16, 0x03, 0x01, 0x00, 0x2f, 0x01];
+        assert!(!chosen_is_starttls(Side::Client, &hello));
+    }
+
+    #[test]
+    fn http_request_not_starttls() {
+        assert!(!chosen_is_starttls(Side::Client, b"GET / HTTP/1.1\r\n"));
     }
 }

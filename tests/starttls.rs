@@ -1,0 +1,371 @@
+//! Runs the `wiretrust` binary on the recorded mail captures
+//! (scripts/make-mail-captures.sh) and on the public STARTTLS captures, and
+//! checks the `starttls` records, the `tls.stripped` alerts and the summary.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// What one scan wrote: alerts, observation records and the summary.
+struct Output {
+    alerts: Vec<Value>,
+    dialogues: Vec<Value>,
+    sessions: Vec<Value>,
+    stderr: String,
+}
+
+fn scan_with_threads(capture: &Path, threads: Option<&str>) -> Output {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let observations = dir.path().join("observations.jsonl");
+    let mut command = Command::cargo_bin("wiretrust").expect("the wiretrust binary is built");
+    command
+        .arg("scan")
+        .arg("--format")
+        .arg("jsonl")
+        .arg("--observations")
+        .arg(&observations);
+    if let Some(threads) = threads {
+        command.arg("--threads").arg(threads);
+    }
+    let output = command.arg(capture).output().expect("wiretrust runs");
+    let parse = |text: &str| -> Vec<Value> {
+        text.lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+            .collect()
+    };
+    let records = parse(&std::fs::read_to_string(&observations).expect("observations written"));
+    let of_type = |kind: &str| -> Vec<Value> {
+        records
+            .iter()
+            .filter(|r| r["type"] == kind)
+            .cloned()
+            .collect()
+    };
+    Output {
+        alerts: parse(&String::from_utf8_lossy(&output.stdout)),
+        dialogues: of_type("starttls"),
+        sessions: of_type("tls_session"),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn scan(capture: &Path) -> Output {
+    scan_with_threads(capture, None)
+}
+
+fn fixture(name: &str) -> Output {
+    scan(&common::fixture(name))
+}
+
+fn stripped_alerts(output: &Output) -> Vec<&Value> {
+    output
+        .alerts
+        .iter()
+        .filter(|a| a["detection"] == "tls.stripped")
+        .collect()
+}
+
+/// Returns the finding kinds of a record, with the garble class when set.
+fn finding_kinds(dialogue: &Value) -> Vec<String> {
+    let findings = dialogue["findings"].as_array().cloned().unwrap_or_default();
+    findings
+        .iter()
+        .map(|f| match f["garble"].as_str() {
+            Some(garble) => format!("{}:{garble}", f["kind"].as_str().unwrap_or_default()),
+            None => f["kind"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+fn only_dialogue(output: &Output) -> &Value {
+    assert_eq!(output.dialogues.len(), 1, "{:?}", output.dialogues);
+    &output.dialogues[0]
+}
+
+/// Asserts a dialogue that requested STARTTLS, had it accepted and moved
+/// both sides to TLS, with no finding.
+fn assert_upgraded(name: &str, dialogue: &Value, protocol: &str) {
+    assert_eq!(dialogue["protocol"], protocol, "{name}");
+    assert!(dialogue["requested"].is_object(), "{name}: {dialogue}");
+    assert!(dialogue["accepted"].is_object(), "{name}: {dialogue}");
+    assert!(dialogue["refused"].is_null(), "{name}: {dialogue}");
+    assert!(dialogue["client_tls_offset"].is_u64(), "{name}: {dialogue}");
+    assert!(dialogue["server_tls_offset"].is_u64(), "{name}: {dialogue}");
+    assert_eq!(dialogue["implicit_tls"], false, "{name}");
+    assert!(finding_kinds(dialogue).is_empty(), "{name}: {dialogue}");
+}
+
+/// Asserts that every quoted line names its side, offset, line number and packet.
+fn assert_lines_located(dialogue: &Value) {
+    let findings = dialogue["findings"].as_array().cloned().unwrap_or_default();
+    for finding in findings {
+        for line in finding["evidence"].as_array().cloned().unwrap_or_default() {
+            assert!(line["side"].is_string(), "{line}");
+            assert!(line["offset"].is_u64(), "{line}");
+            assert!(line["line"].is_u64(), "{line}");
+            assert!(line["packet"].is_u64(), "{line}");
+        }
+    }
+}
+
+#[test]
+fn smtp_used_upgrades_without_alert() {
+    let output = fixture("smtp-starttls-used.pcap");
+    assert!(stripped_alerts(&output).is_empty(), "{:?}", output.alerts);
+    let dialogue = only_dialogue(&output);
+    assert_upgraded("smtp-starttls-used", dialogue, "smtp");
+    assert_eq!(dialogue["offered"], true);
+    assert_eq!(dialogue["requested"]["packet"], 9);
+    assert_eq!(dialogue["accepted"]["packet"], 10);
+    assert_eq!(dialogue["accepted"]["text"], "220 2.0.0 Ready to start TLS");
+    assert_eq!(output.sessions.len(), 1);
+    assert_eq!(output.sessions[0]["preamble"], "smtp");
+    assert!(
+        output
+            .stderr
+            .contains("1 STARTTLS dialogue: 1 upgraded to TLS, 0 stripped"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn imap_used_upgrades_without_alert() {
+    let output = fixture("imap-starttls-used.pcap");
+    assert!(stripped_alerts(&output).is_empty(), "{:?}", output.alerts);
+    let dialogue = only_dialogue(&output);
+    assert_upgraded("imap-starttls-used", dialogue, "imap");
+    assert_eq!(dialogue["offered"], true);
+    assert_eq!(output.sessions.len(), 1);
+}
+
+#[test]
+fn pop3_used_upgrades_without_alert() {
+    let output = fixture("pop3-stls-used.pcap");
+    assert!(stripped_alerts(&output).is_empty(), "{:?}", output.alerts);
+    let dialogue = only_dialogue(&output);
+    assert_upgraded("pop3-stls-used", dialogue, "pop3");
+    assert_eq!(dialogue["offered"], true);
+    assert_eq!(dialogue["requested"]["text"], "STLS");
+    assert_eq!(output.sessions.len(), 1);
+}
+
+#[test]
+fn garbled_relay_raises_one_high_alert() {
+    let output = fixture("smtp-starttls-garbled-relay.pcap");
+    assert_eq!(output.dialogues.len(), 2, "{:?}", output.dialogues);
+    let client_leg = output
+        .dialogues
+        .iter()
+        .find(|d| d["server"]["port"] == 18202)
+        .expect("client leg to the relay");
+    assert_eq!(
+        finding_kinds(client_leg),
+        [
+            "starttls_garbled:overwritten",
+            "plaintext_credentials",
+            "plaintext_mail"
+        ]
+    );
+    assert_eq!(client_leg["offered"], false);
+    assert_lines_located(client_leg);
+    let garbled = &client_leg["findings"][0]["evidence"][0];
+    assert_eq!(garbled["text"], "250-XXXXXXXA");
+    assert_eq!(garbled["side"], "server");
+    assert_eq!(garbled["packet"], 19);
+
+    let server_leg = output
+        .dialogues
+        .iter()
+        .find(|d| d["server"]["port"] == 18201)
+        .expect("relay leg to the server");
+    assert_eq!(server_leg["offered"], true);
+    assert_eq!(
+        finding_kinds(server_leg),
+        ["plaintext_credentials", "plaintext_mail"]
+    );
+
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = alerts[0];
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(alert["confidence"], "high");
+    assert_eq!(alert["destination"]["ip"], "127.0.0.1");
+    assert_eq!(alert["destination"]["port"], 18202);
+    let title = alert["title"].as_str().unwrap_or_default();
+    assert!(title.contains("127.0.0.1:18202"), "{title}");
+    assert!(title.contains("250-XXXXXXXA"), "{title}");
+    assert_eq!(alert["tls"]["compared"]["protocol"], "smtp");
+    let missing = alert["tls"]["compared"]["missing"].to_string();
+    assert!(missing.contains("starttls_capability"), "{missing}");
+    let evidence = alert["evidence"].as_array().cloned().unwrap_or_default();
+    assert_eq!(evidence[0]["field"], "smtp.starttls_garbled");
+    assert_eq!(evidence[0]["value"], "250-XXXXXXXA");
+    let location = evidence[0]["location"].as_str().unwrap_or_default();
+    assert!(
+        location.starts_with("packet 19, server offset"),
+        "{location}"
+    );
+    assert!(
+        output.stderr.contains("0 upgraded to TLS, 1 stripped"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn refused_454_raises_alert() {
+    let output = fixture("smtp-starttls-refused-454.pcap");
+    let dialogue = only_dialogue(&output);
+    assert_eq!(
+        finding_kinds(dialogue),
+        [
+            "starttls_refused",
+            "plaintext_credentials",
+            "plaintext_mail"
+        ]
+    );
+    assert_eq!(dialogue["refused"]["code"], 454);
+    assert_eq!(dialogue["refused"]["reply"]["packet"], 10);
+    assert_lines_located(dialogue);
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["severity"], "high");
+    assert_eq!(alerts[0]["destination"]["port"], 18203);
+    assert_eq!(alerts[0]["tls"]["compared"]["starttls_reply_code"], 454);
+    let title = alerts[0]["title"].as_str().unwrap_or_default();
+    assert!(title.contains("rejected with 454"), "{title}");
+}
+
+#[test]
+fn imap_removed_raises_alert() {
+    let output = fixture("imap-starttls-removed.pcap");
+    let dialogue = only_dialogue(&output);
+    assert_eq!(
+        finding_kinds(dialogue),
+        ["starttls_absent", "plaintext_credentials"]
+    );
+    assert_lines_located(dialogue);
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["severity"], "high");
+    assert_eq!(alerts[0]["confidence"], "medium");
+    assert_eq!(alerts[0]["destination"]["port"], 18204);
+    let evidence = alerts[0]["evidence"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let values: Vec<&str> = evidence
+        .iter()
+        .filter_map(|e| e["value"].as_str())
+        .collect();
+    assert!(
+        values.contains(&"* CAPABILITY IMAP4rev1 AUTH=PLAIN"),
+        "{values:?}"
+    );
+    assert!(values.contains(&"LOGIN"), "{values:?}");
+}
+
+#[test]
+fn pop3_removed_raises_alert() {
+    let output = fixture("pop3-stls-removed.pcap");
+    let dialogue = only_dialogue(&output);
+    assert_eq!(
+        finding_kinds(dialogue),
+        [
+            "starttls_absent",
+            "plaintext_credentials",
+            "plaintext_credentials"
+        ]
+    );
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["destination"]["port"], 18205);
+    let title = alerts[0]["title"].as_str().unwrap_or_default();
+    assert!(title.starts_with("POP3 server 127.0.0.1:18205"), "{title}");
+}
+
+#[test]
+fn credentials_never_written() {
+    for name in [
+        "smtp-starttls-garbled-relay.pcap",
+        "smtp-starttls-refused-454.pcap",
+        "imap-starttls-removed.pcap",
+        "pop3-stls-removed.pcap",
+    ] {
+        let output = fixture(name);
+        for dialogue in &output.dialogues {
+            let findings = dialogue["findings"].as_array().cloned().unwrap_or_default();
+            for finding in findings {
+                for line in finding["evidence"].as_array().cloned().unwrap_or_default() {
+                    let text = line["text"].as_str().unwrap_or_default();
+                    let commands = ["AUTH PLAIN", "LOGIN", "USER", "PASS", "mail", "MAIL"];
+                    let is_verb = text.contains("CAPABILITY")
+                        || text.starts_with("+OK")
+                        || text.starts_with("250")
+                        || text.starts_with("454")
+                        || text == "STARTTLS"
+                        || commands.contains(&text);
+                    assert!(is_verb, "{name}: quoted more than a verb: {text:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn relay_split_by_flow_same_records() {
+    let capture = common::fixture("smtp-starttls-garbled-relay.pcap");
+    let single = scan_with_threads(&capture, Some("1"));
+    let split = scan_with_threads(&capture, Some("3"));
+    assert_eq!(single.dialogues, split.dialogues);
+    assert_eq!(single.alerts, split.alerts);
+}
+
+/// The public STARTTLS captures, their protocol and whether the client
+/// saw a capability list with STARTTLS. The FTP clients send `AUTH TLS`
+/// without asking for FEAT, and the Zeek POP3 client sends STLS without
+/// CAPA, so nothing is offered there.
+const PUBLIC: &[(&str, &str, bool)] = &[
+    ("arkime__smtp-starttls.pcap", "smtp", true),
+    ("ndpi__smtp-starttls.pcap", "smtp", true),
+    ("ndpi__pop3_stls.pcap", "pop3", true),
+    ("ndpi__ftp-start-tls.pcap", "ftp", false),
+    ("zeek__smtp-starttls.pcap", "smtp", true),
+    ("zeek__imap-starttls.pcap", "imap", true),
+    ("zeek__pop3-starttls.pcap", "pop3", false),
+    ("zeek__ftp-auth-tls.pcap", "ftp", false),
+    ("zeek__xmpp-starttls.pcap", "xmpp", true),
+    ("suricata__smtp-startssl__input.pcap", "smtp", true),
+];
+
+#[test]
+fn public_starttls_upgraded_without_alert() {
+    let Some(corpus) = common::corpus("public_starttls_upgraded_without_alert") else {
+        return;
+    };
+    for (name, protocol, offered) in PUBLIC {
+        let output = scan(&corpus.join("pcap").join(name));
+        assert!(!output.dialogues.is_empty(), "{name}: no starttls record");
+        for dialogue in &output.dialogues {
+            assert_upgraded(name, dialogue, protocol);
+            assert_eq!(dialogue["offered"], *offered, "{name}: {dialogue}");
+        }
+        assert_eq!(
+            output.sessions.len(),
+            output.dialogues.len(),
+            "{name}: one TLS session per dialogue"
+        );
+        for session in &output.sessions {
+            assert_eq!(session["preamble"], *protocol, "{name}");
+        }
+        assert!(
+            stripped_alerts(&output).is_empty(),
+            "{name}: {:?}",
+            output.alerts
+        );
+    }
+}
