@@ -137,6 +137,11 @@ pub struct DetectionArgs {
     /// Window for --burst-threshold, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub burst_window: u32,
+    /// User rules in Sigma format: a .yml file or a folder of them. Every
+    /// TLS session, endpoint connection and parsed log line is matched, and
+    /// a match raises an alert with detection id sigma.<rule id>.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +191,13 @@ pub enum RulesCommand {
     Explain {
         /// Detection id, e.g. tls.downgrade_sentinel.
         id: String,
+    },
+    /// Run the samples of Sigma rules: each NAME.yml has its true positives
+    /// and true negatives in NAME.tests.yml. Exits with status 1 when a
+    /// sample fails or a rule does not load.
+    Test {
+        /// A rule file or a folder of them.
+        path: PathBuf,
     },
 }
 

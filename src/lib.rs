@@ -14,6 +14,7 @@ pub mod detections;
 pub mod observations;
 mod pipeline;
 pub mod scan;
+pub mod sigma;
 pub mod sinks;
 pub mod sources;
 pub mod verify;

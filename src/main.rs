@@ -3,6 +3,7 @@
 
 mod cli;
 mod progress;
+mod sigma_command;
 mod summary;
 mod verify_command;
 mod watch_command;
@@ -61,7 +62,7 @@ fn run(cli: Cli) -> Result<u8> {
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     let options = ScanOptions {
-        detection: detection_config(&args.detection),
+        detection: detection_config(&args.detection)?,
     };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -108,15 +109,21 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     Ok(exit_status(&summary, args.fail_on))
 }
 
-/// Builds the detection settings from the command line.
-pub(crate) fn detection_config(args: &cli::DetectionArgs) -> DetectionConfig {
-    DetectionConfig {
+/// Builds the detection settings from the command line; fails when the
+/// `--rules` files do not load.
+pub(crate) fn detection_config(args: &cli::DetectionArgs) -> Result<DetectionConfig> {
+    let sigma_rules = match &args.rules {
+        Some(path) => Some(std::sync::Arc::new(sigma_command::load(path)?)),
+        None => None,
+    };
+    Ok(DetectionConfig {
         min_version: args.min_version.0,
         host: args.host.clone(),
         burst_threshold: args.burst_threshold as usize,
         burst_window_ns: i64::from(args.burst_window) * 1_000_000_000,
+        sigma_rules,
         ..DetectionConfig::default()
-    }
+    })
 }
 
 /// Returns one worker per core the system lets this process use, or 1
@@ -229,6 +236,7 @@ fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
                 writeln!(out, "{id:<id_width$}  {severity:<8}  {}", rule.summary)?;
             }
         }
+        Some(RulesCommand::Test { path }) => return sigma_command::run_test(&path),
         Some(RulesCommand::Explain { id }) => {
             let Some(rule) = rule(&id) else {
                 let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();

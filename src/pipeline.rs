@@ -11,9 +11,10 @@ use wiretrust_applenet::NetEvent;
 use wiretrust_eslogger::ProcessTable;
 use wiretrust_unifiedlog::LogRecord;
 
-use crate::detections::{Alert, EndpointEvent, Engine, Process, Severity};
+use crate::detections::{Alert, Confidence, EndpointEvent, Engine, Process, Severity};
 use crate::observations::{ConnectionKey, EndpointConnection, TlsSession};
 use crate::scan::{ScanOptions, Summary};
+use crate::sigma::{SigmaEngine, SigmaRecord};
 use crate::sinks::Sink;
 use crate::sources::timing::{Phase, PhaseClock, Stopwatch};
 
@@ -42,6 +43,11 @@ pub(crate) struct Pipeline<'s, 'k> {
     endpoint_connections: u64,
     /// Time in ordering and detection, and in the sinks, when measured.
     clock: Option<PhaseClock>,
+    /// User rules (`--rules`), evaluated on every record after the
+    /// built-in detections.
+    sigma: Option<SigmaEngine>,
+    /// `--host`, for the alerts of user rules.
+    host: Option<String>,
 }
 
 /// Anomalies quoted in the summary at most; the rest are counted.
@@ -95,6 +101,12 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             endpoint_lines: 0,
             endpoint_connections: 0,
             clock: measure.then(PhaseClock::new),
+            sigma: options.detection.sigma_rules.as_deref().and_then(|rules| {
+                SigmaEngine::new(rules)
+                    .inspect_err(|error| tracing::error!(%error, "Sigma rules not evaluated"))
+                    .ok()
+            }),
+            host: options.detection.host.clone(),
         }
     }
 
@@ -156,6 +168,21 @@ impl<'s, 'k> Pipeline<'s, 'k> {
                 identify(&self.processes, alert, session.start_ns);
             }
         }
+        if let Some(sigma) = &mut self.sigma {
+            let mut context = Alert::for_session(
+                session,
+                "sigma",
+                Severity::Medium,
+                Confidence::Medium,
+                String::new(),
+                self.host.as_deref(),
+            );
+            identify(&self.processes, &mut context, session.start_ns);
+            sigma.check(
+                &SigmaRecord::from_session(session, context),
+                &mut self.alerts,
+            );
+        }
         self.lap(Phase::Detection);
         for sink in self.sinks.iter_mut() {
             sink.session(session)?;
@@ -196,6 +223,10 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         };
         self.alerts.clear();
         self.engine.check_endpoint(&event, &mut self.alerts);
+        if let Some(sigma) = &mut self.sigma {
+            let record = SigmaRecord::from_endpoint(&event, self.host.as_deref());
+            sigma.check(&record, &mut self.alerts);
+        }
         self.lap(Phase::Detection);
         self.write_alerts()
     }
@@ -213,7 +244,38 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             sink.endpoint_connection(connection)?;
         }
         self.lap(Phase::Output);
+        if self.sigma.is_some() {
+            self.restart_clock();
+            let process = self.connection_process(connection);
+            let record = SigmaRecord::from_connection(connection, process, self.host.as_deref());
+            self.alerts.clear();
+            if let Some(sigma) = &mut self.sigma {
+                sigma.check(&record, &mut self.alerts);
+            }
+            self.lap(Phase::Detection);
+            self.write_alerts()?;
+        }
         Ok(())
+    }
+
+    /// The process of an endpoint connection, with its code-signing
+    /// identity when eslogger input knew the pid when it started.
+    fn connection_process(&self, connection: &EndpointConnection) -> Process {
+        let path = (!connection.process_path.is_empty()).then(|| connection.process_path.clone());
+        let mut process = Process {
+            pid: connection.pid,
+            name: path.as_deref().and_then(file_name),
+            path,
+            signing_id: None,
+            team_id: None,
+        };
+        if let Some(pid) = connection.pid
+            && let Some(identity) = self.processes.lookup(pid, connection.start_ns)
+        {
+            process.signing_id.clone_from(&identity.signing_id);
+            process.team_id.clone_from(&identity.team_id);
+        }
+        process
     }
 
     /// The process that logged `record`, with its code-signing identity

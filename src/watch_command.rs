@@ -63,7 +63,7 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
         );
     }
     let eslogger = !args.no_eslogger && (args.eslogger || is_root());
-    let mut detection = detection_config(&args.detection);
+    let mut detection = detection_config(&args.detection)?;
     // Watching this Mac's own log: its alerts come from this host.
     if endpoint && detection.host.is_none() {
         detection.host = host_name();

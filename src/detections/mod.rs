@@ -67,6 +67,8 @@ pub struct DetectionConfig {
     pub burst_threshold: usize,
     /// Window a burst must fit in, in nanoseconds.
     pub burst_window_ns: i64,
+    /// User rules in Sigma format (`--rules`), evaluated on every record.
+    pub sigma_rules: Option<std::sync::Arc<crate::sigma::RuleSet>>,
 }
 
 impl Default for DetectionConfig {
@@ -77,6 +79,7 @@ impl Default for DetectionConfig {
             host: None,
             burst_threshold: 5,
             burst_window_ns: 60 * 1_000_000_000,
+            sigma_rules: None,
         }
     }
 }
