@@ -102,6 +102,7 @@ impl RuleSet {
                 Ok(parsed) => {
                     let before = problems.len();
                     collect_meta(file, &text, &parsed, &mut meta, &mut problems);
+                    compile_each(file, &text, &parsed, &mut problems);
                     if problems.len() == before {
                         collection.rules.extend(parsed.rules);
                         collection.correlations.extend(parsed.correlations);
@@ -366,6 +367,26 @@ fn collect_meta(
                 file: file.to_owned(),
             },
         );
+    }
+}
+
+/// Compiles each detection rule alone, so that an invalid regular
+/// expression or condition is reported with its file and line.
+fn compile_each(
+    file: &Path,
+    text: &str,
+    parsed: &SigmaCollection,
+    problems: &mut Vec<RuleProblem>,
+) {
+    for rule in &parsed.rules {
+        if let Err(error) = rsigma_eval::compile_rule(rule) {
+            let line = line_of(text, &format!("title: {}", rule.title));
+            problems.push(problem(
+                file,
+                line,
+                format!("rule {:?} is invalid: {error}", rule.title),
+            ));
+        }
     }
 }
 
