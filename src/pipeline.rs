@@ -258,7 +258,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         Ok(())
     }
 
-    /// The process of an endpoint connection, with its code-signing
+    /// Returns the process of an endpoint connection, with its code-signing
     /// identity when eslogger input knew the pid when it started.
     fn connection_process(&self, connection: &EndpointConnection) -> Process {
         let path = (!connection.process_path.is_empty()).then(|| connection.process_path.clone());

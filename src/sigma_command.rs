@@ -8,7 +8,7 @@ use wiretrust::sigma::{RuleSet, samples};
 
 use crate::{EXIT_ALERTS, EXIT_CLEAN};
 
-/// Loads the Sigma rules of `--rules`; the error lists every rule file
+/// Loads the Sigma rules of `--rules`. The error lists every rule file
 /// that failed, with its line when known.
 pub(crate) fn load(path: &Path) -> Result<RuleSet> {
     let rules = RuleSet::load(path).map_err(|error| anyhow!("invalid --rules: {error}"))?;
@@ -21,9 +21,9 @@ pub(crate) fn load(path: &Path) -> Result<RuleSet> {
     Ok(rules)
 }
 
-/// Runs the samples of every rule file under `path` and prints one line per
-/// file, then one line per failed sample; status 1 on any failure or load
-/// problem.
+/// Runs the samples of every rule file under `path`, printing one line per
+/// file and one per failed sample. Returns status 1 when a sample fails or
+/// a rule does not load.
 pub(crate) fn run_test(path: &Path) -> Result<u8> {
     let mut out = io::stdout().lock();
     let reports = match samples::run(path) {

@@ -228,7 +228,7 @@ fn missing_samples_file_fails() {
     let (stdout, status) = rules_test(dir.path());
     assert_eq!(status, 1, "{stdout}");
     assert!(
-        stdout.contains("fatal.tests.yml: cannot read the samples file"),
+        stdout.contains("fatal.tests.yml: failed to read the samples file"),
         "{stdout}"
     );
 }

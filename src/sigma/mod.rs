@@ -21,8 +21,7 @@ use crate::detections::{ATTACK, Alert, Attack, Confidence, Evidence, Severity};
 
 pub use record::SigmaRecord;
 
-/// Extension of the sample files that sit beside rule files; the loader
-/// skips them.
+/// Suffix of the sample files beside rule files, which the loader skips.
 pub const SAMPLES_SUFFIX: &str = ".tests.yml";
 
 /// A rule file that failed to load.
@@ -55,7 +54,7 @@ fn list_problems(problems: &[RuleProblem]) -> String {
     lines.join("\n")
 }
 
-/// What an alert takes from the rule that raised it.
+/// Alert fields taken from the rule that raised it.
 #[derive(Debug, Clone)]
 struct RuleMeta {
     /// `sigma.<rule id>`, leaked once per loaded rule because alerts carry
@@ -93,7 +92,7 @@ impl RuleSet {
                     problems.push(problem(
                         file,
                         None,
-                        format!("cannot read the file: {error}"),
+                        format!("failed to read the file: {error}"),
                     ));
                     continue;
                 }
@@ -169,7 +168,7 @@ impl RuleSet {
 
     /// Compiles the rules into a correlation engine. `emit_all` also emits
     /// the matches of rules that only feed correlations (`generate: false`),
-    /// which Sigma otherwise keeps silent; rule tests need them.
+    /// which Sigma otherwise keeps silent, because rule tests need them.
     fn compile(&self, emit_all: bool) -> Result<CorrelationEngine, String> {
         let config = CorrelationConfig {
             emit_detections: emit_all,
@@ -177,7 +176,7 @@ impl RuleSet {
         };
         let mut engine = CorrelationEngine::new(config);
         // A rule whose logsource names another service or category than the
-        // record's is skipped; a rule that leaves one out applies to all.
+        // record's is skipped. A rule that leaves one out applies to all.
         engine.set_logsource_extractor(Some(LogSourceExtractor::new().with_field_names(
             record::LOGSOURCE_PRODUCT,
             record::LOGSOURCE_SERVICE,
@@ -218,7 +217,7 @@ fn rule_files(path: &Path, problems: &mut Vec<RuleProblem>) -> Vec<PathBuf> {
                 problems.push(problem(
                     path,
                     None,
-                    format!("cannot list the folder: {error}"),
+                    format!("failed to list the folder: {error}"),
                 ));
                 continue;
             }
@@ -299,7 +298,7 @@ fn resolve_names(collection: &mut SigmaCollection) {
     }
 }
 
-/// Splits a YAML stream at `---` lines; yields each document with its
+/// Splits a YAML stream at `---` lines into documents, each with its
 /// 1-based first line.
 fn documents(text: &str) -> Vec<(usize, &str)> {
     let mut documents = Vec::new();
@@ -319,8 +318,8 @@ fn documents(text: &str) -> Vec<(usize, &str)> {
     documents
 }
 
-/// Records each rule's alert metadata; rejects rules without an id and
-/// ids defined twice.
+/// Records each rule's alert metadata. Rules without an id and ids defined
+/// twice are problems.
 fn collect_meta(
     file: &Path,
     text: &str,
@@ -396,7 +395,7 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
         .map(|index| index + 1)
 }
 
-/// Maps a Sigma level to a severity; a rule without one is `medium`, the
+/// Maps a Sigma level to a severity. A rule without one is `medium`, the
 /// middle of Sigma's scale.
 fn severity(level: Option<Level>) -> Severity {
     match level {
@@ -410,8 +409,7 @@ fn severity(level: Option<Level>) -> Severity {
 
 /// Takes the first `attack.tNNNN[.NNN]` tag as the ATT&CK technique. The
 /// detection strategy and analytic are only known for T1565.002, the
-/// technique the built-in detections implement; other techniques leave them
-/// empty.
+/// technique the built-in detections implement, and left empty for others.
 fn attack(tags: &[String]) -> Attack {
     let technique = tags.iter().find_map(|tag| {
         let rest = tag.strip_prefix("attack.t")?;

@@ -12,16 +12,16 @@ use crate::detections::{Alert, Confidence, Destination, EndpointEvent, Flow, Pro
 use crate::detections::{SessionRef, TlsContext};
 use crate::observations::{EndpointConnection, TlsSession, cipher_facts, format_rfc3339};
 
-/// Field that holds the logsource product (always `macos`).
+/// Field name of the logsource product (always `macos`).
 pub const LOGSOURCE_PRODUCT: &str = "logsource.product";
-/// Field that holds the logsource service: `tls` or `unifiedlog`.
+/// Field name of the logsource service: `tls` or `unifiedlog`.
 pub const LOGSOURCE_SERVICE: &str = "logsource.service";
-/// Field that holds the logsource category: `network` for TLS sessions, the
+/// Field name of the logsource category: `network` for TLS sessions, the
 /// unified log category (`boringssl`, `connection`, ...) for log lines and
 /// `endpoint_connection` for connections folded from the log.
 pub const LOGSOURCE_CATEGORY: &str = "logsource.category";
 
-/// Placeholder detection id of the alert template; [`super::SigmaEngine`]
+/// Placeholder detection id of the alert template. [`super::SigmaEngine`]
 /// replaces it with the rule's.
 const TEMPLATE_ID: &str = "sigma";
 
@@ -34,7 +34,7 @@ pub struct SigmaRecord {
     /// Time of the record, used by correlation windows.
     pub time_ns: i64,
     pub input: String,
-    /// Where the record is in its input: a TCP stream, a log line.
+    /// Location of the record in its input: a TCP stream, a log line.
     pub location: String,
     /// Alert with the record's host, process, destination and TLS context.
     pub alert: Alert,
@@ -58,6 +58,7 @@ impl SigmaRecord {
         fields.put("dst_port", session.server.port);
         fields.opt("server_name", session.server_name.as_deref());
         fields.process(&alert.process);
+
         fields.opt("tls.version", session.version.as_deref());
         fields.opt("tls.cipher", session.cipher.as_deref());
         fields.opt("tls.alpn", session.alpn.as_deref());
@@ -90,6 +91,7 @@ impl SigmaRecord {
             session.alerts.iter().any(|alert| alert.level == "fatal"),
         );
         fields.opt("tls.server_name_covered", session.server_name_covered);
+
         fields.opt("ja3", session.ja3.as_deref());
         fields.opt("ja3s", session.ja3s.as_deref());
         fields.opt("ja4", session.ja4.as_deref());
@@ -127,6 +129,7 @@ impl SigmaRecord {
             String::new(),
             host,
         );
+
         let mut fields = Fields::new("unifiedlog", &record.category);
         fields.put("record_type", "log_line");
         fields.put("input", event.input);
@@ -137,6 +140,7 @@ impl SigmaRecord {
         fields.put("message", record.message.as_str());
         fields.put("log.level", record.level.as_str());
         fields.put("log.event_type", record.event_type.as_str());
+
         fields.process(&alert.process);
         destination(&mut fields, &alert.destination);
         tls_context(&mut fields, &alert.tls);
@@ -205,55 +209,7 @@ impl SigmaRecord {
         fields.opt("bytes_in", connection.bytes_in);
         fields.opt("bytes_out", connection.bytes_out);
         fields.put("closed", connection.closed);
-        let alert = Alert {
-            record_type: "alert",
-            time: format_rfc3339(connection.start_ns),
-            time_ns: connection.start_ns,
-            detection: TEMPLATE_ID,
-            severity: Severity::Medium,
-            confidence: Confidence::Medium,
-            title: String::new(),
-            host,
-            process,
-            source: None,
-            destination: Destination {
-                ip: None,
-                port: connection.port,
-                server_name: connection.server_name.clone().or(connection.host.clone()),
-            },
-            tls: TlsContext {
-                version: connection.version.clone(),
-                cipher: connection.cipher.clone(),
-                alpn: connection.alpn.clone(),
-                client_max_version: connection.offered_max_version.clone(),
-                compared: Map::new(),
-                absent: false,
-            },
-            flow: Flow {
-                url: connection.url.clone(),
-                bytes: connection
-                    .bytes_in
-                    .zip(connection.bytes_out)
-                    .map(|(i, o)| i + o),
-                file: None,
-            },
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            attack: crate::detections::ATTACK,
-            session: SessionRef {
-                input: connection.input.clone(),
-                stream: None,
-                connection: Some(format!(
-                    "{}/{}",
-                    connection
-                        .pid
-                        .map_or_else(String::new, |pid| pid.to_string()),
-                    connection.connection
-                )),
-            },
-        };
-        let mut alert = alert;
-        alert.refresh_missing();
+        let alert = connection_alert(connection, process, host);
         SigmaRecord {
             fields: fields.into_value(),
             time_ns: connection.start_ns,
@@ -262,6 +218,59 @@ impl SigmaRecord {
             alert,
         }
     }
+}
+
+/// Starts an alert about an endpoint connection with its context.
+fn connection_alert(connection: &EndpointConnection, process: Process, host: String) -> Alert {
+    let mut alert = Alert {
+        record_type: "alert",
+        time: format_rfc3339(connection.start_ns),
+        time_ns: connection.start_ns,
+        detection: TEMPLATE_ID,
+        severity: Severity::Medium,
+        confidence: Confidence::Medium,
+        title: String::new(),
+        host,
+        process,
+        source: None,
+        destination: Destination {
+            ip: None,
+            port: connection.port,
+            server_name: connection.server_name.clone().or(connection.host.clone()),
+        },
+        tls: TlsContext {
+            version: connection.version.clone(),
+            cipher: connection.cipher.clone(),
+            alpn: connection.alpn.clone(),
+            client_max_version: connection.offered_max_version.clone(),
+            compared: Map::new(),
+            absent: false,
+        },
+        flow: Flow {
+            url: connection.url.clone(),
+            bytes: connection
+                .bytes_in
+                .zip(connection.bytes_out)
+                .map(|(i, o)| i + o),
+            file: None,
+        },
+        evidence: Vec::new(),
+        missing: Vec::new(),
+        attack: crate::detections::ATTACK,
+        session: SessionRef {
+            input: connection.input.clone(),
+            stream: None,
+            connection: Some(format!(
+                "{}/{}",
+                connection
+                    .pid
+                    .map_or_else(String::new, |pid| pid.to_string()),
+                connection.connection
+            )),
+        },
+    };
+    alert.refresh_missing();
+    alert
 }
 
 /// Builder of the flat field object.
@@ -288,7 +297,7 @@ impl Fields {
         }
     }
 
-    /// Puts a list; an empty list is left out.
+    /// Puts a list, unless it is empty.
     fn list<T: AsRef<str>>(&mut self, name: &str, values: &[T]) {
         if !values.is_empty() {
             let values = values.iter().map(|v| json!(v.as_ref())).collect();

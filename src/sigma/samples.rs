@@ -70,7 +70,7 @@ impl Sample {
 }
 
 /// Loads the rules under `path` and runs every rule file's samples.
-/// Fails only when the rules do not load; failed samples are in the
+/// Fails only when the rules do not load. Failed samples are in the
 /// reports.
 pub fn run(path: &Path) -> Result<Vec<SampleReport>, LoadError> {
     let rules = RuleSet::load(path)?;
@@ -158,7 +158,7 @@ fn run_file(rules: &RuleSet, file: &Path) -> SampleReport {
 fn read_samples(path: &Path) -> Result<SamplesFile, String> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         format!(
-            "{}: cannot read the samples file ({error}); every rule file needs one",
+            "{}: failed to read the samples file ({error}); every rule file needs one",
             path.display()
         )
     })?;
@@ -172,7 +172,7 @@ fn read_samples(path: &Path) -> Result<SamplesFile, String> {
     })
 }
 
-/// The correlations defined in `file`, else every rule in it.
+/// Returns the correlations defined in `file`, else every rule in it.
 fn default_rules(rules: &RuleSet, file: &Path) -> Vec<String> {
     let ids = rules.rule_ids_in(file);
     let correlations: Vec<String> = rules
@@ -189,7 +189,8 @@ fn default_rules(rules: &RuleSet, file: &Path) -> Vec<String> {
     }
 }
 
-/// Runs one sample on a fresh engine; true when a rule in `ids` matched.
+/// Runs one sample on a fresh engine and returns true when a rule in `ids`
+/// matched.
 fn matches_rules(rules: &RuleSet, ids: &[String], sample: &Sample) -> Result<bool, String> {
     let mut engine = SigmaEngine::for_tests(rules)?;
     let mut time_ns = 0i64;
