@@ -295,3 +295,21 @@ fn scan_with_invalid_rules_exits_two() {
     assert!(stderr.contains("invalid --rules"), "{stderr}");
     assert!(stderr.contains("broken.yml"), "{stderr}");
 }
+
+#[test]
+fn watch_stdin_raises_user_rule() {
+    let dir = rule_dir(&[("fatal.yml", FATAL_ALERT_RULE)]);
+    let input = fs::read(project(
+        "fixtures/endpoint/constructed-bad-record-mac.ndjson",
+    ))
+    .unwrap();
+    let output = wiretrust()
+        .args(["watch", "--stdin", "--format", "jsonl", "--rules"])
+        .arg(dir.path())
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let id = "sigma.0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0001";
+    assert_eq!(stdout.matches(id).count(), 1, "{stdout}");
+}

@@ -566,6 +566,52 @@ mod tests {
     }
 
     #[test]
+    fn correlation_names_resolve_to_ids() {
+        let yaml = "\
+title: base
+id: id-base
+name: base_rule
+logsource:
+  product: macos
+detection:
+  selection:
+    a: 1
+  condition: selection
+---
+title: count
+id: id-count
+name: count_rule
+correlation:
+  type: event_count
+  rules:
+    - base_rule
+  group-by:
+    - b
+  timespan: 60s
+  condition:
+    gte: 2
+---
+title: chain
+id: id-chain
+correlation:
+  type: temporal_ordered
+  rules:
+    - count_rule
+    - id-base
+  group-by:
+    - b
+  timespan: 60s
+";
+        let mut collection = rsigma_parser::parse_sigma_yaml(yaml).unwrap();
+        resolve_names(&mut collection);
+        assert_eq!(collection.correlations[0].rules, vec!["id-base"]);
+        assert_eq!(
+            collection.correlations[1].rules,
+            vec!["id-count", "id-base"]
+        );
+    }
+
+    #[test]
     fn level_to_severity() {
         assert_eq!(severity(Some(Level::Informational)), Severity::Info);
         assert_eq!(severity(Some(Level::Critical)), Severity::Critical);

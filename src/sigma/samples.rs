@@ -218,3 +218,20 @@ fn parse_time(text: &str) -> Result<i64, String> {
         .map_err(|error| format!("invalid time {text:?} ({error}); use RFC 3339"))?;
     i64::try_from(timestamp.as_nanosecond()).map_err(|_| format!("time {text:?} is out of range"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_path_beside_rule() {
+        let path = samples_path(Path::new("rules/weak-cipher.yml"));
+        assert_eq!(path, Path::new("rules/weak-cipher.tests.yml"));
+    }
+
+    #[test]
+    fn sample_time_parses_rfc3339() {
+        assert_eq!(parse_time("1970-01-01T00:00:01Z"), Ok(1_000_000_000));
+        assert!(parse_time("yesterday").is_err());
+    }
+}
