@@ -456,8 +456,6 @@ pub struct CorrelationFacts {
 pub struct SigmaEngine {
     engine: CorrelationEngine,
     meta: HashMap<String, RuleMeta>,
-    /// Records evaluated, for throughput figures.
-    pub records: u64,
 }
 
 impl SigmaEngine {
@@ -477,14 +475,12 @@ impl SigmaEngine {
         Ok(SigmaEngine {
             engine: rules.compile(emit_all)?,
             meta: rules.meta.clone(),
-            records: 0,
         })
     }
 
     /// Evaluates one flattened record at `time_ns` and returns the rules
     /// that matched, correlations included.
     pub fn evaluate(&mut self, fields: &serde_json::Value, time_ns: i64) -> Vec<RuleMatch> {
-        self.records += 1;
         let event = JsonEvent::borrow(fields);
         let results = self
             .engine
