@@ -169,7 +169,7 @@ impl SigmaRecord {
         process: Process,
         host: Option<&str>,
     ) -> SigmaRecord {
-        let host = host.map_or_else(|| connection.input.clone(), str::to_owned);
+        let host = host.map_or_else(|| input_name(&connection.input), str::to_owned);
         let mut fields = Fields::new("unifiedlog", "endpoint_connection");
         fields.put("record_type", connection.record_type);
         fields.put("input", connection.input.as_str());
@@ -497,6 +497,15 @@ fn net_event(fields: &mut Fields, event: &NetEvent) {
         }
     };
     fields.put("event", kind);
+}
+
+/// Returns the file name of an input path, the host name endpoint alerts
+/// use when `--host` is not given.
+fn input_name(input: &str) -> String {
+    std::path::Path::new(input).file_name().map_or_else(
+        || input.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// Names a protocol version code as sessions do (`TLS 1.2`).
