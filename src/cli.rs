@@ -180,6 +180,11 @@ pub struct DetectionArgs {
     pub burst_window: Option<u32>,
     #[command(flatten)]
     pub policy: PolicyFileArgs,
+    /// User rules in Sigma format: a .yml file or a folder of them. Every
+    /// TLS session, endpoint connection and parsed log line is matched, and
+    /// a match raises an alert with detection id sigma.<rule id>.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +248,13 @@ pub enum RulesCommand {
     Explain {
         /// Detection id, e.g. tls.downgrade_sentinel.
         id: String,
+    },
+    /// Run the samples of Sigma rules: each NAME.yml has its true positives
+    /// and true negatives in NAME.tests.yml. Exits with status 1 when a
+    /// sample fails or a rule does not load.
+    Test {
+        /// A rule file or a folder of them.
+        path: PathBuf,
     },
 }
 

@@ -15,6 +15,7 @@ pub mod observations;
 mod pipeline;
 pub mod policy;
 pub mod scan;
+pub mod sigma;
 pub mod sinks;
 pub mod sources;
 pub mod verify;

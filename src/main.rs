@@ -3,6 +3,7 @@
 
 mod cli;
 mod progress;
+mod sigma_command;
 mod summary;
 mod verify_command;
 mod watch_command;
@@ -121,6 +122,9 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
 pub(crate) fn detection_config(args: &cli::DetectionArgs) -> Result<DetectionConfig> {
     let policy = load_policy(&args.policy)?;
     let mut config = DetectionConfig::from_policy(policy, args.host.clone());
+    if let Some(path) = &args.rules {
+        config.sigma_rules = Some(Arc::new(sigma_command::load(path)?));
+    }
     if let Some(version) = args.min_version {
         config.min_version = version.0;
     }
@@ -267,6 +271,7 @@ fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
     let mut out = io::stdout().lock();
     match command {
         None | Some(RulesCommand::List) => write_rule_list(&mut out)?,
+        Some(RulesCommand::Test { path }) => return sigma_command::run_test(&path),
         Some(RulesCommand::Explain { id }) => {
             let Some(explained) = explanation(&id) else {
                 eprintln!(

@@ -12,13 +12,14 @@ use wiretrust_applenet::NetEvent;
 use wiretrust_eslogger::ProcessTable;
 use wiretrust_unifiedlog::LogRecord;
 
-use crate::detections::{Alert, EndpointEvent, Engine, LazyProcess, Process, Severity};
+use crate::detections::{Alert, Confidence, EndpointEvent, Engine, LazyProcess, Process, Severity};
 use crate::observations::{
     CertificateRecord, ConnectionKey, Digests, EndpointConnection, FlowRecord, HttpTransfer,
     ObjectIdentity, ObjectSighting, SightingSource, StarttlsDialogue, TlsSession,
 };
 use crate::policy::{Policy, PolicyOutcome};
 use crate::scan::{ScanOptions, Summary};
+use crate::sigma::{SigmaEngine, SigmaRecord};
 use crate::sinks::Sink;
 use crate::sources::provenance::FileWriters;
 use crate::sources::timing::{Phase, PhaseClock, Stopwatch};
@@ -56,6 +57,9 @@ pub(crate) struct Pipeline<'s, 'k> {
     host: Option<String>,
     /// Time in ordering and detection, and in the sinks, when measured.
     clock: Option<PhaseClock>,
+    /// User rules (`--rules`), evaluated on every record after the
+    /// built-in detections.
+    sigma: Option<SigmaEngine>,
     /// Applied to every alert before the sinks see it.
     policy: Arc<Policy>,
     /// Write suppressed alerts too, with their `suppressed_by`.
@@ -119,6 +123,11 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             object_sightings: 0,
             host: options.detection.host.clone(),
             clock: measure.then(PhaseClock::new),
+            sigma: options.detection.sigma_rules.as_deref().and_then(|rules| {
+                SigmaEngine::new(rules)
+                    .inspect_err(|error| tracing::error!(%error, "Sigma rules not evaluated"))
+                    .ok()
+            }),
             policy: Arc::clone(&options.detection.policy),
             show_suppressed: options.show_suppressed,
             suppressed: 0,
@@ -288,6 +297,21 @@ impl<'s, 'k> Pipeline<'s, 'k> {
                 identify(&self.processes, alert, session.start_ns);
             }
         }
+        if let Some(sigma) = &mut self.sigma {
+            let mut context = Alert::for_session(
+                session,
+                "sigma",
+                Severity::Medium,
+                Confidence::Medium,
+                String::new(),
+                self.host.as_deref(),
+            );
+            identify(&self.processes, &mut context, session.start_ns);
+            sigma.check(
+                &SigmaRecord::from_session(session, context),
+                &mut self.alerts,
+            );
+        }
         self.lap(Phase::Detection);
         for sink in self.sinks.iter_mut() {
             sink.session(session)?;
@@ -341,6 +365,10 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         };
         self.alerts.clear();
         self.engine.check_endpoint(&event, &mut self.alerts);
+        if let Some(sigma) = &mut self.sigma {
+            let record = SigmaRecord::from_endpoint(&event, self.host.as_deref());
+            sigma.check(&record, &mut self.alerts);
+        }
         self.lap(Phase::Detection);
         self.write_alerts(&[])
     }
@@ -358,7 +386,38 @@ impl<'s, 'k> Pipeline<'s, 'k> {
             sink.endpoint_connection(connection)?;
         }
         self.lap(Phase::Output);
+        if self.sigma.is_some() {
+            self.restart_clock();
+            let process = self.connection_process(connection);
+            let record = SigmaRecord::from_connection(connection, process, self.host.as_deref());
+            self.alerts.clear();
+            if let Some(sigma) = &mut self.sigma {
+                sigma.check(&record, &mut self.alerts);
+            }
+            self.lap(Phase::Detection);
+            self.write_alerts(&[])?;
+        }
         Ok(())
+    }
+
+    /// Returns the process of an endpoint connection, with its code-signing
+    /// identity when eslogger input knew the pid when it started.
+    fn connection_process(&self, connection: &EndpointConnection) -> Process {
+        let path = (!connection.process_path.is_empty()).then(|| connection.process_path.clone());
+        let mut process = Process {
+            pid: connection.pid,
+            name: path.as_deref().and_then(file_name),
+            path,
+            signing_id: None,
+            team_id: None,
+        };
+        if let Some(pid) = connection.pid
+            && let Some(identity) = self.processes.lookup(pid, connection.start_ns)
+        {
+            process.signing_id.clone_from(&identity.signing_id);
+            process.team_id.clone_from(&identity.team_id);
+        }
+        process
     }
 
     /// Runs `integrity.fleet_divergence` over one object sighting and

@@ -93,6 +93,8 @@ pub struct DetectionConfig {
     /// `min_version` and the windows above take precedence over its
     /// global values, so that command-line flags can override them.
     pub policy: Arc<Policy>,
+    /// User rules in Sigma format (`--rules`), evaluated on every record.
+    pub sigma_rules: Option<std::sync::Arc<crate::sigma::RuleSet>>,
 }
 
 impl Default for DetectionConfig {
@@ -105,6 +107,7 @@ impl Default for DetectionConfig {
             burst_window_ns: 60 * 1_000_000_000,
             store: StoreLocation::Memory,
             policy: Arc::new(Policy::default()),
+            sigma_rules: None,
         }
     }
 }
@@ -124,6 +127,7 @@ impl DetectionConfig {
             burst_window_ns: policy.burst_window_ns,
             policy,
             store: StoreLocation::Memory,
+            sigma_rules: None,
         }
     }
 
