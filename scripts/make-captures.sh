@@ -60,11 +60,13 @@ note() {
 }
 
 # Stops whatever this script started and is still running, then removes the temporary folder.
+# SIGTERM, because a background job of a non-interactive shell ignores SIGINT: Python and
+# openssl keep that disposition and would go on running until their own timeout, or forever.
 cleanup() {
     local pid
     for pid in "$RELAY_PID" "$SRV_PID" "$CAP_PID"; do
         if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid" 2>/dev/null || true
+            kill -TERM "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
         fi
     done
