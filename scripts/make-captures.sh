@@ -104,10 +104,7 @@ start_server() {
 
 # Servers run with -naccept, so they exit after their last connection.
 stop_server() {
-    local log=$1
-    wait_exit "$SRV_PID" || die "s_server on pid $SRV_PID did not exit: $(cat "$log")"
-    wait "$SRV_PID" || true
-    SRV_PID=''
+    await_exit SRV_PID s_server "$1"
 }
 
 # Starts relay.py on 127.0.0.1:PORT in MODE, forwarding to 127.0.0.1:UPSTREAM.
@@ -120,10 +117,7 @@ start_relay() {
 
 # The relay serves one connection, then exits: 0 only if it made its change.
 stop_relay() {
-    local log=$1
-    wait_exit "$RELAY_PID" || die "relay.py on pid $RELAY_PID did not exit: $(cat "$log")"
-    wait "$RELAY_PID" || die "relay.py failed: $(cat "$log")"
-    RELAY_PID=''
+    await_exit RELAY_PID relay.py "$1" 'relay.py failed'
 }
 
 # Runs curl against https://localhost:PORT/ with the given extra arguments, output to LOG.

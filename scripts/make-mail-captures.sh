@@ -68,10 +68,7 @@ start_server() {
 
 # The server serves one connection, then exits: 0 only if the dialogue ended cleanly.
 stop_server() {
-    local log=$1
-    wait_exit "$SRV_PID" || die "mail_server.py on pid $SRV_PID did not exit: $(cat "$log")"
-    wait "$SRV_PID" || die "mail_server.py failed: $(cat "$log")"
-    SRV_PID=''
+    await_exit SRV_PID mail_server.py "$1" 'mail_server.py failed'
 }
 
 # Starts strip_relay.py on 127.0.0.1:PORT, forwarding to 127.0.0.1:UPSTREAM.
@@ -84,10 +81,7 @@ start_relay() {
 
 # The relay exits 0 only if it overwrote a STARTTLS.
 stop_relay() {
-    local log=$1
-    wait_exit "$RELAY_PID" || die "strip_relay.py on pid $RELAY_PID did not exit: $(cat "$log")"
-    wait "$RELAY_PID" || die "strip_relay.py changed nothing or failed: $(cat "$log")"
-    RELAY_PID=''
+    await_exit RELAY_PID strip_relay.py "$1" 'strip_relay.py changed nothing or failed'
 }
 
 # Runs mail_client.py for PROTOCOL against 127.0.0.1:PORT, output into LOG.

@@ -29,6 +29,11 @@
 #                             exits first. Needs grep and STEP_TIMEOUT.
 # wait_exit PID               Waits up to STEP_TIMEOUT seconds for PID to exit on its own.
 #                             Returns 1 on timeout. Needs STEP_TIMEOUT.
+# await_exit PID_VAR NAME LOG [FAILURE]
+#                             Runs wait_exit for the pid in the global named PID_VAR, collects
+#                             its exit status and sets PID_VAR to ''. Dies naming NAME and the
+#                             pid on timeout. With FAILURE, it also dies with that message
+#                             when the process exited with an error. Needs STEP_TIMEOUT.
 # start_listener PID_VAR LOG PATTERN NAME PORT COMMAND...
 #                             Runs COMMAND in the background with stdin from /dev/null and
 #                             output into LOG, stores its pid in the global named PID_VAR and
@@ -122,6 +127,18 @@ wait_exit() {
         sleep 0.05
     done
     return 1
+}
+
+await_exit() {
+    local pid_var=$1 name=$2 log=$3 failure=${4:-}
+    local pid=${!pid_var}
+    wait_exit "$pid" || die "$name on pid $pid did not exit: $(cat "$log")"
+    if [[ -n $failure ]]; then
+        wait "$pid" || die "$failure: $(cat "$log")"
+    else
+        wait "$pid" || true
+    fi
+    printf -v "$pid_var" '%s' ''
 }
 
 start_listener() {
