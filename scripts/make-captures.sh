@@ -562,9 +562,6 @@ case_crafted_sslv3() {
         tls.handshake.version tls.handshake.ciphersuite
 }
 
-# Reads every capture of NAMES again with dpkt, when it is installed: checksums (crafted files
-# only), TCP sequence continuity and TLS record framing. Only the malformed case may hold a
-# record check_dpkt.py marks with "!".
 # Six clients that offer only TLS 1.2 to a server that speaks only TLS 1.3: each handshake
 # ends in the server's fatal protocol_version alert (70), six failures to one server within
 # seconds.
@@ -585,6 +582,9 @@ case_alert_burst() {
         tls.alert_message.desc
 }
 
+# Reads every capture of NAMES again with dpkt, when it is installed: checksums (crafted files
+# only), TCP sequence continuity and TLS record framing. Only the malformed case may hold a
+# record check_dpkt.py marks with "!".
 check_with_dpkt() {
     local report=$WORK/dpkt.txt name files=() recorded=()
     if ! python3 -c 'import dpkt' 2>/dev/null; then
