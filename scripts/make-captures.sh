@@ -43,69 +43,20 @@ readonly HTTP_GET=$'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'
 readonly DOWNGRD_01='44:4f:57:4e:47:52:44:01'
 readonly DOWNGRD_00='44:4f:57:4e:47:52:44:00'
 
-WORK=''
 # scripts/captures: relay.py, craft.py and check_dpkt.py.
 TOOLS=''
-CAP_PID=''
-SRV_PID=''
-RELAY_PID=''
 
-die() {
-    printf 'make-captures: error: %s\n' "$*" >&2
-    exit 1
-}
-
-note() {
-    printf 'make-captures: %s\n' "$*"
-}
-
-# Stops whatever this script started and is still running, then removes the temporary folder.
-cleanup() {
-    local pid
-    for pid in "$RELAY_PID" "$SRV_PID" "$CAP_PID"; do
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    if [[ -n $WORK ]]; then
-        rm -rf -- "$WORK"
-    fi
-}
+readonly RECORD_PROG=make-captures
+readonly PORT_BASE_VAR=WIRETRUST_CAPTURE_PORT_BASE
+# shellcheck source=scripts/captures/record-lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/captures/record-lib.sh"
 
 check_tools() {
-    local tool missing=()
-    for tool in openssl tcpdump curl python3; do
-        command -v "$tool" >/dev/null || missing+=("$tool")
-    done
-    if ((${#missing[@]} > 0)); then
-        die "missing ${missing[*]}: install with apt-get install -y openssl tcpdump curl python3"
-    fi
+    require_tools openssl tcpdump curl python3
     if ! command -v tshark >/dev/null; then
         note "tshark not found, so only client output is checked (apt-get install -y tshark" \
             "adds checks of every recorded handshake)"
     fi
-}
-
-# Waits until PATTERN (extended regex) appears in FILE while process PID is alive.
-wait_for() {
-    local pattern=$1 file=$2 pid=$3 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# Waits up to STEP_TIMEOUT seconds for process PID to exit on its own.
-wait_exit() {
-    local pid=$1 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.05
-    done
-    return 1
 }
 
 # Writes a self-signed CA named CN to DIR/NAME-ca.{key,pem}.
@@ -143,66 +94,30 @@ make_pki() {
     make_leaf "$dir" proxy-server proxy
 }
 
-# Records PORT (and a second port, when given) on lo into PCAP.
-start_capture() {
-    local pcap=$1 log=$2 port=$3 second=${4:-}
-    local filter="host 127.0.0.1 and tcp port $port"
-    if [[ -n $second ]]; then
-        filter="host 127.0.0.1 and (tcp port $port or tcp port $second)"
-    fi
-    # -Z root: Debian's tcpdump otherwise drops to user tcpdump, which cannot write into the
-    # private temporary folder. --immediate-mode and -U flush each packet as it arrives.
-    tcpdump --immediate-mode -U -s 0 -i lo -Z root -w "$pcap" "$filter" 2>"$log" &
-    CAP_PID=$!
-    wait_for 'listening on' "$log" "$CAP_PID" ||
-        die "tcpdump did not start on lo for '$filter' (run as root?): $(cat "$log")"
-}
-
-stop_capture() {
-    local log=$1
-    kill -INT "$CAP_PID"
-    wait "$CAP_PID" || die "tcpdump exited with an error: $(cat "$log")"
-    CAP_PID=''
-    grep -q '^0 packets dropped by kernel' "$log" ||
-        die "tcpdump dropped packets; rerun the script: $(cat "$log")"
-}
-
 # Starts `openssl s_server -www` on 127.0.0.1:PORT with the given extra arguments.
 start_server() {
     local port=$1 log=$2
     shift 2
-    openssl s_server -accept "127.0.0.1:$port" -www "$@" </dev/null >"$log" 2>&1 &
-    SRV_PID=$!
-    wait_for '^ACCEPT' "$log" "$SRV_PID" ||
-        die "s_server did not start on 127.0.0.1:$port (port in use? set" \
-            "WIRETRUST_CAPTURE_PORT_BASE): $(cat "$log")"
+    start_listener SRV_PID "$log" '^ACCEPT' s_server "$port" \
+        openssl s_server -accept "127.0.0.1:$port" -www "$@"
 }
 
 # Servers run with -naccept, so they exit after their last connection.
 stop_server() {
-    local log=$1
-    wait_exit "$SRV_PID" || die "s_server on pid $SRV_PID did not exit: $(cat "$log")"
-    wait "$SRV_PID" || true
-    SRV_PID=''
+    await_exit SRV_PID s_server "$1"
 }
 
 # Starts relay.py on 127.0.0.1:PORT in MODE, forwarding to 127.0.0.1:UPSTREAM.
 start_relay() {
     local port=$1 upstream=$2 mode=$3 log=$4
-    python3 "$TOOLS/relay.py" --listen "$port" --upstream "$upstream" --mode "$mode" \
-        --timeout "$STEP_TIMEOUT" >"$log" 2>&1 &
-    RELAY_PID=$!
-    wait_for '^relay: listening on' "$log" "$RELAY_PID" ||
-        die "relay.py did not start on 127.0.0.1:$port (port in use? set" \
-            "WIRETRUST_CAPTURE_PORT_BASE): $(cat "$log")"
+    start_listener RELAY_PID "$log" '^relay: listening on' relay.py "$port" \
+        python3 "$TOOLS/relay.py" --listen "$port" --upstream "$upstream" --mode "$mode" \
+        --timeout "$STEP_TIMEOUT"
 }
 
 # The relay serves one connection, then exits: 0 only if it made its change.
 stop_relay() {
-    local log=$1
-    wait_exit "$RELAY_PID" || die "relay.py on pid $RELAY_PID did not exit: $(cat "$log")"
-    wait "$RELAY_PID" || die "relay.py failed: $(cat "$log")"
-    RELAY_PID=''
+    await_exit RELAY_PID relay.py "$1" 'relay.py failed'
 }
 
 # Runs curl against https://localhost:PORT/ with the given extra arguments, output to LOG.
@@ -233,30 +148,14 @@ expect_line() {
         die "$what: no line matching '$pattern' in:"$'\n'"$(cat "$log")"
 }
 
-# Prints one tshark field list per frame of PCAP matching FILTER, TLS decoded on PORT (one
-# port or a range A-B). When KEYLOG names an NSS key log, tshark decrypts with it.
-tshark_fields() {
-    local pcap=$1 port=$2 filter=$3
-    shift 3
-    local options=(-d "tcp.port==$port,tls") field
-    if [[ -n ${KEYLOG:-} ]]; then
-        # The HTTP/1.0 response of s_server -www has no Content-Length, so tshark would wait
-        # for the end of the body. Without body reassembly it shows the response at once.
-        options+=(-o "tls.keylog_file:$KEYLOG" -o http.desegment_body:FALSE)
-    fi
-    for field in "$@"; do
-        options+=(-e "$field")
-    done
-    tshark -n -r "$pcap" -Y "$filter" -T fields -E separator='|' "${options[@]}" 2>/dev/null
-}
-
 # Fails unless tshark's FIELDS for FILTER in PCAP, one frame per line, equal WANT exactly.
+# tshark decodes TLS on PORT, one port or a range A-B.
 expect_tshark() {
     local pcap=$1 port=$2 want=$3 filter=$4
     shift 4
     command -v tshark >/dev/null || return 0
     local got shown
-    got=$(tshark_fields "$pcap" "$port" "$filter" "$@")
+    got=$(tshark_fields "$pcap" "tcp.port==$port,tls" "$filter" "$@")
     shown=$(printf ' -e %s' "$@")
     [[ $got == "$want" ]] ||
         die "$(basename "$pcap"): tshark -Y '$filter'$shown: expected '$want', got '$got'"
@@ -663,9 +562,6 @@ case_crafted_sslv3() {
         tls.handshake.version tls.handshake.ciphersuite
 }
 
-# Reads every capture of NAMES again with dpkt, when it is installed: checksums (crafted files
-# only), TCP sequence continuity and TLS record framing. Only the malformed case may hold a
-# record check_dpkt.py marks with "!".
 # Six clients that offer only TLS 1.2 to a server that speaks only TLS 1.3: each handshake
 # ends in the server's fatal protocol_version alert (70), six failures to one server within
 # seconds.
@@ -686,6 +582,9 @@ case_alert_burst() {
         tls.alert_message.desc
 }
 
+# Reads every capture of NAMES again with dpkt, when it is installed: checksums (crafted files
+# only), TCP sequence continuity and TLS record framing. Only the malformed case may hold a
+# record check_dpkt.py marks with "!".
 check_with_dpkt() {
     local report=$WORK/dpkt.txt name files=() recorded=()
     if ! python3 -c 'import dpkt' 2>/dev/null; then
@@ -736,8 +635,7 @@ main() {
             die "unknown case '$name'; known cases: ${known[*]}"
     done
     check_tools
-    WORK=$(mktemp -d)
-    trap cleanup EXIT
+    open_work_folder
     trap 'exit 130' INT TERM
     make_pki "$WORK"
     local port=$PORT_BASE width done=()
@@ -755,10 +653,7 @@ main() {
         port=$((port + width))
     done
     check_with_dpkt "${done[@]}"
-    mkdir -p -- "$outdir"
-    for name in "${done[@]}"; do
-        cp -- "$WORK/$name.pcap" "$outdir/$name.pcap"
-    done
+    copy_captures "$outdir" "${done[@]}"
     note "all ${#done[@]} cases passed; captures are in $outdir"
 }
 

@@ -26,83 +26,17 @@ readonly CASES=(http-digests-correct http-content-md5-wrong http-digest-wrong
 # Seconds allowed for the server to start and for one curl run.
 readonly STEP_TIMEOUT=10
 
-WORK=''
-CAP_PID=''
-SRV_PID=''
-
-die() {
-    printf 'make-http-captures: error: %s\n' "$*" >&2
-    exit 1
-}
-
-note() {
-    printf 'make-http-captures: %s\n' "$*"
-}
-
-# Stops what this script started and is still running, then removes the temporary folder.
-cleanup() {
-    local pid
-    for pid in "$SRV_PID" "$CAP_PID"; do
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    if [[ -n $WORK ]]; then
-        rm -rf -- "$WORK"
-    fi
-}
-
-check_tools() {
-    local tool missing=()
-    for tool in tcpdump curl python3 tshark; do
-        command -v "$tool" >/dev/null || missing+=("$tool")
-    done
-    if ((${#missing[@]} > 0)); then
-        die "missing ${missing[*]}: install with apt-get install -y tcpdump curl python3 tshark"
-    fi
-}
-
-# Waits until PATTERN (extended regex) appears in FILE while process PID is alive.
-wait_for() {
-    local pattern=$1 file=$2 pid=$3 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-start_capture() {
-    local pcap=$1 log=$2 port=$3
-    # -Z root: Debian's tcpdump otherwise drops to user tcpdump, which cannot write into the
-    # private temporary folder. --immediate-mode and -U flush each packet as it arrives.
-    tcpdump --immediate-mode -U -s 0 -i lo -Z root -w "$pcap" \
-        "host 127.0.0.1 and tcp port $port" 2>"$log" &
-    CAP_PID=$!
-    wait_for 'listening on' "$log" "$CAP_PID" ||
-        die "tcpdump did not start on lo for port $port (run as root?): $(cat "$log")"
-}
-
-stop_capture() {
-    local log=$1
-    # Lets the last FIN and ACK reach tcpdump before it stops.
-    sleep 0.3
-    kill -INT "$CAP_PID"
-    wait "$CAP_PID" || die "tcpdump exited with an error: $(cat "$log")"
-    CAP_PID=''
-    grep -q '^0 packets dropped by kernel' "$log" ||
-        die "tcpdump dropped packets; rerun the script: $(cat "$log")"
-}
+readonly RECORD_PROG=make-http-captures
+readonly PORT_BASE_VAR=WIRETRUST_HTTP_PORT_BASE
+# The server is killed at the end of a case, so its last packets need a moment to arrive.
+readonly CAPTURE_SETTLE_SECONDS=0.3
+# shellcheck source=scripts/captures/record-lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/captures/record-lib.sh"
 
 start_server() {
     local port=$1 log=$2
-    python3 "$TOOLS/http_server.py" --port "$port" >"$log" 2>&1 &
-    SRV_PID=$!
-    wait_for '^http_server: listening' "$log" "$SRV_PID" ||
-        die "http_server.py did not start on 127.0.0.1:$port (port in use? set" \
-            "WIRETRUST_HTTP_PORT_BASE): $(cat "$log")"
+    start_listener SRV_PID "$log" '^http_server: listening' http_server.py "$port" \
+        python3 "$TOOLS/http_server.py" --port "$port"
 }
 
 # SIGTERM, because a background job of a non-interactive shell ignores SIGINT and Python
@@ -126,17 +60,10 @@ run_curl() {
 # The port of the case being checked, which tshark decodes as HTTP.
 CASE_PORT=''
 
-# Prints one tshark field for every packet that FILTER matches, one line each.
-tshark_field() {
-    local pcap=$1 filter=$2 field=$3
-    tshark -r "$pcap" -d "tcp.port==$CASE_PORT,http" -Y "$filter" -T fields -e "$field" \
-        2>/dev/null
-}
-
 # Fails unless FILTER matches exactly COUNT packets of PCAP.
 expect_count() {
     local pcap=$1 filter=$2 count=$3 found
-    found=$(tshark -r "$pcap" -d "tcp.port==$CASE_PORT,http" -Y "$filter" 2>/dev/null | wc -l)
+    found=$(count_packets "$pcap" "tcp.port==$CASE_PORT,http" "$filter")
     ((found == count)) ||
         die "$(basename "$pcap"): expected $count packets matching '$filter', found $found"
 }
@@ -213,7 +140,8 @@ check_case() {
         ;;
     esac
     local codes
-    codes=$(tshark_field "$pcap" http.response http.response.code | tr '\n' ' ')
+    codes=$(tshark_fields "$pcap" "tcp.port==$port,http" http.response http.response.code |
+        tr '\n' ' ')
     note "$name: HTTP responses $codes"
 }
 
@@ -225,27 +153,28 @@ main() {
     shift || true
     local picked=("$@")
     ((${#picked[@]} > 0)) || picked=("${CASES[@]}")
-    check_tools
-    WORK=$(mktemp -d)
-    trap cleanup EXIT
+    require_tools tcpdump curl python3 tshark
+    open_work_folder
     local index name port
     for index in "${!CASES[@]}"; do
         name=${CASES[$index]}
         [[ " ${picked[*]} " == *" $name "* ]] || continue
         port=$((PORT_BASE + index))
         note "$name on port $port"
-        start_capture "$WORK/$name.pcap" "$WORK/$name.tcpdump.log" "$port"
+        start_tcpdump "$WORK/$name.pcap" "$WORK/$name.tcpdump.log" \
+            "host 127.0.0.1 and tcp port $port" ||
+            die "tcpdump did not start on lo for port $port (run as root?):" \
+                "$(cat "$WORK/$name.tcpdump.log")"
         start_server "$port" "$WORK/$name.server.log"
         run_case "$name" "$port" "$WORK/$name.curl.log"
         stop_server
         stop_capture "$WORK/$name.tcpdump.log"
         check_case "$name" "$WORK/$name.pcap" "$port"
     done
-    mkdir -p "$outdir"
     for name in "${picked[@]}"; do
         [[ -f $WORK/$name.pcap ]] || die "no case called $name"
-        cp "$WORK/$name.pcap" "$outdir/$name.pcap"
     done
+    copy_captures "$outdir" "${picked[@]}"
     note "wrote ${#picked[@]} captures to $outdir"
 }
 

@@ -28,66 +28,14 @@ readonly CASES=(smtp-starttls-used:1 smtp-starttls-garbled-relay:2 smtp-starttls
 # Seconds allowed for one server to start, one client to finish, or one server to exit.
 readonly STEP_TIMEOUT=10
 
-WORK=''
 TOOLS=''
-CAP_PID=''
-SRV_PID=''
-RELAY_PID=''
 
-die() {
-    printf 'make-mail-captures: error: %s\n' "$*" >&2
-    exit 1
-}
-
-note() {
-    printf 'make-mail-captures: %s\n' "$*"
-}
-
-# Stops whatever this script started and is still running, then removes the temporary folder.
-cleanup() {
-    local pid
-    for pid in "$RELAY_PID" "$SRV_PID" "$CAP_PID"; do
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    if [[ -n $WORK ]]; then
-        rm -rf -- "$WORK"
-    fi
-}
-
-check_tools() {
-    local tool missing=()
-    for tool in openssl tcpdump curl python3 tshark; do
-        command -v "$tool" >/dev/null || missing+=("$tool")
-    done
-    if ((${#missing[@]} > 0)); then
-        die "missing ${missing[*]}: install with apt-get install -y openssl tcpdump curl" \
-            "python3 tshark"
-    fi
-}
-
-# Waits until PATTERN (extended regex) appears in FILE while process PID is alive.
-wait_for() {
-    local pattern=$1 file=$2 pid=$3 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# Waits up to STEP_TIMEOUT seconds for process PID to exit on its own.
-wait_exit() {
-    local pid=$1 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.05
-    done
-    return 1
-}
+readonly RECORD_PROG=make-mail-captures
+readonly PORT_BASE_VAR=WIRETRUST_MAIL_PORT_BASE
+# Lets the last FIN and ACK reach tcpdump before stop_capture stops it.
+readonly CAPTURE_SETTLE_SECONDS=0.3
+# shellcheck source=scripts/captures/record-lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/captures/record-lib.sh"
 
 # Writes a throwaway CA (DIR/ca.pem) and a server leaf for 127.0.0.1 and localhost
 # (DIR/server.pem, DIR/server.key) signed by it.
@@ -109,69 +57,31 @@ make_pki() {
         die "the new server certificate does not verify against ca.pem; see $dir/pki.log"
 }
 
-# Records PORT (and a second port, when given) on lo into PCAP.
-start_capture() {
-    local pcap=$1 log=$2 port=$3 second=${4:-}
-    local filter="host 127.0.0.1 and tcp port $port"
-    if [[ -n $second ]]; then
-        filter="host 127.0.0.1 and (tcp port $port or tcp port $second)"
-    fi
-    # -Z root: Debian's tcpdump otherwise drops to user tcpdump, which cannot write into the
-    # private temporary folder. --immediate-mode and -U flush each packet as it arrives.
-    tcpdump --immediate-mode -U -s 0 -i lo -Z root -w "$pcap" "$filter" 2>"$log" &
-    CAP_PID=$!
-    wait_for 'listening on' "$log" "$CAP_PID" ||
-        die "tcpdump did not start on lo for '$filter' (run as root?): $(cat "$log")"
-}
-
-stop_capture() {
-    local log=$1
-    # Lets the last FIN and ACK reach the capture before it stops.
-    sleep 0.3
-    kill -INT "$CAP_PID"
-    wait "$CAP_PID" || die "tcpdump exited with an error: $(cat "$log")"
-    CAP_PID=''
-    grep -q '^0 packets dropped by kernel' "$log" ||
-        die "tcpdump dropped packets; rerun the script: $(cat "$log")"
-}
-
 # Starts mail_server.py for PROTOCOL on 127.0.0.1:PORT in STARTTLS mode MODE.
 start_server() {
     local protocol=$1 port=$2 mode=$3 log=$4
-    python3 "$TOOLS/mail_server.py" --protocol "$protocol" --port "$port" --starttls "$mode" \
-        --cert "$WORK/server.pem" --key "$WORK/server.key" --timeout "$STEP_TIMEOUT" \
-        >"$log" 2>&1 &
-    SRV_PID=$!
-    wait_for '^mail_server: listening on' "$log" "$SRV_PID" ||
-        die "mail_server.py did not start on 127.0.0.1:$port (port in use? set" \
-            "WIRETRUST_MAIL_PORT_BASE): $(cat "$log")"
+    start_listener SRV_PID "$log" '^mail_server: listening on' mail_server.py "$port" \
+        python3 "$TOOLS/mail_server.py" --protocol "$protocol" --port "$port" \
+        --starttls "$mode" --cert "$WORK/server.pem" --key "$WORK/server.key" \
+        --timeout "$STEP_TIMEOUT"
 }
 
 # The server serves one connection, then exits: 0 only if the dialogue ended cleanly.
 stop_server() {
-    local log=$1
-    wait_exit "$SRV_PID" || die "mail_server.py on pid $SRV_PID did not exit: $(cat "$log")"
-    wait "$SRV_PID" || die "mail_server.py failed: $(cat "$log")"
-    SRV_PID=''
+    await_exit SRV_PID mail_server.py "$1" 'mail_server.py failed'
 }
 
 # Starts strip_relay.py on 127.0.0.1:PORT, forwarding to 127.0.0.1:UPSTREAM.
 start_relay() {
     local port=$1 upstream=$2 log=$3
-    python3 "$TOOLS/strip_relay.py" --listen "$port" --upstream "$upstream" \
-        --timeout "$STEP_TIMEOUT" >"$log" 2>&1 &
-    RELAY_PID=$!
-    wait_for '^strip_relay: listening on' "$log" "$RELAY_PID" ||
-        die "strip_relay.py did not start on 127.0.0.1:$port (port in use? set" \
-            "WIRETRUST_MAIL_PORT_BASE): $(cat "$log")"
+    start_listener RELAY_PID "$log" '^strip_relay: listening on' strip_relay.py "$port" \
+        python3 "$TOOLS/strip_relay.py" --listen "$port" --upstream "$upstream" \
+        --timeout "$STEP_TIMEOUT"
 }
 
 # The relay exits 0 only if it overwrote a STARTTLS.
 stop_relay() {
-    local log=$1
-    wait_exit "$RELAY_PID" || die "strip_relay.py on pid $RELAY_PID did not exit: $(cat "$log")"
-    wait "$RELAY_PID" || die "strip_relay.py changed nothing or failed: $(cat "$log")"
-    RELAY_PID=''
+    await_exit RELAY_PID strip_relay.py "$1" 'strip_relay.py changed nothing or failed'
 }
 
 # Runs mail_client.py for PROTOCOL against 127.0.0.1:PORT, output into LOG.
@@ -188,15 +98,9 @@ expect_line() {
     grep -Eq -- "$pattern" "$log" || die "expected '$pattern' in $log: $(cat "$log")"
 }
 
-# Counts the packets of PCAP that match the tshark display FILTER. DECODE (a tshark -d
-# argument) makes tshark read the case's port as the mail protocol.
-count_packets() {
-    local pcap=$1 decode=$2 filter=$3
-    tshark -r "$pcap" -d "$decode" -Y "$filter" -T fields -e frame.number 2>/dev/null | wc -l
-}
-
 # Fails unless the count of packets matching FILTER satisfies the arithmetic TEST, such
-# as '== 1' or '> 0'.
+# as '== 1' or '> 0'. DECODE (a tshark -d argument) makes tshark read the case's port as
+# the mail protocol.
 expect_packets() {
     local pcap=$1 decode=$2 filter=$3 test=$4 count
     count=$(count_packets "$pcap" "$decode" "$filter")
@@ -311,9 +215,8 @@ main() {
     shift $(($# > 0 ? 1 : 0))
     TOOLS="$repo/scripts/captures"
     ((EUID == 0)) || die "run as root: tcpdump needs to open the loopback interface"
-    check_tools
-    WORK=$(mktemp -d)
-    trap cleanup EXIT
+    require_tools openssl tcpdump curl python3 tshark
+    open_work_folder
     make_pki "$WORK"
 
     local entry name ports port=$PORT_BASE picked=()
@@ -327,10 +230,7 @@ main() {
         port=$((port + ports))
     done
     ((${#picked[@]} > 0)) || die "no case matches: $*"
-    mkdir -p "$outdir"
-    for name in "${picked[@]}"; do
-        cp "$WORK/$name.pcap" "$outdir/$name.pcap"
-    done
+    copy_captures "$outdir" "${picked[@]}"
     note "wrote ${#picked[@]} captures to $outdir"
 }
 
