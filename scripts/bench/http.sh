@@ -1,7 +1,9 @@
 #!/bin/sh
 # Measures the CPU time of scanning plain HTTP transfers (framing, SHA-256 and MD5 of every
-# body, digest checks) against sha256sum of the same body octets alone and against a scan of
-# a handshake-dense capture of the same size.
+# body, digest checks) against sha256sum and md5sum of the same body octets alone, and
+# against scans of a bulk TLS capture (handshakes plus many application-data records) and a
+# handshake-dense capture of the same size. The scans use --no-store, so that no file hash
+# is written to the user's store.
 #
 # Usage: scripts/bench/http.sh [WIRETRUST_BINARY]
 #
@@ -32,6 +34,7 @@ mkdir -p "$dir"
 python3 "$here/make-http.py" --target-mb "$mb" "$dir/bench-http.pcap" "$dir/bodies.bin"
 if [ -n "${WIRETRUST_CORPUS:-}" ]; then
     python3 "$here/replay.py" --target-mb "$mb" "$dir/bench-hs.pcap"
+    python3 "$here/replay.py" --target-mb "$mb" --bulk-records 16 "$dir/bench-bulk.pcap"
 else
     echo "http.sh: WIRETRUST_CORPUS is not set, so the handshake capture is skipped." >&2
 fi
@@ -53,8 +56,14 @@ measure() {
 ls -l "$dir"/bench-*.pcap "$dir/bodies.bin"
 # wiretrust exits 1 when it raises an alert at or above --fail-on, so the status is ignored
 # here. GNU time writes a non-zero exit status into time.log, where 2 means the scan failed.
-measure "scan http" "$wiretrust" scan -q --format jsonl --threads 1 "$dir/bench-http.pcap"
+scan="scan -q --no-store --format jsonl --threads 1"
+# shellcheck disable=SC2086 # $scan is a fixed list of options
+measure "scan http" "$wiretrust" $scan "$dir/bench-http.pcap"
 measure "sha256sum bodies" sha256sum "$dir/bodies.bin"
+measure "md5sum bodies" md5sum "$dir/bodies.bin"
 if [ -f "$dir/bench-hs.pcap" ]; then
-    measure "scan handshakes" "$wiretrust" scan -q --format jsonl --threads 1 "$dir/bench-hs.pcap"
+    # shellcheck disable=SC2086
+    measure "scan bulk" "$wiretrust" $scan "$dir/bench-bulk.pcap"
+    # shellcheck disable=SC2086
+    measure "scan handshakes" "$wiretrust" $scan "$dir/bench-hs.pcap"
 fi
