@@ -201,6 +201,7 @@ pub(crate) fn certificate_record(info: &CertificateInfo) -> CertificateRecord {
         key_type: info.key_type.clone(),
         key_bits: info.key_bits,
         self_issued: info.self_issued,
+        spki_sha256: info.spki_sha256.clone(),
         parse_error: info.parse_error.clone(),
     }
 }

@@ -166,6 +166,9 @@ pub struct ClientHelloRecord {
     pub offered_weak: Vec<&'static str>,
     /// At least one offered suite is AEAD with forward secrecy.
     pub offers_strong: bool,
+    /// `supported_groups` entries by name in wire order, GREASE removed.
+    #[serde(skip)]
+    pub groups: Vec<String>,
     pub alpn: Vec<String>,
     /// Extension type numbers in wire order, GREASE included.
     pub extensions: Vec<u16>,
@@ -206,6 +209,8 @@ pub struct CertificateRecord {
     pub key_type: Option<String>,
     pub key_bits: Option<u32>,
     pub self_issued: bool,
+    /// SHA-256 of the leaf's SubjectPublicKeyInfo, in lower-case hex.
+    pub spki_sha256: Option<String>,
     pub parse_error: Option<String>,
 }
 

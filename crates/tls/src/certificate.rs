@@ -43,6 +43,9 @@ pub struct CertificateInfo {
     /// True when subject and issuer are the same name, as RFC 5280 defines
     /// self-issued. Self-signed certificates are a subset of these.
     pub self_issued: bool,
+    /// Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (the value
+    /// HPKP-style pins hash), present when the certificate parsed.
+    pub spki_sha256: Option<String>,
     /// Reason `x509-parser` rejected the DER, or `None` when it parsed.
     pub parse_error: Option<String>,
 }
@@ -62,6 +65,7 @@ impl CertificateInfo {
             key_type: None,
             key_bits: None,
             self_issued: false,
+            spki_sha256: None,
             parse_error: None,
         }
     }
@@ -100,6 +104,7 @@ fn fill(info: &mut CertificateInfo, cert: &X509Certificate<'_>) {
     let (key_type, key_bits) = key_summary(tbs.public_key());
     info.key_type = Some(key_type);
     info.key_bits = key_bits;
+    info.spki_sha256 = Some(hex::encode(Sha256::digest(tbs.public_key().raw)));
     info.self_issued = tbs.subject().as_raw() == tbs.issuer().as_raw();
 }
 
