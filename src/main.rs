@@ -1,6 +1,7 @@
 //! The `wiretrust` command: parses arguments and wires the library's
 //! sources, detections and sinks together.
 
+mod baseline_command;
 mod cli;
 mod progress;
 mod summary;
@@ -19,6 +20,7 @@ use clap::Parser;
 
 use cli::{Cli, Command, OutputFormat, RulesCommand, ScanArgs};
 use summary::{write_problems, write_stats, write_summary};
+use wiretrust::detections::baseline::BaselineConfig;
 use wiretrust::detections::{DetectionConfig, RULES, Severity, StoreLocation, rule};
 use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
@@ -56,12 +58,16 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Watch(args) => watch_command::run_watch(&args, cli.quiet),
         Command::Rules(rules) => run_rules(rules.command),
         Command::Verify(args) => verify_command::run_verify(&args, cli.quiet, cli.verbose > 0),
+        Command::Baseline(args) => {
+            baseline_command::run_baseline(&args, cli.quiet, cli.verbose > 0)
+        }
     }
 }
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     let mut detection = detection_config(&args.detection);
     detection.store = store_location(args);
+    detection.baseline = baseline_config(args, &detection.store);
     let options = ScanOptions { detection };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -137,6 +143,20 @@ fn store_location(args: &ScanArgs) -> StoreLocation {
             );
             StoreLocation::Memory
         }
+    }
+}
+
+/// Learns and compares TLS baselines when the store is a file; with
+/// `--no-store` there is no earlier run to compare with.
+fn baseline_config(args: &ScanArgs, store: &StoreLocation) -> BaselineConfig {
+    if *store == StoreLocation::Memory {
+        return BaselineConfig::default();
+    }
+    BaselineConfig {
+        learn: !args.no_learn,
+        detect: true,
+        learning_period_ns: args.learning_period,
+        commit_every: None,
     }
 }
 
