@@ -62,6 +62,10 @@ pub struct LearnArgs {
     /// Threads that read captures (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Commit after every N sightings, so a learn that is stopped keeps
+    /// what it committed (default: one commit at the end).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub commit_every: Option<u64>,
 }
 
 /// Exact matches on a profile's key; unset fields match every profile.
@@ -136,6 +140,7 @@ fn run_learn(args: &LearnArgs, store: &Path, quiet: bool, verbose: bool) -> Resu
     options.detection.baseline = BaselineConfig {
         learn: true,
         detect: false,
+        commit_every: args.commit_every,
         ..BaselineConfig::default()
     };
     let execution = Execution {

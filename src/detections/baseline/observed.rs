@@ -103,10 +103,17 @@ impl Observed {
         }
     }
 
-    /// Builds the sighting of a connection an endpoint logged with TLS
-    /// details; `None` for one without a negotiated version or any name.
+    /// Builds the sighting of a TLS connection an endpoint logged; `None`
+    /// for one that libnetwork did not flag as TLS, or without a host name.
+    /// The version is the negotiated one, else the closing summary's.
     pub fn from_connection(connection: &EndpointConnection, host: &str) -> Option<Observed> {
-        let version = connection.version.as_ref()?;
+        let version = connection
+            .version
+            .as_ref()
+            .or(connection.summary_version.as_ref());
+        if !connection.tls && version.is_none() {
+            return None;
+        }
         let server_name = connection
             .server_name
             .clone()
@@ -121,14 +128,12 @@ impl Observed {
             process: process_identity(&process),
             server: server_name.clone(),
         };
-        let mut values = vec![
-            (Facet::Transport, TLS.to_owned()),
-            (Facet::Version, version.clone()),
-        ];
+        let mut values = vec![(Facet::Transport, TLS.to_owned())];
         let optional = [
-            (Facet::Suite, &connection.cipher),
-            (Facet::Group, &connection.group),
-            (Facet::Alpn, &connection.alpn),
+            (Facet::Version, version),
+            (Facet::Suite, connection.cipher.as_ref()),
+            (Facet::Group, connection.group.as_ref()),
+            (Facet::Alpn, connection.alpn.as_ref()),
         ];
         for (facet, value) in optional {
             if let Some(value) = value {
