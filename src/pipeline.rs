@@ -441,7 +441,7 @@ fn process_of(processes: &ProcessTable, record: &LogRecord) -> Process {
     process
 }
 
-/// The process the session's packets named, with the code-signing
+/// Builds the process the session's packets named, with the code-signing
 /// identity eslogger input gave its pid at the session's start.
 fn session_process(processes: &ProcessTable, session: &TlsSession) -> Process {
     let mut process = Process::from_session(session);

@@ -1,5 +1,5 @@
 //! One store shared by the detections that keep state across runs, so a
-//! scan holds a single SQLite connection and a single write transaction.
+//! scan opens a single SQLite connection and a single write transaction.
 
 use std::cell::RefCell;
 use std::rc::Rc;

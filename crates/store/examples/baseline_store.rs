@@ -115,7 +115,7 @@ fn lookup(path: &Path, count: u64) -> Result<(), wiretrust_store::StoreError> {
         host: Some("host-0000".to_owned()),
         ..ProfileFilter::default()
     })?;
-    // host-0000 holds every HOSTS-th profile, so its count times HOSTS
+    // host-0000 has every HOSTS-th profile, so its count times HOSTS
     // bounds the generated indices.
     let span = (total.len() as u64 * HOSTS).max(1);
     let started = Instant::now();

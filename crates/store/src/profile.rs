@@ -1,7 +1,7 @@
 //! TLS profiles: what one process on one host used to reach one server.
 //!
-//! A profile is keyed by host, process identity and server, and holds each
-//! value it saw per facet (versions, suites, groups, ALPN, JA4, certificate
+//! A profile is keyed by host, process identity and server, and contains
+//! each value it saw per facet (versions, suites, groups, ALPN, JA4, certificate
 //! SPKI and issuer, transport) with its first and last sighting and count.
 //! The JSON form of [`TlsProfile`] is the line format of `baseline export`
 //! and `baseline import`, so its field names are stable.

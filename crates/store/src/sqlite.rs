@@ -198,7 +198,7 @@ impl SqliteStore {
             .map_err(|err| classify(&self.path, err))
     }
 
-    /// Returns the values stored for profile `id`.
+    /// Appends the values stored for profile `id` to `profile`.
     fn profile_values(&self, id: i64, profile: &mut TlsProfile) -> Result<(), StoreError> {
         let fail = |err| classify(&self.path, err);
         let mut statement = self

@@ -28,7 +28,7 @@ pub struct BaselineCounts {
 /// Profiles by key, loaded per server and per process on first need.
 ///
 /// NOTE: nothing is evicted, so a run keeps every profile of every server
-/// it saw in memory; a run over millions of distinct servers holds them all.
+/// it saw in memory; a run over millions of distinct servers keeps them all.
 #[derive(Default)]
 pub(crate) struct ProfileCache {
     profiles: HashMap<ProfileKey, TlsProfile>,

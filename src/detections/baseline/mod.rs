@@ -25,7 +25,7 @@ use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
 use cache::ProfileCache;
 use observed::Observed;
 
-/// What the baseline does in a run.
+/// Switches and limits of the baseline for one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaselineConfig {
     /// Add what is seen to the profiles.

@@ -1,5 +1,5 @@
-//! What one session, transfer or endpoint connection contributes to a
-//! TLS profile, with its key.
+//! The contribution of one session, transfer or endpoint connection to a
+//! TLS profile, with the profile's key.
 
 use wiretrust_store::{Facet, ProfileKey};
 

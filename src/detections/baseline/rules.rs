@@ -292,14 +292,30 @@ fn check_certificate(
     let mut alert = start(session, CERTIFICATE_CHANGED, Confidence::High, title);
     alert.severity = severity;
     alert.compare("rotation_to_known_issuer", rotation);
+    add_certificate_evidence(
+        &mut alert,
+        session,
+        previous_spki,
+        previous_issuer,
+        spki,
+        issuer,
+    );
+    out.push(alert);
+}
+
+/// Adds the previous key and issuer of the server name and the new
+/// session's to a `tls.certificate_changed` alert.
+fn add_certificate_evidence(
+    alert: &mut Alert,
+    session: &TlsSession,
+    previous_spki: Option<(&TlsProfile, &Seen)>,
+    previous_issuer: Option<(&TlsProfile, &Seen)>,
+    spki: Option<&str>,
+    issuer: Option<&str>,
+) {
     let packet = session.certificate_packet.unwrap_or(0);
     if let Some((profile, seen)) = previous_spki {
-        describe_profile(
-            &mut alert,
-            profile,
-            "spki_sha256",
-            std::slice::from_ref(seen),
-        );
+        describe_profile(alert, profile, "spki_sha256", std::slice::from_ref(seen));
     }
     if let Some((profile, seen)) = previous_issuer {
         alert.evidence.push(baseline_evidence(
@@ -324,7 +340,6 @@ fn check_certificate(
             issuer.to_owned(),
         ));
     }
-    out.push(alert);
 }
 
 /// Raises `tls.stripped` for plaintext HTTP to a server this host reached
