@@ -203,13 +203,60 @@ fn learning_period_lowers_to_info() {
 }
 
 #[test]
-fn learned_change_is_not_raised_again() {
+fn alerted_change_is_not_learned() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
     learn(&store, &benign());
     let inputs = [fixture("baseline-new-ca.pcap")];
     assert_eq!(baseline_alerts(&scan(&store, &[], &inputs)).len(), 1);
+    assert_eq!(baseline_alerts(&scan(&store, &[], &inputs)).len(), 1);
+
+    // Once the server is forgotten, the new certificate is learned.
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--server", "baseline.wiretrust.test"])
+        .assert()
+        .success();
     assert!(baseline_alerts(&scan(&store, &[], &inputs)).is_empty());
+    assert!(baseline_alerts(&scan(&store, &[], &inputs)).is_empty());
+}
+
+#[test]
+fn learning_period_alert_is_learned() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let inputs = [fixture("baseline-new-ca.pcap")];
+    let alerts = scan(&store, &["--learning-period", "7d"], &inputs);
+    let raised = baseline_alerts(&alerts);
+    assert_eq!(raised.len(), 1, "{alerts:#?}");
+    assert_eq!(raised[0]["severity"], "info");
+    assert!(baseline_alerts(&scan(&store, &[], &inputs)).is_empty());
+}
+
+#[test]
+fn rotation_to_known_issuer_is_info() {
+    // Both captures serve a leaf for localhost from `wiretrust Test CA`,
+    // each with its own key.
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("tls12-benign.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("benign-close-notify.pcap")],
+    );
+    let changed: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.certificate_changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{alerts:#?}");
+    assert_eq!(changed[0]["severity"], "info");
+    assert_eq!(
+        changed[0]["tls"]["compared"]["rotation_to_known_issuer"],
+        true
+    );
 }
 
 #[test]

@@ -60,6 +60,13 @@ impl BaselineConfig {
     }
 }
 
+/// True when a baseline alert above info was raised. Such a sighting is
+/// not learned, so a change an attacker forces never becomes the baseline
+/// and repeats keep alerting until `baseline forget` resets the profile.
+fn raised_above_info(alerts: &[Alert]) -> bool {
+    alerts.iter().any(|alert| alert.severity > Severity::Info)
+}
+
 /// The baseline detections and their profile cache.
 pub struct Baseline {
     config: BaselineConfig,
@@ -101,6 +108,9 @@ impl Baseline {
             let start = out.len();
             rules::check_session(session, &observed, &mut self.cache, out);
             self.soften_if_learning(&observed, &mut out[start..])?;
+            if raised_above_info(&out[start..]) {
+                return Ok(());
+            }
         }
         self.learn(&observed)
     }
@@ -122,6 +132,9 @@ impl Baseline {
             let start = out.len();
             rules::check_transfer(transfer, &observed, &self.cache, out);
             self.soften_if_learning(&observed, &mut out[start..])?;
+            if raised_above_info(&out[start..]) {
+                return Ok(());
+            }
         }
         self.learn(&observed)
     }

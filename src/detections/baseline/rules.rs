@@ -21,7 +21,8 @@ pub const DOWNGRADE: Rule = Rule {
               lowest class of the profile. A man in the middle that forces an older protocol \
               or cipher shows this way, also when the result is still above the policy floor. \
               Evidence: the ServerHello packet and the profile entry with its first sighting \
-              and count.",
+              and count. A session that raises a baseline alert above info is not learned, \
+              so the alert repeats until the profile is reset.",
     false_positives: "A server whose configuration was weakened, or a load balancer whose \
                       members differ; a client update that lowered its own maximum.",
     tuning: "`wiretrust baseline forget --server NAME` resets a server whose change is \
@@ -44,7 +45,7 @@ pub const CLIENT_HELLO_CHANGED: Rule = Rule {
     false_positives: "An update of the program or of the system's TLS library; a program \
                       that uses two TLS stacks for one server.",
     tuning: "After an update, `wiretrust baseline forget --process ID` lets the new \
-             fingerprint be learned; --learning-period lowers alerts of new hosts to info.",
+             fingerprint be learned (sessions that raise it are not learned); --learning-period lowers alerts of new hosts to info.",
 };
 
 pub const CERTIFICATE_CHANGED: Rule = Rule {
@@ -62,7 +63,8 @@ pub const CERTIFICATE_CHANGED: Rule = Rule {
     false_positives: "A server moving to another CA; a TLS-inspecting proxy the organisation \
                       runs on purpose.",
     tuning: "Import a reviewed baseline (`wiretrust baseline import`) that lists the expected \
-             keys and issuers; `wiretrust baseline forget --server NAME` resets a server.",
+             keys and issuers; `wiretrust baseline forget --server NAME` resets a server, \
+             because a session that raises this alert above info is not learned.",
 };
 
 /// Runs the session detections.
