@@ -123,8 +123,8 @@ pub fn run_baseline(args: &BaselineArgs, quiet: bool, verbose: bool) -> Result<u
     }
 }
 
-fn store_path(given: Option<&Path>) -> Result<PathBuf> {
-    if let Some(path) = given {
+fn store_path(option: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = option {
         return Ok(path.to_owned());
     }
     match wiretrust_store::default_path() {
@@ -303,11 +303,11 @@ fn write_table(out: &mut dyn Write, profiles: &[TlsProfile]) -> Result<()> {
             format_rfc3339(profile.last_seen_ns)
         )?;
         for facet in Facet::ALL {
-            let held = profile.facet(facet);
-            if held.is_empty() {
+            let seen_values = profile.facet(facet);
+            if seen_values.is_empty() {
                 continue;
             }
-            let listed: Vec<String> = held
+            let listed: Vec<String> = seen_values
                 .iter()
                 .map(|seen| format!("{} ({})", seen.value, seen.count))
                 .collect();

@@ -176,9 +176,9 @@ fn each_change_raises_its_detection() {
             .iter()
             .find(|item| item["field"] == field)
             .unwrap_or_else(|| panic!("{capture}: no {field} evidence in {evidence:#?}"));
-        let held = entry["value"].as_str().unwrap();
-        assert!(held.contains("first seen"), "{capture}: {held}");
-        assert!(held.contains("2 sessions"), "{capture}: {held}");
+        let listed = entry["value"].as_str().unwrap();
+        assert!(listed.contains("first seen"), "{capture}: {listed}");
+        assert!(listed.contains("2 sessions"), "{capture}: {listed}");
         let session = evidence
             .iter()
             .any(|item| item["input"].as_str().unwrap_or("").ends_with(capture));

@@ -61,8 +61,9 @@ impl BaselineConfig {
 }
 
 /// True when a baseline alert above info was raised. Such a sighting is
-/// not learned, so a change an attacker forces never becomes the baseline
-/// and repeats keep alerting until `baseline forget` resets the profile.
+/// not learned, so a change an attacker forces does not enter the baseline
+/// through `scan` and repeats keep alerting until `baseline forget` resets
+/// the profile. `baseline learn` learns every sighting.
 fn raised_above_info(alerts: &[Alert]) -> bool {
     alerts.iter().any(|alert| alert.severity > Severity::Info)
 }

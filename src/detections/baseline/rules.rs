@@ -282,13 +282,13 @@ fn check_certificate(
     } else {
         CERTIFICATE_CHANGED.default_severity
     };
-    let what = match (new_spki, new_issuer) {
+    let change = match (new_spki, new_issuer) {
         (Some(_), Some(issuer)) => format!("new key from new issuer {issuer}"),
         (Some(_), None) => "new key from a known issuer".to_owned(),
         (None, _) => format!("new issuer {}", issuer.unwrap_or("?")),
     };
     let title = format!(
-        "Certificate of {} changed: {what}",
+        "Certificate of {} changed: {change}",
         destination_label(session)
     );
     let mut alert = start(session, CERTIFICATE_CHANGED, Confidence::High, title);
@@ -418,21 +418,23 @@ fn start(session: &TlsSession, rule: Rule, confidence: Confidence, title: String
     )
 }
 
-/// Adds the profile's identity and what it held to the alert.
-fn describe_profile(alert: &mut Alert, profile: &TlsProfile, field: &str, held: &[Seen]) {
+/// Adds the profile's identity and the values it contained to the alert.
+fn describe_profile(alert: &mut Alert, profile: &TlsProfile, field: &str, seen_values: &[Seen]) {
     alert.host.clone_from(&profile.key.host);
     alert.compare("baseline_process", profile.key.process.as_str());
     alert.compare("baseline_server", profile.key.server.as_str());
     alert.compare("baseline_first_seen", format_rfc3339(profile.first_seen_ns));
     alert.compare("baseline_sessions", profile.sessions);
-    alert.compare(&format!("baseline_{field}"), values(held));
-    alert.evidence.push(baseline_evidence(profile, field, held));
+    alert.compare(&format!("baseline_{field}"), values(seen_values));
+    alert
+        .evidence
+        .push(baseline_evidence(profile, field, seen_values));
 }
 
 /// Evidence naming a baseline entry: the profile and each value with its
 /// first sighting and count.
-fn baseline_evidence(profile: &TlsProfile, field: &str, held: &[Seen]) -> Evidence {
-    let value = held
+fn baseline_evidence(profile: &TlsProfile, field: &str, seen_values: &[Seen]) -> Evidence {
+    let value = seen_values
         .iter()
         .map(|seen| {
             format!(
@@ -455,8 +457,9 @@ fn baseline_evidence(profile: &TlsProfile, field: &str, held: &[Seen]) -> Eviden
     }
 }
 
-fn values(held: &[Seen]) -> String {
-    held.iter()
+fn values(seen_values: &[Seen]) -> String {
+    seen_values
+        .iter()
         .map(|seen| seen.value.as_str())
         .collect::<Vec<_>>()
         .join(", ")
