@@ -119,6 +119,11 @@ pub struct WatchArgs {
     /// endpoint connection to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
+    /// SQLite store whose TLS baselines the watched sessions are compared
+    /// with and learned into, committed every 1,000 sightings. Without it,
+    /// watch uses no baseline.
+    #[arg(long, value_name = "PATH")]
+    pub baseline_store: Option<PathBuf>,
     #[command(flatten)]
     pub detection: DetectionArgs,
 }

@@ -369,6 +369,32 @@ fn corpus_unified_log_is_learned() {
     assert_eq!(profile["versions"][0]["value"], "TLS 1.3");
 }
 
+#[test]
+fn watch_learns_into_baseline_store() {
+    let log =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/endpoint/constructed-tls10.ndjson");
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    wiretrust()
+        .args([
+            "-q",
+            "watch",
+            "--stdin",
+            "--format",
+            "jsonl",
+            "--baseline-store",
+        ])
+        .arg(&store)
+        .pipe_stdin(&log)
+        .unwrap()
+        .assert()
+        .success();
+    let profiles = show(&store, &["--server", "updates.example.org"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    assert_eq!(profiles[0]["host"], "standard input");
+    assert_eq!(profiles[0]["versions"][0]["value"], "TLS 1.0");
+}
+
 /// Builds a capture of many handshakes by replaying the fixtures with
 /// rewritten addresses (scripts/bench/replay.py).
 fn large_capture(folder: &Path) -> PathBuf {

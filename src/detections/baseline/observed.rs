@@ -132,13 +132,15 @@ impl Observed {
         let optional = [
             (Facet::Version, version),
             (Facet::Suite, connection.cipher.as_ref()),
-            (Facet::Group, connection.group.as_ref()),
             (Facet::Alpn, connection.alpn.as_ref()),
         ];
         for (facet, value) in optional {
             if let Some(value) = value {
                 values.push((facet, value.clone()));
             }
+        }
+        if let Some(group) = &connection.group {
+            values.push((Facet::Group, group_name(group)));
         }
         Some(Observed {
             key,
@@ -172,6 +174,18 @@ fn server_identity(server_name: Option<&str>, server: &Endpoint) -> String {
     match server_name {
         Some(name) if !name.is_empty() => name.to_ascii_lowercase(),
         _ => std::net::SocketAddr::new(server.ip, server.port).to_string(),
+    }
+}
+
+/// Names a group the endpoint logged as a code point (`0x001d`) the way
+/// captures name it (`x25519`), so both sources fill one profile alike.
+fn group_name(logged: &str) -> String {
+    let code = logged
+        .strip_prefix("0x")
+        .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+    match code {
+        Some(code) => wiretrust_tls::registry::NamedGroup(code).to_string(),
+        None => logged.to_owned(),
     }
 }
 
@@ -209,6 +223,13 @@ mod tests {
         };
         assert_eq!(process_identity(&unsigned), "path:/usr/bin/curl");
         assert_eq!(process_identity(&Process::default()), "-");
+    }
+
+    #[test]
+    fn logged_group_is_named() {
+        assert_eq!(group_name("0x001d"), "x25519");
+        assert_eq!(group_name("0x0017"), "secp256r1");
+        assert_eq!(group_name("x25519"), "x25519");
     }
 
     #[test]
