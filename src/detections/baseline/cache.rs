@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
-use wiretrust_store::{ProfileFilter, ProfileKey, Store, StoreError, TlsProfile};
+use wiretrust_store::{Facet, ProfileFilter, ProfileKey, Store, StoreError, TlsProfile};
 
-use super::observed::Observed;
+use super::observed::{Observed, PLAINTEXT, STARTTLS, TLS};
 
 /// Counts of a run's baseline work, for the summary and `baseline learn`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -25,6 +25,37 @@ pub struct BaselineCounts {
     pub softened: u64,
 }
 
+/// What every loaded profile of one server contains, for set lookups.
+#[derive(Default)]
+pub(crate) struct ServerIndex {
+    /// SPKI SHA-256 values of the server's leaf certificates.
+    pub keys: HashSet<String>,
+    pub issuers: HashSet<String>,
+    /// Hosts that reached the server over TLS or STARTTLS.
+    pub tls_hosts: HashSet<String>,
+    /// Hosts that reached the server in plaintext.
+    pub plaintext_hosts: HashSet<String>,
+}
+
+impl ServerIndex {
+    fn add(&mut self, host: &str, facet: Facet, value: &str) {
+        let set = match (facet, value) {
+            (Facet::SpkiSha256, _) => &mut self.keys,
+            (Facet::Issuer, _) => &mut self.issuers,
+            (Facet::Transport, TLS | STARTTLS) => &mut self.tls_hosts,
+            (Facet::Transport, PLAINTEXT) => &mut self.plaintext_hosts,
+            _ => return,
+        };
+        let entry = match facet {
+            Facet::Transport => host,
+            _ => value,
+        };
+        if !set.contains(entry) {
+            set.insert(entry.to_owned());
+        }
+    }
+}
+
 /// Profiles by key, loaded per server and per process on first need.
 ///
 /// NOTE: nothing is evicted, so a run keeps every profile of every server
@@ -35,6 +66,9 @@ pub(crate) struct ProfileCache {
     /// Keys of each server's profiles, for lookups across hosts and
     /// processes.
     by_server: HashMap<String, Vec<ProfileKey>>,
+    /// Certificates and transports of each server over all its profiles,
+    /// so the common case (nothing new) needs no walk over them.
+    server_index: HashMap<String, ServerIndex>,
     /// Keys of each (host, process)'s profiles.
     by_process: HashMap<(String, String), Vec<ProfileKey>>,
     servers_loaded: HashSet<String>,
@@ -81,6 +115,15 @@ impl ProfileCache {
                 continue;
             }
             self.index(&profile.key);
+            let index = self
+                .server_index
+                .entry(profile.key.server.clone())
+                .or_default();
+            for facet in [Facet::SpkiSha256, Facet::Issuer, Facet::Transport] {
+                for seen in profile.facet(facet) {
+                    index.add(&profile.key.host, facet, &seen.value);
+                }
+            }
             self.profiles.insert(profile.key.clone(), profile);
         }
     }
@@ -112,6 +155,11 @@ impl ProfileCache {
             .collect()
     }
 
+    /// Returns the index of a server's loaded profiles, if it has any.
+    pub fn server_index(&self, server: &str) -> Option<&ServerIndex> {
+        self.server_index.get(server)
+    }
+
     /// Returns every loaded profile of a process on a host. Complete only
     /// for signed processes, whose profiles [`ProfileCache::load`] reads.
     pub fn for_process(&self, host: &str, process: &str) -> Vec<&TlsProfile> {
@@ -135,8 +183,13 @@ impl ProfileCache {
             return;
         };
         profile.count_session(observed.time_ns);
+        let index = self
+            .server_index
+            .entry(observed.key.server.clone())
+            .or_default();
         for (facet, value) in &observed.values {
             profile.record(*facet, value, observed.time_ns);
+            index.add(&observed.key.host, *facet, value);
         }
         // The caller asked the store for the host's first sighting before,
         // so a missing entry cannot hide an earlier stored one.

@@ -4,7 +4,7 @@
 use wiretrust_store::{Facet, Seen, TlsProfile};
 
 use super::cache::ProfileCache;
-use super::observed::{Observed, PLAINTEXT, STARTTLS, TLS};
+use super::observed::{Observed, STARTTLS, TLS};
 use super::rank::{SuiteClass, version_rank};
 use crate::detections::version_floor::destination_label;
 use crate::detections::{Alert, Confidence, Evidence, Rule, Severity};
@@ -250,12 +250,17 @@ fn check_certificate(
     if spki.is_none() && issuer.is_none() {
         return;
     }
-    let profiles = cache.for_server(&observed.key.server);
-    let known = |facet: Facet, value: &str| {
-        profiles
-            .iter()
-            .any(|profile| profile.find(facet, value).is_some())
+    let Some(index) = cache.server_index(&observed.key.server) else {
+        return;
     };
+    let new_spki = spki.filter(|spki| !index.keys.is_empty() && !index.keys.contains(*spki));
+    let new_issuer =
+        issuer.filter(|issuer| !index.issuers.is_empty() && !index.issuers.contains(*issuer));
+    if new_spki.is_none() && new_issuer.is_none() {
+        return;
+    }
+    // Only a change walks the server's profiles, for the previous values.
+    let profiles = cache.for_server(&observed.key.server);
     let latest = |facet: Facet| {
         profiles
             .iter()
@@ -269,12 +274,6 @@ fn check_certificate(
     };
     let previous_spki = latest(Facet::SpkiSha256);
     let previous_issuer = latest(Facet::Issuer);
-    let new_spki = spki.filter(|spki| previous_spki.is_some() && !known(Facet::SpkiSha256, spki));
-    let new_issuer =
-        issuer.filter(|issuer| previous_issuer.is_some() && !known(Facet::Issuer, issuer));
-    if new_spki.is_none() && new_issuer.is_none() {
-        return;
-    }
     // A new key under an issuer seen before for this name is a rotation.
     let rotation = new_issuer.is_none() && issuer.is_some();
     let severity = if rotation {
@@ -360,19 +359,18 @@ pub(crate) fn check_transfer(
     {
         return;
     }
-    let host_profiles: Vec<&TlsProfile> = cache
-        .for_server(&observed.key.server)
-        .into_iter()
-        .filter(|profile| profile.key.host == observed.key.host)
-        .collect();
-    let had_plaintext = host_profiles
-        .iter()
-        .any(|profile| profile.find(Facet::Transport, PLAINTEXT).is_some());
-    if had_plaintext {
+    let host = &observed.key.host;
+    let Some(index) = cache.server_index(&observed.key.server) else {
+        return;
+    };
+    if index.plaintext_hosts.contains(host) || !index.tls_hosts.contains(host) {
         return;
     }
-    let over_tls = host_profiles
-        .iter()
+    // The host reached the server over TLS only: find the profile to name.
+    let over_tls = cache
+        .for_server(&observed.key.server)
+        .into_iter()
+        .filter(|profile| profile.key.host == *host)
         .filter(|profile| {
             profile.find(Facet::Transport, TLS).is_some()
                 || profile.find(Facet::Transport, STARTTLS).is_some()
