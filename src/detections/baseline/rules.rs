@@ -93,7 +93,10 @@ fn check_downgrade(
         .server_hello
         .as_ref()
         .map_or(0, |hello| hello.packet);
+    // A value the profile already contains cannot be below its lowest, and
+    // that check is a short scan, while ranking walks the registries.
     if let Some(version) = observed.value(Facet::Version)
+        && profile.find(Facet::Version, version).is_none()
         && let Some(rank) = version_rank(version)
     {
         let lowest = profile
@@ -122,6 +125,9 @@ fn check_downgrade(
     let Some(suite) = observed.value(Facet::Suite) else {
         return;
     };
+    if profile.find(Facet::Suite, suite).is_some() {
+        return;
+    }
     let Some(class) = SuiteClass::of(suite) else {
         return;
     };
