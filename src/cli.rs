@@ -41,6 +41,9 @@ pub enum Command {
     /// shasum output, BSD-style `SHA256 (file) = ...` lines); a file whose
     /// hash differs raises integrity.manifest_mismatch.
     Verify(VerifyArgs),
+    /// Learn, list, export, import and forget the TLS baselines (per host,
+    /// process and server) that `scan` compares sessions with.
+    Baseline(crate::baseline_command::BaselineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +156,11 @@ pub struct WatchArgs {
     /// STARTTLS dialogue and endpoint connection to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
+    /// SQLite store whose TLS baselines the watched sessions are compared
+    /// with and learned into, committed every 1,000 sightings. Without it,
+    /// watch uses no baseline.
+    #[arg(long, value_name = "PATH")]
+    pub baseline_store: Option<PathBuf>,
     #[command(flatten)]
     pub detection: DetectionArgs,
 }
@@ -204,17 +212,25 @@ pub struct ScanArgs {
     /// and per file sighting of a sensor log to FILE.
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
-    /// SQLite file that keeps the file hashes seen, so later scans can compare
-    /// against them (default: $XDG_DATA_HOME/wiretrust/store.sqlite, else
-    /// ~/.local/share/wiretrust/store.sqlite; on macOS ~/Library/Application
-    /// Support/wiretrust/store.sqlite). Opened only when an input yields file
-    /// sightings.
+    /// SQLite file that keeps the file hashes and TLS baselines seen, so later
+    /// scans can compare against them (default: $XDG_DATA_HOME/wiretrust/store.sqlite,
+    /// else ~/.local/share/wiretrust/store.sqlite; on macOS ~/Library/Application
+    /// Support/wiretrust/store.sqlite). Opened only when an input yields TLS
+    /// sessions, HTTP transfers, endpoint connections or file sightings.
     #[arg(long, value_name = "PATH", conflicts_with = "no_store")]
     pub store: Option<PathBuf>,
-    /// Keep no store: file hashes are compared within this scan only, and
-    /// nothing is written.
+    /// Keep no store: file hashes are compared within this scan only, no TLS
+    /// baseline is learned or compared, and nothing is written.
     #[arg(long)]
     pub no_store: bool,
+    /// Compare sessions with the TLS baselines without adding to them.
+    #[arg(long)]
+    pub no_learn: bool,
+    /// While a host's first baseline sighting is younger than this at the
+    /// time of a session, baseline alerts for it are info: a number with s,
+    /// m, h or d, e.g. 7d.
+    #[arg(long, value_name = "AGE", default_value = "0", value_parser = crate::baseline_command::parse_duration_ns)]
+    pub learning_period: i64,
     /// Exit with status 1 when an alert at or above this severity is raised
     /// (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]

@@ -1,6 +1,7 @@
 //! The `wiretrust` command: parses arguments and wires the library's
 //! sources, detections and sinks together.
 
+mod baseline_command;
 mod cli;
 mod progress;
 mod sigma_command;
@@ -21,6 +22,7 @@ use clap::Parser;
 
 use cli::{Cli, Command, OutputFormat, PolicyCommand, RulesCommand, ScanArgs};
 use summary::{write_problems, write_stats, write_summary};
+use wiretrust::detections::baseline::BaselineConfig;
 use wiretrust::detections::{
     DETECTION_IDS, DetectionConfig, Severity, StoreLocation, explain, explanation, rule,
 };
@@ -62,12 +64,16 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Rules(rules) => run_rules(rules.command),
         Command::Policy(policy) => run_policy(policy.command),
         Command::Verify(args) => verify_command::run_verify(&args, cli.quiet, cli.verbose > 0),
+        Command::Baseline(args) => {
+            baseline_command::run_baseline(&args, cli.quiet, cli.verbose > 0)
+        }
     }
 }
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     let mut detection = detection_config(&args.detection)?;
     detection.store = store_location(args);
+    detection.baseline = baseline_config(args, &detection.store);
     let options = ScanOptions {
         detection,
         show_suppressed: args.detection.policy.show_suppressed,
@@ -165,6 +171,20 @@ fn store_location(args: &ScanArgs) -> StoreLocation {
             );
             StoreLocation::Memory
         }
+    }
+}
+
+/// Learns and compares TLS baselines when the store is a file; with
+/// `--no-store` there is no earlier run to compare with.
+fn baseline_config(args: &ScanArgs, store: &StoreLocation) -> BaselineConfig {
+    if *store == StoreLocation::Memory {
+        return BaselineConfig::default();
+    }
+    BaselineConfig {
+        learn: !args.no_learn,
+        detect: true,
+        learning_period_ns: args.learning_period,
+        commit_every: None,
     }
 }
 

@@ -202,6 +202,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.transfers.count(transfer);
         self.alerts.clear();
         self.engine.check_transfer(transfer, &mut self.alerts);
+        self.engine
+            .check_baseline_transfer(transfer, &mut self.alerts)
+            .map_err(io::Error::other)?;
         self.lap(Phase::Detection);
         for sink in self.sinks.iter_mut() {
             sink.transfer(transfer)?;
@@ -292,6 +295,12 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         }
         self.alerts.clear();
         self.engine.check(session, &mut self.alerts);
+        if self.engine.baseline_enabled() {
+            let process = session_process(&self.processes, session);
+            self.engine
+                .check_baseline_session(session, &process, &mut self.alerts)
+                .map_err(io::Error::other)?;
+        }
         if !self.processes.is_empty() {
             for alert in &mut self.alerts {
                 identify(&self.processes, alert, session.start_ns);
@@ -382,6 +391,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         if let Some(key) = connection.key() {
             self.engine.connection_ended(&connection.input, key);
         }
+        self.engine
+            .learn_connection(connection)
+            .map_err(io::Error::other)?;
         for sink in self.sinks.iter_mut() {
             sink.endpoint_connection(connection)?;
         }
@@ -454,6 +466,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.endpoint_lines = self.endpoint_lines;
         summary.endpoint_connections = self.endpoint_connections;
         summary.object_sightings = self.object_sightings;
+        summary.baseline = self.engine.baseline_counts();
         summary.sessions_with_anomalies = self.sessions_with_anomalies;
         summary.anomaly_examples = self.anomaly_examples;
         summary.suppressed = self.suppressed;
@@ -543,6 +556,23 @@ fn process_of(processes: &ProcessTable, record: &LogRecord) -> Process {
         process.team_id.clone_from(&identity.team_id);
         if process.path.is_none() && !identity.path.is_empty() {
             process.name = file_name(&identity.path);
+            process.path = Some(identity.path.clone());
+        }
+    }
+    process
+}
+
+/// Builds the process the session's packets named, with the code-signing
+/// identity eslogger input gave its pid at the session's start.
+fn session_process(processes: &ProcessTable, session: &TlsSession) -> Process {
+    let mut process = Process::from_session(session);
+    let Some(pid) = process.pid else {
+        return process;
+    };
+    if let Some(identity) = processes.lookup(pid, session.start_ns) {
+        process.signing_id.clone_from(&identity.signing_id);
+        process.team_id.clone_from(&identity.team_id);
+        if process.path.is_none() && !identity.path.is_empty() {
             process.path = Some(identity.path.clone());
         }
     }

@@ -9,11 +9,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
+use wiretrust::detections::StoreLocation;
+use wiretrust::detections::baseline::BaselineConfig;
 use wiretrust::sinks::{AlertLines, AlertStream, Sink};
 use wiretrust::watch::{WatchOptions, WatchSummary, watch};
 
 use crate::cli::{OutputFormat, WatchArgs};
 use crate::{EXIT_CLEAN, EXIT_FAILED, create_observations, detection_config};
+
+/// Baseline sightings learned between commits in `watch`: a crash loses at
+/// most this many, and each commit writes the changed profiles once.
+const WATCH_COMMIT_EVERY: u64 = 1_000;
 
 /// Runs the watch until Ctrl-C or until every source has ended.
 pub fn run_watch(args: &WatchArgs, quiet: bool) -> Result<u8> {
@@ -64,6 +70,15 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
     }
     let eslogger = !args.no_eslogger && (args.eslogger || is_root());
     let mut detection = detection_config(&args.detection)?;
+    if let Some(path) = &args.baseline_store {
+        detection.store = StoreLocation::File(path.clone());
+        detection.baseline = BaselineConfig {
+            learn: true,
+            detect: true,
+            learning_period_ns: 0,
+            commit_every: Some(WATCH_COMMIT_EVERY),
+        };
+    }
     // Watching this Mac's own log: its alerts come from this host.
     if endpoint && detection.host.is_none() {
         detection.host = host_name();

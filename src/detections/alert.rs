@@ -201,7 +201,7 @@ pub struct SessionRef {
 impl Process {
     /// Takes the pid, path and name of the process the session's packets
     /// named; empty when the capture had no process metadata.
-    fn from_session(session: &TlsSession) -> Process {
+    pub(crate) fn from_session(session: &TlsSession) -> Process {
         let Some(process) = &session.process else {
             return Process::default();
         };

@@ -1,5 +1,7 @@
-//! `tls.certificate_changed`: the leaf certificate of a pinned server
-//! matches none of the policy's pinned keys and issuers.
+//! `tls.certificate_changed` from the policy's pins: the leaf certificate
+//! of a pinned server matches none of its pinned keys and issuers. The
+//! baseline raises the same id when a key or issuer is new for a server
+//! name (src/detections/baseline).
 
 use super::version_floor::destination_label;
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
@@ -9,19 +11,26 @@ use crate::policy::{Pin, Target};
 pub const RULE: Rule = Rule {
     id: "tls.certificate_changed",
     default_severity: Severity::High,
-    summary: "The certificate of a pinned server matches none of its pinned keys or issuers",
-    meaning: "A [[pin]] entry of the policy names the keys (SHA-256 of the \
-              SubjectPublicKeyInfo) and issuers a server may present, and the leaf certificate \
-              sent in clear (TLS 1.2 and earlier) matches none of them: the key is not pinned \
-              and the issuer name contains none of the pinned issuer strings. Another key \
-              under another CA for a pinned name is what an intercepting proxy or a \
-              mis-issued certificate looks like. TLS 1.3 encrypts the certificate, so \
-              sessions without a certificate in clear are not checked. Evidence: the \
-              Certificate packet with the leaf's key hash and issuer, and the pin's policy line.",
-    false_positives: "A planned rotation to a key or CA that the pin does not list yet, and \
-                      TLS-inspecting proxies not listed in allow.inspection_cas or \
-                      allow.proxies (which make the alert info).",
-    tuning: "[[pin]] server, spki_sha256 and issuer; allow.inspection_cas; allow.proxies.",
+    summary: "A server's certificate key or issuer matches neither its pins nor its baseline",
+    meaning: "Two sources raise it. A [[pin]] entry of the policy names the keys (SHA-256 \
+              of the SubjectPublicKeyInfo) and issuers a server may present, and the leaf \
+              certificate matches none of them. Or the store's profiles for the server name, \
+              from every host, list each leaf key and issuer seen before, and the key or the \
+              issuer is new; it is info when only the key is new and the issuer was seen \
+              before for this name (a rotation to a known issuer). Another key under another \
+              CA for a known name is what an intercepting proxy or a mis-issued certificate \
+              looks like. Only certificates sent in clear count, so TLS 1.3 sessions are not \
+              judged. Evidence: the Certificate packet with the leaf's key hash and issuer, \
+              and the pin's policy line or the previous key or issuer with its first \
+              sighting and count.",
+    false_positives: "A planned rotation to a key or CA that the pin or the baseline does not \
+                      list yet; a server moving to another CA; TLS-inspecting proxies not \
+                      listed in allow.inspection_cas or allow.proxies (which make the alert \
+                      info).",
+    tuning: "[[pin]] server, spki_sha256 and issuer; allow.inspection_cas; allow.proxies; \
+             `wiretrust baseline import` of a reviewed baseline; `wiretrust baseline forget \
+             --server NAME` resets a server, because a session that raises this alert above \
+             info is not learned.",
 };
 
 /// Raises the alert for each pin of the session's server that its leaf

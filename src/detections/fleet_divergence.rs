@@ -9,7 +9,9 @@
 
 use std::path::PathBuf;
 
-use wiretrust_store::{MemoryStore, ObjectDigest, SqliteStore, Store, StoreError};
+use wiretrust_store::{ObjectDigest, Store, StoreError};
+
+use super::shared_store::SharedStore;
 
 use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, FileRef, Flow};
 use super::alert::{Process, SessionRef, Severity, TlsContext};
@@ -45,25 +47,27 @@ pub enum StoreLocation {
 /// The detection's state: the store, opened at the first sighting so runs
 /// without object sightings never touch the store file.
 pub struct FleetDivergence {
-    location: StoreLocation,
-    store: Option<Box<dyn Store>>,
+    store: SharedStore,
 }
 
 impl FleetDivergence {
     /// Creates the detection over the store at `location`.
     pub fn new(location: StoreLocation) -> FleetDivergence {
         FleetDivergence {
-            location,
-            store: None,
+            store: SharedStore::new(location),
         }
     }
 
     /// Creates the detection over an open store.
     pub fn with_store(store: Box<dyn Store>) -> FleetDivergence {
         FleetDivergence {
-            location: StoreLocation::Memory,
-            store: Some(store),
+            store: SharedStore::with_store(store),
         }
+    }
+
+    /// Creates the detection over a store shared with other detections.
+    pub fn with_shared(store: SharedStore) -> FleetDivergence {
+        FleetDivergence { store }
     }
 
     /// Judges one sighting against every earlier digest of its object and
@@ -80,49 +84,33 @@ impl FleetDivergence {
         if present.is_empty() {
             return Ok(());
         }
-        let store = self.store()?;
-        let mut raised = false;
-        for &(algorithm, digest) in &present {
-            let known = store.object_digests(key, algorithm.as_str())?;
-            if raised || known.iter().any(|earlier| earlier.digest == digest) {
-                continue;
+        self.store.with(|store| {
+            let mut raised = false;
+            for &(algorithm, digest) in &present {
+                let known = store.object_digests(key, algorithm.as_str())?;
+                if raised || known.iter().any(|earlier| earlier.digest == digest) {
+                    continue;
+                }
+                // Only a differing digest seen on another host or at another
+                // time counts: two digests in one report would be a sensor fault.
+                let earlier = known.iter().find(|earlier| {
+                    earlier.host != sighting.host || earlier.time_ns != sighting.time_ns
+                });
+                if let Some(earlier) = earlier {
+                    out.push(alert(sighting, algorithm, digest, earlier));
+                    raised = true;
+                }
             }
-            // Only a differing digest seen on another host or at another
-            // time counts: two digests in one report would be a sensor fault.
-            let earlier = known.iter().find(|earlier| {
-                earlier.host != sighting.host || earlier.time_ns != sighting.time_ns
-            });
-            if let Some(earlier) = earlier {
-                out.push(alert(sighting, algorithm, digest, earlier));
-                raised = true;
+            for &(algorithm, digest) in &present {
+                store.record_object_digest(&stored(sighting, key, algorithm, digest))?;
             }
-        }
-        for (algorithm, digest) in present {
-            store.record_object_digest(&stored(sighting, key, algorithm, digest))?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Makes the digests recorded so far durable.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        match &mut self.store {
-            Some(store) => store.commit(),
-            None => Ok(()),
-        }
-    }
-
-    fn store(&mut self) -> Result<&mut dyn Store, StoreError> {
-        if self.store.is_none() {
-            let store: Box<dyn Store> = match &self.location {
-                StoreLocation::Memory => Box::new(MemoryStore::new()),
-                StoreLocation::File(path) => Box::new(SqliteStore::open(path)?),
-            };
-            self.store = Some(store);
-        }
-        match &mut self.store {
-            Some(store) => Ok(store.as_mut()),
-            None => unreachable!("the store was opened above"),
-        }
+        self.store.commit()
     }
 }
 

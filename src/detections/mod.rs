@@ -12,6 +12,7 @@ mod alert;
 mod alert_burst;
 mod ats_blocked;
 mod certificate_changed;
+pub mod baseline;
 mod certificate_name;
 mod digest_mismatch;
 mod downgrade_sentinel;
@@ -24,6 +25,7 @@ mod malformed;
 pub mod manifest_mismatch;
 mod record_tamper;
 mod rule;
+mod shared_store;
 mod tls_failure;
 mod tls_stripped;
 mod version_floor;
@@ -37,6 +39,7 @@ pub use endpoint::{EndpointEvent, LazyProcess};
 pub use explain::{DETECTION_IDS, Explanation, explanation};
 pub use fleet_divergence::{FleetDivergence, StoreLocation};
 pub use rule::Rule;
+pub use shared_store::SharedStore;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,7 +48,9 @@ use wiretrust_tls::registry::ProtocolVersion;
 
 use wiretrust_store::StoreError;
 
-use crate::observations::{HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession};
+use crate::observations::{
+    EndpointConnection, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
+};
 use crate::policy::{Policy, Target};
 
 /// Every built-in detection, in the order `wiretrust rules` lists them.
@@ -66,6 +71,8 @@ pub const RULES: &[Rule] = &[
     digest_mismatch::RULE,
     length_mismatch::RULE,
     fleet_divergence::RULE,
+    baseline::DOWNGRADE,
+    baseline::CLIENT_HELLO_CHANGED,
 ];
 
 /// Looks up a built-in detection by id.
@@ -87,7 +94,8 @@ pub struct DetectionConfig {
     pub burst_threshold: usize,
     /// Window a burst must fit in, in nanoseconds.
     pub burst_window_ns: i64,
-    /// Location of the object digests of `integrity.fleet_divergence`.
+    /// Location of the object digests of `integrity.fleet_divergence`
+    /// and of the TLS profiles of the baseline.
     pub store: StoreLocation,
     /// The tuning policy: per-server floors and cipher classes, pins.
     /// `min_version` and the windows above take precedence over its
@@ -95,6 +103,8 @@ pub struct DetectionConfig {
     pub policy: Arc<Policy>,
     /// User rules in Sigma format (`--rules`), evaluated on every record.
     pub sigma_rules: Option<std::sync::Arc<crate::sigma::RuleSet>>,
+    /// Whether the baseline learns and detects.
+    pub baseline: baseline::BaselineConfig,
 }
 
 impl Default for DetectionConfig {
@@ -108,6 +118,7 @@ impl Default for DetectionConfig {
             store: StoreLocation::Memory,
             policy: Arc::new(Policy::default()),
             sigma_rules: None,
+            baseline: baseline::BaselineConfig::default(),
         }
     }
 }
@@ -128,6 +139,7 @@ impl DetectionConfig {
             policy,
             store: StoreLocation::Memory,
             sigma_rules: None,
+            baseline: baseline::BaselineConfig::default(),
         }
     }
 
@@ -155,6 +167,7 @@ pub struct Engine {
     /// print, CFNetwork's error and the task's failure) and alerts once.
     raised: HashMap<String, RaisedPerConnection>,
     fleet: FleetDivergence,
+    baseline: baseline::Baseline,
 }
 
 /// Detections raised per (pid, connection number), hashed with foldhash
@@ -169,8 +182,10 @@ const MAX_RAISED: usize = 200_000;
 impl Engine {
     /// Creates an engine with the given settings.
     pub fn new(config: DetectionConfig) -> Self {
+        let store = SharedStore::new(config.store.clone());
         Engine {
-            fleet: FleetDivergence::new(config.store.clone()),
+            fleet: FleetDivergence::with_shared(store.clone()),
+            baseline: baseline::Baseline::new(config.baseline.clone(), store),
             config,
             fallback: fallback_retry::FallbackTracker::default(),
             burst: alert_burst::BurstTracker::default(),
@@ -242,8 +257,59 @@ impl Engine {
         self.fleet.check(sighting, out)
     }
 
+    /// Compares a session with its TLS baseline and learns it. `process`
+    /// is the session's process with its code-signing identity, when known.
+    pub fn check_baseline_session(
+        &mut self,
+        session: &TlsSession,
+        process: &Process,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        let host = self.baseline_host(&session.client.ip.to_string());
+        self.baseline.check_session(session, process, &host, out)
+    }
+
+    /// Compares a plaintext HTTP transfer with the TLS baseline of its
+    /// server and learns it.
+    pub fn check_baseline_transfer(
+        &mut self,
+        transfer: &HttpTransfer,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        let host = self.baseline_host(&transfer.client.ip.to_string());
+        self.baseline.check_transfer(transfer, &host, out)
+    }
+
+    /// Learns a connection an endpoint logged into the baseline.
+    pub fn learn_connection(&mut self, connection: &EndpointConnection) -> Result<(), StoreError> {
+        let file = std::path::Path::new(&connection.input)
+            .file_name()
+            .map_or_else(
+                || connection.input.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+        let host = self.baseline_host(&file);
+        self.baseline.learn_connection(connection, &host)
+    }
+
+    /// True when the baseline learns or detects in this run.
+    pub fn baseline_enabled(&self) -> bool {
+        !self.config.baseline.is_off()
+    }
+
+    /// Returns the baseline's counts so far.
+    pub fn baseline_counts(&self) -> baseline::BaselineCounts {
+        self.baseline.counts()
+    }
+
+    /// Returns `--host` when given, else `fallback`.
+    fn baseline_host(&self, fallback: &str) -> String {
+        self.config.host().unwrap_or(fallback).to_owned()
+    }
+
     /// Makes what the detections stored durable.
     pub fn commit_store(&mut self) -> Result<(), StoreError> {
+        self.baseline.flush()?;
         self.fleet.commit()
     }
 

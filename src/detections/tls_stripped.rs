@@ -15,8 +15,8 @@ pub use starttls::check_dialogue;
 pub const RULE: Rule = Rule {
     id: "tls.stripped",
     default_severity: Severity::High,
-    summary: "Plaintext HTTP to a host that announced Strict-Transport-Security earlier in \
-              the same input, or a STARTTLS upgrade removed, garbled or refused",
+    summary: "Plaintext HTTP to a host that announced Strict-Transport-Security or that the \
+              baseline knows over TLS, or a STARTTLS upgrade removed, garbled or refused",
     meaning: "HTTP: a response from the host (or, with includeSubDomains, from a parent \
               domain) carried a Strict-Transport-Security field, so a client that honours it \
               must only reach the host over TLS. A later plaintext HTTP request to that host \
@@ -34,7 +34,10 @@ pub const RULE: Rule = Rule {
               server that never offered it. Sending credentials or mail in plaintext after \
               the absent or refused upgrade raises the confidence one step. Evidence: the \
               capability line, request and reply, and the client's next command (its verb \
-              only, never credentials), each with its packet, side, stream offset and line.",
+              only, never credentials), each with its packet, side, stream offset and line. \
+              Baseline: a plaintext HTTP transfer to a server that this host and process \
+              reached over TLS before, by the store's profile; \
+              evidence names the profile's first TLS sighting and count.",
     false_positives: "Clients that ignore HSTS (curl, scripts, embedded agents), and HSTS \
                       fields sent over plaintext HTTP, which RFC 6797 section 8.1 tells user \
                       agents to ignore. Mail and chat servers that never offer STARTTLS, or \

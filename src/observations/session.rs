@@ -166,6 +166,9 @@ pub struct ClientHelloRecord {
     pub offered_weak: Vec<&'static str>,
     /// At least one offered suite is AEAD with forward secrecy.
     pub offers_strong: bool,
+    /// `supported_groups` entries by name in wire order, GREASE removed.
+    #[serde(skip)]
+    pub groups: Vec<String>,
     pub alpn: Vec<String>,
     /// Extension type numbers in wire order, GREASE included.
     pub extensions: Vec<u16>,
@@ -205,7 +208,8 @@ pub struct CertificateRecord {
     pub not_after: Option<String>,
     pub key_type: Option<String>,
     pub key_bits: Option<u32>,
-    /// Hex SHA-256 of the SubjectPublicKeyInfo, compared with policy pins.
+    /// Lower-case hex SHA-256 of the SubjectPublicKeyInfo, compared with
+    /// policy pins and the baseline's keys.
     pub spki_sha256: Option<String>,
     pub self_issued: bool,
     pub parse_error: Option<String>,

@@ -811,6 +811,12 @@ fn client_hello_record(
         renegotiation_scsv: hello.cipher_suites.contains(&CipherSuite(0x00ff)),
         offered_weak: offered_weakness(&suites),
         offers_strong: hello.offers_strong_suite(),
+        groups: hello
+            .supported_groups
+            .iter()
+            .filter(|g| !wiretrust_tls::registry::is_grease(g.0))
+            .map(|g| g.to_string())
+            .collect(),
         alpn: hello.alpn.iter().map(|p| alpn_text(p)).collect(),
         extensions: hello.extensions.iter().map(|e| e.kind.0).collect(),
         sslv2_format,

@@ -1,20 +1,23 @@
 //! The embedded store: what wiretrust remembers from one run to the next.
 //!
 //! [`Store`] is the interface the detections use. It contains object digests
-//! (which hashes each downloaded object had, first seen where and when);
-//! per-host, per-process and per-server baselines will join it. Two
+//! (which hashes each downloaded object had, first seen where and when) and
+//! TLS profiles (what each process on each host used to reach each server,
+//! see [`TlsProfile`]). Two
 //! implementations exist: [`SqliteStore`], a single SQLite file in WAL
 //! mode, and [`MemoryStore`] for tests and `--no-store` runs.
 #![forbid(unsafe_code)]
 
 mod location;
 mod memory;
+mod profile;
 mod sqlite;
 
 use std::path::PathBuf;
 
 pub use location::default_path;
 pub use memory::MemoryStore;
+pub use profile::{Facet, ProfileFilter, ProfileKey, Seen, TlsProfile};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// One digest of one object, with the first sighting that showed it.
@@ -91,6 +94,25 @@ pub trait Store {
     /// algorithm, digest) triple was new; a repeat only updates its count
     /// and last time.
     fn record_object_digest(&mut self, digest: &ObjectDigest) -> Result<bool, StoreError>;
+
+    /// Returns every TLS profile that `filter` matches.
+    fn tls_profiles(&mut self, filter: &ProfileFilter) -> Result<Vec<TlsProfile>, StoreError>;
+
+    /// Writes `profile` as it is, replacing the stored profile of its key
+    /// and every stored value it also holds. Values stored but absent from
+    /// `profile` are kept.
+    fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError>;
+
+    /// Deletes the profiles `filter` matches, only those last seen before
+    /// `last_seen_before_ns` when given. Returns how many were deleted.
+    fn forget_tls_profiles(
+        &mut self,
+        filter: &ProfileFilter,
+        last_seen_before_ns: Option<i64>,
+    ) -> Result<u64, StoreError>;
+
+    /// Returns the earliest first sighting of any profile of `host`.
+    fn host_first_seen(&mut self, host: &str) -> Result<Option<i64>, StoreError>;
 
     /// Makes the writes so far durable.
     fn commit(&mut self) -> Result<(), StoreError>;

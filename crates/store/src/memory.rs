@@ -1,15 +1,17 @@
 //! The store kept in memory: for tests, and for runs that must leave no
 //! trace (`--no-store`), where divergence is judged within the run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::{ObjectDigest, Store, StoreError};
+use crate::{ObjectDigest, ProfileFilter, ProfileKey, Store, StoreError, TlsProfile};
 
 /// A [`Store`] whose contents are dropped with it.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Digests by (key, algorithm), in order of first sighting.
     objects: HashMap<(String, String), Vec<ObjectDigest>>,
+    /// TLS profiles in key order, as `baseline show` lists them.
+    profiles: BTreeMap<ProfileKey, TlsProfile>,
 }
 
 impl MemoryStore {
@@ -42,6 +44,59 @@ impl Store for MemoryStore {
         }
         known.push(digest.clone());
         Ok(true)
+    }
+
+    fn tls_profiles(&mut self, filter: &ProfileFilter) -> Result<Vec<TlsProfile>, StoreError> {
+        let found = self
+            .profiles
+            .values()
+            .filter(|profile| filter.matches(&profile.key))
+            .cloned()
+            .collect();
+        Ok(found)
+    }
+
+    fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {
+        match self.profiles.get_mut(&profile.key) {
+            Some(stored) => {
+                let mut merged = profile.clone();
+                for facet in crate::Facet::ALL {
+                    for seen in stored.facet(facet) {
+                        if merged.find(facet, &seen.value).is_none() {
+                            merged.push_stored(facet, seen.clone());
+                        }
+                    }
+                }
+                *stored = merged;
+            }
+            None => {
+                self.profiles.insert(profile.key.clone(), profile.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn forget_tls_profiles(
+        &mut self,
+        filter: &ProfileFilter,
+        last_seen_before_ns: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let before = self.profiles.len();
+        self.profiles.retain(|key, profile| {
+            let old = last_seen_before_ns.is_none_or(|limit| profile.last_seen_ns < limit);
+            !(filter.matches(key) && old)
+        });
+        Ok((before - self.profiles.len()) as u64)
+    }
+
+    fn host_first_seen(&mut self, host: &str) -> Result<Option<i64>, StoreError> {
+        let first = self
+            .profiles
+            .values()
+            .filter(|profile| profile.key.host == host)
+            .map(|profile| profile.first_seen_ns)
+            .min();
+        Ok(first)
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {

@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use crate::{ObjectDigest, Store, StoreError};
+use crate::{Facet, ObjectDigest, ProfileFilter, Seen, Store, StoreError, TlsProfile};
 
-/// Schema version this code writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Schema version this code writes and reads. Version 1 had object
+/// digests only; version 2 adds the TLS profiles, and opening a version 1
+/// store adds their tables.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a wiretrust store: "WTST" in ASCII.
 const APPLICATION_ID: i64 = 0x5754_5354;
@@ -36,6 +38,30 @@ const CREATE_SCHEMA: &str = "
         last_time_ns INTEGER NOT NULL,
         sightings INTEGER NOT NULL,
         PRIMARY KEY (object_key, algorithm, digest)
+    ) WITHOUT ROWID;
+";
+
+/// Tables added in schema version 2.
+const CREATE_PROFILES: &str = "
+    CREATE TABLE tls_profile (
+        id INTEGER PRIMARY KEY,
+        host TEXT NOT NULL,
+        process TEXT NOT NULL,
+        server TEXT NOT NULL,
+        first_seen_ns INTEGER NOT NULL,
+        last_seen_ns INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
+        UNIQUE (host, process, server)
+    );
+    CREATE INDEX tls_profile_server ON tls_profile (server);
+    CREATE TABLE tls_profile_value (
+        profile_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        first_seen_ns INTEGER NOT NULL,
+        last_seen_ns INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, kind, value)
     ) WITHOUT ROWID;
 ";
 
@@ -124,7 +150,7 @@ impl SqliteStore {
 
     fn create(&mut self) -> Result<(), StoreError> {
         let batch = format!(
-            "BEGIN IMMEDIATE; {CREATE_SCHEMA}
+            "BEGIN IMMEDIATE; {CREATE_SCHEMA} {CREATE_PROFILES}
              INSERT INTO schema_version (component, version) VALUES ('wiretrust', {SCHEMA_VERSION});
              PRAGMA application_id = {APPLICATION_ID};
              COMMIT;"
@@ -145,6 +171,7 @@ impl SqliteStore {
             .optional()
             .map_err(|err| classify(&self.path, err))?;
         match found {
+            Some(1) => self.migrate_from_1(),
             Some(version) if version <= SCHEMA_VERSION => Ok(()),
             Some(found) => Err(StoreError::NewerSchema {
                 path: self.path.clone(),
@@ -156,6 +183,48 @@ impl SqliteStore {
                 reason: "the schema_version table has no wiretrust row".to_owned(),
             }),
         }
+    }
+
+    /// Adds the TLS profile tables to a version 1 store, in one
+    /// transaction, so a crash leaves either version.
+    fn migrate_from_1(&mut self) -> Result<(), StoreError> {
+        let batch = format!(
+            "BEGIN IMMEDIATE; {CREATE_PROFILES}
+             UPDATE schema_version SET version = {SCHEMA_VERSION} WHERE component = 'wiretrust';
+             COMMIT;"
+        );
+        self.connection
+            .execute_batch(&batch)
+            .map_err(|err| classify(&self.path, err))
+    }
+
+    /// Appends the values stored for profile `id` to `profile`.
+    fn profile_values(&self, id: i64, profile: &mut TlsProfile) -> Result<(), StoreError> {
+        let fail = |err| classify(&self.path, err);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT kind, value, first_seen_ns, last_seen_ns, count
+                 FROM tls_profile_value WHERE profile_id = ?1 ORDER BY kind, first_seen_ns, value",
+            )
+            .map_err(fail)?;
+        let mut rows = statement.query(params![id]).map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let kind: String = row.get(0).map_err(fail)?;
+            // Rows of a kind this version does not know are left out.
+            let Some(facet) = Facet::parse(&kind) else {
+                continue;
+            };
+            let count: i64 = row.get(4).map_err(fail)?;
+            let seen = Seen {
+                value: row.get(1).map_err(fail)?,
+                first_seen_ns: row.get(2).map_err(fail)?,
+                last_seen_ns: row.get(3).map_err(fail)?,
+                count: u64::try_from(count).unwrap_or(0),
+            };
+            profile.push_stored(facet, seen);
+        }
+        Ok(())
     }
 
     /// Opens the write transaction, unless one is open.
@@ -251,6 +320,159 @@ impl Store for SqliteStore {
             })
             .map_err(fail)?;
         Ok(false)
+    }
+
+    fn tls_profiles(&mut self, filter: &ProfileFilter) -> Result<Vec<TlsProfile>, StoreError> {
+        let fail = |err| classify(&self.path, err);
+        let mut conditions = Vec::new();
+        let mut values: Vec<&str> = Vec::new();
+        for (column, wanted) in [
+            ("host", &filter.host),
+            ("process", &filter.process),
+            ("server", &filter.server),
+        ] {
+            if let Some(wanted) = wanted {
+                values.push(wanted);
+                conditions.push(format!("{column} = ?{}", values.len()));
+            }
+        }
+        let clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions
+             FROM tls_profile {clause} ORDER BY host, process, server"
+        );
+        let mut found = Vec::new();
+        {
+            let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
+            let rows = statement
+                .query_map(rusqlite::params_from_iter(values), |row| {
+                    let sessions: i64 = row.get(6)?;
+                    let key = crate::ProfileKey {
+                        host: row.get(1)?,
+                        process: row.get(2)?,
+                        server: row.get(3)?,
+                    };
+                    let mut profile = TlsProfile::new(key, row.get(4)?);
+                    profile.last_seen_ns = row.get(5)?;
+                    profile.sessions = u64::try_from(sessions).unwrap_or(0);
+                    Ok((row.get::<_, i64>(0)?, profile))
+                })
+                .map_err(fail)?;
+            for row in rows {
+                found.push(row.map_err(fail)?);
+            }
+        }
+        let mut profiles = Vec::with_capacity(found.len());
+        for (id, mut profile) in found {
+            self.profile_values(id, &mut profile)?;
+            profiles.push(profile);
+        }
+        Ok(profiles)
+    }
+
+    fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {
+        self.begin()?;
+        let fail = |err| classify(&self.path, err);
+        let sessions = i64::try_from(profile.sessions).unwrap_or(i64::MAX);
+        let id: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO tls_profile (host, process, server, first_seen_ns, last_seen_ns,
+                     sessions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (host, process, server) DO UPDATE SET
+                     first_seen_ns = excluded.first_seen_ns,
+                     last_seen_ns = excluded.last_seen_ns,
+                     sessions = excluded.sessions
+                 RETURNING id",
+            )
+            .and_then(|mut statement| {
+                statement.query_row(
+                    params![
+                        profile.key.host,
+                        profile.key.process,
+                        profile.key.server,
+                        profile.first_seen_ns,
+                        profile.last_seen_ns,
+                        sessions,
+                    ],
+                    |row| row.get(0),
+                )
+            })
+            .map_err(fail)?;
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO tls_profile_value (profile_id, kind, value, first_seen_ns,
+                     last_seen_ns, count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (profile_id, kind, value) DO UPDATE SET
+                     first_seen_ns = excluded.first_seen_ns,
+                     last_seen_ns = excluded.last_seen_ns,
+                     count = excluded.count",
+            )
+            .map_err(fail)?;
+        for facet in Facet::ALL {
+            for seen in profile.facet(facet) {
+                let count = i64::try_from(seen.count).unwrap_or(i64::MAX);
+                statement
+                    .execute(params![
+                        id,
+                        facet.as_str(),
+                        seen.value,
+                        seen.first_seen_ns,
+                        seen.last_seen_ns,
+                        count,
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn forget_tls_profiles(
+        &mut self,
+        filter: &ProfileFilter,
+        last_seen_before_ns: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        self.begin()?;
+        let fail = |err| classify(&self.path, err);
+        let matching = "(?1 IS NULL OR host = ?1) AND (?2 IS NULL OR process = ?2)
+             AND (?3 IS NULL OR server = ?3) AND (?4 IS NULL OR last_seen_ns < ?4)";
+        let arguments = params![
+            filter.host,
+            filter.process,
+            filter.server,
+            last_seen_before_ns
+        ];
+        self.connection
+            .execute(
+                &format!(
+                    "DELETE FROM tls_profile_value WHERE profile_id IN
+                     (SELECT id FROM tls_profile WHERE {matching})"
+                ),
+                arguments,
+            )
+            .map_err(fail)?;
+        let deleted = self
+            .connection
+            .execute(
+                &format!("DELETE FROM tls_profile WHERE {matching}"),
+                arguments,
+            )
+            .map_err(fail)?;
+        Ok(deleted as u64)
+    }
+
+    fn host_first_seen(&mut self, host: &str) -> Result<Option<i64>, StoreError> {
+        self.connection
+            .prepare_cached("SELECT min(first_seen_ns) FROM tls_profile WHERE host = ?1")
+            .and_then(|mut statement| statement.query_row(params![host], |row| row.get(0)))
+            .map_err(|err| classify(&self.path, err))
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
@@ -394,6 +616,116 @@ mod tests {
         assert!(
             matches!(err, StoreError::NewerSchema { found: 99, .. }),
             "{err}"
+        );
+    }
+
+    fn profile(server: &str, time_ns: i64) -> TlsProfile {
+        let key = crate::ProfileKey {
+            host: "h1".to_owned(),
+            process: "signing:TEAM:com.example.app".to_owned(),
+            server: server.to_owned(),
+        };
+        let mut profile = TlsProfile::new(key, time_ns);
+        profile.count_session(time_ns);
+        profile.record(Facet::Version, "TLS 1.3", time_ns);
+        profile.record(Facet::Ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1", time_ns);
+        profile
+    }
+
+    #[test]
+    fn profiles_survive_reopen() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.put_tls_profile(&profile("a.test", 100)).unwrap();
+        store.put_tls_profile(&profile("b.test", 50)).unwrap();
+        store.commit().unwrap();
+        drop(store);
+
+        let mut store = SqliteStore::open(&path).unwrap();
+        let filter = ProfileFilter {
+            server: Some("a.test".to_owned()),
+            ..ProfileFilter::default()
+        };
+        let found = store.tls_profiles(&filter).unwrap();
+        assert_eq!(found, vec![profile("a.test", 100)]);
+        assert_eq!(
+            store.tls_profiles(&ProfileFilter::default()).unwrap().len(),
+            2
+        );
+        assert_eq!(store.host_first_seen("h1").unwrap(), Some(50));
+        assert_eq!(store.host_first_seen("h2").unwrap(), None);
+    }
+
+    #[test]
+    fn put_replaces_values_and_keeps_others() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&folder.path().join("s.sqlite")).unwrap();
+        store.put_tls_profile(&profile("a.test", 100)).unwrap();
+        let mut later = profile("a.test", 100);
+        later.count_session(200);
+        later.record(Facet::Version, "TLS 1.3", 200);
+        later.ja4.clear();
+        store.put_tls_profile(&later).unwrap();
+        let found = store.tls_profiles(&ProfileFilter::default()).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].sessions, 2);
+        assert_eq!(found[0].find(Facet::Version, "TLS 1.3").unwrap().count, 2);
+        assert_eq!(found[0].ja4.len(), 1);
+    }
+
+    #[test]
+    fn forget_by_server_and_age() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&folder.path().join("s.sqlite")).unwrap();
+        store.put_tls_profile(&profile("a.test", 100)).unwrap();
+        store.put_tls_profile(&profile("b.test", 500)).unwrap();
+        store.put_tls_profile(&profile("c.test", 900)).unwrap();
+        let by_server = ProfileFilter {
+            server: Some("c.test".to_owned()),
+            ..ProfileFilter::default()
+        };
+        assert_eq!(store.forget_tls_profiles(&by_server, None).unwrap(), 1);
+        let all = ProfileFilter::default();
+        assert_eq!(store.forget_tls_profiles(&all, Some(200)).unwrap(), 1);
+        let left = store.tls_profiles(&all).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].key.server, "b.test");
+        let values: i64 = store
+            .connection
+            .query_row("SELECT count(*) FROM tls_profile_value", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(values, 2);
+    }
+
+    #[test]
+    fn version_1_store_is_migrated() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.sqlite");
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(&format!(
+            "{CREATE_SCHEMA}
+             INSERT INTO schema_version (component, version) VALUES ('wiretrust', 1);
+             PRAGMA application_id = {APPLICATION_ID};"
+        ))
+        .unwrap();
+        drop(raw);
+
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.put_tls_profile(&profile("a.test", 1)).unwrap();
+        store.commit().unwrap();
+        let version: i64 = store
+            .connection
+            .query_row("SELECT version FROM schema_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(store);
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.tls_profiles(&ProfileFilter::default()).unwrap().len(),
+            1
         );
     }
 

@@ -1,0 +1,233 @@
+//! Baselines: what each process on each host used to reach each server,
+//! learned into the store, and the detections that compare a new session
+//! with it (`tls.baseline_downgrade`, `tls.client_hello_changed`,
+//! `tls.certificate_changed`, and `tls.stripped` for plaintext where the
+//! baseline had TLS).
+//!
+//! Profiles are read from the store once per server (and once per signed
+//! process), kept in [`ProfileCache`], changed in memory and written back
+//! at [`Baseline::flush`], so the hot path does not query SQLite for each
+//! session.
+
+mod cache;
+mod observed;
+mod rank;
+mod rules;
+
+pub use cache::BaselineCounts;
+pub use rules::{CLIENT_HELLO_CHANGED, DOWNGRADE};
+
+use wiretrust_store::StoreError;
+
+use super::shared_store::SharedStore;
+use super::{Alert, Process, Severity};
+use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
+use cache::ProfileCache;
+use observed::Observed;
+
+/// Switches and limits of the baseline for one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaselineConfig {
+    /// Add what is seen to the profiles.
+    pub learn: bool,
+    /// Compare sessions with the profiles and raise alerts.
+    pub detect: bool,
+    /// While a host's first profile is younger than this at the time of
+    /// a session, its baseline alerts are lowered to info. Nanoseconds.
+    pub learning_period_ns: i64,
+    /// Commit after this many learned sightings (for `watch`); `None`
+    /// commits once, at the end of the run.
+    pub commit_every: Option<u64>,
+}
+
+impl Default for BaselineConfig {
+    /// Returns the baseline switched off, as library scans have it unless
+    /// they ask.
+    fn default() -> Self {
+        BaselineConfig {
+            learn: false,
+            detect: false,
+            learning_period_ns: 0,
+            commit_every: None,
+        }
+    }
+}
+
+impl BaselineConfig {
+    /// True when the baseline neither learns nor detects.
+    pub fn is_off(&self) -> bool {
+        !self.learn && !self.detect
+    }
+}
+
+/// True when a baseline alert above info was raised. Such a sighting is
+/// not learned, so a change an attacker forces does not enter the baseline
+/// through `scan` and repeats keep alerting until `baseline forget` resets
+/// the profile. `baseline learn` learns every sighting.
+fn raised_above_info(alerts: &[Alert]) -> bool {
+    alerts.iter().any(|alert| alert.severity > Severity::Info)
+}
+
+/// The baseline detections and their profile cache.
+pub struct Baseline {
+    config: BaselineConfig,
+    store: SharedStore,
+    cache: ProfileCache,
+    /// Sightings learned since the last commit.
+    uncommitted: u64,
+}
+
+impl Baseline {
+    /// Creates the baseline over `store`.
+    pub fn new(config: BaselineConfig, store: SharedStore) -> Baseline {
+        Baseline {
+            config,
+            store,
+            cache: ProfileCache::default(),
+            uncommitted: 0,
+        }
+    }
+
+    /// Compares one capture session with its baseline, then learns it.
+    /// `process` is the session's process with its code-signing identity
+    /// when eslogger input gave one.
+    pub fn check_session(
+        &mut self,
+        session: &TlsSession,
+        process: &Process,
+        host: &str,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        if self.config.is_off() {
+            return Ok(());
+        }
+        let Some(observed) = Observed::from_session(session, process, host) else {
+            return Ok(());
+        };
+        self.load(&observed)?;
+        if self.config.detect {
+            let start = out.len();
+            rules::check_session(session, &observed, &mut self.cache, out);
+            self.soften_if_learning(&observed, &mut out[start..])?;
+            if raised_above_info(&out[start..]) {
+                return Ok(());
+            }
+        }
+        self.learn(&observed)
+    }
+
+    /// Compares one plaintext HTTP transfer with the baseline of its
+    /// server, then learns it.
+    pub fn check_transfer(
+        &mut self,
+        transfer: &HttpTransfer,
+        host: &str,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        if self.config.is_off() {
+            return Ok(());
+        }
+        let observed = Observed::from_transfer(transfer, host);
+        self.load(&observed)?;
+        if self.config.detect {
+            let start = out.len();
+            rules::check_transfer(transfer, &observed, &self.cache, out);
+            self.soften_if_learning(&observed, &mut out[start..])?;
+            if raised_above_info(&out[start..]) {
+                return Ok(());
+            }
+        }
+        self.learn(&observed)
+    }
+
+    /// Learns one connection of an endpoint log.
+    ///
+    /// NOTE: endpoint connections are learned but not yet compared: their
+    /// record is complete only when the connection ends, after its lines
+    /// were judged.
+    pub fn learn_connection(
+        &mut self,
+        connection: &EndpointConnection,
+        host: &str,
+    ) -> Result<(), StoreError> {
+        if !self.config.learn {
+            return Ok(());
+        }
+        let Some(observed) = Observed::from_connection(connection, host) else {
+            return Ok(());
+        };
+        self.load(&observed)?;
+        self.learn(&observed)
+    }
+
+    /// Writes the profiles changed since the last flush into the store's
+    /// open transaction; the caller commits.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        let cache = &mut self.cache;
+        self.store.with(|store| cache.flush(store))?;
+        self.uncommitted = 0;
+        Ok(())
+    }
+
+    /// Returns what the baseline counted so far.
+    pub fn counts(&self) -> BaselineCounts {
+        self.cache.counts()
+    }
+
+    fn load(&mut self, observed: &Observed) -> Result<(), StoreError> {
+        let cache = &mut self.cache;
+        self.store.with(|store| cache.load(store, observed))
+    }
+
+    fn learn(&mut self, observed: &Observed) -> Result<(), StoreError> {
+        if !self.config.learn {
+            return Ok(());
+        }
+        let cache = &mut self.cache;
+        let host = &observed.key.host;
+        self.store
+            .with(|store| cache.host_first_seen(store, host))?;
+        self.cache.learn(observed);
+        self.uncommitted += 1;
+        if let Some(every) = self.config.commit_every
+            && self.uncommitted >= every
+        {
+            self.flush()?;
+            self.store.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Lowers the alerts of a host still in its learning period to info.
+    fn soften_if_learning(
+        &mut self,
+        observed: &Observed,
+        alerts: &mut [Alert],
+    ) -> Result<(), StoreError> {
+        if alerts.is_empty() || self.config.learning_period_ns <= 0 {
+            return Ok(());
+        }
+        let cache = &mut self.cache;
+        let host = &observed.key.host;
+        let first = self
+            .store
+            .with(|store| cache.host_first_seen(store, host))?;
+        let Some(first) = first else {
+            return Ok(());
+        };
+        let age_ns = observed.time_ns.saturating_sub(first);
+        if age_ns >= self.config.learning_period_ns {
+            return Ok(());
+        }
+        self.cache.count_softened(alerts.len());
+        for alert in alerts {
+            alert.severity = Severity::Info;
+            alert.compare("learning_period", true);
+            alert.compare(
+                "host_first_seen",
+                crate::observations::format_rfc3339(first),
+            );
+        }
+        Ok(())
+    }
+}

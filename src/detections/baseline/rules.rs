@@ -1,0 +1,454 @@
+//! The baseline detections: each compares one sighting with the profiles
+//! loaded for it and names the baseline entry in its evidence.
+
+use wiretrust_store::{Facet, Seen, TlsProfile};
+
+use super::cache::ProfileCache;
+use super::observed::{Observed, STARTTLS, TLS};
+use super::rank::{SuiteClass, version_rank};
+use crate::detections::version_floor::destination_label;
+use crate::detections::{Alert, Confidence, Evidence, Rule, Severity};
+use crate::observations::{HttpTransfer, TlsSession, format_rfc3339};
+
+pub const DOWNGRADE: Rule = Rule {
+    id: "tls.baseline_downgrade",
+    default_severity: Severity::High,
+    summary: "A version or cipher suite below what this process used to this server before",
+    meaning: "The store's profile for this host, process and server lists every version and \
+              suite seen before. The alert is raised when the negotiated version ranks below \
+              the lowest version of the profile, or the suite's class (weak, then legacy \
+              without AEAD or forward secrecy, then AEAD with forward secrecy) is below the \
+              lowest class of the profile. A man in the middle that forces an older protocol \
+              or cipher shows this way, also when the result is still above the policy floor. \
+              Evidence: the ServerHello packet and the profile entry with its first sighting \
+              and count. A session that raises a baseline alert above info is not learned, \
+              so the alert repeats until the profile is reset.",
+    false_positives: "A server whose configuration was weakened, or a load balancer whose \
+                      members differ; a client update that lowered its own maximum.",
+    tuning: "`wiretrust baseline forget --server NAME` resets a server whose change is \
+             legitimate; --learning-period lowers alerts of new hosts to info; --no-learn \
+             compares without adding to the baseline.",
+};
+
+pub const CLIENT_HELLO_CHANGED: Rule = Rule {
+    id: "tls.client_hello_changed",
+    default_severity: Severity::Medium,
+    summary: "A signed process's ClientHello fingerprint (JA4) differs from its baseline",
+    meaning: "A process with a code-signing identity sends the same ClientHello for as long \
+              as its TLS library and settings stay the same. The alert is raised when its JA4 \
+              is not among those of its profile for this server or, when it has no JA4 for \
+              this server, differs from the single JA4 it has used to every server. Another \
+              JA4 means another TLS stack in that process: injected code, a proxy library, or \
+              a different binary behind the same identity. Captures that name no process \
+              are compared per host and server, with low confidence, because several \
+              programs may share that profile.",
+    false_positives: "An update of the program or of the system's TLS library; a program \
+                      that uses two TLS stacks for one server.",
+    tuning: "After an update, `wiretrust baseline forget --process ID` lets the new \
+             fingerprint be learned (sessions that raise it are not learned); --learning-period lowers alerts of new hosts to info.",
+};
+
+/// One rule id with the policy's pins: see [`crate::detections::certificate_changed`].
+pub(crate) use crate::detections::certificate_changed::RULE as CERTIFICATE_CHANGED;
+
+/// Runs the session detections.
+pub(crate) fn check_session(
+    session: &TlsSession,
+    observed: &Observed,
+    cache: &mut ProfileCache,
+    out: &mut Vec<Alert>,
+) {
+    if let Some(profile) = cache.get(&observed.key) {
+        check_downgrade(session, observed, profile, out);
+    }
+    check_client_hello(session, observed, cache, out);
+    check_certificate(session, observed, cache, out);
+}
+
+/// Raises `tls.baseline_downgrade` when the version, else the suite, is
+/// below every one the profile holds.
+fn check_downgrade(
+    session: &TlsSession,
+    observed: &Observed,
+    profile: &TlsProfile,
+    out: &mut Vec<Alert>,
+) {
+    let packet = session
+        .server_hello
+        .as_ref()
+        .map_or(0, |hello| hello.packet);
+    // A value the profile already contains cannot be below its lowest, and
+    // that check is a short scan, while ranking walks the registries.
+    if let Some(version) = observed.value(Facet::Version)
+        && profile.find(Facet::Version, version).is_none()
+        && let Some(rank) = version_rank(version)
+    {
+        let lowest = profile
+            .versions
+            .iter()
+            .filter_map(|seen| version_rank(&seen.value))
+            .min();
+        if lowest.is_some_and(|lowest| rank < lowest) {
+            let title = format!(
+                "Version downgrade with {}: {version}, below the baseline's {}",
+                destination_label(session),
+                values(&profile.versions)
+            );
+            let mut alert = start(session, DOWNGRADE, Confidence::High, title);
+            describe_profile(&mut alert, profile, "versions", &profile.versions);
+            alert.evidence.push(Evidence::at_packet(
+                session,
+                packet,
+                "server_hello.version",
+                version.to_owned(),
+            ));
+            out.push(alert);
+            return;
+        }
+    }
+    let Some(suite) = observed.value(Facet::Suite) else {
+        return;
+    };
+    if profile.find(Facet::Suite, suite).is_some() {
+        return;
+    }
+    let Some(class) = SuiteClass::of(suite) else {
+        return;
+    };
+    let lowest = profile
+        .suites
+        .iter()
+        .filter_map(|seen| SuiteClass::of(&seen.value))
+        .min();
+    let Some(lowest) = lowest.filter(|lowest| class < *lowest) else {
+        return;
+    };
+    let title = format!(
+        "Cipher downgrade with {}: {suite} ({}), below the baseline's {}",
+        destination_label(session),
+        class.as_str(),
+        lowest.as_str()
+    );
+    let mut alert = start(session, DOWNGRADE, Confidence::High, title);
+    describe_profile(&mut alert, profile, "suites", &profile.suites);
+    alert.compare("suite_class", class.as_str());
+    alert.compare("baseline_lowest_class", lowest.as_str());
+    alert.evidence.push(Evidence::at_packet(
+        session,
+        packet,
+        "server_hello.cipher",
+        suite.to_owned(),
+    ));
+    out.push(alert);
+}
+
+/// Raises `tls.client_hello_changed` when the JA4 is new for the server,
+/// or new for a signed process that has only ever used one.
+fn check_client_hello(
+    session: &TlsSession,
+    observed: &Observed,
+    cache: &mut ProfileCache,
+    out: &mut Vec<Alert>,
+) {
+    let unnamed = observed.key.process == "-";
+    if !observed.signed && !unnamed {
+        return;
+    }
+    let Some(ja4) = observed.value(Facet::Ja4) else {
+        return;
+    };
+    let confidence = if observed.signed {
+        Confidence::Medium
+    } else {
+        Confidence::Low
+    };
+    let packet = session
+        .client_hello
+        .as_ref()
+        .map_or(0, |hello| hello.packet);
+    let own = cache
+        .get(&observed.key)
+        .filter(|profile| !profile.ja4.is_empty());
+    if let Some(profile) = own {
+        if profile.find(Facet::Ja4, ja4).is_some() {
+            return;
+        }
+        let title = format!(
+            "ClientHello to {} changed: JA4 {ja4} instead of {}",
+            destination_label(session),
+            values(&profile.ja4)
+        );
+        let mut alert = start(session, CLIENT_HELLO_CHANGED, confidence, title);
+        describe_profile(&mut alert, profile, "ja4", &profile.ja4);
+        alert.evidence.push(Evidence::at_packet(
+            session,
+            packet,
+            "client_hello.ja4",
+            ja4.to_owned(),
+        ));
+        out.push(alert);
+        return;
+    }
+    if !observed.signed {
+        return;
+    }
+    let profiles = cache.for_process(&observed.key.host, &observed.key.process);
+    let mut used: Vec<(&TlsProfile, &Seen)> = Vec::new();
+    for profile in profiles {
+        for seen in &profile.ja4 {
+            if !used.iter().any(|(_, known)| known.value == seen.value) {
+                used.push((profile, seen));
+            }
+        }
+    }
+    let [(profile, only)] = used.as_slice() else {
+        return;
+    };
+    if only.value == ja4 {
+        return;
+    }
+    let title = format!(
+        "ClientHello to {} changed: JA4 {ja4}, while this process used only {} to every server",
+        destination_label(session),
+        only.value
+    );
+    let mut alert = start(session, CLIENT_HELLO_CHANGED, confidence, title);
+    describe_profile(&mut alert, profile, "ja4", std::slice::from_ref(only));
+    alert.compare("baseline_scope", "every server of the process");
+    alert.evidence.push(Evidence::at_packet(
+        session,
+        packet,
+        "client_hello.ja4",
+        ja4.to_owned(),
+    ));
+    out.push(alert);
+}
+
+/// Raises `tls.certificate_changed` when the leaf's key or issuer is new
+/// for the server name across every loaded profile of that name.
+fn check_certificate(
+    session: &TlsSession,
+    observed: &Observed,
+    cache: &ProfileCache,
+    out: &mut Vec<Alert>,
+) {
+    if observed.server_name.is_none() {
+        return;
+    }
+    let spki = observed.value(Facet::SpkiSha256);
+    let issuer = observed.value(Facet::Issuer);
+    if spki.is_none() && issuer.is_none() {
+        return;
+    }
+    let Some(index) = cache.server_index(&observed.key.server) else {
+        return;
+    };
+    let new_spki = spki.filter(|spki| !index.keys.is_empty() && !index.keys.contains(*spki));
+    let new_issuer =
+        issuer.filter(|issuer| !index.issuers.is_empty() && !index.issuers.contains(*issuer));
+    if new_spki.is_none() && new_issuer.is_none() {
+        return;
+    }
+    // Only a change walks the server's profiles, for the previous values.
+    let profiles = cache.for_server(&observed.key.server);
+    let latest = |facet: Facet| {
+        profiles
+            .iter()
+            .flat_map(|profile| {
+                profile
+                    .facet(facet)
+                    .iter()
+                    .map(move |seen| (*profile, seen))
+            })
+            .max_by_key(|(_, seen)| seen.last_seen_ns)
+    };
+    let previous_spki = latest(Facet::SpkiSha256);
+    let previous_issuer = latest(Facet::Issuer);
+    // A new key under an issuer seen before for this name is a rotation.
+    let rotation = new_issuer.is_none() && issuer.is_some();
+    let severity = if rotation {
+        Severity::Info
+    } else {
+        CERTIFICATE_CHANGED.default_severity
+    };
+    let change = match (new_spki, new_issuer) {
+        (Some(_), Some(issuer)) => format!("new key from new issuer {issuer}"),
+        (Some(_), None) => "new key from a known issuer".to_owned(),
+        (None, _) => format!("new issuer {}", issuer.unwrap_or("?")),
+    };
+    let title = format!(
+        "Certificate of {} changed: {change}",
+        destination_label(session)
+    );
+    let mut alert = start(session, CERTIFICATE_CHANGED, Confidence::High, title);
+    alert.severity = severity;
+    alert.compare("rotation_to_known_issuer", rotation);
+    add_certificate_evidence(
+        &mut alert,
+        session,
+        previous_spki,
+        previous_issuer,
+        spki,
+        issuer,
+    );
+    out.push(alert);
+}
+
+/// Adds the previous key and issuer of the server name and the new
+/// session's to a `tls.certificate_changed` alert.
+fn add_certificate_evidence(
+    alert: &mut Alert,
+    session: &TlsSession,
+    previous_spki: Option<(&TlsProfile, &Seen)>,
+    previous_issuer: Option<(&TlsProfile, &Seen)>,
+    spki: Option<&str>,
+    issuer: Option<&str>,
+) {
+    let packet = session.certificate_packet.unwrap_or(0);
+    if let Some((profile, seen)) = previous_spki {
+        describe_profile(alert, profile, "spki_sha256", std::slice::from_ref(seen));
+    }
+    if let Some((profile, seen)) = previous_issuer {
+        alert.evidence.push(baseline_evidence(
+            profile,
+            "issuers",
+            std::slice::from_ref(seen),
+        ));
+    }
+    if let Some(spki) = spki {
+        alert.evidence.push(Evidence::at_packet(
+            session,
+            packet,
+            "certificate.spki_sha256",
+            spki.to_owned(),
+        ));
+    }
+    if let Some(issuer) = issuer {
+        alert.evidence.push(Evidence::at_packet(
+            session,
+            packet,
+            "certificate.issuer",
+            issuer.to_owned(),
+        ));
+    }
+}
+
+/// Raises `tls.stripped` for plaintext HTTP to a server this host reached
+/// only over TLS before. Redirects are left out: a plain request that is
+/// sent on to https is how most sites upgrade, not stripping.
+pub(crate) fn check_transfer(
+    transfer: &HttpTransfer,
+    observed: &Observed,
+    cache: &ProfileCache,
+    out: &mut Vec<Alert>,
+) {
+    if transfer.method.as_deref() == Some("CONNECT")
+        || transfer
+            .status
+            .is_some_and(|status| (300..400).contains(&status))
+    {
+        return;
+    }
+    let host = &observed.key.host;
+    let Some(index) = cache.server_index(&observed.key.server) else {
+        return;
+    };
+    if index.plaintext_hosts.contains(host) || !index.tls_hosts.contains(host) {
+        return;
+    }
+    // The host reached the server over TLS only: find the profile to name.
+    let over_tls = cache
+        .for_server(&observed.key.server)
+        .into_iter()
+        .filter(|profile| profile.key.host == *host)
+        .filter(|profile| {
+            profile.find(Facet::Transport, TLS).is_some()
+                || profile.find(Facet::Transport, STARTTLS).is_some()
+        })
+        .max_by_key(|profile| profile.sessions);
+    let Some(profile) = over_tls else {
+        return;
+    };
+    let title = format!(
+        "Plaintext HTTP to {}, which this host reached over TLS in {} earlier sessions",
+        observed.key.server, profile.sessions
+    );
+    let rule = crate::detections::tls_stripped::RULE;
+    let mut alert = Alert::for_transfer(
+        transfer,
+        rule.id,
+        rule.default_severity,
+        Confidence::Medium,
+        title,
+        Some(&observed.key.host),
+    );
+    describe_profile(&mut alert, profile, "transports", &profile.transports);
+    if let Some(packet) = transfer.request_packet {
+        let url = transfer.url.clone().unwrap_or_default();
+        alert.evidence.push(Evidence::at_transfer_packet(
+            transfer,
+            packet,
+            "http.request",
+            url,
+        ));
+    }
+    out.push(alert);
+}
+
+fn start(session: &TlsSession, rule: Rule, confidence: Confidence, title: String) -> Alert {
+    Alert::for_session(
+        session,
+        rule.id,
+        rule.default_severity,
+        confidence,
+        title,
+        None,
+    )
+}
+
+/// Adds the profile's identity and the values it contained to the alert.
+fn describe_profile(alert: &mut Alert, profile: &TlsProfile, field: &str, seen_values: &[Seen]) {
+    alert.host.clone_from(&profile.key.host);
+    alert.compare("baseline_process", profile.key.process.as_str());
+    alert.compare("baseline_server", profile.key.server.as_str());
+    alert.compare("baseline_first_seen", format_rfc3339(profile.first_seen_ns));
+    alert.compare("baseline_sessions", profile.sessions);
+    alert.compare(&format!("baseline_{field}"), values(seen_values));
+    alert
+        .evidence
+        .push(baseline_evidence(profile, field, seen_values));
+}
+
+/// Evidence naming a baseline entry: the profile and each value with its
+/// first sighting and count.
+fn baseline_evidence(profile: &TlsProfile, field: &str, seen_values: &[Seen]) -> Evidence {
+    let value = seen_values
+        .iter()
+        .map(|seen| {
+            format!(
+                "{} (first seen {}, {} sessions)",
+                seen.value,
+                format_rfc3339(seen.first_seen_ns),
+                seen.count
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Evidence {
+        input: "baseline store".to_owned(),
+        location: format!(
+            "profile host={} process={} server={}",
+            profile.key.host, profile.key.process, profile.key.server
+        ),
+        field: format!("baseline.{field}"),
+        value,
+    }
+}
+
+fn values(seen_values: &[Seen]) -> String {
+    seen_values
+        .iter()
+        .map(|seen| seen.value.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

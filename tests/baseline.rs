@@ -1,0 +1,524 @@
+//! Runs `wiretrust baseline` and `wiretrust scan --store` on the project's
+//! recorded captures: learning, the four baseline detections, export and
+//! import, forgetting, crash safety and a damaged store.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use common::fixture;
+
+/// The benign inputs learned before every comparison.
+const BENIGN: [&str; 4] = [
+    "tls12-benign.pcap",
+    "tls13-benign.pcap",
+    "benign-close-notify.pcap",
+    "baseline-learn.pcap",
+];
+
+/// Detections this feature raises.
+const BASELINE_DETECTIONS: [&str; 4] = [
+    "tls.baseline_downgrade",
+    "tls.client_hello_changed",
+    "tls.certificate_changed",
+    "tls.stripped",
+];
+
+fn wiretrust() -> Command {
+    Command::cargo_bin("wiretrust").expect("the wiretrust binary is built for tests")
+}
+
+fn benign() -> Vec<PathBuf> {
+    BENIGN.iter().map(|name| fixture(name)).collect()
+}
+
+/// Runs `baseline learn` into `store` and checks that it succeeded.
+fn learn(store: &Path, inputs: &[PathBuf]) {
+    let output = wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(store)
+        .arg("learn")
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "baseline learn failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty(), "learn wrote alerts to stdout");
+}
+
+/// Runs `scan --format jsonl` against `store` and returns the alerts.
+fn scan(store: &Path, extra: &[&str], inputs: &[PathBuf]) -> Vec<Value> {
+    let output = wiretrust()
+        .args([
+            "-q",
+            "scan",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "critical",
+            "--store",
+        ])
+        .arg(store)
+        .args(extra)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("JSON Lines are UTF-8");
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line}: {e}")))
+        .collect()
+}
+
+fn baseline_alerts(alerts: &[Value]) -> Vec<&Value> {
+    alerts
+        .iter()
+        .filter(|alert| BASELINE_DETECTIONS.contains(&alert["detection"].as_str().unwrap_or("")))
+        .collect()
+}
+
+/// Returns the profiles `baseline show --format jsonl` lists.
+fn show(store: &Path, filter: &[&str]) -> Vec<Value> {
+    let output = wiretrust()
+        .args(["baseline", "--store"])
+        .arg(store)
+        .args(["show", "--format", "jsonl"])
+        .args(filter)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "baseline show failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn benign_rescan_raises_nothing() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let alerts = scan(&store, &[], &benign());
+    assert!(
+        baseline_alerts(&alerts).is_empty(),
+        "baseline alerts on benign inputs: {alerts:#?}"
+    );
+    let profiles = show(&store, &["--server", "baseline.wiretrust.test"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    // Two sessions learned, then the same two again by the scan.
+    assert_eq!(profiles[0]["sessions"], 4);
+}
+
+#[test]
+fn each_change_raises_its_detection() {
+    let cases = [
+        (
+            "baseline-new-ca.pcap",
+            "tls.certificate_changed",
+            "high",
+            "baseline.spki_sha256",
+        ),
+        (
+            "baseline-lower-version.pcap",
+            "tls.baseline_downgrade",
+            "high",
+            "baseline.versions",
+        ),
+        (
+            "baseline-client-hello.pcap",
+            "tls.client_hello_changed",
+            "medium",
+            "baseline.ja4",
+        ),
+        (
+            "baseline-plaintext.pcap",
+            "tls.stripped",
+            "high",
+            "baseline.transports",
+        ),
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    for (capture, detection, severity, field) in cases {
+        let alerts = scan(&store, &["--no-learn"], &[fixture(capture)]);
+        let raised: Vec<&Value> = alerts
+            .iter()
+            .filter(|alert| alert["detection"] == detection)
+            .collect();
+        assert_eq!(raised.len(), 1, "{capture}: {alerts:#?}");
+        let alert = raised[0];
+        assert_eq!(alert["severity"], severity, "{capture}");
+        assert_eq!(
+            alert["destination"]["server_name"], "baseline.wiretrust.test",
+            "{capture}"
+        );
+        let evidence = alert["evidence"].as_array().unwrap();
+        let entry = evidence
+            .iter()
+            .find(|item| item["field"] == field)
+            .unwrap_or_else(|| panic!("{capture}: no {field} evidence in {evidence:#?}"));
+        let listed = entry["value"].as_str().unwrap();
+        assert!(listed.contains("first seen"), "{capture}: {listed}");
+        assert!(listed.contains("2 sessions"), "{capture}: {listed}");
+        let session = evidence
+            .iter()
+            .any(|item| item["input"].as_str().unwrap_or("").ends_with(capture));
+        assert!(session, "{capture}: no evidence from the new session");
+    }
+}
+
+#[test]
+fn learning_period_lowers_to_info() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let inputs = [fixture("baseline-lower-version.pcap")];
+    let alerts = scan(&store, &["--no-learn", "--learning-period", "7d"], &inputs);
+    let raised: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.baseline_downgrade")
+        .collect();
+    assert_eq!(raised.len(), 1, "{alerts:#?}");
+    assert_eq!(raised[0]["severity"], "info");
+    assert_eq!(raised[0]["tls"]["compared"]["learning_period"], true);
+}
+
+#[test]
+fn alerted_change_is_not_learned() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let inputs = [fixture("baseline-new-ca.pcap")];
+    assert_eq!(baseline_alerts(&scan(&store, &[], &inputs)).len(), 1);
+    assert_eq!(baseline_alerts(&scan(&store, &[], &inputs)).len(), 1);
+
+    // Once the server is forgotten, the new certificate is learned.
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--server", "baseline.wiretrust.test"])
+        .assert()
+        .success();
+    assert!(baseline_alerts(&scan(&store, &[], &inputs)).is_empty());
+    assert!(baseline_alerts(&scan(&store, &[], &inputs)).is_empty());
+}
+
+#[test]
+fn learning_period_alert_is_learned() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let inputs = [fixture("baseline-new-ca.pcap")];
+    let alerts = scan(&store, &["--learning-period", "7d"], &inputs);
+    let raised = baseline_alerts(&alerts);
+    assert_eq!(raised.len(), 1, "{alerts:#?}");
+    assert_eq!(raised[0]["severity"], "info");
+    assert!(baseline_alerts(&scan(&store, &[], &inputs)).is_empty());
+}
+
+#[test]
+fn rotation_to_known_issuer_is_info() {
+    // Both captures serve a leaf for localhost from `wiretrust Test CA`,
+    // each with its own key.
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("tls12-benign.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("benign-close-notify.pcap")],
+    );
+    let changed: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.certificate_changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{alerts:#?}");
+    assert_eq!(changed[0]["severity"], "info");
+    assert_eq!(
+        changed[0]["tls"]["compared"]["rotation_to_known_issuer"],
+        true
+    );
+}
+
+#[test]
+fn export_import_round_trip() {
+    let folder = tempfile::tempdir().unwrap();
+    let first = folder.path().join("first.sqlite");
+    let second = folder.path().join("second.sqlite");
+    let export = folder.path().join("baseline.jsonl");
+    learn(&first, &benign());
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&first)
+        .arg("export")
+        .arg(&export)
+        .assert()
+        .success();
+    for _ in 0..2 {
+        wiretrust()
+            .args(["-q", "baseline", "--store"])
+            .arg(&second)
+            .arg("import")
+            .arg(&export)
+            .assert()
+            .success();
+    }
+    let before = show(&first, &[]);
+    let after = show(&second, &[]);
+    assert_eq!(before.len(), after.len());
+    // Importing twice merges: every count doubles.
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(old["server"], new["server"]);
+        let sessions = old["sessions"].as_u64().unwrap();
+        assert_eq!(new["sessions"].as_u64().unwrap(), sessions * 2);
+    }
+    let alerts = scan(&second, &["--no-learn"], &[fixture("baseline-new-ca.pcap")]);
+    assert_eq!(baseline_alerts(&alerts).len(), 1, "{alerts:#?}");
+}
+
+#[test]
+fn import_rejects_invalid_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let file = folder.path().join("bad.jsonl");
+    std::fs::write(&file, "{\"host\": \"h\"}\n").unwrap();
+    let output = wiretrust()
+        .args(["baseline", "--store"])
+        .arg(&store)
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.jsonl line 1"), "{stderr}");
+}
+
+#[test]
+fn forget_by_server_and_age() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    assert_eq!(show(&store, &[]).len(), 2);
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--server", "baseline.wiretrust.test"])
+        .assert()
+        .success();
+    let left = show(&store, &[]);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["server"], "localhost");
+    // The fixtures were recorded before today, so nothing is younger than 0s.
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--older-than", "0s"])
+        .assert()
+        .success();
+    assert!(show(&store, &[]).is_empty());
+    let bare = wiretrust()
+        .args(["baseline", "--store"])
+        .arg(&store)
+        .arg("forget")
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+}
+
+#[test]
+fn corpus_unified_log_is_learned() {
+    let Some(corpus) = common::corpus("corpus_unified_log_is_learned") else {
+        return;
+    };
+    let log = corpus
+        .join("unifiedlog")
+        .join("artemis-bigsur-unifiedlogs.jsonl");
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[log]);
+    let profiles = show(&store, &["--server", "gspe21-ssl.ls.apple.com"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    let profile = &profiles[0];
+    assert!(
+        profile["process"]
+            .as_str()
+            .unwrap()
+            .ends_with("/com.apple.geod"),
+        "{profile}"
+    );
+    assert_eq!(profile["versions"][0]["value"], "TLS 1.3");
+}
+
+#[test]
+fn watch_learns_into_baseline_store() {
+    let log =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/endpoint/constructed-tls10.ndjson");
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    wiretrust()
+        .args([
+            "-q",
+            "watch",
+            "--stdin",
+            "--format",
+            "jsonl",
+            "--baseline-store",
+        ])
+        .arg(&store)
+        .pipe_stdin(&log)
+        .unwrap()
+        .assert()
+        .success();
+    let profiles = show(&store, &["--server", "updates.example.org"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    assert_eq!(profiles[0]["host"], "standard input");
+    assert_eq!(profiles[0]["versions"][0]["value"], "TLS 1.0");
+}
+
+/// Builds a capture of many handshakes by replaying the fixtures with
+/// rewritten addresses (scripts/bench/replay.py).
+fn large_capture(folder: &Path) -> PathBuf {
+    let out = folder.join("large.pcap");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/replay.py");
+    let status = Process::new("python3")
+        .arg(script)
+        .arg("--corpus")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures"))
+        .args(["--target-mb", "40"])
+        .arg(&out)
+        .stderr(Stdio::null())
+        .status()
+        .expect("python3 runs scripts/bench/replay.py");
+    assert!(status.success(), "replay.py failed");
+    out
+}
+
+/// Returns the size of the store file plus its write-ahead log.
+fn store_bytes(store: &Path) -> u64 {
+    let wal = store.with_extension("sqlite-wal");
+    [store, wal.as_path()]
+        .iter()
+        .filter_map(|path| std::fs::metadata(path).ok())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+#[test]
+fn killed_learn_keeps_whole_transactions() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let earlier = show(&store, &[]);
+    let big = large_capture(folder.path());
+    let initial = store_bytes(&store);
+
+    let mut child = Process::new(env!("CARGO_BIN_EXE_wiretrust"))
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["learn", "--threads", "1", "--commit-every", "200"])
+        .arg(&big)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store_bytes(&store) <= initial {
+        let exited = child.try_wait().unwrap();
+        assert!(exited.is_none(), "learn ended before it wrote: {exited:?}");
+        assert!(Instant::now() < deadline, "the store did not grow in 120 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Child::kill sends SIGKILL on Unix.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let raw = rusqlite::Connection::open(&store).unwrap();
+    let check: String = raw
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    // Every session records exactly one transport, so a profile whose row
+    // and values came from different transactions would break this sum.
+    let torn: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM tls_profile p WHERE p.sessions != (SELECT coalesce(sum(count), 0)
+             FROM tls_profile_value v WHERE v.profile_id = p.id AND v.kind = 'transport')",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(torn, 0);
+    drop(raw);
+
+    let after = show(&store, &[]);
+    for profile in &earlier {
+        let kept = after.iter().any(|other| {
+            other["host"] == profile["host"]
+                && other["process"] == profile["process"]
+                && other["server"] == profile["server"]
+        });
+        assert!(kept, "profile lost after the kill: {profile}");
+    }
+    learn(&store, &[fixture("baseline-new-ca.pcap")]);
+}
+
+#[test]
+fn damaged_store_is_reported() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let raw = rusqlite::Connection::open(&store).unwrap();
+    raw.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    drop(raw);
+    let mut bytes = std::fs::read(&store).unwrap();
+    let middle = bytes.len() / 2;
+    let end = bytes.len() - 1024;
+    bytes[middle..end].fill(0xa5);
+    std::fs::write(&store, &bytes).unwrap();
+
+    let output = wiretrust()
+        .args(["baseline", "--store"])
+        .arg(&store)
+        .args(["show", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&store.display().to_string()), "{stderr}");
+    assert_eq!(
+        std::fs::read(&store).unwrap(),
+        bytes,
+        "the store was changed"
+    );
+
+    let scanned = wiretrust()
+        .args(["scan", "-q", "--format", "jsonl", "--store"])
+        .arg(&store)
+        .arg(fixture("baseline-learn.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(scanned.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&scanned.stderr);
+    assert!(stderr.contains(&store.display().to_string()), "{stderr}");
+}
