@@ -63,7 +63,7 @@ fn scan_with_policy(capture: &str, policy: &str, extra: &[&str]) -> Scan {
 
 fn scan(capture: &str, policy: Option<&Path>, extra: &[&str]) -> Scan {
     let mut command = wiretrust();
-    command.args(["scan", "--format", "jsonl"]);
+    command.args(["scan", "--no-store", "--format", "jsonl"]);
     if let Some(policy) = policy {
         command.arg("--policy").arg(policy);
     }
@@ -540,7 +540,7 @@ fn endpoint_log_uses_server_floor() {
     std::fs::write(&path, policy).expect("policy is written");
 
     let output = wiretrust()
-        .args(["scan", "-q", "--format", "jsonl", "--policy"])
+        .args(["scan", "--no-store", "-q", "--format", "jsonl", "--policy"])
         .arg(&path)
         .arg(log)
         .output()
@@ -553,7 +553,7 @@ fn endpoint_log_uses_server_floor() {
     );
 
     let output = wiretrust()
-        .args(["scan", "-q", "--format", "jsonl", log])
+        .args(["scan", "--no-store", "-q", "--format", "jsonl", log])
         .output()
         .expect("wiretrust runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -26,6 +26,7 @@ fn scan(rules: &Path, input: &Path) -> (Vec<Value>, i32) {
     let output = wiretrust()
         .args([
             "scan",
+            "--no-store",
             "-q",
             "--format",
             "jsonl",
@@ -285,7 +286,7 @@ detection:
 fn scan_with_invalid_rules_exits_two() {
     let dir = rule_dir(&[("broken.yml", "title: [unclosed\n")]);
     let output = wiretrust()
-        .args(["scan", "-q", "--rules"])
+        .args(["scan", "--no-store", "-q", "--rules"])
         .arg(dir.path())
         .arg(project("fixtures/captures/tls12-benign.pcap"))
         .output()

@@ -22,7 +22,7 @@ fn scan_with_threads(capture: &Path, threads: Option<&str>) -> Output {
     let observations = dir.path().join("observations.jsonl");
     let mut command = Command::cargo_bin("wiretrust").expect("the wiretrust binary is built");
     command
-        .arg("scan")
+        .args(["scan", "--no-store"])
         .arg("--format")
         .arg("jsonl")
         .arg("--observations")

@@ -11,8 +11,8 @@
 mod alert;
 mod alert_burst;
 mod ats_blocked;
-mod certificate_changed;
 pub mod baseline;
+mod certificate_changed;
 mod certificate_name;
 mod digest_mismatch;
 mod downgrade_sentinel;
