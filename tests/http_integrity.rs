@@ -345,3 +345,48 @@ fn download_diverges_from_sensor() {
     let diverged = scan_with_store(&store, &eve);
     assert_eq!(diverged, ["integrity.fleet_divergence"]);
 }
+
+#[test]
+fn parse_problems_quoted_in_summary() {
+    let output = fixture("constructed-http-parse-problems.pcap");
+    assert_eq!(output.status, 0, "{}", output.stderr);
+    let stderr = &output.stderr;
+    let prefix = "constructed-http-parse-problems.pcap: TCP flow";
+    let quoted = |needle: &str| {
+        stderr
+            .lines()
+            .any(|line| line.contains(prefix) && line.contains(needle))
+    };
+    assert!(
+        stderr.contains("6 parse problems in plain HTTP"),
+        "{stderr}"
+    );
+    assert!(
+        quoted("request offset 65160: head_too_large: request header block"),
+        "{stderr}"
+    );
+    assert!(
+        quoted("response offset 65160: head_too_large: response header block"),
+        "{stderr}"
+    );
+    assert!(
+        quoted("packet 117, response offset 0: invalid_digest_value"),
+        "{stderr}"
+    );
+    assert!(quoted("unknown_digest_algorithm: Digest item"), "{stderr}");
+    assert!(quoted("content_decode_failed"), "{stderr}");
+    assert!(
+        stderr.contains("constructed-http-parse-problems.pcap: 1 more"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 digests not checkable"), "{stderr}");
+}
+
+#[test]
+fn request_head_too_large_keeps_response() {
+    let output = fixture("constructed-http-parse-problems.pcap");
+    let first = &output.transfers[0];
+    assert_eq!(first["method"], Value::Null);
+    assert_eq!(first["body_end"], "complete");
+    assert_eq!(output.transfers.len(), 4);
+}

@@ -182,6 +182,7 @@ pub enum WarningKind {
     MalformedChunkSize,
     InvalidContentLength,
     InvalidDigestValue,
+    UnknownDigestAlgorithm,
     ContentDecodeFailed,
     UnexpectedBytes,
     TruncatedHead,
@@ -196,6 +197,7 @@ impl WarningKind {
             WarningKind::MalformedChunkSize => "malformed_chunk_size",
             WarningKind::InvalidContentLength => "invalid_content_length",
             WarningKind::InvalidDigestValue => "invalid_digest_value",
+            WarningKind::UnknownDigestAlgorithm => "unknown_digest_algorithm",
             WarningKind::ContentDecodeFailed => "content_decode_failed",
             WarningKind::UnexpectedBytes => "unexpected_bytes",
             WarningKind::TruncatedHead => "truncated_head",
@@ -1107,20 +1109,34 @@ fn announced_digests(
         digest::parse_s3_etag(value, &mut announced);
     }
     for item in &announced {
-        if item.algorithm.is_some() && item.value.is_none() {
-            transfer.warnings.push(Warning {
-                kind: WarningKind::InvalidDigestValue,
-                direction: Direction::Response,
-                packet,
-                offset,
-                detail: format!(
-                    "{} value {:?} is not valid base64 of a {} digest",
+        let (kind, detail) = match (item.algorithm, &item.value) {
+            (Some(_), Some(_)) => continue,
+            (Some(_), None) => (
+                WarningKind::InvalidDigestValue,
+                format!(
+                    "{} value {:?} is not valid base64 of a {} digest; it is not checked",
                     item.field.name(),
                     truncate(&item.text),
                     item.token
                 ),
-            });
-        }
+            ),
+            (None, _) => (
+                WarningKind::UnknownDigestAlgorithm,
+                format!(
+                    "{} item {:?} names no known algorithm (md5, sha, sha-256, sha-512); \
+                     it is not checked",
+                    item.field.name(),
+                    truncate(&item.text)
+                ),
+            ),
+        };
+        transfer.warnings.push(Warning {
+            kind,
+            direction: Direction::Response,
+            packet,
+            offset,
+            detail,
+        });
     }
     announced
 }

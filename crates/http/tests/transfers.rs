@@ -141,6 +141,8 @@ fn unknown_algorithm_not_checkable() {
     let transfer = one(GET, &response(fields, b"ok"), ConnectionEnd::Closed);
     let unchecked = Outcome::NotCheckable(Unchecked::UnknownAlgorithm);
     assert_eq!(outcomes(&transfer), vec![unchecked]);
+    let kinds: Vec<_> = transfer.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, vec![WarningKind::UnknownDigestAlgorithm]);
 }
 
 #[test]
