@@ -390,3 +390,18 @@ fn request_head_too_large_keeps_response() {
     assert_eq!(first["body_end"], "complete");
     assert_eq!(output.transfers.len(), 4);
 }
+
+#[test]
+fn trailer_content_digest_checked() {
+    let output = fixture("constructed-http-trailer-digest.pcap");
+    assert_eq!(detections(&output), vec!["integrity.digest_mismatch"]);
+    assert_eq!(output.transfers.len(), 2);
+    let verified = vec![("Content-Digest".to_owned(), "verified".to_owned())];
+    assert_eq!(outcomes(&output.transfers[0]), verified);
+    let mismatch = vec![("Content-Digest".to_owned(), "mismatch".to_owned())];
+    assert_eq!(outcomes(&output.transfers[1]), mismatch);
+    let alert = &output.alerts[0];
+    assert_eq!(alert["severity"], "high");
+    let title = alert["title"].as_str().unwrap_or_default();
+    assert!(title.contains("/trailer/wrong"), "{title}");
+}

@@ -708,7 +708,15 @@ impl HttpStream {
         packet: u64,
     ) -> Active {
         let announced = announced_digests(parsed, packet, self.response_offset, &mut transfer);
-        let extra: Vec<Algorithm> = announced.iter().filter_map(|a| a.algorithm).collect();
+        let mut extra: Vec<Algorithm> = announced.iter().filter_map(|a| a.algorithm).collect();
+        // The algorithm of a digest in the trailer section is known only
+        // after the body, so every optional hash is computed when the
+        // Trailer field announces one.
+        // NOTE: a trailer digest of SHA-1 or SHA-512 that the Trailer field
+        // did not announce is reported as an unknown algorithm.
+        if announces_trailer_digest(parsed.joined("trailer").as_deref()) {
+            extra.extend([Algorithm::Sha1, Algorithm::Sha512]);
+        }
         let (coded, decoder) = match content_coding(parsed.joined("content-encoding").as_deref()) {
             CodingChoice::Identity => (false, None),
             CodingChoice::One(coding) => {
@@ -795,6 +803,7 @@ impl HttpStream {
         match result {
             Ok(fed) => {
                 if fed.done {
+                    self.read_trailer_digests(packet);
                     self.finish_active(BodyEnd::Complete);
                 }
                 fed.consumed
@@ -816,6 +825,31 @@ impl HttpStream {
                 err.at
             }
         }
+    }
+
+    /// Adds the Content-Digest and Repr-Digest fields of the active chunked
+    /// body's trailer section to the digests to check, because RFC 9530
+    /// allows both fields in a trailer section.
+    fn read_trailer_digests(&mut self, packet: u64) {
+        let offset = self.response_offset;
+        let ResponseState::Body(active) = &mut self.response else {
+            return;
+        };
+        let section = active.framer.trailer();
+        if section.is_empty() {
+            return;
+        }
+        let parsed = head::parse_trailer(section);
+        let mut announced = Vec::new();
+        if let Some(value) = parsed.joined("content-digest") {
+            digest::parse_structured(DigestField::ContentDigest, &value, &mut announced);
+        }
+        if let Some(value) = parsed.joined("repr-digest") {
+            digest::parse_structured(DigestField::ReprDigest, &value, &mut announced);
+        }
+        let warnings = &mut active.transfer.warnings;
+        digest_warnings(&announced, packet, offset, "trailer ", warnings);
+        active.announced.extend(announced);
     }
 
     /// Skips octets up to the next `HTTP/1.` at a line start; returns the
@@ -1009,6 +1043,16 @@ fn starts_like_status(data: &[u8]) -> bool {
     data[..n] == b"HTTP/1."[..n]
 }
 
+/// True when a Trailer field value names Content-Digest or Repr-Digest.
+fn announces_trailer_digest(trailer: Option<&str>) -> bool {
+    trailer.is_some_and(|names| {
+        names.split(',').any(|name| {
+            let name = name.trim();
+            name.eq_ignore_ascii_case("content-digest") || name.eq_ignore_ascii_case("repr-digest")
+        })
+    })
+}
+
 /// True when the last transfer coding is `chunked` (RFC 9112 section 6.1).
 fn is_chunked(codings: Option<&str>) -> bool {
     codings
@@ -1108,13 +1152,26 @@ fn announced_digests(
     if amazon && let Some(value) = parsed.get("etag") {
         digest::parse_s3_etag(value, &mut announced);
     }
-    for item in &announced {
+    digest_warnings(&announced, packet, offset, "", &mut transfer.warnings);
+    announced
+}
+
+/// Adds a warning to `warnings` for each digest of `announced` that cannot
+/// be checked; `place` is `"trailer "` for fields of a trailer section.
+fn digest_warnings(
+    announced: &[Announced],
+    packet: u64,
+    offset: u64,
+    place: &str,
+    warnings: &mut Vec<Warning>,
+) {
+    for item in announced {
         let (kind, detail) = match (item.algorithm, &item.value) {
             (Some(_), Some(_)) => continue,
             (Some(_), None) => (
                 WarningKind::InvalidDigestValue,
                 format!(
-                    "{} value {:?} is not valid base64 of a {} digest; it is not checked",
+                    "{place}{} value {:?} is not valid base64 of a {} digest; it is not checked",
                     item.field.name(),
                     truncate(&item.text),
                     item.token
@@ -1123,14 +1180,14 @@ fn announced_digests(
             (None, _) => (
                 WarningKind::UnknownDigestAlgorithm,
                 format!(
-                    "{} item {:?} names no known algorithm (md5, sha, sha-256, sha-512); \
-                     it is not checked",
+                    "{place}{} item {:?} names no known algorithm (md5, sha, sha-256, \
+                     sha-512); it is not checked",
                     item.field.name(),
                     truncate(&item.text)
                 ),
             ),
         };
-        transfer.warnings.push(Warning {
+        warnings.push(Warning {
             kind,
             direction: Direction::Response,
             packet,
@@ -1138,5 +1195,4 @@ fn announced_digests(
             detail,
         });
     }
-    announced
 }

@@ -158,6 +158,71 @@ fn chunked_with_trailers() {
     assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
 }
 
+/// A chunked response of `hello world` whose trailer section is `trailer`.
+fn chunked_with_trailer(fields: &str, trailer: &str) -> Transfer {
+    let body = format!("5\r\nhello\r\n6\r\n world\r\n0\r\n{trailer}\r\n");
+    let fields = format!("Transfer-Encoding: chunked\r\n{fields}");
+    one(
+        GET,
+        &response(&fields, body.as_bytes()),
+        ConnectionEnd::Closed,
+    )
+}
+
+#[test]
+fn trailer_content_digest_verified() {
+    let sha = b64_sha256(b"hello world");
+    let trailer = format!("Content-Digest: sha-256=:{sha}:\r\n");
+    let transfer = chunked_with_trailer("", &trailer);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
+    assert!(transfer.warnings.is_empty(), "{:?}", transfer.warnings);
+}
+
+#[test]
+fn trailer_content_digest_mismatch() {
+    let sha = b64_sha256(b"other octets");
+    let trailer = format!("X-Other: 1\r\ncontent-digest: sha-256=:{sha}:\r\n");
+    let transfer = chunked_with_trailer("Trailer: Content-Digest\r\n", &trailer);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Mismatch]);
+    let check = &transfer.digests[0];
+    assert_eq!(check.computed, Some(b64_sha256(b"hello world")));
+}
+
+#[test]
+fn trailer_repr_digest_sha512_announced() {
+    let sha512 = STANDARD.encode(sha2::Sha512::digest(b"hello world"));
+    let trailer = format!("Repr-Digest: sha-512=:{sha512}:\r\n");
+    let transfer = chunked_with_trailer("Trailer: Repr-Digest\r\n", &trailer);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
+}
+
+#[test]
+fn trailer_digest_invalid_value_warns() {
+    let transfer = chunked_with_trailer("", "Content-Digest: sha-256=:not*base64:\r\n");
+    let unchecked = Outcome::NotCheckable(Unchecked::InvalidValue);
+    assert_eq!(outcomes(&transfer), vec![unchecked]);
+    let kinds: Vec<_> = transfer.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, vec![WarningKind::InvalidDigestValue]);
+    assert!(
+        transfer.warnings[0]
+            .detail
+            .starts_with("trailer Content-Digest")
+    );
+}
+
+#[test]
+fn header_and_trailer_digests_both_checked() {
+    let sha = b64_sha256(b"hello world");
+    let fields = format!("Content-Digest: sha-256=:{sha}:\r\n");
+    let wrong = b64_sha256(b"other octets");
+    let trailer = format!("Content-Digest: sha-256=:{wrong}:\r\n");
+    let transfer = chunked_with_trailer(&fields, &trailer);
+    assert_eq!(
+        outcomes(&transfer),
+        vec![Outcome::Verified, Outcome::Mismatch]
+    );
+}
+
 #[test]
 fn malformed_chunk_size_warns_and_continues() {
     let mut stream = response("Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\nzz\r\n");
