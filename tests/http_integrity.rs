@@ -405,3 +405,28 @@ fn trailer_content_digest_checked() {
     let title = alert["title"].as_str().unwrap_or_default();
     assert!(title.contains("/trailer/wrong"), "{title}");
 }
+
+#[test]
+fn framing_errors_raise_length_mismatch() {
+    let output = fixture("constructed-http-framing-conflict.pcap");
+    let expected = ["integrity.length_mismatch"; 3];
+    assert_eq!(detections(&output), expected);
+    let rules = [
+        "several Content-Length values that differ",
+        "Content-Length and Transfer-Encoding both present",
+        "a Content-Length beyond the largest 64-bit number",
+    ];
+    for (alert, rule) in output.alerts.iter().zip(rules) {
+        assert_eq!(alert["severity"], "medium");
+        let evidence = alert["evidence"].as_array().cloned().unwrap_or_default();
+        let framing = evidence.iter().find(|e| e["field"] == "http.framing");
+        let value = framing.map(|e| e["value"].clone()).unwrap_or_default();
+        assert_eq!(value, format!("RFC 9112 section 6.3 error: {rule}"));
+    }
+    for (transfer, rule) in output.transfers.iter().zip(rules) {
+        assert_eq!(transfer["framing_error"], rule);
+        let warnings = transfer["warnings"].as_array().cloned().unwrap_or_default();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+    assert!(output.stderr.contains("3 parse problems in plain HTTP"));
+}

@@ -66,6 +66,10 @@ pub struct HttpTransfer {
     pub complete: bool,
     /// The reason the length disagrees with the framing, when it does.
     pub length_problem: Option<&'static str>,
+    /// The RFC 9112 section 6.3 framing rule that the Content-Length and
+    /// Transfer-Encoding fields break (of the response, else of the
+    /// request), when they break one.
+    pub framing_error: Option<&'static str>,
     /// Hashes of the content (after transfer coding is removed), hex;
     /// absent when the capture lost part of it.
     pub sha256: Option<String>,
@@ -157,6 +161,7 @@ impl HttpTransfer {
             body_end: body.end.name(),
             complete: transfer.is_complete(),
             length_problem: transfer.length_problem(),
+            framing_error: body.framing_error.or(request.and_then(|r| r.framing_error)),
             sha256: hex_of(body.content.as_ref(), |h| &h.sha256),
             md5: hex_of(body.content.as_ref(), |h| &h.md5),
             decoded_sha256: hex_of(body.representation.as_ref(), |h| &h.sha256),
