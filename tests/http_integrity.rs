@@ -430,3 +430,22 @@ fn framing_errors_raise_length_mismatch() {
     }
     assert!(output.stderr.contains("3 parse problems in plain HTTP"));
 }
+
+#[test]
+fn chunk_warning_evidence_names_packet_once() {
+    let output = fixture("constructed-http-parse-problems.pcap");
+    assert_eq!(detections(&output), vec!["integrity.length_mismatch"]);
+    let evidence = output.alerts[0]["evidence"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let warning = evidence.iter().find(|e| e["field"] == "http.warning");
+    let warning = warning.cloned().unwrap_or_default();
+    assert_eq!(warning["location"], "packet 133, response offset 56");
+    let value = warning["value"].as_str().unwrap_or_default();
+    assert!(
+        value.starts_with("malformed_chunk_size: malformed chunk size \"zz\";"),
+        "{value}"
+    );
+    assert!(!value.contains("packet"), "{value}");
+}

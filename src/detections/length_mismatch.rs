@@ -3,7 +3,7 @@
 //! contradict each other.
 
 use super::{Alert, Confidence, DetectionConfig, Evidence, Rule, Severity};
-use crate::observations::HttpTransfer;
+use crate::observations::{HttpTransfer, split_warning_text};
 
 pub const RULE: Rule = Rule {
     id: "integrity.length_mismatch",
@@ -81,14 +81,18 @@ pub fn check(transfer: &HttpTransfer, config: &DetectionConfig, out: &mut Vec<Al
         "http.body",
         value,
     ));
+    // Each warning names its own packet and offset, which become the
+    // evidence location so the value does not repeat them.
     for warning in &transfer.warnings {
-        let location = warning.split(',').next().unwrap_or_default();
-        let packet = location
-            .strip_prefix("packet ")
-            .and_then(|number| number.parse().ok())
-            .unwrap_or(packet);
-        let evidence =
-            Evidence::at_transfer_packet(transfer, packet, "http.warning", warning.clone());
+        let evidence = match split_warning_text(warning) {
+            Some((location, problem)) => Evidence::at_transfer_location(
+                transfer,
+                location,
+                "http.warning",
+                problem.to_owned(),
+            ),
+            None => Evidence::at_transfer_packet(transfer, packet, "http.warning", warning.clone()),
+        };
         alert.evidence.push(evidence);
     }
     out.push(alert);

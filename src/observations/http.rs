@@ -204,6 +204,16 @@ fn hex_of(hashes: Option<&Hashes>, pick: fn(&Hashes) -> &[u8]) -> Option<String>
     hashes.map(|hashes| hex::encode(pick(hashes)))
 }
 
+/// Splits a text of [`warning_text`] into its location
+/// (`packet N, request|response offset O`) and its problem (`kind:
+/// detail`); `None` when the text has no location.
+pub fn split_warning_text(text: &str) -> Option<(&str, &str)> {
+    let (location, problem) = text.split_once(": ")?;
+    location
+        .starts_with("packet ")
+        .then_some((location, problem))
+}
+
 /// Formats a parse warning as `packet N, request|response offset O: kind: detail`.
 pub fn warning_text(warning: &Warning) -> String {
     let side = match warning.direction {
@@ -217,4 +227,33 @@ pub fn warning_text(warning: &Warning) -> String {
         warning.kind.name(),
         warning.detail
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiretrust_http::{Direction, WarningKind};
+
+    #[test]
+    fn warning_text_splits_at_location() {
+        let warning = Warning {
+            kind: WarningKind::MalformedChunkSize,
+            direction: Direction::Response,
+            packet: 17,
+            offset: 47,
+            detail: "malformed chunk size \"zz\": see packet 18".to_owned(),
+        };
+        let text = warning_text(&warning);
+        let (location, problem) = split_warning_text(&text).unwrap_or_default();
+        assert_eq!(location, "packet 17, response offset 47");
+        assert_eq!(
+            problem,
+            "malformed_chunk_size: malformed chunk size \"zz\": see packet 18"
+        );
+    }
+
+    #[test]
+    fn text_without_location_not_split() {
+        assert_eq!(split_warning_text("malformed: no location"), None);
+    }
 }

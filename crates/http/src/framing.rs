@@ -192,7 +192,8 @@ impl Framer {
                     };
                     line.extend_from_slice(&rest[..newline]);
                     let size = chunk_size(line).ok_or_else(|| {
-                        let shown = String::from_utf8_lossy(line).into_owned();
+                        let text = line.strip_suffix(b"\r").unwrap_or(line);
+                        let shown = String::from_utf8_lossy(text).into_owned();
                         error(at, &format!("malformed chunk size {shown:?}"))
                     })?;
                     at += newline + 1;
