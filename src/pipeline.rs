@@ -486,6 +486,10 @@ pub struct TransferCounts {
     pub length_mismatched: u64,
     /// Transfers whose body the capture did not see whole.
     pub incomplete: u64,
+    /// Digest values that could not be compared with the body (an
+    /// invalid value, an unknown algorithm, a body not seen whole or not
+    /// decoded).
+    pub digests_not_checkable: u64,
 }
 
 impl TransferCounts {
@@ -496,6 +500,12 @@ impl TransferCounts {
         } else if transfer.digests.iter().any(|d| d.verified) {
             self.verified += 1;
         }
+        let not_checkable = transfer
+            .digests
+            .iter()
+            .filter(|d| d.outcome.starts_with("not_checkable"))
+            .count();
+        self.digests_not_checkable += not_checkable as u64;
         if transfer.length_problem.is_some() {
             self.length_mismatched += 1;
         } else if !transfer.complete {

@@ -102,12 +102,13 @@ fn write_http_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     writeln!(
         out,
         "  {}: {} verified by a digest, {} with a digest mismatch, {} with a length mismatch, \
-         {} incomplete in the capture",
+         {} incomplete in the capture, {} not checkable",
         plural(http.seen, "HTTP transfer"),
         http.verified,
         http.mismatched,
         http.length_mismatched,
-        http.incomplete
+        http.incomplete,
+        plural(http.digests_not_checkable, "digest")
     )
 }
 
@@ -247,6 +248,7 @@ fn write_input(out: &mut dyn Write, input: &InputSummary, verbose: bool) -> io::
     if let Some(stats) = &input.provenance {
         return write_provenance_input(out, stats, &path, verbose);
     }
+    write_http_warnings(out, &input.stats, &path)?;
     match &input.status {
         InputStatus::Complete if verbose => {
             writeln!(out, "  {path}: {}", plural(input.stats.packets, "packet"))?;
@@ -261,6 +263,30 @@ fn write_input(out: &mut dyn Write, input: &InputSummary, verbose: bool) -> io::
         }
         InputStatus::Unreadable(reason) => writeln!(out, "error: {path}: {}", printable(reason))?,
         InputStatus::Partial => write_partial(out, input)?,
+    }
+    Ok(())
+}
+
+/// Writes the HTTP parse problems of a capture that was read: the count
+/// and the first few word for word. They are findings about the traffic,
+/// so they leave the exit status alone.
+fn write_http_warnings(out: &mut dyn Write, stats: &CaptureStats, path: &str) -> io::Result<()> {
+    if stats.http_warnings == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "warning: {path}: {} in plain HTTP; the transfers around them were read, e.g.:",
+        plural(stats.http_warnings, "parse problem")
+    )?;
+    for example in &stats.http_warning_examples {
+        writeln!(out, "  {path}: {}", printable(example))?;
+    }
+    let unlisted = stats
+        .http_warnings
+        .saturating_sub(stats.http_warning_examples.len() as u64);
+    if unlisted > 0 {
+        writeln!(out, "  {path}: {unlisted} more")?;
     }
     Ok(())
 }

@@ -345,3 +345,107 @@ fn download_diverges_from_sensor() {
     let diverged = scan_with_store(&store, &eve);
     assert_eq!(diverged, ["integrity.fleet_divergence"]);
 }
+
+#[test]
+fn parse_problems_quoted_in_summary() {
+    let output = fixture("constructed-http-parse-problems.pcap");
+    assert_eq!(output.status, 0, "{}", output.stderr);
+    let stderr = &output.stderr;
+    let prefix = "constructed-http-parse-problems.pcap: TCP flow";
+    let quoted = |needle: &str| {
+        stderr
+            .lines()
+            .any(|line| line.contains(prefix) && line.contains(needle))
+    };
+    assert!(
+        stderr.contains("6 parse problems in plain HTTP"),
+        "{stderr}"
+    );
+    assert!(
+        quoted("request offset 65160: head_too_large: request header block"),
+        "{stderr}"
+    );
+    assert!(
+        quoted("response offset 65160: head_too_large: response header block"),
+        "{stderr}"
+    );
+    assert!(
+        quoted("packet 117, response offset 0: invalid_digest_value"),
+        "{stderr}"
+    );
+    assert!(quoted("unknown_digest_algorithm: Digest item"), "{stderr}");
+    assert!(quoted("content_decode_failed"), "{stderr}");
+    assert!(
+        stderr.contains("constructed-http-parse-problems.pcap: 1 more"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 digests not checkable"), "{stderr}");
+}
+
+#[test]
+fn request_head_too_large_keeps_response() {
+    let output = fixture("constructed-http-parse-problems.pcap");
+    let first = &output.transfers[0];
+    assert_eq!(first["method"], Value::Null);
+    assert_eq!(first["body_end"], "complete");
+    assert_eq!(output.transfers.len(), 4);
+}
+
+#[test]
+fn trailer_content_digest_checked() {
+    let output = fixture("constructed-http-trailer-digest.pcap");
+    assert_eq!(detections(&output), vec!["integrity.digest_mismatch"]);
+    assert_eq!(output.transfers.len(), 2);
+    let verified = vec![("Content-Digest".to_owned(), "verified".to_owned())];
+    assert_eq!(outcomes(&output.transfers[0]), verified);
+    let mismatch = vec![("Content-Digest".to_owned(), "mismatch".to_owned())];
+    assert_eq!(outcomes(&output.transfers[1]), mismatch);
+    let alert = &output.alerts[0];
+    assert_eq!(alert["severity"], "high");
+    let title = alert["title"].as_str().unwrap_or_default();
+    assert!(title.contains("/trailer/wrong"), "{title}");
+}
+
+#[test]
+fn framing_errors_raise_length_mismatch() {
+    let output = fixture("constructed-http-framing-conflict.pcap");
+    let expected = ["integrity.length_mismatch"; 3];
+    assert_eq!(detections(&output), expected);
+    let rules = [
+        "several Content-Length values that differ",
+        "Content-Length and Transfer-Encoding both present",
+        "a Content-Length beyond the largest 64-bit number",
+    ];
+    for (alert, rule) in output.alerts.iter().zip(rules) {
+        assert_eq!(alert["severity"], "medium");
+        let evidence = alert["evidence"].as_array().cloned().unwrap_or_default();
+        let framing = evidence.iter().find(|e| e["field"] == "http.framing");
+        let value = framing.map(|e| e["value"].clone()).unwrap_or_default();
+        assert_eq!(value, format!("RFC 9112 section 6.3 error: {rule}"));
+    }
+    for (transfer, rule) in output.transfers.iter().zip(rules) {
+        assert_eq!(transfer["framing_error"], rule);
+        let warnings = transfer["warnings"].as_array().cloned().unwrap_or_default();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+    assert!(output.stderr.contains("3 parse problems in plain HTTP"));
+}
+
+#[test]
+fn chunk_warning_evidence_names_packet_once() {
+    let output = fixture("constructed-http-parse-problems.pcap");
+    assert_eq!(detections(&output), vec!["integrity.length_mismatch"]);
+    let evidence = output.alerts[0]["evidence"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let warning = evidence.iter().find(|e| e["field"] == "http.warning");
+    let warning = warning.cloned().unwrap_or_default();
+    assert_eq!(warning["location"], "packet 133, response offset 56");
+    let value = warning["value"].as_str().unwrap_or_default();
+    assert!(
+        value.starts_with("malformed_chunk_size: malformed chunk size \"zz\";"),
+        "{value}"
+    );
+    assert!(!value.contains("packet"), "{value}");
+}

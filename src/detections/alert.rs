@@ -228,6 +228,22 @@ impl Evidence {
 }
 
 impl Evidence {
+    /// Evidence at `location` of the transfer's input, e.g.
+    /// `packet 17, response offset 47`.
+    pub fn at_transfer_location(
+        transfer: &HttpTransfer,
+        location: &str,
+        field: &str,
+        value: String,
+    ) -> Evidence {
+        Evidence {
+            input: transfer.input.to_string(),
+            location: location.to_owned(),
+            field: field.to_owned(),
+            value,
+        }
+    }
+
     /// Evidence at a packet of the transfer's input.
     pub fn at_transfer_packet(
         transfer: &HttpTransfer,

@@ -17,6 +17,8 @@ pub const RULE: Rule = Rule {
               is removed; Repr-Digest with the representation after the content coding \
               (gzip, deflate, br) is removed; a 32-hex-digit ETag with the content, only when \
               the response comes from Amazon S3 (an x-amz-* field or Server: AmazonS3). \
+              Content-Digest and Repr-Digest in the trailer section of a chunked body \
+              (RFC 9530 allows them there) are checked like header fields. \
               Bodies the capture did not see whole, unknown algorithms and values that are \
               not valid base64 are reported in the http_transfer record as not checkable, \
               never as a mismatch. Evidence: the response packet, the field, the value \

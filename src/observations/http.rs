@@ -66,6 +66,10 @@ pub struct HttpTransfer {
     pub complete: bool,
     /// The reason the length disagrees with the framing, when it does.
     pub length_problem: Option<&'static str>,
+    /// The RFC 9112 section 6.3 framing rule that the Content-Length and
+    /// Transfer-Encoding fields break (of the response, else of the
+    /// request), when they break one.
+    pub framing_error: Option<&'static str>,
     /// Hashes of the content (after transfer coding is removed), hex;
     /// absent when the capture lost part of it.
     pub sha256: Option<String>,
@@ -157,6 +161,7 @@ impl HttpTransfer {
             body_end: body.end.name(),
             complete: transfer.is_complete(),
             length_problem: transfer.length_problem(),
+            framing_error: body.framing_error.or(request.and_then(|r| r.framing_error)),
             sha256: hex_of(body.content.as_ref(), |h| &h.sha256),
             md5: hex_of(body.content.as_ref(), |h| &h.md5),
             decoded_sha256: hex_of(body.representation.as_ref(), |h| &h.sha256),
@@ -199,6 +204,16 @@ fn hex_of(hashes: Option<&Hashes>, pick: fn(&Hashes) -> &[u8]) -> Option<String>
     hashes.map(|hashes| hex::encode(pick(hashes)))
 }
 
+/// Splits a text of [`warning_text`] into its location
+/// (`packet N, request|response offset O`) and its problem (`kind:
+/// detail`); `None` when the text has no location.
+pub fn split_warning_text(text: &str) -> Option<(&str, &str)> {
+    let (location, problem) = text.split_once(": ")?;
+    location
+        .starts_with("packet ")
+        .then_some((location, problem))
+}
+
 /// Formats a parse warning as `packet N, request|response offset O: kind: detail`.
 pub fn warning_text(warning: &Warning) -> String {
     let side = match warning.direction {
@@ -212,4 +227,33 @@ pub fn warning_text(warning: &Warning) -> String {
         warning.kind.name(),
         warning.detail
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiretrust_http::{Direction, WarningKind};
+
+    #[test]
+    fn warning_text_splits_at_location() {
+        let warning = Warning {
+            kind: WarningKind::MalformedChunkSize,
+            direction: Direction::Response,
+            packet: 17,
+            offset: 47,
+            detail: "malformed chunk size \"zz\": see packet 18".to_owned(),
+        };
+        let text = warning_text(&warning);
+        let (location, problem) = split_warning_text(&text).unwrap_or_default();
+        assert_eq!(location, "packet 17, response offset 47");
+        assert_eq!(
+            problem,
+            "malformed_chunk_size: malformed chunk size \"zz\": see packet 18"
+        );
+    }
+
+    #[test]
+    fn text_without_location_not_split() {
+        assert_eq!(split_warning_text("malformed: no location"), None);
+    }
 }

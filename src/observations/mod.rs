@@ -18,7 +18,7 @@ pub use endpoint::{
     ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError,
     cipher_facts, stream_error_name,
 };
-pub use http::{DigestRecord, HttpTransfer, TransferContext, warning_text};
+pub use http::{DigestRecord, HttpTransfer, TransferContext, split_warning_text, warning_text};
 pub use object::{
     Digests, HashAlgorithm, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingProcess,
     SightingSource, http_url, normalize_url,

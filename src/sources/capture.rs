@@ -80,9 +80,41 @@ pub struct CaptureStats {
     /// Recoverable HTTP parse problems (oversized headers, malformed
     /// chunk sizes, invalid digest values).
     pub http_warnings: u64,
+    /// The first HTTP parse problems word for word, at most
+    /// [`MAX_HTTP_WARNING_EXAMPLES`], each naming its packet and offset.
+    pub http_warning_examples: Vec<String>,
     /// STARTTLS dialogues (SMTP, IMAP, POP3, FTP, XMPP) read from
     /// plaintext flows.
     pub starttls_dialogues: u64,
+}
+
+/// HTTP parse problems quoted per input at most; the rest are counted.
+pub(crate) const MAX_HTTP_WARNING_EXAMPLES: usize = 5;
+
+/// HTTP parse problems found in one capture: a count and the first few
+/// word for word.
+#[derive(Debug, Default)]
+pub(crate) struct HttpWarnings {
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+impl HttpWarnings {
+    /// Counts one problem of flow `stream`, quoting it while few.
+    pub fn record(&mut self, stream: u64, text: impl FnOnce() -> String) {
+        self.count = self.count.saturating_add(1);
+        if self.examples.len() < MAX_HTTP_WARNING_EXAMPLES {
+            self.examples.push(format!("TCP flow {stream}, {}", text()));
+        }
+    }
+
+    /// Adds these problems to the capture's counts.
+    pub fn add_to(&self, stats: &mut CaptureStats) {
+        stats.http_warnings = stats.http_warnings.saturating_add(self.count);
+        let room = MAX_HTTP_WARNING_EXAMPLES.saturating_sub(stats.http_warning_examples.len());
+        let quoted = self.examples.iter().take(room).cloned();
+        stats.http_warning_examples.extend(quoted);
+    }
 }
 
 impl CaptureStats {

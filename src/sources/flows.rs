@@ -23,7 +23,7 @@ use wiretrust_tls::stream::{
     ConnectionDecoder, DecoderLimits, DecoderState, TlsEvent, TlsEventKind,
 };
 
-use super::capture::{CaptureStats, PacketOwner};
+use super::capture::{CaptureStats, HttpWarnings, PacketOwner};
 use super::plaintext::{Output, Plaintext};
 use crate::observations::{
     CertificateCache, Endpoint, FlowEndReason, HttpTransfer, ProcessInfo, Sender, SessionBuilder,
@@ -271,7 +271,7 @@ impl Flows {
             flows.compare_windows_refused,
         );
         add(&mut stats.flows_not_tls, self.context.flows_not_tls);
-        add(&mut stats.http_warnings, self.context.http_warnings);
+        self.context.http_warnings.add_to(stats);
         add(&mut stats.quic_connections, self.quic_connections);
         let quic = self.quic.stats();
         let datagrams = quic.datagrams.saturating_sub(udp_ticks);
@@ -346,7 +346,7 @@ struct FlowContext {
     certificates: CertificateCache,
     flows_not_tls: u64,
     /// Recoverable HTTP parse problems.
-    http_warnings: u64,
+    http_warnings: HttpWarnings,
     processes: ProcessNotes,
 }
 

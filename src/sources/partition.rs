@@ -48,7 +48,8 @@ use wiretrust_pcap::CaptureReader;
 use wiretrust_tcp::{Segment, SegmentMeta};
 
 use super::capture::{
-    CaptureStats, OpenCaptureError, PacketOwner, ProcessDirectory, Unit, decode_unit, open_capture,
+    CaptureStats, HttpWarnings, OpenCaptureError, PacketOwner, ProcessDirectory, Unit, decode_unit,
+    open_capture,
 };
 use super::flows::{Changes, Flows, sort_completed, sort_dialogues, sort_transfers};
 use super::timing::{Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu};
@@ -180,7 +181,6 @@ fn add_flow_stats(total: &mut CaptureStats, worker: &CaptureStats) {
             worker.compare_windows_refused,
         ),
         (&mut total.flows_not_tls, worker.flows_not_tls),
-        (&mut total.http_warnings, worker.http_warnings),
         (&mut total.quic_connections, worker.quic_connections),
         (&mut total.udp_not_quic, worker.udp_not_quic),
         (&mut total.quic_undecrypted, worker.quic_undecrypted),
@@ -196,6 +196,11 @@ fn add_flow_stats(total: &mut CaptureStats, worker: &CaptureStats) {
     for (sum, count) in pairs {
         *sum = sum.saturating_add(count);
     }
+    let warnings = HttpWarnings {
+        count: worker.http_warnings,
+        examples: worker.http_warning_examples.clone(),
+    };
+    warnings.add_to(total);
 }
 
 /// Returns the worker that owns the flow between `a` and `b`, in either direction.

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use wiretrust_http::{ConnectionEnd, Direction, HttpStream, Limits, Transfer, Warning};
 use wiretrust_tcp::{FlowEnd, FlowKey, SegmentMeta, Side};
 
+use super::capture::HttpWarnings;
 use super::starttls::StarttlsFlow;
 use crate::observations::{
     Endpoint, HttpTransfer, StarttlsDialogue, TransferContext, warning_text,
@@ -28,8 +29,8 @@ use crate::observations::{
 pub(crate) struct Output<'a> {
     pub transfers: &'a mut Vec<HttpTransfer>,
     pub dialogues: &'a mut Vec<StarttlsDialogue>,
-    /// Count of recoverable parse problems.
-    pub warnings: &'a mut u64,
+    /// Recoverable parse problems.
+    pub warnings: &'a mut HttpWarnings,
 }
 
 /// A plaintext analyser chosen for one flow.
@@ -183,8 +184,9 @@ impl HttpFlow {
         }
     }
 
-    /// Moves the finished transfers into `out` as records, and counts and
-    /// logs the warnings tied to no transfer.
+    /// Moves the finished transfers into `out` as records, and counts
+    /// every warning, the ones tied to no transfer included, for the
+    /// summary.
     fn collect(&mut self, out: Output<'_>) {
         self.parser.take_transfers(&mut self.finished);
         if !self.finished.is_empty() {
@@ -195,13 +197,15 @@ impl HttpFlow {
                 server: self.server,
             };
             for transfer in self.finished.drain(..) {
-                *out.warnings = out.warnings.saturating_add(transfer.warnings.len() as u64);
+                for warning in &transfer.warnings {
+                    out.warnings.record(self.stream, || warning_text(warning));
+                }
                 out.transfers.push(HttpTransfer::new(&transfer, &context));
             }
         }
         self.parser.take_warnings(&mut self.warnings);
         for warning in self.warnings.drain(..) {
-            *out.warnings = out.warnings.saturating_add(1);
+            out.warnings.record(self.stream, || warning_text(&warning));
             tracing::debug!(
                 input = %self.input,
                 stream = self.stream,

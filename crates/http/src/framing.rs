@@ -52,12 +52,16 @@ pub(crate) enum Framer {
     Chunked {
         state: Chunk,
         chunks: u64,
+        /// The trailer field lines seen so far, each ending in LF.
+        trailer: Vec<u8>,
     },
     Close,
     Done,
-    /// A chunked body after its last chunk and trailers, with its count of
-    /// chunks.
-    ChunkedDone(u64),
+    /// A chunked body after its last chunk and trailer section.
+    ChunkedDone {
+        chunks: u64,
+        trailer: Vec<u8>,
+    },
 }
 
 /// The result of one call to [`Framer::feed`].
@@ -79,18 +83,28 @@ impl Framer {
         Framer::Chunked {
             state: Chunk::Size(Vec::new()),
             chunks: 0,
+            trailer: Vec::new(),
         }
     }
 
     pub fn is_done(&self) -> bool {
-        matches!(self, Framer::Done | Framer::ChunkedDone(_))
+        matches!(self, Framer::Done | Framer::ChunkedDone { .. })
     }
 
     /// Chunks started so far.
     pub fn chunks(&self) -> u64 {
         match self {
-            Framer::Chunked { chunks, .. } | Framer::ChunkedDone(chunks) => *chunks,
+            Framer::Chunked { chunks, .. } | Framer::ChunkedDone { chunks, .. } => *chunks,
             _ => 0,
+        }
+    }
+
+    /// Returns the field lines of a finished chunked body's trailer
+    /// section, empty when it had none.
+    pub fn trailer(&self) -> &[u8] {
+        match self {
+            Framer::ChunkedDone { trailer, .. } => trailer,
+            _ => &[],
         }
     }
 
@@ -124,7 +138,7 @@ impl Framer {
                     done: false,
                 })
             }
-            Framer::Done | Framer::ChunkedDone(_) => Ok(Fed {
+            Framer::Done | Framer::ChunkedDone { .. } => Ok(Fed {
                 consumed: 0,
                 done: true,
             }),
@@ -145,7 +159,7 @@ impl Framer {
                 Some(missing - taken)
             }
             Framer::Close => Some(0),
-            Framer::Done | Framer::ChunkedDone(_) => Some(missing),
+            Framer::Done | Framer::ChunkedDone { .. } => Some(missing),
             Framer::Chunked { .. } => None,
         }
     }
@@ -157,7 +171,12 @@ impl Framer {
     ) -> Result<Fed, FramingError> {
         let mut at = 0;
         while at < data.len() {
-            let Framer::Chunked { state, chunks } = self else {
+            let Framer::Chunked {
+                state,
+                chunks,
+                trailer,
+            } = self
+            else {
                 break;
             };
             let rest = &data[at..];
@@ -173,7 +192,8 @@ impl Framer {
                     };
                     line.extend_from_slice(&rest[..newline]);
                     let size = chunk_size(line).ok_or_else(|| {
-                        let shown = String::from_utf8_lossy(line).into_owned();
+                        let text = line.strip_suffix(b"\r").unwrap_or(line);
+                        let shown = String::from_utf8_lossy(text).into_owned();
                         error(at, &format!("malformed chunk size {shown:?}"))
                     })?;
                     at += newline + 1;
@@ -218,9 +238,16 @@ impl Framer {
                     *total += newline + 1;
                     at += newline + 1;
                     let empty = line.is_empty() || line.as_slice() == b"\r";
+                    if !empty {
+                        trailer.extend_from_slice(line);
+                        trailer.push(b'\n');
+                    }
                     line.clear();
                     if empty {
-                        *self = Framer::ChunkedDone(*chunks);
+                        *self = Framer::ChunkedDone {
+                            chunks: *chunks,
+                            trailer: std::mem::take(trailer),
+                        };
                         return Ok(Fed {
                             consumed: at,
                             done: true,
@@ -275,6 +302,24 @@ mod tests {
         let fed = result.ok();
         assert_eq!(fed.as_ref().map(|f| f.done), Some(true));
         assert_eq!(fed.map(|f| f.consumed), Some(data.len() - 4));
+    }
+
+    #[test]
+    fn chunked_trailer_fields_kept() {
+        let mut framer = Framer::chunked();
+        let data = b"3\r\nabc\r\n0\r\nContent-Digest: sha-256=:x:\r\nX-Sum: 1\n\r\n";
+        let (_, result) = run(&mut framer, data);
+        assert_eq!(result.ok().map(|f| f.done), Some(true));
+        let expected: &[u8] = b"Content-Digest: sha-256=:x:\r\nX-Sum: 1\n";
+        assert_eq!(framer.trailer(), expected);
+    }
+
+    #[test]
+    fn chunked_without_trailer_has_none() {
+        let mut framer = Framer::chunked();
+        let (_, result) = run(&mut framer, b"3\r\nabc\r\n0\r\n\r\n");
+        assert_eq!(result.ok().map(|f| f.done), Some(true));
+        assert!(framer.trailer().is_empty());
     }
 
     #[test]

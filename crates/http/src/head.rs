@@ -76,6 +76,24 @@ pub(crate) fn parse(block: &[u8]) -> Head {
         start: start.trim().to_owned(),
         ..Head::default()
     };
+    parse_field_lines(lines, &mut head);
+    head
+}
+
+/// Parses a chunked trailer section (RFC 9112 section 7.1.2): field lines
+/// without a start line.
+pub(crate) fn parse_trailer(section: &[u8]) -> Head {
+    let text = String::from_utf8_lossy(section);
+    let lines = text
+        .split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line));
+    let mut head = Head::default();
+    parse_field_lines(lines, &mut head);
+    head
+}
+
+/// Adds field lines up to the first empty line to `head`.
+fn parse_field_lines<'a>(lines: impl Iterator<Item = &'a str>, head: &mut Head) {
     for line in lines {
         if line.is_empty() {
             break;
@@ -94,7 +112,6 @@ pub(crate) fn parse(block: &[u8]) -> Head {
             _ => head.bad_lines += 1,
         }
     }
-    head
 }
 
 /// A request line: method, target and version.

@@ -57,6 +57,9 @@ pub struct Request {
     pub host: Option<String>,
     pub content_length: Option<String>,
     pub user_agent: Option<String>,
+    /// The RFC 9112 section 6.3 framing rule the request's Content-Length
+    /// and Transfer-Encoding fields break, if any.
+    pub framing_error: Option<&'static str>,
     /// Packet that completed the header block.
     pub packet: u64,
     pub time_ns: i64,
@@ -153,6 +156,9 @@ pub struct Body {
     pub first_packet: Option<u64>,
     pub last_packet: Option<u64>,
     pub end: BodyEnd,
+    /// The RFC 9112 section 6.3 framing rule the response's Content-Length
+    /// and Transfer-Encoding fields break, if any.
+    pub framing_error: Option<&'static str>,
 }
 
 impl Body {
@@ -170,6 +176,7 @@ impl Body {
             first_packet: None,
             last_packet: None,
             end: BodyEnd::NoBody,
+            framing_error: None,
         }
     }
 }
@@ -181,7 +188,9 @@ pub enum WarningKind {
     MalformedHead,
     MalformedChunkSize,
     InvalidContentLength,
+    ConflictingFraming,
     InvalidDigestValue,
+    UnknownDigestAlgorithm,
     ContentDecodeFailed,
     UnexpectedBytes,
     TruncatedHead,
@@ -195,7 +204,9 @@ impl WarningKind {
             WarningKind::MalformedHead => "malformed_head",
             WarningKind::MalformedChunkSize => "malformed_chunk_size",
             WarningKind::InvalidContentLength => "invalid_content_length",
+            WarningKind::ConflictingFraming => "conflicting_framing",
             WarningKind::InvalidDigestValue => "invalid_digest_value",
+            WarningKind::UnknownDigestAlgorithm => "unknown_digest_algorithm",
             WarningKind::ContentDecodeFailed => "content_decode_failed",
             WarningKind::UnexpectedBytes => "unexpected_bytes",
             WarningKind::TruncatedHead => "truncated_head",
@@ -250,9 +261,17 @@ impl Transfer {
     }
 
     /// Why the body's length disagrees with its framing, if it does:
-    /// shorter at a close or reset, broken chunk framing, or extra octets.
-    /// Bodies cut by the capture are incomplete, not a mismatch.
+    /// framing fields that RFC 9112 section 6.3 makes an error (in the
+    /// response, then in the request), shorter at a close or reset, broken
+    /// chunk framing, or extra octets. Bodies cut by the capture are
+    /// incomplete, not a mismatch.
     pub fn length_problem(&self) -> Option<&'static str> {
+        if let Some(rule) = self.body.framing_error {
+            return Some(rule);
+        }
+        if let Some(rule) = self.request.as_ref().and_then(|r| r.framing_error) {
+            return Some(rule);
+        }
         match self.body.end {
             BodyEnd::ShortAtClose => Some("body shorter than its framing at the server's close"),
             BodyEnd::ShortAtReset => Some("body shorter than its framing at a reset"),
@@ -513,6 +532,17 @@ impl HttpStream {
             self.request = RequestState::Stopped;
             return;
         };
+        let framing_error = framing_error(parsed);
+        if let Some(rule) = framing_error {
+            let detail = format!("request framing: {}", framing_detail(parsed, rule));
+            self.warn(
+                framing_warning_kind(parsed),
+                Direction::Request,
+                packet,
+                0,
+                detail,
+            );
+        }
         let request = Request {
             method: method.to_owned(),
             target: target.to_owned(),
@@ -520,6 +550,7 @@ impl HttpStream {
             host: parsed.get("host").map(str::to_owned),
             content_length: parsed.get("content-length").map(str::to_owned),
             user_agent: parsed.get("user-agent").map(str::to_owned),
+            framing_error,
             packet,
             time_ns,
         };
@@ -668,14 +699,30 @@ impl HttpStream {
             || status == 204
             || status == 304
             || (100..200).contains(&status);
-        let (framing, framer, declared) = self.body_framing(parsed, no_body, packet);
-        let transfer = Transfer {
+        let (framing, framer, declared) = body_framing(parsed, no_body);
+        let mut transfer = Transfer {
             request,
             response: Some(response),
             body: Body::new(framing, declared),
             digests: Vec::new(),
             warnings: Vec::new(),
         };
+        transfer.body.framing_error = framing_error(parsed);
+        if let Some(rule) = transfer.body.framing_error {
+            let read_as = match framing {
+                Framing::Chunked => "chunked",
+                Framing::ContentLength => "by its Content-Length",
+                Framing::Close => "to the server's close",
+                Framing::None => "as having no body",
+            };
+            transfer.warnings.push(Warning {
+                kind: framing_warning_kind(parsed),
+                direction: Direction::Response,
+                packet,
+                offset: self.response_offset,
+                detail: format!("{}; body read {read_as}", framing_detail(parsed, rule)),
+            });
+        }
         let active = self.start_body(parsed, transfer, framer, packet);
         self.response = ResponseState::Body(Box::new(active));
 
@@ -706,7 +753,15 @@ impl HttpStream {
         packet: u64,
     ) -> Active {
         let announced = announced_digests(parsed, packet, self.response_offset, &mut transfer);
-        let extra: Vec<Algorithm> = announced.iter().filter_map(|a| a.algorithm).collect();
+        let mut extra: Vec<Algorithm> = announced.iter().filter_map(|a| a.algorithm).collect();
+        // The algorithm of a digest in the trailer section is known only
+        // after the body, so every optional hash is computed when the
+        // Trailer field announces one.
+        // NOTE: a trailer digest of SHA-1 or SHA-512 that the Trailer field
+        // did not announce is reported as an unknown algorithm.
+        if announces_trailer_digest(parsed.joined("trailer").as_deref()) {
+            extra.extend([Algorithm::Sha1, Algorithm::Sha512]);
+        }
         let (coded, decoder) = match content_coding(parsed.joined("content-encoding").as_deref()) {
             CodingChoice::Identity => (false, None),
             CodingChoice::One(coding) => {
@@ -722,44 +777,6 @@ impl HttpStream {
             decoder,
             coded,
             announced,
-        }
-    }
-
-    fn body_framing(
-        &mut self,
-        parsed: &Head,
-        no_body: bool,
-        packet: u64,
-    ) -> (Framing, Framer, Option<u64>) {
-        let declared = match content_length(parsed) {
-            Ok(length) => length,
-            Err(value) => {
-                let detail = format!(
-                    "invalid Content-Length {:?}; body read to close",
-                    truncate(&value)
-                );
-                self.warn(
-                    WarningKind::InvalidContentLength,
-                    Direction::Response,
-                    packet,
-                    0,
-                    detail,
-                );
-                None
-            }
-        };
-        if no_body {
-            return (Framing::None, Framer::Done, declared);
-        }
-        if let Some(codings) = parsed.joined("transfer-encoding") {
-            if is_chunked(Some(&codings)) {
-                return (Framing::Chunked, Framer::chunked(), declared);
-            }
-            return (Framing::Close, Framer::Close, declared);
-        }
-        match (declared, parsed.get("content-length")) {
-            (Some(length), _) => (Framing::ContentLength, Framer::length(length), declared),
-            _ => (Framing::Close, Framer::Close, declared),
         }
     }
 
@@ -793,6 +810,7 @@ impl HttpStream {
         match result {
             Ok(fed) => {
                 if fed.done {
+                    self.read_trailer_digests(packet);
                     self.finish_active(BodyEnd::Complete);
                 }
                 fed.consumed
@@ -814,6 +832,31 @@ impl HttpStream {
                 err.at
             }
         }
+    }
+
+    /// Adds the Content-Digest and Repr-Digest fields of the active chunked
+    /// body's trailer section to the digests to check, because RFC 9530
+    /// allows both fields in a trailer section.
+    fn read_trailer_digests(&mut self, packet: u64) {
+        let offset = self.response_offset;
+        let ResponseState::Body(active) = &mut self.response else {
+            return;
+        };
+        let section = active.framer.trailer();
+        if section.is_empty() {
+            return;
+        }
+        let parsed = head::parse_trailer(section);
+        let mut announced = Vec::new();
+        if let Some(value) = parsed.joined("content-digest") {
+            digest::parse_structured(DigestField::ContentDigest, &value, &mut announced);
+        }
+        if let Some(value) = parsed.joined("repr-digest") {
+            digest::parse_structured(DigestField::ReprDigest, &value, &mut announced);
+        }
+        let warnings = &mut active.transfer.warnings;
+        digest_warnings(&announced, packet, offset, "trailer ", warnings);
+        active.announced.extend(announced);
     }
 
     /// Skips octets up to the next `HTTP/1.` at a line start; returns the
@@ -1007,6 +1050,67 @@ fn starts_like_status(data: &[u8]) -> bool {
     data[..n] == b"HTTP/1."[..n]
 }
 
+/// Chooses the body framing of a response by RFC 9112 section 6.3:
+/// chunked when it is the last transfer coding, read to the close for any
+/// other transfer coding, else a valid Content-Length, else to the close.
+fn body_framing(parsed: &Head, no_body: bool) -> (Framing, Framer, Option<u64>) {
+    let declared = content_length(parsed).ok().flatten();
+    if no_body {
+        return (Framing::None, Framer::Done, declared);
+    }
+    if let Some(codings) = parsed.joined("transfer-encoding") {
+        if is_chunked(Some(&codings)) {
+            return (Framing::Chunked, Framer::chunked(), declared);
+        }
+        return (Framing::Close, Framer::Close, declared);
+    }
+    match declared {
+        Some(length) => (Framing::ContentLength, Framer::length(length), declared),
+        None => (Framing::Close, Framer::Close, declared),
+    }
+}
+
+/// Returns the framing rule of RFC 9112 section 6.3 that the
+/// Content-Length and Transfer-Encoding fields break, if any. Each is a
+/// sign of request smuggling or response splitting, because two parsers
+/// can find different ends of the same body.
+fn framing_error(parsed: &Head) -> Option<&'static str> {
+    let length = content_length(parsed);
+    let has_length = !matches!(length, Ok(None));
+    if has_length && parsed.get("transfer-encoding").is_some() {
+        return Some("Content-Length and Transfer-Encoding both present");
+    }
+    length.err().map(|error| error.rule())
+}
+
+/// Returns `rule` with the framing fields as written.
+fn framing_detail(parsed: &Head, rule: &str) -> String {
+    let mut detail = format!("RFC 9112 section 6.3 error: {rule}");
+    for name in ["Content-Length", "Transfer-Encoding"] {
+        if let Some(value) = parsed.joined(name) {
+            detail.push_str(&format!(", {name} {:?}", truncate(&value)));
+        }
+    }
+    detail
+}
+
+fn framing_warning_kind(parsed: &Head) -> WarningKind {
+    match content_length(parsed) {
+        Err(_) => WarningKind::InvalidContentLength,
+        Ok(_) => WarningKind::ConflictingFraming,
+    }
+}
+
+/// True when a Trailer field value names Content-Digest or Repr-Digest.
+fn announces_trailer_digest(trailer: Option<&str>) -> bool {
+    trailer.is_some_and(|names| {
+        names.split(',').any(|name| {
+            let name = name.trim();
+            name.eq_ignore_ascii_case("content-digest") || name.eq_ignore_ascii_case("repr-digest")
+        })
+    })
+}
+
 /// True when the last transfer coding is `chunked` (RFC 9112 section 6.1).
 fn is_chunked(codings: Option<&str>) -> bool {
     codings
@@ -1014,23 +1118,44 @@ fn is_chunked(codings: Option<&str>) -> bool {
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
 }
 
-/// Parses the Content-Length: `Ok(None)` when absent, `Err` with the
-/// value when invalid or when several values differ (RFC 9112 section
-/// 6.3).
-fn content_length(parsed: &Head) -> Result<Option<u64>, String> {
+/// A Content-Length field that RFC 9112 section 6.3 makes an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LengthError {
+    /// Several values that differ.
+    Differing,
+    /// Decimal digits beyond the largest 64-bit number.
+    Overflow,
+    /// A value that is not a decimal number.
+    Invalid,
+}
+
+impl LengthError {
+    fn rule(self) -> &'static str {
+        match self {
+            LengthError::Differing => "several Content-Length values that differ",
+            LengthError::Overflow => "a Content-Length beyond the largest 64-bit number",
+            LengthError::Invalid => "a Content-Length that is not a decimal number",
+        }
+    }
+}
+
+/// Parses the Content-Length: `Ok(None)` when absent, and an error when a
+/// value is invalid or when several values differ (RFC 9112 section 6.3).
+fn content_length(parsed: &Head) -> Result<Option<u64>, LengthError> {
     let Some(joined) = parsed.joined("content-length") else {
         return Ok(None);
     };
     let mut value = None;
     for part in joined.split(',') {
         let part = part.trim();
-        let parsed = (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| part.parse::<u64>().ok())
-            .flatten();
-        match (parsed, value) {
-            (Some(length), None) => value = Some(length),
-            (Some(length), Some(first)) if length == first => {}
-            _ => return Err(joined),
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(LengthError::Invalid);
+        }
+        let length = part.parse::<u64>().map_err(|_| LengthError::Overflow)?;
+        match value {
+            None => value = Some(length),
+            Some(first) if first == length => {}
+            Some(_) => return Err(LengthError::Differing),
         }
     }
     Ok(value)
@@ -1106,21 +1231,47 @@ fn announced_digests(
     if amazon && let Some(value) = parsed.get("etag") {
         digest::parse_s3_etag(value, &mut announced);
     }
-    for item in &announced {
-        if item.algorithm.is_some() && item.value.is_none() {
-            transfer.warnings.push(Warning {
-                kind: WarningKind::InvalidDigestValue,
-                direction: Direction::Response,
-                packet,
-                offset,
-                detail: format!(
-                    "{} value {:?} is not valid base64 of a {} digest",
+    digest_warnings(&announced, packet, offset, "", &mut transfer.warnings);
+    announced
+}
+
+/// Adds a warning to `warnings` for each digest of `announced` that cannot
+/// be checked; `place` is `"trailer "` for fields of a trailer section.
+fn digest_warnings(
+    announced: &[Announced],
+    packet: u64,
+    offset: u64,
+    place: &str,
+    warnings: &mut Vec<Warning>,
+) {
+    for item in announced {
+        let (kind, detail) = match (item.algorithm, &item.value) {
+            (Some(_), Some(_)) => continue,
+            (Some(_), None) => (
+                WarningKind::InvalidDigestValue,
+                format!(
+                    "{place}{} value {:?} is not valid base64 of a {} digest; it is not checked",
                     item.field.name(),
                     truncate(&item.text),
                     item.token
                 ),
-            });
-        }
+            ),
+            (None, _) => (
+                WarningKind::UnknownDigestAlgorithm,
+                format!(
+                    "{place}{} item {:?} names no known algorithm (md5, sha, sha-256, \
+                     sha-512); it is not checked",
+                    item.field.name(),
+                    truncate(&item.text)
+                ),
+            ),
+        };
+        warnings.push(Warning {
+            kind,
+            direction: Direction::Response,
+            packet,
+            offset,
+            detail,
+        });
     }
-    announced
 }

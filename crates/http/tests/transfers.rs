@@ -141,6 +141,8 @@ fn unknown_algorithm_not_checkable() {
     let transfer = one(GET, &response(fields, b"ok"), ConnectionEnd::Closed);
     let unchecked = Outcome::NotCheckable(Unchecked::UnknownAlgorithm);
     assert_eq!(outcomes(&transfer), vec![unchecked]);
+    let kinds: Vec<_> = transfer.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, vec![WarningKind::UnknownDigestAlgorithm]);
 }
 
 #[test]
@@ -154,6 +156,71 @@ fn chunked_with_trailers() {
     assert_eq!(transfer.body.received, 11);
     assert_eq!(transfer.body.chunks, 3);
     assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
+}
+
+/// A chunked response of `hello world` whose trailer section is `trailer`.
+fn chunked_with_trailer(fields: &str, trailer: &str) -> Transfer {
+    let body = format!("5\r\nhello\r\n6\r\n world\r\n0\r\n{trailer}\r\n");
+    let fields = format!("Transfer-Encoding: chunked\r\n{fields}");
+    one(
+        GET,
+        &response(&fields, body.as_bytes()),
+        ConnectionEnd::Closed,
+    )
+}
+
+#[test]
+fn trailer_content_digest_verified() {
+    let sha = b64_sha256(b"hello world");
+    let trailer = format!("Content-Digest: sha-256=:{sha}:\r\n");
+    let transfer = chunked_with_trailer("", &trailer);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
+    assert!(transfer.warnings.is_empty(), "{:?}", transfer.warnings);
+}
+
+#[test]
+fn trailer_content_digest_mismatch() {
+    let sha = b64_sha256(b"other octets");
+    let trailer = format!("X-Other: 1\r\ncontent-digest: sha-256=:{sha}:\r\n");
+    let transfer = chunked_with_trailer("Trailer: Content-Digest\r\n", &trailer);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Mismatch]);
+    let check = &transfer.digests[0];
+    assert_eq!(check.computed, Some(b64_sha256(b"hello world")));
+}
+
+#[test]
+fn trailer_repr_digest_sha512_announced() {
+    let sha512 = STANDARD.encode(sha2::Sha512::digest(b"hello world"));
+    let trailer = format!("Repr-Digest: sha-512=:{sha512}:\r\n");
+    let transfer = chunked_with_trailer("Trailer: Repr-Digest\r\n", &trailer);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
+}
+
+#[test]
+fn trailer_digest_invalid_value_warns() {
+    let transfer = chunked_with_trailer("", "Content-Digest: sha-256=:not*base64:\r\n");
+    let unchecked = Outcome::NotCheckable(Unchecked::InvalidValue);
+    assert_eq!(outcomes(&transfer), vec![unchecked]);
+    let kinds: Vec<_> = transfer.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, vec![WarningKind::InvalidDigestValue]);
+    assert!(
+        transfer.warnings[0]
+            .detail
+            .starts_with("trailer Content-Digest")
+    );
+}
+
+#[test]
+fn header_and_trailer_digests_both_checked() {
+    let sha = b64_sha256(b"hello world");
+    let fields = format!("Content-Digest: sha-256=:{sha}:\r\n");
+    let wrong = b64_sha256(b"other octets");
+    let trailer = format!("Content-Digest: sha-256=:{wrong}:\r\n");
+    let transfer = chunked_with_trailer(&fields, &trailer);
+    assert_eq!(
+        outcomes(&transfer),
+        vec![Outcome::Verified, Outcome::Mismatch]
+    );
 }
 
 #[test]
@@ -578,4 +645,81 @@ fn decoded_size_limit_stops_decoding() {
     assert_eq!(transfer.body.decode_failure, Some(DecodeFailure::TooLarge));
     let not_decoded = Outcome::NotCheckable(Unchecked::NotDecoded);
     assert_eq!(outcomes(transfer), vec![not_decoded]);
+}
+
+/// The framing error and warning kinds of a response with `fields` and
+/// `body`.
+fn framing_of(fields: &str, body: &[u8]) -> (Option<&'static str>, Vec<WarningKind>) {
+    let transfer = one(GET, &response(fields, body), ConnectionEnd::Closed);
+    let kinds = transfer.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(transfer.length_problem(), transfer.body.framing_error);
+    (transfer.body.framing_error, kinds)
+}
+
+#[test]
+fn differing_content_lengths_are_framing_error() {
+    let (rule, kinds) = framing_of("Content-Length: 2\r\nContent-Length: 3\r\n", b"ok");
+    assert_eq!(rule, Some("several Content-Length values that differ"));
+    assert_eq!(kinds, vec![WarningKind::InvalidContentLength]);
+}
+
+#[test]
+fn equal_content_lengths_are_accepted() {
+    let (rule, kinds) = framing_of("Content-Length: 2, 2\r\n", b"ok");
+    assert_eq!(rule, None);
+    assert!(kinds.is_empty(), "{kinds:?}");
+}
+
+#[test]
+fn content_length_with_chunked_is_framing_error() {
+    let fields = "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n";
+    let (rule, kinds) = framing_of(fields, b"2\r\nok\r\n0\r\n\r\n");
+    assert_eq!(
+        rule,
+        Some("Content-Length and Transfer-Encoding both present")
+    );
+    assert_eq!(kinds, vec![WarningKind::ConflictingFraming]);
+}
+
+#[test]
+fn content_length_overflow_is_framing_error() {
+    let (rule, kinds) = framing_of("Content-Length: 18446744073709551616\r\n", b"ok");
+    assert_eq!(
+        rule,
+        Some("a Content-Length beyond the largest 64-bit number")
+    );
+    assert_eq!(kinds, vec![WarningKind::InvalidContentLength]);
+}
+
+#[test]
+fn content_length_max_u64_is_valid() {
+    let transfer = one(
+        GET,
+        &response("Content-Length: 18446744073709551615\r\n", b"ok"),
+        ConnectionEnd::CaptureEnded,
+    );
+    assert_eq!(transfer.body.framing_error, None);
+    assert_eq!(transfer.body.declared_length, Some(u64::MAX));
+}
+
+#[test]
+fn request_with_length_and_chunked_is_framing_error() {
+    let request = b"POST /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\n\
+                    Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    let mut stream = HttpStream::new(Limits::default());
+    stream.data(Direction::Request, request, 1, 10);
+    let reply = response("Content-Length: 2\r\n", b"ok");
+    stream.data(Direction::Response, &reply, 2, 20);
+    stream.end(ConnectionEnd::Closed, 3);
+    let (mut transfers, mut warnings) = (Vec::new(), Vec::new());
+    stream.take_transfers(&mut transfers);
+    stream.take_warnings(&mut warnings);
+    assert_eq!(transfers.len(), 1);
+    let rule = Some("Content-Length and Transfer-Encoding both present");
+    let request = transfers[0].request.as_ref();
+    assert_eq!(request.and_then(|r| r.framing_error), rule);
+    assert_eq!(transfers[0].length_problem(), rule);
+    let kinds: Vec<_> = warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, vec![WarningKind::ConflictingFraming]);
+    assert_eq!(warnings[0].direction, Direction::Request);
 }
