@@ -77,7 +77,7 @@ pub struct RefusalRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct FindingRecord {
     /// `starttls_absent`, `starttls_garbled`, `starttls_refused`,
-    /// `plaintext_credentials` or `plaintext_mail`.
+    /// `starttls_not_started`, `plaintext_credentials` or `plaintext_mail`.
     pub kind: &'static str,
     /// For `starttls_garbled`: `overwritten`, `near_miss` or
     /// `unknown_keyword`.
@@ -197,16 +197,10 @@ impl StarttlsDialogue {
             && self.server_tls_offset.is_some()
     }
 
-    /// True when a finding shows STARTTLS absent, garbled or refused.
+    /// True when a finding shows STARTTLS absent, garbled, refused or
+    /// accepted but not started.
     pub fn stripped(&self) -> bool {
-        self.findings.iter().any(|f| {
-            matches!(
-                f.finding,
-                FindingKind::StarttlsAbsent
-                    | FindingKind::StarttlsGarbled(_)
-                    | FindingKind::StarttlsRefused
-            )
-        })
+        self.findings.iter().any(|f| f.finding.is_stripping())
     }
 
     /// Returns the findings of one kind.
@@ -227,6 +221,7 @@ fn finding_name(kind: FindingKind) -> &'static str {
         FindingKind::StarttlsAbsent => "starttls_absent",
         FindingKind::StarttlsGarbled(_) => "starttls_garbled",
         FindingKind::StarttlsRefused => "starttls_refused",
+        FindingKind::StarttlsNotStarted => "starttls_not_started",
         FindingKind::PlaintextCredentials => "plaintext_credentials",
         FindingKind::PlaintextMail => "plaintext_mail",
     }

@@ -73,6 +73,7 @@ pub(crate) struct Session {
     /// capability lists (after login) are not checked.
     proceeded: bool,
     mail_reported: bool,
+    not_started_reported: bool,
 }
 
 impl Session {
@@ -84,6 +85,7 @@ impl Session {
             last_list: None,
             proceeded: false,
             mail_reported: false,
+            not_started_reported: false,
         }
     }
 
@@ -214,6 +216,7 @@ impl Session {
     /// Records a plaintext command as [`Session::proceed`] does, but quotes
     /// `quoted` instead of the whole line.
     fn proceed_quoting(&mut self, unit: &Unit<'_>, quoted: &[u8]) {
+        self.check_not_started(unit, quoted);
         if self.proceeded || self.outcome.starttls.requested.is_some() {
             self.proceeded = true;
             return;
@@ -227,6 +230,22 @@ impl Session {
         }
         let evidence = vec![list.first.clone(), self.evidence_text(unit.at, quoted)];
         self.push_finding(FindingKind::StarttlsAbsent, evidence);
+    }
+
+    /// Reports a client command read as a line after the server accepted
+    /// STARTTLS. The reader tests the client's bytes after the request for
+    /// a TLS start and stops reading lines once it finds one, so a command
+    /// line here means the client never began TLS.
+    fn check_not_started(&mut self, unit: &Unit<'_>, quoted: &[u8]) {
+        if self.not_started_reported || self.outcome.client_tls_offset.is_some() {
+            return;
+        }
+        let Some(accepted) = self.outcome.starttls.accepted.clone() else {
+            return;
+        };
+        self.not_started_reported = true;
+        let evidence = vec![accepted, self.evidence_text(unit.at, quoted)];
+        self.push_finding(FindingKind::StarttlsNotStarted, evidence);
     }
 
     /// Records a login command. `verb` is quoted instead of the line, so

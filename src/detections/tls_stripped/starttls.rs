@@ -1,5 +1,6 @@
 //! `tls.stripped` for STARTTLS dialogues: one alert per connection whose
-//! upgrade to TLS was removed, garbled or refused.
+//! upgrade to TLS was removed, garbled, refused, or accepted but never
+//! started.
 
 use wiretrust_starttls::{FindingKind, Garble};
 
@@ -10,8 +11,8 @@ use crate::observations::{FindingRecord, LineRecord, StarttlsDialogue};
 /// Evidence lines quoted per alert at most; the record has every finding.
 const MAX_EVIDENCE: usize = 8;
 
-/// Raises `tls.stripped` for a dialogue with STARTTLS absent, garbled or
-/// refused.
+/// Raises `tls.stripped` for a dialogue with STARTTLS absent, garbled,
+/// refused, or accepted but never started.
 pub fn check_dialogue(dialogue: &StarttlsDialogue, config: &DetectionConfig, out: &mut Vec<Alert>) {
     let Some(primary) = primary_finding(dialogue) else {
         return;
@@ -52,14 +53,16 @@ pub fn check_dialogue(dialogue: &StarttlsDialogue, config: &DetectionConfig, out
 }
 
 /// Returns the finding the alert is about: an overwritten or misspelt
-/// capability first, then a rejected request, then an unknown keyword in
-/// its place, then an absent capability.
+/// capability first, then an accepted upgrade the client never started,
+/// then a rejected request, then an unknown keyword in its place, then an
+/// absent capability.
 fn primary_finding(dialogue: &StarttlsDialogue) -> Option<&FindingRecord> {
     let rank = |kind: FindingKind| match kind {
         FindingKind::StarttlsGarbled(Garble::Overwritten | Garble::NearMiss) => Some(0),
-        FindingKind::StarttlsRefused => Some(1),
-        FindingKind::StarttlsGarbled(Garble::UnknownKeyword) => Some(2),
-        FindingKind::StarttlsAbsent => Some(3),
+        FindingKind::StarttlsNotStarted => Some(1),
+        FindingKind::StarttlsRefused => Some(2),
+        FindingKind::StarttlsGarbled(Garble::UnknownKeyword) => Some(3),
+        FindingKind::StarttlsAbsent => Some(4),
         FindingKind::PlaintextCredentials | FindingKind::PlaintextMail => None,
     };
     dialogue
@@ -71,7 +74,9 @@ fn primary_finding(dialogue: &StarttlsDialogue) -> Option<&FindingRecord> {
 }
 
 /// Returns the confidence that the upgrade was stripped. An overwritten or
-/// misspelt capability is what a middlebox leaves. The other findings can
+/// misspelt capability is what a middlebox leaves. A client that goes on in
+/// plaintext after the server accepted STARTTLS is medium on its own and
+/// high when what it sent was credentials or mail. The other findings can
 /// come from a server configured without TLS, so plaintext credentials or
 /// mail after them raise the confidence one step.
 fn confidence(kind: FindingKind, sent_in_plaintext: bool) -> Confidence {
@@ -79,7 +84,7 @@ fn confidence(kind: FindingKind, sent_in_plaintext: bool) -> Confidence {
         FindingKind::StarttlsGarbled(Garble::Overwritten | Garble::NearMiss) => {
             return Confidence::High;
         }
-        FindingKind::StarttlsRefused => Confidence::Medium,
+        FindingKind::StarttlsRefused | FindingKind::StarttlsNotStarted => Confidence::Medium,
         _ => Confidence::Low,
     };
     match (base, sent_in_plaintext) {
@@ -109,6 +114,9 @@ fn title(
         ),
         FindingKind::StarttlsGarbled(_) => {
             format!("STARTTLS capability garbled as {:?}", quoted.unwrap_or("?"))
+        }
+        FindingKind::StarttlsNotStarted => {
+            "STARTTLS accepted, but the client went on without TLS".to_owned()
         }
         FindingKind::StarttlsRefused => match dialogue.refused.as_ref().and_then(|r| r.code) {
             Some(code) => format!("STARTTLS request rejected with {code}"),
@@ -193,6 +201,14 @@ mod tests {
         assert_eq!(
             confidence(FindingKind::StarttlsAbsent, true),
             Confidence::Medium
+        );
+    }
+
+    #[test]
+    fn not_started_then_credentials_is_high() {
+        assert_eq!(
+            confidence(FindingKind::StarttlsNotStarted, true),
+            Confidence::High
         );
     }
 
