@@ -301,6 +301,10 @@ fn credentials_never_written() {
             let findings = dialogue["findings"].as_array().cloned().unwrap_or_default();
             for finding in findings {
                 for line in finding["evidence"].as_array().cloned().unwrap_or_default() {
+                    // Server lines (capabilities, replies) carry no client secret.
+                    if line["side"] == "server" {
+                        continue;
+                    }
                     let text = line["text"].as_str().unwrap_or_default();
                     let commands = ["AUTH PLAIN", "LOGIN", "USER", "PASS", "mail", "MAIL"];
                     let is_verb = text.contains("CAPABILITY")
@@ -473,4 +477,86 @@ fn auth_after_accepted_starttls_is_stripped() {
         "{}",
         output.stderr
     );
+}
+
+#[test]
+fn shortened_capability_quoted_as_garbled() {
+    let steps: [(bool, &[u8]); 5] = [
+        (false, b"220 localhost ESMTP\r\n"),
+        (true, b"EHLO client.test\r\n"),
+        (
+            false,
+            b"250-mx.test\r\n250-PIPELINING\r\n250-STARTT\r\n250 8BITMIME\r\n",
+        ),
+        (true, b"MAIL FROM:<a@client.test>\r\n"),
+        (false, b"250 2.1.0 Ok\r\n"),
+    ];
+    let output = scan_constructed(25, &steps);
+    let dialogue = only_dialogue(&output);
+    assert_eq!(
+        finding_kinds(dialogue),
+        ["starttls_garbled:near_miss", "plaintext_mail"]
+    );
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{:?}", output.alerts);
+    let alert = alerts[0];
+    let title = alert["title"].as_str().unwrap_or_default();
+    assert!(title.contains("garbled as \"250-STARTT\""), "{title}");
+    assert_eq!(alert["evidence"][0]["field"], "smtp.starttls_garbled");
+    assert_eq!(alert["evidence"][0]["value"], "250-STARTT");
+    assert_eq!(alert["destination"]["server_name"], "localhost");
+    let total: usize = steps.iter().map(|(_, data)| data.len()).sum();
+    assert_eq!(alert["flow"]["bytes"], total as u64);
+    let missing = alert["missing"].to_string();
+    assert!(!missing.contains("destination.server_name"), "{missing}");
+    assert!(!missing.contains("flow.bytes"), "{missing}");
+}
+
+#[test]
+fn absent_evidence_quotes_each_line_once() {
+    let output = fixture("imap-starttls-removed.pcap");
+    let alert = stripped_alerts(&output)[0];
+    let evidence = alert["evidence"].as_array().cloned().unwrap_or_default();
+    let pairs: Vec<(String, String)> = evidence
+        .iter()
+        .map(|e| (e["field"].to_string(), e["value"].to_string()))
+        .collect();
+    let logins: Vec<_> = pairs.iter().filter(|(_, v)| v == "\"LOGIN\"").collect();
+    assert_eq!(logins.len(), 1, "{pairs:?}");
+    assert_eq!(logins[0].0, "\"imap.plaintext_credentials\"");
+
+    let output = scan_constructed(
+        110,
+        &[
+            (false, b"+OK POP3 ready\r\n"),
+            (true, b"CAPA\r\n"),
+            (
+                false,
+                b"+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n",
+            ),
+            (true, b"USER alice\r\n"),
+        ],
+    );
+    let alert = stripped_alerts(&output)[0];
+    let values: Vec<(&str, &str)> = alert["evidence"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|e| {
+                    let field = e["field"].as_str().unwrap_or_default();
+                    (field, e["value"].as_str().unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        values,
+        [
+            ("pop3.starttls_absent", "USER"),
+            ("pop3.starttls_absent", "UIDL"),
+            ("pop3.starttls_absent", "TOP"),
+            ("pop3.plaintext_credentials", "USER"),
+        ]
+    );
+    assert!(alert["destination"]["server_name"].is_null());
 }

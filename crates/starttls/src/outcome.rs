@@ -91,8 +91,9 @@ pub enum FindingKind {
     /// The server's capability list lacked STARTTLS (STLS, AUTH TLS,
     /// `<starttls/>`) and the client went on in plaintext. One connection
     /// cannot tell a removed capability from a server that never had it.
-    /// Evidence: the list's first line, then the client's next command
-    /// (only the verb of a login or mail command).
+    /// Evidence: the list's capability lines (at most six, or the one line
+    /// of an IMAP list), then the client's next command (only the verb of a
+    /// login or mail command).
     StarttlsAbsent,
     /// A capability in the list looks like a mangled STARTTLS. Evidence: the
     /// capability line.

@@ -38,10 +38,17 @@ pub(crate) struct CapabilityRule {
     pub atoms: bool,
 }
 
+/// Capability lines quoted at most when a list lacks STARTTLS.
+// NOTE: a list with more lines is quoted only in part; the outcome's
+// capabilities still contain all of them up to `Limits::max_capabilities`.
+const MAX_ABSENT_LINES: usize = 6;
+
 /// A complete capability list, summarised for the later checks.
 #[derive(Debug, Clone)]
 struct CapabilityList {
-    first: Evidence,
+    /// The lines that show what the list offered: its capability lines, or
+    /// its first line when the capabilities share it (IMAP).
+    lines: Vec<Evidence>,
     offered: bool,
     garbled: bool,
 }
@@ -50,6 +57,8 @@ struct CapabilityList {
 #[derive(Debug, Clone, Default)]
 struct ListInProgress {
     first: Option<Evidence>,
+    /// Capability lines other than the first line, up to [`MAX_ABSENT_LINES`].
+    lines: Vec<Evidence>,
     items: Vec<String>,
     dropped: u64,
     offered: bool,
@@ -141,6 +150,14 @@ impl Session {
         let Some(list) = self.list.as_mut() else {
             return;
         };
+        let own_line = list
+            .first
+            .as_ref()
+            .is_none_or(|first| first.at != evidence.at)
+            && list.lines.last().is_none_or(|last| last.at != evidence.at);
+        if own_line && list.lines.len() < MAX_ABSENT_LINES {
+            list.lines.push(evidence.clone());
+        }
         if keyword.eq_ignore_ascii_case(rule.keyword.as_bytes()) {
             list.offered = true;
         } else if let Some(garble) = classify_garble(keyword, rule) {
@@ -191,8 +208,13 @@ impl Session {
             return;
         }
 
+        let lines = if list.lines.is_empty() {
+            vec![first]
+        } else {
+            list.lines
+        };
         self.last_list = Some(CapabilityList {
-            first,
+            lines,
             offered: list.offered,
             garbled: any_garbled,
         });
@@ -228,7 +250,8 @@ impl Session {
         if list.offered || list.garbled {
             return;
         }
-        let evidence = vec![list.first.clone(), self.evidence_text(unit.at, quoted)];
+        let mut evidence = list.lines.clone();
+        evidence.push(self.evidence_text(unit.at, quoted));
         self.push_finding(FindingKind::StarttlsAbsent, evidence);
     }
 
@@ -305,8 +328,11 @@ const MASK_BYTES: &[u8] = b"Xx* \0";
 fn classify_garble(keyword: &[u8], rule: CapabilityRule) -> Option<Garble> {
     let expected = rule.keyword.as_bytes();
     let exact = keyword.eq_ignore_ascii_case(expected);
-    if exact || keyword.len() != expected.len() || is_any(keyword, rule.known) {
+    if exact || is_any(keyword, rule.known) {
         return None;
+    }
+    if keyword.len() != expected.len() {
+        return is_shortened_or_padded(keyword, expected).then_some(Garble::NearMiss);
     }
     let masked = keyword.iter().filter(|b| MASK_BYTES.contains(b)).count();
     if masked.saturating_add(1) >= keyword.len() {
@@ -321,6 +347,20 @@ fn classify_garble(keyword: &[u8], rule: CapabilityRule) -> Option<Garble> {
         return Some(Garble::NearMiss);
     }
     rule.atoms.then_some(Garble::UnknownKeyword)
+}
+
+/// True when `keyword` is within two insertions, deletions or
+/// substitutions of `expected`, ignoring ASCII case, as a capability cut
+/// short (`STARTT`) or padded (`STARTTLSX`) in transit is. Keywords of
+/// fewer than three bytes are too short to resemble anything.
+fn is_shortened_or_padded(keyword: &[u8], expected: &[u8]) -> bool {
+    const MAX_EDITS: usize = 2;
+    if keyword.len() < 3 || keyword.len().abs_diff(expected.len()) > MAX_EDITS {
+        return false;
+    }
+    let keyword = keyword.to_ascii_uppercase();
+    let expected = expected.to_ascii_uppercase();
+    strsim::generic_levenshtein(&keyword, &expected) <= MAX_EDITS
 }
 
 #[cfg(test)]
@@ -351,6 +391,24 @@ mod tests {
         assert_eq!(classify_garble(b"8bitmime", SMTP), None);
         assert_eq!(classify_garble(b"starttls", SMTP), None);
         assert_eq!(classify_garble(b"SIZE", SMTP), None);
+    }
+
+    #[test]
+    fn garble_shortened_or_padded() {
+        assert_eq!(classify_garble(b"STARTT", SMTP), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"StartTL", SMTP), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"STARTTLSX", SMTP), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"START", SMTP), None);
+        assert_eq!(classify_garble(b"PIPELINING", SMTP), None);
+        let pop3 = CapabilityRule {
+            keyword: "STLS",
+            known: &["USER"],
+            atoms: true,
+        };
+        assert_eq!(classify_garble(b"STL", pop3), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"ST", pop3), None);
+        assert_eq!(classify_garble(b"TOP", pop3), None);
+        assert_eq!(classify_garble(b"user", pop3), None);
     }
 
     #[test]

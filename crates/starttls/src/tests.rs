@@ -151,11 +151,35 @@ fn smtp_capability_absent() {
         [FindingKind::StarttlsAbsent, FindingKind::PlaintextMail]
     );
     let evidence = &outcome.findings[0].evidence;
-    assert_eq!(evidence[0].text, "250-mx.example.com");
+    let texts: Vec<&str> = evidence.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["250-PIPELINING", "250 8BITMIME", "MAIL"]);
     assert_eq!(evidence[0].at.side, Server);
-    assert_eq!(evidence[1].text, "MAIL");
-    assert_eq!(evidence[1].at.side, Client);
-    assert_eq!(evidence[1].at.line, 2);
+    assert_eq!(evidence[0].at.line, 3);
+    assert_eq!(evidence[2].at.side, Client);
+    assert_eq!(evidence[2].at.line, 2);
+}
+
+#[test]
+fn smtp_shortened_capability_is_garbled() {
+    let capabilities = b"250-mx.test\r\n250-PIPELINING\r\n250-STARTT\r\n250 8BITMIME\r\n";
+    let steps: [(Side, &[u8]); 4] = [
+        (Server, SMTP_GREETING),
+        (Client, SMTP_EHLO),
+        (Server, capabilities),
+        (Client, b"MAIL FROM:<a@example.com>\r\n"),
+    ];
+    let (outcome, _) = run(&steps);
+    assert_eq!(
+        kinds(&outcome),
+        [
+            FindingKind::StarttlsGarbled(Garble::NearMiss),
+            FindingKind::PlaintextMail
+        ]
+    );
+    let garbled = &outcome.findings[0].evidence;
+    assert_eq!(garbled.len(), 1);
+    assert_eq!(garbled[0].text, "250-STARTT");
+    assert_eq!(garbled[0].at.line, 4);
 }
 
 #[test]
@@ -365,6 +389,14 @@ fn pop3_capability_removed() {
         ]
     );
     assert_eq!(outcome.findings[2].evidence[0].text, "PASS");
+    let absent: Vec<&str> = outcome.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(absent, ["USER", "UIDL", "USER"]);
+    assert_eq!(outcome.findings[0].evidence[0].at.side, Server);
+    assert_eq!(outcome.findings[0].evidence[2].at.side, Client);
 }
 
 #[test]

@@ -45,11 +45,31 @@ pub fn check_dialogue(dialogue: &StarttlsDialogue, config: &DetectionConfig, out
     alert.compare("missing", missing(dialogue));
 
     let findings = dialogue.findings.iter();
-    let lines = findings.flat_map(|f| f.evidence.iter().map(move |line| (f.kind, line)));
-    for (kind, line) in lines.take(MAX_EVIDENCE) {
-        alert.evidence.push(evidence(dialogue, kind, line));
+    let lines = findings.flat_map(|f| f.evidence.iter().map(move |line| (f, line)));
+    let quoted_elsewhere = |finding: &FindingRecord, line: &LineRecord| {
+        finding.finding.is_stripping() && sent_in_plaintext(dialogue, line)
+    };
+    let kept = lines.filter(|(finding, line)| !quoted_elsewhere(finding, line));
+    for (finding, line) in kept.take(MAX_EVIDENCE) {
+        alert.evidence.push(evidence(dialogue, finding.kind, line));
     }
     out.push(alert);
+}
+
+/// True when `line` is quoted by a plaintext credentials or mail finding,
+/// which names it more precisely than the stripping finding that quotes
+/// the same client command as the one that went on in plaintext.
+fn sent_in_plaintext(dialogue: &StarttlsDialogue, line: &LineRecord) -> bool {
+    let plaintext = [
+        FindingKind::PlaintextCredentials,
+        FindingKind::PlaintextMail,
+    ];
+    dialogue
+        .findings
+        .iter()
+        .filter(|f| plaintext.contains(&f.finding))
+        .flat_map(|f| f.evidence.iter())
+        .any(|quoted| quoted.side == line.side && quoted.offset == line.offset)
 }
 
 /// Returns the finding the alert is about: an overwritten or misspelt
