@@ -368,3 +368,51 @@ fn eslogger_of_unknown_host_unused() {
         found[0]["process"]
     );
 }
+
+#[test]
+fn zeek_divergence_names_connection() {
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store.sqlite");
+    scan(
+        home.path(),
+        &store_arg(&store),
+        &[fixture("constructed-run1")],
+    );
+    let second = scan(
+        home.path(),
+        &store_arg(&store),
+        &[fixture("constructed-run2")],
+    );
+    let found = divergences(&second);
+    assert_eq!(found.len(), 1, "{:?}", second.alerts);
+    let alert = found[0];
+    assert_eq!(alert["source"]["ip"], "10.0.0.6");
+    assert_eq!(alert["source"]["port"], 51001);
+    assert_eq!(alert["destination"]["ip"], "203.0.113.10");
+    assert_eq!(alert["destination"]["port"], 80);
+    let missing = alert["missing"].to_string();
+    for key in ["\"source\"", "destination.ip", "destination.port"] {
+        assert!(!missing.contains(key), "{key} listed missing: {missing}");
+    }
+}
+
+#[test]
+fn suricata_divergence_names_connection() {
+    let home = tempfile::tempdir().unwrap();
+    let run = scan(
+        home.path(),
+        &["--no-store"],
+        &[fixture("constructed-eve.json")],
+    );
+    let found = divergences(&run);
+    assert_eq!(found.len(), 1, "{:?}", run.alerts);
+    let alert = found[0];
+    assert_eq!(alert["source"]["ip"], "10.0.0.9");
+    assert_eq!(alert["source"]["port"], 52001);
+    assert_eq!(alert["destination"]["ip"], "203.0.113.10");
+    assert_eq!(alert["destination"]["port"], 80);
+    let missing = alert["missing"].to_string();
+    for key in ["\"source\"", "destination.ip", "destination.port"] {
+        assert!(!missing.contains(key), "{key} listed missing: {missing}");
+    }
+}

@@ -14,7 +14,7 @@ use wiretrust_store::{MemoryStore, ObjectDigest, SqliteStore, Store, StoreError}
 use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, FileRef, Flow};
 use super::alert::{Process, SessionRef, Severity, TlsContext};
 use super::rule::Rule;
-use crate::observations::{HashAlgorithm, ObjectSighting, format_rfc3339};
+use crate::observations::{Endpoint, HashAlgorithm, ObjectSighting, format_rfc3339};
 
 pub const RULE: Rule = Rule {
     id: "integrity.fleet_divergence",
@@ -187,10 +187,10 @@ fn alert(
         title,
         host: sighting.host.clone(),
         process: process(sighting),
-        source: None,
+        source: client_endpoint(sighting),
         destination: Destination {
-            ip: None,
-            port: None,
+            ip: sighting.connection.and_then(|c| c.server_ip),
+            port: sighting.connection.and_then(|c| c.server_port),
             server_name: sighting.url.as_deref().and_then(url_host),
         },
         tls: TlsContext::default(),
@@ -231,6 +231,16 @@ fn alert(
     alert.compare("digest", digest);
     alert.refresh_missing();
     alert
+}
+
+/// Returns the client of the connection that carried the object, when the
+/// sensor logged both its address and its port.
+fn client_endpoint(sighting: &ObjectSighting) -> Option<Endpoint> {
+    let connection = sighting.connection?;
+    Some(Endpoint {
+        ip: connection.client_ip?,
+        port: connection.client_port?,
+    })
 }
 
 fn process(sighting: &ObjectSighting) -> Process {
