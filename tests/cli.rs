@@ -403,6 +403,38 @@ fn rules_lists_detections() {
 }
 
 #[test]
+fn readme_table_lists_every_rule() {
+    let output = wiretrust().arg("rules").output().unwrap();
+    let listing = String::from_utf8(output.stdout).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md readable");
+    // Ids that this build does not raise are listed but have no row.
+    let ids: Vec<&str> = listing
+        .lines()
+        .filter(|line| !line.contains("(not raised by this build)"))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(ids.contains(&"integrity.fleet_divergence"), "{listing}");
+    for id in ids {
+        let row = format!("| `{id}` |");
+        assert!(readme.contains(&row), "README.md has no row for {id}");
+    }
+}
+
+#[test]
+fn explain_fleet_divergence_names_store() {
+    let output = wiretrust()
+        .args(["rules", "explain", "integrity.fleet_divergence"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap().replace('\n', " ");
+    assert!(text.contains("already known"), "{text}");
+    assert!(text.contains("--no-store"), "{text}");
+    assert!(text.contains("--store with another file"), "{text}");
+}
+
+#[test]
 fn rules_explain_unknown_exits_two() {
     wiretrust()
         .args(["rules", "explain", "tls.nope"])

@@ -28,8 +28,10 @@ pub const RULE: Rule = Rule {
         the new one. Confidence is high for URL keys and medium for name keys.",
     false_positives: "URLs that serve changing content on purpose (a `latest` link, a nightly \
         build, per-user generated files), and servers that keep the ETag when the file changes.",
-    tuning: "Prefer sensors that log the URL, so objects are keyed by URL. Run with --no-store \
-        to judge one run alone; delete the store file to forget what earlier runs saw.",
+    tuning: "Prefer sensors that log the URL, so objects are keyed by URL. A re-scan of the \
+        same evidence with the default store raises nothing, because its hashes are already \
+        known. Run with --no-store to judge one run alone, or --store with another file to \
+        compare afresh. Delete the store file to forget what earlier runs saw.",
 };
 
 /// Location of the object digests kept between sightings.
