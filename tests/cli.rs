@@ -590,3 +590,48 @@ fn quiet_still_reports_errors() {
         .code(2)
         .stderr(contains("/nonexistent/capture.pcap"));
 }
+
+#[test]
+fn rules_explain_suggests_closest_id() {
+    wiretrust()
+        .args(["rules", "explain", "integrity.fleet_divergense"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean \"integrity.fleet_divergence\"?"));
+    wiretrust()
+        .args(["rules", "explain", "stripped"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean \"tls.stripped\"?"));
+}
+
+#[test]
+fn unreadable_input_names_sensor_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "plain text\n").unwrap();
+    wiretrust()
+        .args(["scan", "--no-store"])
+        .arg(&notes)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "no packet capture, endpoint log or sensor log could be read",
+        ));
+}
+
+#[test]
+fn empty_manifest_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("SHA256SUMS");
+    std::fs::write(&manifest, "\n").unwrap();
+    let output = wiretrust()
+        .args(["verify", "--manifest"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("manifest {} is empty", manifest.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+}
