@@ -294,16 +294,39 @@ fn run_rules(command: Option<RulesCommand>) -> Result<u8> {
         Some(RulesCommand::Test { path }) => return sigma_command::run_test(&path),
         Some(RulesCommand::Explain { id }) => {
             let Some(explained) = explanation(&id) else {
-                eprintln!(
-                    "error: no detection named {id:?}; known: {}",
-                    DETECTION_IDS.join(", ")
-                );
+                match closest_detection(&id) {
+                    Some(closest) => eprintln!(
+                        "error: no detection named {id:?}; did you mean {closest:?}? \
+                         `wiretrust rules` lists every id"
+                    ),
+                    None => eprintln!(
+                        "error: no detection named {id:?}; known: {}",
+                        DETECTION_IDS.join(", ")
+                    ),
+                }
                 return Ok(EXIT_FAILED);
             };
             write_explanation(&mut out, explained)?;
         }
     }
     Ok(EXIT_CLEAN)
+}
+
+/// Returns the detection id nearest to `id` by edit distance, when it is
+/// close enough to be a typo: at most a third of the id's length, or the
+/// id is the part after the dot (`stripped` for `tls.stripped`).
+fn closest_detection(id: &str) -> Option<&'static str> {
+    let limit = (id.len() / 3).max(2);
+    let by_suffix = DETECTION_IDS
+        .iter()
+        .find(|known| known.rsplit('.').next() == Some(id));
+    let by_distance = DETECTION_IDS
+        .iter()
+        .map(|known| (strsim::levenshtein(id, known), *known))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known);
+    by_distance.or(by_suffix.copied())
 }
 
 /// Lists every detection id with its default severity and summary. Ids

@@ -31,16 +31,19 @@ pub fn write_problems(out: &mut dyn Write, summary: &Summary, verbose: bool) -> 
     let skipped = skipped.count();
     if skipped > 0 && !verbose {
         let what = if skipped == 1 {
-            "1 file that is neither a packet capture nor an endpoint log".to_owned()
+            "1 file that is neither a packet capture, an endpoint log nor a sensor log".to_owned()
         } else {
-            format!("{skipped} files that are neither packet captures nor endpoint logs")
+            format!(
+                "{skipped} files that are neither packet captures, endpoint logs nor sensor logs"
+            )
         };
         writeln!(out, "  skipped {what} in the directories (-v lists them)")?;
     }
     if summary.usable_inputs() == 0 {
         writeln!(
             out,
-            "error: no packet capture or endpoint log could be read from the given paths"
+            "error: no packet capture, endpoint log or sensor log could be read from the given \
+             paths"
         )?;
     }
     Ok(())
@@ -367,6 +370,14 @@ fn write_provenance_input(
             plural(stats.read.records, "record"),
             stats.format,
             plural(stats.sightings, "file sighting")
+        )?;
+    }
+    if stats.read.records == 0 && stats.read.bad_lines == 0 {
+        writeln!(
+            out,
+            "warning: {path}: read as {} but it contains no records, only headers or blank \
+             lines; pass the log after the sensor has written to it",
+            stats.format
         )?;
     }
     if stats.read.bad_lines > 0 {

@@ -403,6 +403,38 @@ fn rules_lists_detections() {
 }
 
 #[test]
+fn readme_table_lists_every_rule() {
+    let output = wiretrust().arg("rules").output().unwrap();
+    let listing = String::from_utf8(output.stdout).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md readable");
+    // Ids that this build does not raise are listed but have no row.
+    let ids: Vec<&str> = listing
+        .lines()
+        .filter(|line| !line.contains("(not raised by this build)"))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(ids.contains(&"integrity.fleet_divergence"), "{listing}");
+    for id in ids {
+        let row = format!("| `{id}` |");
+        assert!(readme.contains(&row), "README.md has no row for {id}");
+    }
+}
+
+#[test]
+fn explain_fleet_divergence_names_store() {
+    let output = wiretrust()
+        .args(["rules", "explain", "integrity.fleet_divergence"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap().replace('\n', " ");
+    assert!(text.contains("already known"), "{text}");
+    assert!(text.contains("--no-store"), "{text}");
+    assert!(text.contains("--store with another file"), "{text}");
+}
+
+#[test]
 fn rules_explain_unknown_exits_two() {
     wiretrust()
         .args(["rules", "explain", "tls.nope"])
@@ -557,4 +589,49 @@ fn quiet_still_reports_errors() {
         .assert()
         .code(2)
         .stderr(contains("/nonexistent/capture.pcap"));
+}
+
+#[test]
+fn rules_explain_suggests_closest_id() {
+    wiretrust()
+        .args(["rules", "explain", "integrity.fleet_divergense"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean \"integrity.fleet_divergence\"?"));
+    wiretrust()
+        .args(["rules", "explain", "stripped"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean \"tls.stripped\"?"));
+}
+
+#[test]
+fn unreadable_input_names_sensor_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "plain text\n").unwrap();
+    wiretrust()
+        .args(["scan", "--no-store"])
+        .arg(&notes)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "no packet capture, endpoint log or sensor log could be read",
+        ));
+}
+
+#[test]
+fn empty_manifest_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("SHA256SUMS");
+    std::fs::write(&manifest, "\n").unwrap();
+    let output = wiretrust()
+        .args(["verify", "--manifest"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("manifest {} is empty", manifest.display());
+    assert!(stderr.contains(&expected), "{stderr}");
 }

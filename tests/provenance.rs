@@ -368,3 +368,127 @@ fn eslogger_of_unknown_host_unused() {
         found[0]["process"]
     );
 }
+
+#[test]
+fn zeek_divergence_names_connection() {
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store.sqlite");
+    scan(
+        home.path(),
+        &store_arg(&store),
+        &[fixture("constructed-run1")],
+    );
+    let second = scan(
+        home.path(),
+        &store_arg(&store),
+        &[fixture("constructed-run2")],
+    );
+    let found = divergences(&second);
+    assert_eq!(found.len(), 1, "{:?}", second.alerts);
+    let alert = found[0];
+    assert_eq!(alert["source"]["ip"], "10.0.0.6");
+    assert_eq!(alert["source"]["port"], 51001);
+    assert_eq!(alert["destination"]["ip"], "203.0.113.10");
+    assert_eq!(alert["destination"]["port"], 80);
+    let missing = alert["missing"].to_string();
+    for key in ["\"source\"", "destination.ip", "destination.port"] {
+        assert!(!missing.contains(key), "{key} listed missing: {missing}");
+    }
+}
+
+#[test]
+fn suricata_divergence_names_connection() {
+    let home = tempfile::tempdir().unwrap();
+    let run = scan(
+        home.path(),
+        &["--no-store"],
+        &[fixture("constructed-eve.json")],
+    );
+    let found = divergences(&run);
+    assert_eq!(found.len(), 1, "{:?}", run.alerts);
+    let alert = found[0];
+    assert_eq!(alert["source"]["ip"], "10.0.0.9");
+    assert_eq!(alert["source"]["port"], 52001);
+    assert_eq!(alert["destination"]["ip"], "203.0.113.10");
+    assert_eq!(alert["destination"]["port"], 80);
+    let missing = alert["missing"].to_string();
+    for key in ["\"source\"", "destination.ip", "destination.port"] {
+        assert!(!missing.contains(key), "{key} listed missing: {missing}");
+    }
+}
+
+#[test]
+fn store_directory_named_once() {
+    let home = tempfile::tempdir().unwrap();
+    let folder = home.path().join("stores");
+    std::fs::create_dir(&folder).unwrap();
+    let run = scan(
+        home.path(),
+        &store_arg(&folder),
+        &[fixture("constructed-run1")],
+    );
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is a directory"), "{}", run.stderr);
+    assert!(run.stderr.contains("store.sqlite"), "{}", run.stderr);
+    let repeats = run.stderr.matches("unable to open database file").count();
+    assert_eq!(repeats, 0, "{}", run.stderr);
+}
+
+#[test]
+fn quarantine_bad_row_named_row() {
+    let home = tempfile::tempdir().unwrap();
+    let database = home.path().join("QuarantineEventsV2");
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE LSQuarantineEvent (LSQuarantineEventIdentifier TEXT PRIMARY KEY NOT NULL,
+               LSQuarantineTimeStamp REAL, LSQuarantineAgentBundleIdentifier TEXT,
+               LSQuarantineAgentName TEXT, LSQuarantineDataURLString TEXT,
+               LSQuarantineSenderName TEXT, LSQuarantineSenderAddress TEXT,
+               LSQuarantineTypeNumber INTEGER, LSQuarantineOriginTitle TEXT,
+               LSQuarantineOriginURLString TEXT, LSQuarantineOriginAlias BLOB);
+             INSERT INTO LSQuarantineEvent VALUES ('5B6E4AF2-3C3B-4E6A-9D7C-2F1E0A9B8C7D',
+               816861600.5, 'com.apple.Safari', 'Safari', 'https://dl.example.test/a.dmg',
+               NULL, NULL, 0, NULL, NULL, NULL);
+             INSERT INTO LSQuarantineEvent VALUES ('B', 'soon', NULL, NULL, NULL, NULL, NULL,
+               0, NULL, NULL, NULL);",
+        )
+        .unwrap();
+    drop(connection);
+    let run = scan(home.path(), &["--no-store"], &[database]);
+    assert!(run.stderr.contains("row 2:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("line 2:"), "{}", run.stderr);
+}
+
+#[test]
+fn zeek_header_only_is_recognised() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("files.log");
+    std::fs::write(&log, "#fields\tts\tfuid\tuid\tmd5\n").unwrap();
+    let run = scan(home.path(), &["--no-store"], &[log]);
+    assert!(
+        !run.stderr.contains("not a packet capture"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("zeek-tsv"), "{}", run.stderr);
+    assert!(run.stderr.contains("contains no records"), "{}", run.stderr);
+}
+
+#[test]
+fn zeek_truncated_json_is_recognised() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("files.json");
+    std::fs::write(&log, "{\"ts\":1795255201.5,\"fuid\":\"F1\",\"tx_hos").unwrap();
+    let run = scan(home.path(), &["--no-store"], &[log]);
+    assert!(
+        !run.stderr.contains("not a packet capture"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("line 1: invalid JSON"),
+        "{}",
+        run.stderr
+    );
+}

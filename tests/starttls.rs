@@ -301,6 +301,10 @@ fn credentials_never_written() {
             let findings = dialogue["findings"].as_array().cloned().unwrap_or_default();
             for finding in findings {
                 for line in finding["evidence"].as_array().cloned().unwrap_or_default() {
+                    // Server lines (capabilities, replies) carry no client secret.
+                    if line["side"] == "server" {
+                        continue;
+                    }
                     let text = line["text"].as_str().unwrap_or_default();
                     let commands = ["AUTH PLAIN", "LOGIN", "USER", "PASS", "mail", "MAIL"];
                     let is_verb = text.contains("CAPABILITY")
@@ -368,4 +372,191 @@ fn public_starttls_upgraded_without_alert() {
             output.alerts
         );
     }
+}
+
+/// Writes a classic pcap of one constructed TCP connection from
+/// 192.0.2.10:40000 to 192.0.2.25:`port`: the handshake, then each step's
+/// bytes in its own segment from the client (`true`) or the server, one
+/// millisecond apart. IP and TCP checksums are zero, which the decoder
+/// does not check.
+fn write_constructed_dialogue(path: &Path, port: u16, steps: &[(bool, &[u8])]) {
+    const CLIENT: ([u8; 4], u16) = ([192, 0, 2, 10], 40_000);
+    let server = ([192, 0, 2, 25], port);
+    let (syn, ack) = (0x02u8, 0x10u8);
+    let mut seq = [1_000u32, 5_000u32];
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    let mut segment = |from_client: bool, flags: u8, data: &[u8], seq: &mut [u32; 2]| {
+        let (src, dst, own, other) = if from_client {
+            (CLIENT, server, 0, 1)
+        } else {
+            (server, CLIENT, 1, 0)
+        };
+        let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+        let total = u16::try_from(40 + data.len()).expect("segment fits in one packet");
+        let total = total.to_be_bytes();
+        frame.extend_from_slice(&[0x45, 0, total[0], total[1], 0, 0, 0x40, 0, 64, 6, 0, 0]);
+        frame.extend_from_slice(&src.0);
+        frame.extend_from_slice(&dst.0);
+        frame.extend_from_slice(&src.1.to_be_bytes());
+        frame.extend_from_slice(&dst.1.to_be_bytes());
+        frame.extend_from_slice(&seq[own].to_be_bytes());
+        frame.extend_from_slice(&seq[other].to_be_bytes());
+        frame.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        frame.extend_from_slice(data);
+        let advance = data.len() as u32 + u32::from(flags & syn != 0);
+        seq[own] = seq[own].wrapping_add(advance);
+        frames.push(frame);
+    };
+    segment(true, syn, b"", &mut seq);
+    segment(false, syn | ack, b"", &mut seq);
+    segment(true, ack, b"", &mut seq);
+    for (from_client, data) in steps {
+        segment(*from_client, ack, data, &mut seq);
+    }
+    let mut out = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    out.extend_from_slice(&65_535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (index, frame) in frames.iter().enumerate() {
+        let micros = 1_000 * index as u32;
+        out.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        out.extend_from_slice(&micros.to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(frame);
+    }
+    std::fs::write(path, out).expect("constructed capture written");
+}
+
+/// Scans a constructed connection and returns what the scan wrote.
+fn scan_constructed(port: u16, steps: &[(bool, &[u8])]) -> Output {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let capture = dir.path().join("constructed-dialogue.pcap");
+    write_constructed_dialogue(&capture, port, steps);
+    scan(&capture)
+}
+
+#[test]
+fn auth_after_accepted_starttls_is_stripped() {
+    let output = scan_constructed(
+        25,
+        &[
+            (false, b"220 localhost ESMTP\r\n"),
+            (true, b"EHLO client.test\r\n"),
+            (false, b"250-localhost\r\n250-STARTTLS\r\n250 8BITMIME\r\n"),
+            (true, b"STARTTLS\r\n"),
+            (false, b"220 2.0.0 Ready to start TLS\r\n"),
+            (true, b"AUTH PLAIN AHVzZXIAc2VjcmV0\r\n"),
+        ],
+    );
+    let dialogue = only_dialogue(&output);
+    assert_eq!(
+        finding_kinds(dialogue),
+        ["starttls_not_started", "plaintext_credentials"]
+    );
+    assert_lines_located(dialogue);
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{:?}", output.alerts);
+    let alert = alerts[0];
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(alert["confidence"], "high");
+    let title = alert["title"].as_str().unwrap_or_default();
+    assert!(title.contains("STARTTLS accepted"), "{title}");
+    assert!(title.contains("credentials in plaintext"), "{title}");
+    let values: Vec<&str> = alert["evidence"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["value"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        values.contains(&"220 2.0.0 Ready to start TLS"),
+        "{values:?}"
+    );
+    assert!(values.contains(&"AUTH PLAIN"), "{values:?}");
+    assert!(!values.iter().any(|v| v.contains("AHVzZXIA")), "{values:?}");
+    assert!(
+        output.stderr.contains("0 upgraded to TLS, 1 stripped"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn shortened_capability_quoted_as_garbled() {
+    let steps: [(bool, &[u8]); 5] = [
+        (false, b"220 localhost ESMTP\r\n"),
+        (true, b"EHLO client.test\r\n"),
+        (
+            false,
+            b"250-mx.test\r\n250-PIPELINING\r\n250-STARTT\r\n250 8BITMIME\r\n",
+        ),
+        (true, b"MAIL FROM:<a@client.test>\r\n"),
+        (false, b"250 2.1.0 Ok\r\n"),
+    ];
+    let output = scan_constructed(25, &steps);
+    let dialogue = only_dialogue(&output);
+    assert_eq!(
+        finding_kinds(dialogue),
+        ["starttls_garbled:near_miss", "plaintext_mail"]
+    );
+    let alerts = stripped_alerts(&output);
+    assert_eq!(alerts.len(), 1, "{:?}", output.alerts);
+    let alert = alerts[0];
+    let title = alert["title"].as_str().unwrap_or_default();
+    assert!(title.contains("garbled as \"250-STARTT\""), "{title}");
+    assert_eq!(alert["evidence"][0]["field"], "smtp.starttls_garbled");
+    assert_eq!(alert["evidence"][0]["value"], "250-STARTT");
+    assert_eq!(alert["destination"]["server_name"], "localhost");
+    let total: usize = steps.iter().map(|(_, data)| data.len()).sum();
+    assert_eq!(alert["flow"]["bytes"], total as u64);
+    let missing = alert["missing"].to_string();
+    assert!(!missing.contains("destination.server_name"), "{missing}");
+    assert!(!missing.contains("flow.bytes"), "{missing}");
+}
+
+#[test]
+fn absent_evidence_quotes_each_line_once() {
+    let output = fixture("imap-starttls-removed.pcap");
+    let alert = stripped_alerts(&output)[0];
+    let evidence = alert["evidence"].as_array().cloned().unwrap_or_default();
+    let pairs: Vec<(String, String)> = evidence
+        .iter()
+        .map(|e| (e["field"].to_string(), e["value"].to_string()))
+        .collect();
+    let logins: Vec<_> = pairs.iter().filter(|(_, v)| v == "\"LOGIN\"").collect();
+    assert_eq!(logins.len(), 1, "{pairs:?}");
+    assert_eq!(logins[0].0, "\"imap.plaintext_credentials\"");
+
+    let output = scan_constructed(
+        110,
+        &[
+            (false, b"+OK POP3 ready\r\n"),
+            (true, b"CAPA\r\n"),
+            (
+                false,
+                b"+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n",
+            ),
+            (true, b"USER alice\r\n"),
+        ],
+    );
+    let alert = stripped_alerts(&output)[0];
+    let values: Vec<(&str, &str)> = alert["evidence"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|e| {
+                    let field = e["field"].as_str().unwrap_or_default();
+                    (field, e["value"].as_str().unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        values,
+        [
+            ("pop3.starttls_absent", "USER"),
+            ("pop3.starttls_absent", "UIDL"),
+            ("pop3.starttls_absent", "TOP"),
+            ("pop3.plaintext_credentials", "USER"),
+        ]
+    );
+    assert!(alert["destination"]["server_name"].is_null());
 }

@@ -154,6 +154,10 @@ fn check_tool(command: &[&str], manifest: &str, algorithm: &str) {
     assert_eq!(alerts.len(), 1, "{:?}", run.records);
     assert_eq!(alerts[0]["detection"], "integrity.manifest_mismatch");
     assert_eq!(alerts[0]["flow"]["file"]["path"], path_text(&changed));
+    let size = std::fs::metadata(&changed).expect("changed file").len();
+    assert_eq!(alerts[0]["flow"]["bytes"], size);
+    let missing = alerts[0]["missing"].to_string();
+    assert!(!missing.contains("flow.bytes"), "{missing}");
     assert_eq!(run.checks("verified").len(), FILES.len() - 1);
     assert!(run.checks("mismatched").is_empty(), "mismatches are alerts");
 }

@@ -343,10 +343,13 @@ impl Alert {
             destination: Destination {
                 ip: Some(dialogue.server.ip),
                 port: Some(dialogue.server.port),
-                server_name: None,
+                server_name: dialogue.server_name.clone(),
             },
             tls: TlsContext::default(),
-            flow: Flow::default(),
+            flow: Flow {
+                bytes: dialogue.bytes,
+                ..Flow::default()
+            },
             evidence: Vec::new(),
             missing: Vec::new(),
             attack: ATTACK,

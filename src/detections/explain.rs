@@ -255,7 +255,12 @@ pub const EXPLANATIONS: &[Explanation] = &[
         evidence: "the object's URL or name, each host and time with its hash",
         false_positives: "Objects that change legitimately without a new validator, such as \
                           per-user content under one URL.",
-        tuning: "No policy key of its own.",
+        tuning: "No policy key of its own. Every digest seen is kept in the store (--store \
+                 PATH, default store.sqlite in the data folder), so a re-scan of the same \
+                 evidence with the default store raises nothing: its hashes are already \
+                 known. To compare afresh, pass --no-store, which compares the inputs of this \
+                 scan with each other only, or --store with another file. Delete the store \
+                 file to forget what earlier runs saw.",
         attack: T1565,
     },
 ];

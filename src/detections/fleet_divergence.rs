@@ -16,7 +16,7 @@ use super::shared_store::SharedStore;
 use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, FileRef, Flow};
 use super::alert::{Process, SessionRef, Severity, TlsContext};
 use super::rule::Rule;
-use crate::observations::{HashAlgorithm, ObjectSighting, format_rfc3339};
+use crate::observations::{Endpoint, HashAlgorithm, ObjectSighting, format_rfc3339};
 
 pub const RULE: Rule = Rule {
     id: "integrity.fleet_divergence",
@@ -30,8 +30,10 @@ pub const RULE: Rule = Rule {
         the new one. Confidence is high for URL keys and medium for name keys.",
     false_positives: "URLs that serve changing content on purpose (a `latest` link, a nightly \
         build, per-user generated files), and servers that keep the ETag when the file changes.",
-    tuning: "Prefer sensors that log the URL, so objects are keyed by URL. Run with --no-store \
-        to judge one run alone; delete the store file to forget what earlier runs saw.",
+    tuning: "Prefer sensors that log the URL, so objects are keyed by URL. A re-scan of the \
+        same evidence with the default store raises nothing, because its hashes are already \
+        known. Run with --no-store to judge one run alone, or --store with another file to \
+        compare afresh. Delete the store file to forget what earlier runs saw.",
 };
 
 /// Location of the object digests kept between sightings.
@@ -175,10 +177,10 @@ fn alert(
         title,
         host: sighting.host.clone(),
         process: process(sighting),
-        source: None,
+        source: client_endpoint(sighting),
         destination: Destination {
-            ip: None,
-            port: None,
+            ip: sighting.connection.and_then(|c| c.server_ip),
+            port: sighting.connection.and_then(|c| c.server_port),
             server_name: sighting.url.as_deref().and_then(url_host),
         },
         tls: TlsContext::default(),
@@ -219,6 +221,16 @@ fn alert(
     alert.compare("digest", digest);
     alert.refresh_missing();
     alert
+}
+
+/// Returns the client of the connection that carried the object, when the
+/// sensor logged both its address and its port.
+fn client_endpoint(sighting: &ObjectSighting) -> Option<Endpoint> {
+    let connection = sighting.connection?;
+    Some(Endpoint {
+        ip: connection.client_ip?,
+        port: connection.client_port?,
+    })
 }
 
 fn process(sighting: &ObjectSighting) -> Process {

@@ -80,7 +80,6 @@ pub fn alert(mismatch: &Mismatch<'_>, host: &str) -> Alert {
         "destination.server_name",
         "tls",
         "flow.url",
-        "flow.bytes",
     ];
     if mismatch.sha256.is_none() {
         missing.push("flow.file.sha256");
@@ -103,7 +102,7 @@ pub fn alert(mismatch: &Mismatch<'_>, host: &str) -> Alert {
         },
         flow: Flow {
             url: None,
-            bytes: None,
+            bytes: Some(mismatch.size),
             file: Some(FileRef {
                 path: mismatch.path.to_owned(),
                 sha256: mismatch.sha256.map(str::to_owned),
@@ -154,6 +153,8 @@ mod tests {
         let missing = json["missing"].as_array().expect("missing is a list");
         assert!(missing.contains(&"tls".into()));
         assert!(!missing.contains(&"flow.file.sha256".into()));
+        assert_eq!(json["flow"]["bytes"], 5);
+        assert!(!missing.contains(&"flow.bytes".into()));
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub const RULE: Rule = Rule {
     id: "tls.stripped",
     default_severity: Severity::High,
     summary: "Plaintext HTTP to a host that announced Strict-Transport-Security or that the \
-              baseline knows over TLS, or a STARTTLS upgrade removed, garbled or refused",
+              baseline knows over TLS, or a STARTTLS upgrade removed, garbled, refused or not \
+              started",
     meaning: "HTTP: a response from the host (or, with includeSubDomains, from a parent \
               domain) carried a Strict-Transport-Security field, so a client that honours it \
               must only reach the host over TLS. A later plaintext HTTP request to that host \
@@ -27,9 +28,12 @@ pub const RULE: Rule = Rule {
               that announced HSTS. \
               STARTTLS (SMTP, IMAP, POP3, FTP, XMPP): the server's capability list carried \
               STARTTLS overwritten or misspelt (as middleboxes that inspect SMTP do), the \
-              server rejected the client's STARTTLS request, or the list lacked STARTTLS \
-              and the client went on in plaintext. One alert per connection; confidence is \
-              high for an overwritten or misspelt capability, and lower when only an absent \
+              server rejected the client's STARTTLS request, the server accepted it but the \
+              client's next command (AUTH PLAIN, LOGIN, USER) came in plaintext instead of \
+              a TLS ClientHello, or the list lacked STARTTLS and the client went on in \
+              plaintext. One alert per connection; confidence is \
+              high for an overwritten or misspelt capability or for credentials or mail sent \
+              after an accepted upgrade, and lower when only an absent \
               capability is seen, because one connection cannot tell a removed capability from a \
               server that never offered it. Sending credentials or mail in plaintext after \
               the absent or refused upgrade raises the confidence one step. Evidence: the \

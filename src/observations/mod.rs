@@ -20,8 +20,8 @@ pub use endpoint::{
 };
 pub use http::{DigestRecord, HttpTransfer, TransferContext, split_warning_text, warning_text};
 pub use object::{
-    Digests, HashAlgorithm, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingProcess,
-    SightingSource, http_url, normalize_url,
+    Digests, HashAlgorithm, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingConnection,
+    SightingProcess, SightingSource, http_url, normalize_url,
 };
 pub use session::{
     AlertRecord, ApplicationData, CertificateRecord, ClientHelloRecord, Endpoint, FlowEndReason,

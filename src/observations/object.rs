@@ -7,6 +7,8 @@
 //! Last-Modified). Without either, a sighting has no key and is written
 //! but not compared, because a bare name matches unrelated files.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use super::time::format_rfc3339;
@@ -64,6 +66,16 @@ pub struct SightingSource {
     pub input: String,
     /// e.g. `line 12`, `row 3`, `packet 40`.
     pub location: String,
+}
+
+/// The network connection that carried the object, as far as a network
+/// sensor logged it: the client that downloaded it and the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SightingConnection {
+    pub client_ip: Option<IpAddr>,
+    pub client_port: Option<u16>,
+    pub server_ip: Option<IpAddr>,
+    pub server_port: Option<u16>,
 }
 
 /// The process that wrote the file, from eslogger file events.
@@ -132,6 +144,8 @@ pub struct ObjectSighting {
     /// `zeek`, `suricata`, `osquery` or `capture`.
     pub sensor: &'static str,
     pub source: SightingSource,
+    /// The connection that carried the object, from Zeek and Suricata.
+    pub connection: Option<SightingConnection>,
     pub process: Option<SightingProcess>,
     pub quarantine: Option<QuarantineOrigin>,
 }
@@ -163,6 +177,7 @@ impl ObjectSighting {
             mime_type: None,
             sensor,
             source,
+            connection: None,
             process: None,
             quarantine: None,
         };

@@ -29,6 +29,15 @@ pub struct StarttlsDialogue {
     pub server: Endpoint,
     /// `smtp`, `imap`, `pop3`, `ftp` or `xmpp`.
     pub protocol: &'static str,
+    /// The host name the server gave for itself: the domain of an SMTP
+    /// greeting (`220 mx.example.com ESMTP`) or the `from` of an XMPP
+    /// server's stream header. `None` for the other protocols, whose
+    /// greetings have no fixed place for it.
+    pub server_name: Option<String>,
+    /// Octets of both directions, gaps included, when the analyser counted
+    /// the whole connection. `None` when it stopped at its line limit,
+    /// after which the flow may no longer be read.
+    pub bytes: Option<u64>,
     /// The server's first line (for XMPP, its stream header).
     pub greeting: Option<LineRecord>,
     /// The last complete capability list before TLS or the client's first
@@ -77,7 +86,7 @@ pub struct RefusalRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct FindingRecord {
     /// `starttls_absent`, `starttls_garbled`, `starttls_refused`,
-    /// `plaintext_credentials` or `plaintext_mail`.
+    /// `starttls_not_started`, `plaintext_credentials` or `plaintext_mail`.
     pub kind: &'static str,
     /// For `starttls_garbled`: `overwritten`, `near_miss` or
     /// `unknown_keyword`.
@@ -133,6 +142,8 @@ pub struct DialogueContext<'a> {
     pub server: Endpoint,
     pub time_ns: i64,
     pub protocol: &'static str,
+    /// Octets of both directions, gaps included, as far as the flow was read.
+    pub bytes: u64,
 }
 
 impl StarttlsDialogue {
@@ -173,6 +184,11 @@ impl StarttlsDialogue {
             client: context.client,
             server: context.server,
             protocol: context.protocol,
+            server_name: outcome
+                .greeting
+                .as_ref()
+                .and_then(|greeting| greeting_host(context.protocol, &greeting.text)),
+            bytes: (outcome.counters.line_limit_hits == 0).then_some(context.bytes),
             greeting: outcome.greeting.as_ref().map(line),
             capabilities: outcome.capabilities.clone(),
             offered: starttls.offered,
@@ -197,22 +213,56 @@ impl StarttlsDialogue {
             && self.server_tls_offset.is_some()
     }
 
-    /// True when a finding shows STARTTLS absent, garbled or refused.
+    /// True when a finding shows STARTTLS absent, garbled, refused or
+    /// accepted but not started.
     pub fn stripped(&self) -> bool {
-        self.findings.iter().any(|f| {
-            matches!(
-                f.finding,
-                FindingKind::StarttlsAbsent
-                    | FindingKind::StarttlsGarbled(_)
-                    | FindingKind::StarttlsRefused
-            )
-        })
+        self.findings.iter().any(|f| f.finding.is_stripping())
     }
 
     /// Returns the findings of one kind.
     pub fn findings_of(&self, kind: FindingKind) -> impl Iterator<Item = &FindingRecord> {
         self.findings.iter().filter(move |f| f.finding == kind)
     }
+}
+
+/// Returns the host name in a server's greeting: the first word after the
+/// reply code of an SMTP greeting, which RFC 5321 section 4.3.1 makes the
+/// server's domain, or the `from` attribute of an XMPP stream header (RFC
+/// 6120 section 4.7.1). Address literals and words that are not host
+/// names (`ESMTP` from servers that omit the domain) give `None`.
+fn greeting_host(protocol: &str, greeting: &str) -> Option<String> {
+    let candidate = match protocol {
+        "smtp" => greeting.get(4..)?.split_whitespace().next()?,
+        "xmpp" => xml_attribute(greeting, "from")?,
+        _ => return None,
+    };
+    let is_host = candidate.contains('.') || candidate.eq_ignore_ascii_case("localhost");
+    let valid = candidate
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    (is_host && valid && candidate.len() <= 253).then(|| candidate.to_ascii_lowercase())
+}
+
+/// Returns the value of attribute `name` in one XML start tag, quoted with
+/// `'` or `"`.
+fn xml_attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = tag;
+    while let Some(at) = rest.find(name) {
+        let before = rest[..at].chars().next_back();
+        let after = &rest[at + name.len()..];
+        rest = after;
+        if !before.is_some_and(char::is_whitespace) {
+            continue;
+        }
+        let Some(value) = after.trim_start().strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let quote = value.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let value = &value[1..];
+        return value.find(quote).map(|end| &value[..end]);
+    }
+    None
 }
 
 fn side_name(side: Side) -> &'static str {
@@ -227,6 +277,7 @@ fn finding_name(kind: FindingKind) -> &'static str {
         FindingKind::StarttlsAbsent => "starttls_absent",
         FindingKind::StarttlsGarbled(_) => "starttls_garbled",
         FindingKind::StarttlsRefused => "starttls_refused",
+        FindingKind::StarttlsNotStarted => "starttls_not_started",
         FindingKind::PlaintextCredentials => "plaintext_credentials",
         FindingKind::PlaintextMail => "plaintext_mail",
     }
@@ -237,5 +288,35 @@ fn garble_name(garble: Garble) -> &'static str {
         Garble::Overwritten => "overwritten",
         Garble::NearMiss => "near_miss",
         Garble::UnknownKeyword => "unknown_keyword",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_greeting_names_host() {
+        let host = greeting_host("smtp", "220 localhost ESMTP");
+        assert_eq!(host.as_deref(), Some("localhost"));
+        let host = greeting_host("smtp", "220-MX.Example.com ESMTP Postfix");
+        assert_eq!(host.as_deref(), Some("mx.example.com"));
+    }
+
+    #[test]
+    fn smtp_greeting_without_host() {
+        assert_eq!(greeting_host("smtp", "220 ESMTP ready"), None);
+        assert_eq!(greeting_host("smtp", "220 [192.0.2.1] ready"), None);
+        assert_eq!(greeting_host("smtp", "220"), None);
+        assert_eq!(greeting_host("pop3", "+OK mail.example.com ready"), None);
+    }
+
+    #[test]
+    fn xmpp_stream_from_names_host() {
+        let header = "<stream:stream id='1' from='chat.example.com' xmlns='jabber:client'>";
+        let host = greeting_host("xmpp", header);
+        assert_eq!(host.as_deref(), Some("chat.example.com"));
+        let header = "<stream:stream xfrom='a.example' id=\"2\">";
+        assert_eq!(greeting_host("xmpp", header), None);
     }
 }

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
+use std::net::IpAddr;
 use std::path::Path;
 
 use wiretrust_eslogger::{EsEvent, EsEventKind, ProcessIdentity};
@@ -20,8 +21,8 @@ use wiretrust_provenance::zeek::{self, ZeekFile, ZeekHttp, ZeekRecord};
 use wiretrust_provenance::{Format, ReadStats};
 
 use crate::observations::{
-    Digests, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingProcess, SightingSource,
-    format_rfc3339, http_url,
+    Digests, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingConnection, SightingProcess,
+    SightingSource, format_rfc3339, http_url,
 };
 
 /// Counts from reading one provenance input, for the summary.
@@ -267,6 +268,7 @@ impl ProvenanceSet {
             source(located),
         );
         sighting.mime_type = file.mime_type.clone();
+        sighting.connection = zeek_connection(file, http);
         Some(sighting)
     }
 
@@ -342,6 +344,13 @@ impl ProvenanceSet {
             source(located),
         );
         sighting.mime_type = event.http.http_content_type.clone();
+        // The receiver of a download is the client, as for `host` above.
+        sighting.connection = Some(SightingConnection {
+            client_ip: event.dest_ip.as_deref().and_then(parse_ip),
+            client_port: event.dest_port,
+            server_ip: event.src_ip.as_deref().and_then(parse_ip),
+            server_port: event.src_port,
+        });
         Some(sighting)
     }
 
@@ -454,6 +463,31 @@ fn source<T>(located: &Located<T>) -> SightingSource {
         input: located.input.clone(),
         location: located.location.clone(),
     }
+}
+
+/// Returns the connection of a Zeek file: the endpoints of its `http.log`
+/// record, else the sender in `files.log` as the server and the receiver
+/// as the client, which holds for downloads.
+fn zeek_connection(file: &ZeekFile, http: Option<&ZeekHttp>) -> Option<SightingConnection> {
+    let first_ip = |hosts: &[String]| hosts.first().and_then(|host| parse_ip(host));
+    let connection = match http {
+        Some(http) => SightingConnection {
+            client_ip: http.orig_h.as_deref().and_then(parse_ip),
+            client_port: http.orig_p,
+            server_ip: http.resp_h.as_deref().and_then(parse_ip),
+            server_port: http.resp_p,
+        },
+        None => SightingConnection {
+            client_ip: first_ip(&file.rx_hosts),
+            server_ip: first_ip(&file.tx_hosts),
+            ..SightingConnection::default()
+        },
+    };
+    (connection != SightingConnection::default()).then_some(connection)
+}
+
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    text.trim().parse().ok()
 }
 
 /// Returns the host of every row when they all have one, else `None`.

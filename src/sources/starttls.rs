@@ -46,6 +46,9 @@ pub(crate) struct StarttlsFlow {
     segments: [Vec<(u64, u64)>; 2],
     /// The protocol was not named within [`MAX_UNRECOGNISED_OCTETS`].
     given_up: bool,
+    /// Octets and gap octets of both sides, including those fed after the
+    /// dialogue stopped reading.
+    octets: u64,
 }
 
 impl StarttlsFlow {
@@ -89,6 +92,7 @@ impl StarttlsFlow {
             received: [0; 2],
             segments: [Vec::new(), Vec::new()],
             given_up: false,
+            octets: 0,
         })
     }
 
@@ -112,6 +116,8 @@ impl StarttlsFlow {
     }
 
     pub(crate) fn data(&mut self, side: Side, data: &[u8], meta: SegmentMeta) {
+        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        self.octets = self.octets.saturating_add(len);
         if data.is_empty() || !self.wants_data() {
             return;
         }
@@ -123,7 +129,6 @@ impl StarttlsFlow {
         if segments.len() < MAX_SEGMENTS_PER_SIDE {
             segments.push((offset, meta.packet));
         }
-        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
         self.received[index] = offset.saturating_add(len);
         if let Progress::Tls(handoff) = self.dialogue.feed(side, data) {
             tracing::trace!(
@@ -141,6 +146,7 @@ impl StarttlsFlow {
     }
 
     pub(crate) fn gap(&mut self, side: Side, missing: u64) {
+        self.octets = self.octets.saturating_add(missing);
         if !self.wants_data() {
             return;
         }
@@ -180,6 +186,7 @@ impl StarttlsFlow {
             server: self.server,
             time_ns: self.first_ns.unwrap_or_default(),
             protocol,
+            bytes: self.octets,
         };
         let segments = &self.segments;
         let packet_of = |side: Side, offset: u64| packet_at(&segments[side_index(side)], offset);

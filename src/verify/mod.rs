@@ -171,6 +171,19 @@ fn read_manifests(options: &VerifyOptions, summary: &mut VerifySummary) -> Vec<L
                 continue;
             }
         };
+        if text.iter().all(u8::is_ascii_whitespace) {
+            summary.manifests.push(ManifestSummary {
+                path: path.clone(),
+                entries: 0,
+                warnings: Vec::new(),
+                error: Some(format!(
+                    "manifest {} is empty: it contains no entries; pass the output of \
+                     sha256sum, md5sum or shasum",
+                    path.display()
+                )),
+            });
+            continue;
+        }
         let file_name = path.file_name().map(|name| name.to_string_lossy());
         let algorithm = options
             .algorithm

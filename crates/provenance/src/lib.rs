@@ -17,5 +17,5 @@ pub mod suricata;
 mod time;
 pub mod zeek;
 
-pub use lines::{LineError, ReadStats};
+pub use lines::{LineError, ReadStats, RecordUnit};
 pub use sniff::{Format, sniff};

@@ -10,16 +10,35 @@ pub const MAX_EXAMPLES: usize = 10;
 /// bad rather than kept in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// A line that could not be read, by its 1-based number.
+/// What the numbers of an input count: text lines, or database rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordUnit {
+    #[default]
+    Line,
+    Row,
+}
+
+impl RecordUnit {
+    /// Returns the word used before a number in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordUnit::Line => "line",
+            RecordUnit::Row => "row",
+        }
+    }
+}
+
+/// A line (or database row) that could not be read, by its 1-based number.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineError {
     pub line: u64,
+    pub unit: RecordUnit,
     pub reason: String,
 }
 
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.reason)
+        write!(f, "{} {}: {}", self.unit.as_str(), self.line, self.reason)
     }
 }
 
@@ -36,6 +55,8 @@ pub struct ReadStats {
     pub bad_lines: u64,
     /// The first [`MAX_EXAMPLES`] of those.
     pub bad_examples: Vec<LineError>,
+    /// What `lines` and the example numbers count.
+    pub unit: RecordUnit,
 }
 
 impl ReadStats {
@@ -45,6 +66,7 @@ impl ReadStats {
         if self.bad_examples.len() < MAX_EXAMPLES {
             self.bad_examples.push(LineError {
                 line,
+                unit: self.unit,
                 reason: reason.into(),
             });
         }

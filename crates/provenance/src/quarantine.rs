@@ -12,7 +12,7 @@ use std::path::Path;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::lines::ReadStats;
+use crate::lines::{ReadStats, RecordUnit};
 use crate::time;
 
 /// One row of `LSQuarantineEvent`.
@@ -74,7 +74,10 @@ pub fn read_database(
     }
     let mut statement = connection.prepare(QUERY)?;
     let mut rows = statement.query([])?;
-    let mut stats = ReadStats::default();
+    let mut stats = ReadStats {
+        unit: RecordUnit::Row,
+        ..ReadStats::default()
+    };
     loop {
         let row = match rows.next() {
             Ok(Some(row)) => row,

@@ -5,7 +5,7 @@ use serde_json::Value;
 /// Format of a provenance input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// Zeek TSV log with its `#separator` header.
+    /// Zeek TSV log, recognised by its `#separator` or another Zeek header line.
     ZeekTsv,
     /// Zeek JSON Lines from `files.log` or `http.log`.
     ZeekJson,
@@ -41,7 +41,7 @@ pub fn sniff(prefix: &[u8]) -> Option<Format> {
     if prefix.starts_with(b"SQLite format 3\0") {
         return Some(Format::Sqlite);
     }
-    if prefix.starts_with(b"#separator ") {
+    if prefix.starts_with(b"#separator ") || starts_with_zeek_directive(prefix) {
         return Some(Format::ZeekTsv);
     }
     let prefix = prefix.strip_prefix(b"\xef\xbb\xbf").unwrap_or(prefix);
@@ -58,7 +58,31 @@ pub fn sniff(prefix: &[u8]) -> Option<Format> {
             return Some(format);
         }
     }
+    // A Zeek JSON log cut inside its first record still begins the way
+    // Zeek writes every record, so the reader can report the bad line.
+    let first = text.trim_start();
+    if first.starts_with("{\"ts\":") || first.starts_with("{\"_path\":") {
+        return Some(Format::ZeekJson);
+    }
     None
+}
+
+/// True when `prefix` begins with a Zeek TSV header line other than
+/// `#separator`, which Zeek writes first but a hand-cut log may lack (the
+/// reader then splits on tabs, Zeek's default).
+fn starts_with_zeek_directive(prefix: &[u8]) -> bool {
+    const DIRECTIVES: [&[u8]; 7] = [
+        b"#set_separator\t",
+        b"#empty_field\t",
+        b"#unset_field\t",
+        b"#path\t",
+        b"#open\t",
+        b"#fields\t",
+        b"#types\t",
+    ];
+    DIRECTIVES
+        .iter()
+        .any(|directive| prefix.starts_with(directive))
 }
 
 fn sniff_line(line: &str) -> Option<Format> {
@@ -89,7 +113,13 @@ mod tests {
 
     #[test]
     fn formats_are_recognised() {
-        let cases: [(&[u8], Option<Format>); 8] = [
+        let cases: [(&[u8], Option<Format>); 11] = [
+            (b"#fields\tts\tfuid\n", Some(Format::ZeekTsv)),
+            (
+                b"{\"ts\":1795255201.5,\"fuid\":\"F1\",\"tx_hos",
+                Some(Format::ZeekJson),
+            ),
+            (b"#!/bin/sh\n", None),
             (b"SQLite format 3\0rest", Some(Format::Sqlite)),
             (
                 b"#separator \\x09\n#set_separator\t,\n",
@@ -126,7 +156,9 @@ mod tests {
     }
 
     #[test]
-    fn cut_line_is_not_judged() {
-        assert_eq!(sniff(b"{\"ts\":1.0,\"fuid\""), None);
+    fn cut_line_judged_by_zeek_start() {
+        assert_eq!(sniff(b"{\"ts\":1.0,\"fuid\""), Some(Format::ZeekJson));
+        assert_eq!(sniff(b"{\"timestamp\":\"t\",\"event_type\""), None);
+        assert_eq!(sniff(b"{\"hostIdentifier\":\"h\""), None);
     }
 }

@@ -43,6 +43,7 @@ pub struct ZeekHttp {
     pub time_ns: i64,
     pub uid: String,
     pub orig_h: Option<String>,
+    pub orig_p: Option<u16>,
     pub resp_h: Option<String>,
     pub resp_p: Option<u16>,
     pub method: Option<String>,
@@ -381,11 +382,13 @@ fn file_record(row: &Row) -> Result<ZeekFile, String> {
 
 fn http_record(row: &Row) -> Result<ZeekHttp, String> {
     let port = number(row, "id.resp_p")?;
+    let orig_port = number(row, "id.orig_p")?;
     let status = number(row, "status_code")?;
     Ok(ZeekHttp {
         time_ns: timestamp(row)?,
         uid: required(row, "uid")?,
         orig_h: text(row, "id.orig_h"),
+        orig_p: orig_port.and_then(|p| u16::try_from(p).ok()),
         resp_h: text(row, "id.resp_h"),
         resp_p: port.and_then(|p| u16::try_from(p).ok()),
         method: text(row, "method"),

@@ -91,8 +91,9 @@ pub enum FindingKind {
     /// The server's capability list lacked STARTTLS (STLS, AUTH TLS,
     /// `<starttls/>`) and the client went on in plaintext. One connection
     /// cannot tell a removed capability from a server that never had it.
-    /// Evidence: the list's first line, then the client's next command
-    /// (only the verb of a login or mail command).
+    /// Evidence: the list's capability lines (at most six, or the one line
+    /// of an IMAP list), then the client's next command (only the verb of a
+    /// login or mail command).
     StarttlsAbsent,
     /// A capability in the list looks like a mangled STARTTLS. Evidence: the
     /// capability line.
@@ -101,6 +102,12 @@ pub enum FindingKind {
     /// 4xx/5xx, IMAP `NO` or `BAD`, POP3 `-ERR`, XMPP `<failure/>`).
     /// Evidence: the request, then the reply.
     StarttlsRefused,
+    /// The server accepted the STARTTLS request, but the client's next
+    /// command came in plaintext instead of a TLS ClientHello, so the
+    /// upgrade never happened. Reported once per connection. Evidence: the
+    /// acceptance, then the command (only the verb of a login or mail
+    /// command).
+    StarttlsNotStarted,
     /// The client sent a login (SMTP `AUTH`, IMAP `LOGIN` or `AUTHENTICATE`,
     /// POP3 `USER`, `PASS`, `APOP` or `AUTH`, FTP `USER`, `PASS` or `ACCT`,
     /// XMPP `<auth>`) before TLS started, whether or not STARTTLS was offered.
@@ -109,6 +116,20 @@ pub enum FindingKind {
     /// An SMTP client sent `MAIL`, `RCPT`, `DATA` or `BDAT` before TLS
     /// started. Reported once per connection. Evidence: the command verb.
     PlaintextMail,
+}
+
+impl FindingKind {
+    /// True for the kinds that show the upgrade to TLS removed or defeated:
+    /// STARTTLS absent, garbled, refused or accepted but not started.
+    pub fn is_stripping(self) -> bool {
+        matches!(
+            self,
+            FindingKind::StarttlsAbsent
+                | FindingKind::StarttlsGarbled(_)
+                | FindingKind::StarttlsRefused
+                | FindingKind::StarttlsNotStarted
+        )
+    }
 }
 
 /// One finding with the lines that show it.
@@ -199,15 +220,8 @@ impl Outcome {
     }
 
     /// True when the outcome contains a finding that `tls.stripped` reports:
-    /// STARTTLS absent, garbled or refused.
+    /// STARTTLS absent, garbled, refused or accepted but not started.
     pub fn is_stripped(&self) -> bool {
-        self.findings.iter().any(|f| {
-            matches!(
-                f.kind,
-                FindingKind::StarttlsAbsent
-                    | FindingKind::StarttlsGarbled(_)
-                    | FindingKind::StarttlsRefused
-            )
-        })
+        self.findings.iter().any(|f| f.kind.is_stripping())
     }
 }

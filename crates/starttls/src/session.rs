@@ -38,10 +38,17 @@ pub(crate) struct CapabilityRule {
     pub atoms: bool,
 }
 
+/// Capability lines quoted at most when a list lacks STARTTLS.
+// NOTE: a list with more lines is quoted only in part; the outcome's
+// capabilities still contain all of them up to `Limits::max_capabilities`.
+const MAX_ABSENT_LINES: usize = 6;
+
 /// A complete capability list, summarised for the later checks.
 #[derive(Debug, Clone)]
 struct CapabilityList {
-    first: Evidence,
+    /// The lines that show what the list offered: its capability lines, or
+    /// its first line when the capabilities share it (IMAP).
+    lines: Vec<Evidence>,
     offered: bool,
     garbled: bool,
 }
@@ -50,6 +57,8 @@ struct CapabilityList {
 #[derive(Debug, Clone, Default)]
 struct ListInProgress {
     first: Option<Evidence>,
+    /// Capability lines other than the first line, up to [`MAX_ABSENT_LINES`].
+    lines: Vec<Evidence>,
     items: Vec<String>,
     dropped: u64,
     offered: bool,
@@ -73,6 +82,7 @@ pub(crate) struct Session {
     /// capability lists (after login) are not checked.
     proceeded: bool,
     mail_reported: bool,
+    not_started_reported: bool,
 }
 
 impl Session {
@@ -84,6 +94,7 @@ impl Session {
             last_list: None,
             proceeded: false,
             mail_reported: false,
+            not_started_reported: false,
         }
     }
 
@@ -139,6 +150,14 @@ impl Session {
         let Some(list) = self.list.as_mut() else {
             return;
         };
+        let own_line = list
+            .first
+            .as_ref()
+            .is_none_or(|first| first.at != evidence.at)
+            && list.lines.last().is_none_or(|last| last.at != evidence.at);
+        if own_line && list.lines.len() < MAX_ABSENT_LINES {
+            list.lines.push(evidence.clone());
+        }
         if keyword.eq_ignore_ascii_case(rule.keyword.as_bytes()) {
             list.offered = true;
         } else if let Some(garble) = classify_garble(keyword, rule) {
@@ -189,8 +208,13 @@ impl Session {
             return;
         }
 
+        let lines = if list.lines.is_empty() {
+            vec![first]
+        } else {
+            list.lines
+        };
         self.last_list = Some(CapabilityList {
-            first,
+            lines,
             offered: list.offered,
             garbled: any_garbled,
         });
@@ -214,6 +238,7 @@ impl Session {
     /// Records a plaintext command as [`Session::proceed`] does, but quotes
     /// `quoted` instead of the whole line.
     fn proceed_quoting(&mut self, unit: &Unit<'_>, quoted: &[u8]) {
+        self.check_not_started(unit, quoted);
         if self.proceeded || self.outcome.starttls.requested.is_some() {
             self.proceeded = true;
             return;
@@ -225,8 +250,25 @@ impl Session {
         if list.offered || list.garbled {
             return;
         }
-        let evidence = vec![list.first.clone(), self.evidence_text(unit.at, quoted)];
+        let mut evidence = list.lines.clone();
+        evidence.push(self.evidence_text(unit.at, quoted));
         self.push_finding(FindingKind::StarttlsAbsent, evidence);
+    }
+
+    /// Reports a client command read as a line after the server accepted
+    /// STARTTLS. The reader tests the client's bytes after the request for
+    /// a TLS start and stops reading lines once it finds one, so a command
+    /// line here means the client never began TLS.
+    fn check_not_started(&mut self, unit: &Unit<'_>, quoted: &[u8]) {
+        if self.not_started_reported || self.outcome.client_tls_offset.is_some() {
+            return;
+        }
+        let Some(accepted) = self.outcome.starttls.accepted.clone() else {
+            return;
+        };
+        self.not_started_reported = true;
+        let evidence = vec![accepted, self.evidence_text(unit.at, quoted)];
+        self.push_finding(FindingKind::StarttlsNotStarted, evidence);
     }
 
     /// Records a login command. `verb` is quoted instead of the line, so
@@ -286,8 +328,11 @@ const MASK_BYTES: &[u8] = b"Xx* \0";
 fn classify_garble(keyword: &[u8], rule: CapabilityRule) -> Option<Garble> {
     let expected = rule.keyword.as_bytes();
     let exact = keyword.eq_ignore_ascii_case(expected);
-    if exact || keyword.len() != expected.len() || is_any(keyword, rule.known) {
+    if exact || is_any(keyword, rule.known) {
         return None;
+    }
+    if keyword.len() != expected.len() {
+        return is_shortened_or_padded(keyword, expected).then_some(Garble::NearMiss);
     }
     let masked = keyword.iter().filter(|b| MASK_BYTES.contains(b)).count();
     if masked.saturating_add(1) >= keyword.len() {
@@ -302,6 +347,20 @@ fn classify_garble(keyword: &[u8], rule: CapabilityRule) -> Option<Garble> {
         return Some(Garble::NearMiss);
     }
     rule.atoms.then_some(Garble::UnknownKeyword)
+}
+
+/// True when `keyword` is within two insertions, deletions or
+/// substitutions of `expected`, ignoring ASCII case, as a capability cut
+/// short (`STARTT`) or padded (`STARTTLSX`) in transit is. Keywords of
+/// fewer than three bytes are too short to resemble anything.
+fn is_shortened_or_padded(keyword: &[u8], expected: &[u8]) -> bool {
+    const MAX_EDITS: usize = 2;
+    if keyword.len() < 3 || keyword.len().abs_diff(expected.len()) > MAX_EDITS {
+        return false;
+    }
+    let keyword = keyword.to_ascii_uppercase();
+    let expected = expected.to_ascii_uppercase();
+    strsim::generic_levenshtein(&keyword, &expected) <= MAX_EDITS
 }
 
 #[cfg(test)]
@@ -332,6 +391,24 @@ mod tests {
         assert_eq!(classify_garble(b"8bitmime", SMTP), None);
         assert_eq!(classify_garble(b"starttls", SMTP), None);
         assert_eq!(classify_garble(b"SIZE", SMTP), None);
+    }
+
+    #[test]
+    fn garble_shortened_or_padded() {
+        assert_eq!(classify_garble(b"STARTT", SMTP), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"StartTL", SMTP), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"STARTTLSX", SMTP), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"START", SMTP), None);
+        assert_eq!(classify_garble(b"PIPELINING", SMTP), None);
+        let pop3 = CapabilityRule {
+            keyword: "STLS",
+            known: &["USER"],
+            atoms: true,
+        };
+        assert_eq!(classify_garble(b"STL", pop3), Some(Garble::NearMiss));
+        assert_eq!(classify_garble(b"ST", pop3), None);
+        assert_eq!(classify_garble(b"TOP", pop3), None);
+        assert_eq!(classify_garble(b"user", pop3), None);
     }
 
     #[test]

@@ -151,11 +151,35 @@ fn smtp_capability_absent() {
         [FindingKind::StarttlsAbsent, FindingKind::PlaintextMail]
     );
     let evidence = &outcome.findings[0].evidence;
-    assert_eq!(evidence[0].text, "250-mx.example.com");
+    let texts: Vec<&str> = evidence.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["250-PIPELINING", "250 8BITMIME", "MAIL"]);
     assert_eq!(evidence[0].at.side, Server);
-    assert_eq!(evidence[1].text, "MAIL");
-    assert_eq!(evidence[1].at.side, Client);
-    assert_eq!(evidence[1].at.line, 2);
+    assert_eq!(evidence[0].at.line, 3);
+    assert_eq!(evidence[2].at.side, Client);
+    assert_eq!(evidence[2].at.line, 2);
+}
+
+#[test]
+fn smtp_shortened_capability_is_garbled() {
+    let capabilities = b"250-mx.test\r\n250-PIPELINING\r\n250-STARTT\r\n250 8BITMIME\r\n";
+    let steps: [(Side, &[u8]); 4] = [
+        (Server, SMTP_GREETING),
+        (Client, SMTP_EHLO),
+        (Server, capabilities),
+        (Client, b"MAIL FROM:<a@example.com>\r\n"),
+    ];
+    let (outcome, _) = run(&steps);
+    assert_eq!(
+        kinds(&outcome),
+        [
+            FindingKind::StarttlsGarbled(Garble::NearMiss),
+            FindingKind::PlaintextMail
+        ]
+    );
+    let garbled = &outcome.findings[0].evidence;
+    assert_eq!(garbled.len(), 1);
+    assert_eq!(garbled[0].text, "250-STARTT");
+    assert_eq!(garbled[0].at.line, 4);
 }
 
 #[test]
@@ -365,6 +389,14 @@ fn pop3_capability_removed() {
         ]
     );
     assert_eq!(outcome.findings[2].evidence[0].text, "PASS");
+    let absent: Vec<&str> = outcome.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(absent, ["USER", "UIDL", "USER"]);
+    assert_eq!(outcome.findings[0].evidence[0].at.side, Server);
+    assert_eq!(outcome.findings[0].evidence[2].at.side, Client);
 }
 
 #[test]
@@ -745,4 +777,114 @@ fn many_garbled_lines_stay_bounded() {
     assert_eq!(outcome.capabilities.len(), 8);
     assert_eq!(outcome.counters.capabilities_dropped, 993);
     assert_eq!(outcome.counters.findings_dropped, 996);
+}
+
+/// Checks that the dialogue reports an accepted STARTTLS that the client
+/// never started, quoting `acceptance` and then `command`, followed by the
+/// credentials it sent in plaintext.
+fn assert_not_started(steps: &[(Side, &[u8])], acceptance: &str, command: &str) {
+    let (outcome, _) = run(steps);
+    assert_eq!(
+        kinds(&outcome),
+        [
+            FindingKind::StarttlsNotStarted,
+            FindingKind::PlaintextCredentials
+        ]
+    );
+    assert!(outcome.is_stripped());
+    assert!(outcome.starttls.accepted.is_some());
+    assert_eq!(outcome.client_tls_offset, None);
+    let evidence = &outcome.findings[0].evidence;
+    assert_eq!(evidence.len(), 2);
+    assert_eq!(evidence[0].text, acceptance);
+    assert_eq!(evidence[0].at.side, Server);
+    assert_eq!(evidence[1].text, command);
+    assert_eq!(evidence[1].at.side, Client);
+}
+
+#[test]
+fn smtp_auth_after_accepted_starttls() {
+    let steps: [(Side, &[u8]); 6] = [
+        (Server, SMTP_GREETING),
+        (Client, SMTP_EHLO),
+        (Server, SMTP_CAPABILITIES),
+        (Client, b"STARTTLS\r\n"),
+        (Server, b"220 2.0.0 Ready to start TLS\r\n"),
+        (Client, b"AUTH PLAIN AHVzZXIAc2VjcmV0\r\n"),
+    ];
+    assert_not_started(&steps, "220 2.0.0 Ready to start TLS", "AUTH PLAIN");
+}
+
+#[test]
+fn imap_login_after_accepted_starttls() {
+    let steps: [(Side, &[u8]); 4] = [
+        (Server, IMAP_GREETING),
+        (Client, b"a1 STARTTLS\r\n"),
+        (Server, b"a1 OK Begin TLS negotiation now\r\n"),
+        (Client, b"a2 LOGIN alice secret\r\n"),
+    ];
+    assert_not_started(&steps, "a1 OK Begin TLS negotiation now", "LOGIN");
+}
+
+#[test]
+fn pop3_user_after_accepted_stls() {
+    let steps: [(Side, &[u8]); 4] = [
+        (Server, b"+OK POP3 ready\r\n"),
+        (Client, b"STLS\r\n"),
+        (Server, b"+OK Begin TLS\r\n"),
+        (Client, b"USER alice\r\n"),
+    ];
+    assert_not_started(&steps, "+OK Begin TLS", "USER");
+}
+
+#[test]
+fn ftp_user_after_accepted_auth_tls() {
+    let steps: [(Side, &[u8]); 4] = [
+        (Server, b"220 FTP server ready\r\n"),
+        (Client, b"AUTH TLS\r\n"),
+        (Server, b"234 Proceed with negotiation.\r\n"),
+        (Client, b"USER anonymous\r\n"),
+    ];
+    assert_not_started(&steps, "234 Proceed with negotiation.", "USER");
+}
+
+#[test]
+fn xmpp_auth_after_proceed() {
+    let features = b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\
+        </stream:features>";
+    let auth = b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>\
+        AGFsaWNlAHNlY3JldA==</auth>";
+    let steps: [(Side, &[u8]); 6] = [
+        (Client, XMPP_CLIENT_OPEN),
+        (Server, XMPP_SERVER_OPEN),
+        (Server, features),
+        (
+            Client,
+            b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        ),
+        (
+            Server,
+            b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        ),
+        (Client, auth),
+    ];
+    assert_not_started(
+        &steps,
+        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        "auth mechanism=PLAIN",
+    );
+}
+
+#[test]
+fn accepted_then_tls_is_not_finding() {
+    let steps: [(Side, &[u8]); 4] = [
+        (Server, IMAP_GREETING),
+        (Client, b"a1 STARTTLS\r\n"),
+        (Server, b"a1 OK Begin TLS negotiation now\r\n"),
+        (Client, CLIENT_HELLO),
+    ];
+    let (outcome, _) = run(&steps);
+    assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
+    assert!(!outcome.is_stripped());
+    assert_eq!(outcome.client_tls_offset, Some(13));
 }

@@ -66,6 +66,12 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    /// The path names a directory, not a database file.
+    #[error(
+        "store {path} is a directory; pass the path of a database file to --store, such as \
+         {path}/store.sqlite"
+    )]
+    IsDirectory { path: PathBuf },
     /// The store's folder could not be created.
     #[error("cannot create the folder of store {path}: {source}")]
     CreateFolder {

@@ -87,6 +87,11 @@ impl SqliteStore {
     /// database or from a newer schema is an error naming the file; it is
     /// never reset.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if path.is_dir() {
+            return Err(StoreError::IsDirectory {
+                path: path.to_owned(),
+            });
+        }
         if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
                 path: path.to_owned(),

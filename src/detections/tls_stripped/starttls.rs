@@ -1,5 +1,6 @@
 //! `tls.stripped` for STARTTLS dialogues: one alert per connection whose
-//! upgrade to TLS was removed, garbled or refused.
+//! upgrade to TLS was removed, garbled, refused, or accepted but never
+//! started.
 
 use wiretrust_starttls::{FindingKind, Garble};
 
@@ -10,8 +11,8 @@ use crate::observations::{FindingRecord, LineRecord, StarttlsDialogue};
 /// Evidence lines quoted per alert at most; the record has every finding.
 const MAX_EVIDENCE: usize = 8;
 
-/// Raises `tls.stripped` for a dialogue with STARTTLS absent, garbled or
-/// refused.
+/// Raises `tls.stripped` for a dialogue with STARTTLS absent, garbled,
+/// refused, or accepted but never started.
 pub fn check_dialogue(dialogue: &StarttlsDialogue, config: &DetectionConfig, out: &mut Vec<Alert>) {
     let Some(primary) = primary_finding(dialogue) else {
         return;
@@ -44,22 +45,44 @@ pub fn check_dialogue(dialogue: &StarttlsDialogue, config: &DetectionConfig, out
     alert.compare("missing", missing(dialogue));
 
     let findings = dialogue.findings.iter();
-    let lines = findings.flat_map(|f| f.evidence.iter().map(move |line| (f.kind, line)));
-    for (kind, line) in lines.take(MAX_EVIDENCE) {
-        alert.evidence.push(evidence(dialogue, kind, line));
+    let lines = findings.flat_map(|f| f.evidence.iter().map(move |line| (f, line)));
+    let quoted_elsewhere = |finding: &FindingRecord, line: &LineRecord| {
+        finding.finding.is_stripping() && sent_in_plaintext(dialogue, line)
+    };
+    let kept = lines.filter(|(finding, line)| !quoted_elsewhere(finding, line));
+    for (finding, line) in kept.take(MAX_EVIDENCE) {
+        alert.evidence.push(evidence(dialogue, finding.kind, line));
     }
     out.push(alert);
 }
 
+/// True when `line` is quoted by a plaintext credentials or mail finding,
+/// which names it more precisely than the stripping finding that quotes
+/// the same client command as the one that went on in plaintext.
+fn sent_in_plaintext(dialogue: &StarttlsDialogue, line: &LineRecord) -> bool {
+    let plaintext = [
+        FindingKind::PlaintextCredentials,
+        FindingKind::PlaintextMail,
+    ];
+    dialogue
+        .findings
+        .iter()
+        .filter(|f| plaintext.contains(&f.finding))
+        .flat_map(|f| f.evidence.iter())
+        .any(|quoted| quoted.side == line.side && quoted.offset == line.offset)
+}
+
 /// Returns the finding the alert is about: an overwritten or misspelt
-/// capability first, then a rejected request, then an unknown keyword in
-/// its place, then an absent capability.
+/// capability first, then an accepted upgrade the client never started,
+/// then a rejected request, then an unknown keyword in its place, then an
+/// absent capability.
 fn primary_finding(dialogue: &StarttlsDialogue) -> Option<&FindingRecord> {
     let rank = |kind: FindingKind| match kind {
         FindingKind::StarttlsGarbled(Garble::Overwritten | Garble::NearMiss) => Some(0),
-        FindingKind::StarttlsRefused => Some(1),
-        FindingKind::StarttlsGarbled(Garble::UnknownKeyword) => Some(2),
-        FindingKind::StarttlsAbsent => Some(3),
+        FindingKind::StarttlsNotStarted => Some(1),
+        FindingKind::StarttlsRefused => Some(2),
+        FindingKind::StarttlsGarbled(Garble::UnknownKeyword) => Some(3),
+        FindingKind::StarttlsAbsent => Some(4),
         FindingKind::PlaintextCredentials | FindingKind::PlaintextMail => None,
     };
     dialogue
@@ -71,7 +94,9 @@ fn primary_finding(dialogue: &StarttlsDialogue) -> Option<&FindingRecord> {
 }
 
 /// Returns the confidence that the upgrade was stripped. An overwritten or
-/// misspelt capability is what a middlebox leaves. The other findings can
+/// misspelt capability is what a middlebox leaves. A client that goes on in
+/// plaintext after the server accepted STARTTLS is medium on its own and
+/// high when what it sent was credentials or mail. The other findings can
 /// come from a server configured without TLS, so plaintext credentials or
 /// mail after them raise the confidence one step.
 fn confidence(kind: FindingKind, sent_in_plaintext: bool) -> Confidence {
@@ -79,7 +104,7 @@ fn confidence(kind: FindingKind, sent_in_plaintext: bool) -> Confidence {
         FindingKind::StarttlsGarbled(Garble::Overwritten | Garble::NearMiss) => {
             return Confidence::High;
         }
-        FindingKind::StarttlsRefused => Confidence::Medium,
+        FindingKind::StarttlsRefused | FindingKind::StarttlsNotStarted => Confidence::Medium,
         _ => Confidence::Low,
     };
     match (base, sent_in_plaintext) {
@@ -109,6 +134,9 @@ fn title(
         ),
         FindingKind::StarttlsGarbled(_) => {
             format!("STARTTLS capability garbled as {:?}", quoted.unwrap_or("?"))
+        }
+        FindingKind::StarttlsNotStarted => {
+            "STARTTLS accepted, but the client went on without TLS".to_owned()
         }
         FindingKind::StarttlsRefused => match dialogue.refused.as_ref().and_then(|r| r.code) {
             Some(code) => format!("STARTTLS request rejected with {code}"),
@@ -193,6 +221,14 @@ mod tests {
         assert_eq!(
             confidence(FindingKind::StarttlsAbsent, true),
             Confidence::Medium
+        );
+    }
+
+    #[test]
+    fn not_started_then_credentials_is_high() {
+        assert_eq!(
+            confidence(FindingKind::StarttlsNotStarted, true),
+            Confidence::High
         );
     }
 
