@@ -216,8 +216,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         }
     }
 
-    /// The object a transfer delivered, for `integrity.fleet_divergence`: a
-    /// complete `200` body of a GET, keyed by its URL. The hash is that of
+    /// Returns the object a transfer delivered, for
+    /// `integrity.fleet_divergence`: a complete `200` body of a GET, keyed by
+    /// its URL. The hash is that of
     /// the representation, after any content coding is removed, because
     /// that is the file the client keeps. A folder-like URL (`/`, `/news/`)
     /// without ETag or Last-Modified is a page that may change on every
@@ -547,8 +548,8 @@ fn file_name(path: &str) -> Option<String> {
 
 /// Adds the code-signing identity eslogger input gave the alert's process
 /// (named by pid in Apple pktap captures) at `time_ns`.
-/// The process that logged `record`, with its code-signing identity
-/// when eslogger input knew the pid at that time.
+/// Returns the process that logged `record`, with its code-signing
+/// identity when eslogger input knew the pid at that time.
 fn process_of(processes: &ProcessTable, record: &LogRecord) -> Process {
     let path = (!record.process_path.is_empty()).then(|| record.process_path.clone());
     let mut process = Process {
