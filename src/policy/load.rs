@@ -390,7 +390,7 @@ impl Loader<'_> {
             self.error(
                 text.span(),
                 format!("invalid duration {:?}", text.get_ref()),
-                "write a whole number and a unit s, m, h, d or w, e.g. \"30d\"",
+                "write a whole number above zero and a unit s, m, h, d or w, e.g. \"30d\"",
             )
         })
     }

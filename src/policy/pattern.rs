@@ -122,15 +122,24 @@ fn parse_port(text: &str) -> Result<u16, String> {
 
 fn parse_address(text: &str) -> Result<AddressPattern, String> {
     if text.contains('/') {
-        return text
-            .parse::<IpNet>()
-            .map(|net| AddressPattern::Net(net.trunc()))
-            .map_err(|_| {
-                format!(
-                    "{text:?} is not a CIDR block: write an address, a slash and a prefix \
-                     length of at most 32 (IPv4) or 128 (IPv6)"
-                )
-            });
+        let net = text.parse::<IpNet>().map_err(|_| {
+            format!(
+                "{text:?} is not a CIDR block: write an address, a slash and a prefix \
+                 length of at most 32 (IPv4) or 128 (IPv6)"
+            )
+        })?;
+        // A block with host bits set is usually a typo for a host or for
+        // a wider block; ask which one was meant.
+        if net.trunc() != net {
+            return Err(format!(
+                "{text:?} has host bits set after its /{} prefix: write the block as {} or \
+                 the single address as {}",
+                net.prefix_len(),
+                net.trunc(),
+                net.addr()
+            ));
+        }
+        return Ok(AddressPattern::Net(net));
     }
     if let Ok(ip) = text.parse::<IpAddr>() {
         return Ok(AddressPattern::Ip(ip));
@@ -337,6 +346,7 @@ mod tests {
     fn invalid_patterns_say_why() {
         for (text, why) in [
             ("10.0.0.0/33", "CIDR"),
+            ("10.0.0.1/8", "write the block as 10.0.0.0/8"),
             ("a*b.example", "wildcard"),
             ("bad name", "contains"),
             ("host:0", "port"),
