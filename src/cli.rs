@@ -26,8 +26,8 @@ pub enum Command {
     /// Scan packet captures (pcap, pcapng, gzip-compressed), macOS unified log
     /// exports and archives, and eslogger output for TLS downgrades, tampering
     /// and failures, and sensor logs with file hashes (Zeek, Suricata, osquery,
-    /// quarantine records) for downloads whose content differs between hosts;
-    /// directories are walked and each file is recognised by its content.
+    /// quarantine records) for downloads whose content differs between hosts.
+    /// Directories are walked, and each file is recognised by its content.
     Scan(ScanArgs),
     /// Watch live: the unified log through `log stream` (and `eslogger` as
     /// root) on a Mac, unified log NDJSON on standard input, or an interface;

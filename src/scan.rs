@@ -141,7 +141,7 @@ pub struct Summary {
     pub endpoint_connections: u64,
     /// Object sightings from sensor logs, judged and written.
     pub object_sightings: u64,
-    /// What the TLS baseline learned and looked up.
+    /// Counts of what the TLS baseline learned and looked up.
     pub baseline: crate::detections::baseline::BaselineCounts,
     /// Sessions whose TLS records held protocol anomalies.
     pub sessions_with_anomalies: u64,

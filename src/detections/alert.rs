@@ -91,8 +91,8 @@ pub struct Alert {
     pub attack: Attack,
     /// Observation record the alert came from.
     pub session: SessionRef,
-    /// What the policy changed, such as a severity raised for a critical
-    /// asset, with the policy line; left out of JSON when empty.
+    /// Changes the policy made, such as a severity raised for a critical
+    /// asset, each with its policy line. Left out of JSON when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policy: Vec<String>,
     /// The policy entry that suppressed the alert; only suppressed alerts

@@ -1,4 +1,4 @@
-//! What `wiretrust rules explain ID` prints for every detection id the
+//! The text `wiretrust rules explain ID` prints for every detection id the
 //! product defines: meaning, evidence fields, false positives, the policy
 //! keys that tune it and its ATT&CK mapping.
 //!

@@ -143,7 +143,7 @@ impl DetectionConfig {
         }
     }
 
-    /// The floor for a server: its `[[tls.server]]` override, else
+    /// Returns the floor for a server: its `[[tls.server]]` override, else
     /// `min_version`.
     fn floor_for(&self, target: &Target<'_>) -> ProtocolVersion {
         self.policy

@@ -225,10 +225,10 @@ impl StarttlsDialogue {
     }
 }
 
-/// Returns the host name in a server's greeting: the first word after the
-/// reply code of an SMTP greeting, which RFC 5321 section 4.3.1 makes the
-/// server's domain, or the `from` attribute of an XMPP stream header (RFC
-/// 6120 section 4.7.1). Address literals and words that are not host
+/// Returns the host name in a server's greeting. For SMTP it is the first
+/// word after the reply code, which RFC 5321 section 4.3.1 makes the
+/// server's domain. For XMPP it is the `from` attribute of the stream header
+/// (RFC 6120 section 4.7.1). Address literals and words that are not host
 /// names (`ESMTP` from servers that omit the domain) give `None`.
 fn greeting_host(protocol: &str, greeting: &str) -> Option<String> {
     let candidate = match protocol {

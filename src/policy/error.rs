@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Why a policy file was rejected.
+/// The reason a policy file was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The file could not be read.
@@ -21,9 +21,9 @@ pub struct Invalid {
     pub line: usize,
     /// 1-based column, in characters.
     pub column: usize,
-    /// What is wrong.
+    /// The problem, in one sentence.
     pub message: String,
-    /// What to write instead.
+    /// The fix: what to write instead.
     pub hint: Option<String>,
 }
 
@@ -60,7 +60,7 @@ impl PolicyError {
         }))
     }
 
-    /// The line of the error, when it has one.
+    /// Returns the line of the error, when it has one.
     pub fn line(&self) -> Option<usize> {
         match self {
             PolicyError::Invalid(invalid) => Some(invalid.line),

@@ -443,7 +443,7 @@ pub struct RuleMatch {
     pub correlation: Option<CorrelationFacts>,
 }
 
-/// What a correlation rule compared when it fired.
+/// The values a correlation rule compared when it fired.
 #[derive(Debug, Clone)]
 pub struct CorrelationFacts {
     pub kind: String,

@@ -158,7 +158,7 @@ fn chunked_with_trailers() {
     assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
 }
 
-/// A chunked response of `hello world` whose trailer section is `trailer`.
+/// Parses a chunked response of `hello world` whose trailer section is `trailer`.
 fn chunked_with_trailer(fields: &str, trailer: &str) -> Transfer {
     let body = format!("5\r\nhello\r\n6\r\n world\r\n0\r\n{trailer}\r\n");
     let fields = format!("Transfer-Encoding: chunked\r\n{fields}");
@@ -647,8 +647,8 @@ fn decoded_size_limit_stops_decoding() {
     assert_eq!(outcomes(transfer), vec![not_decoded]);
 }
 
-/// The framing error and warning kinds of a response with `fields` and
-/// `body`.
+/// Returns the framing error and warning kinds of a response with `fields`
+/// and `body`.
 fn framing_of(fields: &str, body: &[u8]) -> (Option<&'static str>, Vec<WarningKind>) {
     let transfer = one(GET, &response(fields, body), ConnectionEnd::Closed);
     let kinds = transfer.warnings.iter().map(|w| w.kind).collect();

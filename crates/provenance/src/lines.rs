@@ -10,7 +10,7 @@ pub const MAX_EXAMPLES: usize = 10;
 /// bad rather than kept in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// What the numbers of an input count: text lines, or database rows.
+/// The unit that an input's record numbers count: text lines, or database rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RecordUnit {
     #[default]
@@ -55,7 +55,7 @@ pub struct ReadStats {
     pub bad_lines: u64,
     /// The first [`MAX_EXAMPLES`] of those.
     pub bad_examples: Vec<LineError>,
-    /// What `lines` and the example numbers count.
+    /// The unit of `lines` and of the example numbers.
     pub unit: RecordUnit,
 }
 
