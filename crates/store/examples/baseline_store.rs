@@ -7,7 +7,7 @@
 //!
 //! `generate` writes COUNT profiles (1,000 hosts, 50 signed processes per
 //! host, one server per profile) with one value per facet and six groups,
-//! committing every 50,000. `lookup` reads the profiles of COUNT servers
+//! learned over up to 30 days, committing every 50,000. `lookup` reads the profiles of COUNT servers
 //! spread over the store, one query each, as the detections' cache does on
 //! a miss.
 #![forbid(unsafe_code)]
@@ -68,22 +68,58 @@ fn key(index: u64) -> ProfileKey {
     }
 }
 
+/// Nanoseconds in a day.
+const DAY_NS: u64 = 86_400_000_000_000;
+
+/// Builds profile `index` as a baseline learned over up to 30 days: its
+/// values first seen within a day of its first session, all last seen at
+/// its last, each counted in every one of its 1 to 97 sessions. The
+/// spread matters for the store size, which keeps times relative to the
+/// profile's first session.
 fn profile(index: u64) -> TlsProfile {
-    let time_ns = 1_700_000_000_000_000_000 + i64::try_from(index).unwrap_or(0);
-    let mut profile = TlsProfile::new(key(index), time_ns);
-    profile.count_session(time_ns);
-    profile.record(Facet::Transport, "tls", time_ns);
-    profile.record(Facet::Version, "TLS 1.3", time_ns);
-    profile.record(Facet::Suite, "TLS_AES_128_GCM_SHA256", time_ns);
-    profile.record(Facet::Alpn, "h2", time_ns);
-    profile.record(Facet::Ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1", time_ns);
+    let mix = index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let start = 1_700_000_000_000_000_000 + i64::try_from(index * 1_000_003).unwrap_or(0);
+    let span = i64::try_from(mix % (30 * DAY_NS)).unwrap_or(0);
+    let sessions = 1 + mix % 97;
+    let mut profile = TlsProfile::new(key(index), start);
+    profile.count_session(start + span);
     let spki = format!("{:064x}", u128::from(index) * 0x9e37_79b9_7f4a_7c15);
-    profile.record(Facet::SpkiSha256, &spki, time_ns);
-    profile.record(Facet::Issuer, "CN=Example Issuing CA,O=Example", time_ns);
-    for group in GROUPS {
-        profile.record(Facet::Group, group, time_ns);
+    let mut values = vec![
+        (Facet::Transport, "tls"),
+        (Facet::Version, "TLS 1.3"),
+        (Facet::Suite, "TLS_AES_128_GCM_SHA256"),
+        (Facet::Alpn, "h2"),
+        (Facet::Ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1"),
+        (Facet::SpkiSha256, spki.as_str()),
+        (Facet::Issuer, "CN=Example Issuing CA,O=Example"),
+    ];
+    values.extend(GROUPS.map(|group| (Facet::Group, group)));
+    for (slot, (facet, value)) in values.into_iter().enumerate() {
+        let offset = (mix >> (slot * 4)) % DAY_NS;
+        let first = start + i64::try_from(offset).unwrap_or(0).min(span);
+        profile.record(facet, value, first);
+        profile.record(facet, value, start + span);
+    }
+    profile.sessions = sessions;
+    for facet in Facet::ALL {
+        for seen in facet_values(&mut profile, facet) {
+            seen.count = sessions;
+        }
     }
     profile
+}
+
+fn facet_values(profile: &mut TlsProfile, facet: Facet) -> &mut Vec<wiretrust_store::Seen> {
+    match facet {
+        Facet::Version => &mut profile.versions,
+        Facet::Suite => &mut profile.suites,
+        Facet::Group => &mut profile.groups,
+        Facet::Alpn => &mut profile.alpn,
+        Facet::Ja4 => &mut profile.ja4,
+        Facet::SpkiSha256 => &mut profile.spki_sha256,
+        Facet::Issuer => &mut profile.issuers,
+        Facet::Transport => &mut profile.transports,
+    }
 }
 
 fn generate(path: &Path, count: u64) -> Result<(), wiretrust_store::StoreError> {

@@ -8,6 +8,7 @@
 //! mode, and [`MemoryStore`] for tests and `--no-store` runs.
 #![forbid(unsafe_code)]
 
+mod facets;
 mod location;
 mod memory;
 mod profile;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 pub use location::default_path;
 pub use memory::MemoryStore;
-pub use profile::{Facet, ProfileFilter, ProfileKey, Seen, TlsProfile};
+pub use profile::{Facet, ProfileFilter, ProfileKey, Seen, ServerSummary, TlsProfile};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// One digest of one object, with the first sighting that showed it.
@@ -104,13 +105,20 @@ pub trait Store {
     /// Returns every TLS profile that `filter` matches.
     fn tls_profiles(&mut self, filter: &ProfileFilter) -> Result<Vec<TlsProfile>, StoreError>;
 
+    /// Returns the summary of `server` over all its profiles, if any
+    /// profile of it was written.
+    fn server_summary(&mut self, server: &str) -> Result<Option<ServerSummary>, StoreError>;
+
     /// Writes `profile` as it is, replacing the stored profile of its key
     /// and every stored value it also holds. Values stored but absent from
-    /// `profile` are kept.
+    /// `profile` are kept. The server's summary gains what the profile
+    /// added to the stored copy.
     fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError>;
 
     /// Deletes the profiles `filter` matches, only those last seen before
-    /// `last_seen_before_ns` when given. Returns how many were deleted.
+    /// `last_seen_before_ns` when given, and rebuilds the summaries of
+    /// their servers from the profiles left. Returns how many were
+    /// deleted.
     fn forget_tls_profiles(
         &mut self,
         filter: &ProfileFilter,

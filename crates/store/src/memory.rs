@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::{ObjectDigest, ProfileFilter, ProfileKey, Store, StoreError, TlsProfile};
+use crate::{
+    ObjectDigest, ProfileFilter, ProfileKey, ServerSummary, Store, StoreError, TlsProfile,
+};
 
 /// A [`Store`] whose contents are dropped with it.
 #[derive(Debug, Default)]
@@ -54,6 +56,17 @@ impl Store for MemoryStore {
             .cloned()
             .collect();
         Ok(found)
+    }
+
+    /// Builds the summary from the server's profiles on each call.
+    fn server_summary(&mut self, server: &str) -> Result<Option<ServerSummary>, StoreError> {
+        let mut summary: Option<ServerSummary> = None;
+        for profile in self.profiles.values().filter(|p| p.key.server == server) {
+            summary
+                .get_or_insert_with(|| ServerSummary::new(server.to_owned(), profile.first_seen_ns))
+                .add_profile(profile, None);
+        }
+        Ok(summary)
     }
 
     fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Host, process identity and server of a profile.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ProfileKey {
     /// The endpoint: `--host`, else the client address of a capture or the
     /// file name of an endpoint log.
@@ -116,6 +116,109 @@ pub struct TlsProfile {
     pub transports: Vec<Seen>,
 }
 
+/// What the profiles of one server hold about the server itself, over
+/// every host and process: the keys and issuers of its leaf certificates.
+/// The store keeps it up to date with each profile written, so a
+/// comparison reads one summary instead of every profile of a server that
+/// thousands of hosts reach.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerSummary {
+    pub server: String,
+    /// Nanoseconds since the Unix epoch.
+    pub first_seen_ns: i64,
+    /// Nanoseconds since the Unix epoch.
+    pub last_seen_ns: i64,
+    /// Sessions learned into the server's profiles.
+    pub sessions: u64,
+    /// SHA-256 of the leaf certificate's SubjectPublicKeyInfo, hex.
+    pub spki_sha256: Vec<Seen>,
+    /// Issuer names of the leaf certificate (RFC 4514).
+    pub issuers: Vec<Seen>,
+}
+
+impl ServerSummary {
+    /// The facets a summary keeps.
+    pub const FACETS: [Facet; 2] = [Facet::SpkiSha256, Facet::Issuer];
+
+    /// Creates an empty summary first seen at `time_ns`.
+    pub fn new(server: String, time_ns: i64) -> ServerSummary {
+        ServerSummary {
+            server,
+            first_seen_ns: time_ns,
+            last_seen_ns: time_ns,
+            sessions: 0,
+            spki_sha256: Vec::new(),
+            issuers: Vec::new(),
+        }
+    }
+
+    /// Returns the values of one of [`ServerSummary::FACETS`]; other
+    /// facets are empty.
+    pub fn facet(&self, facet: Facet) -> &[Seen] {
+        match facet {
+            Facet::SpkiSha256 => &self.spki_sha256,
+            Facet::Issuer => &self.issuers,
+            _ => &[],
+        }
+    }
+
+    /// Counts one session at `time_ns`.
+    pub fn count_session(&mut self, time_ns: i64) {
+        self.sessions += 1;
+        self.first_seen_ns = self.first_seen_ns.min(time_ns);
+        self.last_seen_ns = self.last_seen_ns.max(time_ns);
+    }
+
+    /// Records one sighting of `value` in `facet` at `time_ns`; facets a
+    /// summary does not keep are ignored.
+    pub fn record(&mut self, facet: Facet, value: &str, time_ns: i64) {
+        if let Some(values) = self.facet_mut(facet) {
+            record_seen(values, value, time_ns);
+        }
+    }
+
+    /// Adds what `profile` learned since `older`, the stored copy it
+    /// replaces (`None` for a new profile): its sessions, and each key and
+    /// issuer with the sightings added since.
+    pub fn add_profile(&mut self, profile: &TlsProfile, older: Option<&TlsProfile>) {
+        let older_sessions = older.map_or(0, |older| older.sessions);
+        self.sessions = self
+            .sessions
+            .saturating_add(profile.sessions.saturating_sub(older_sessions));
+        self.first_seen_ns = self.first_seen_ns.min(profile.first_seen_ns);
+        self.last_seen_ns = self.last_seen_ns.max(profile.last_seen_ns);
+        for facet in ServerSummary::FACETS {
+            for seen in profile.facet(facet) {
+                let before = older
+                    .and_then(|older| older.find(facet, &seen.value))
+                    .map_or(0, |older| older.count);
+                let added = Seen {
+                    count: seen.count.saturating_sub(before),
+                    ..seen.clone()
+                };
+                if let Some(values) = self.facet_mut(facet) {
+                    merge_seen(values, added);
+                }
+            }
+        }
+    }
+
+    /// Appends a value read back from the store, as it was stored.
+    pub(crate) fn push_stored(&mut self, facet: Facet, seen: Seen) {
+        if let Some(values) = self.facet_mut(facet) {
+            values.push(seen);
+        }
+    }
+
+    fn facet_mut(&mut self, facet: Facet) -> Option<&mut Vec<Seen>> {
+        match facet {
+            Facet::SpkiSha256 => Some(&mut self.spki_sha256),
+            Facet::Issuer => Some(&mut self.issuers),
+            _ => None,
+        }
+    }
+}
+
 /// Selects profiles by exact host, process and server; `None` matches any.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProfileFilter {
@@ -195,13 +298,7 @@ impl TlsProfile {
 
     /// Records one sighting of `value` in `facet` at `time_ns`.
     pub fn record(&mut self, facet: Facet, value: &str, time_ns: i64) {
-        let seen = Seen {
-            value: value.to_owned(),
-            first_seen_ns: time_ns,
-            last_seen_ns: time_ns,
-            count: 1,
-        };
-        merge_seen(self.facet_mut(facet), seen);
+        record_seen(self.facet_mut(facet), value, time_ns);
     }
 
     /// Merges another profile of the same key: values are united, first
@@ -221,6 +318,23 @@ impl TlsProfile {
     /// Appends a value read back from the store, as it was stored.
     pub(crate) fn push_stored(&mut self, facet: Facet, seen: Seen) {
         self.facet_mut(facet).push(seen);
+    }
+}
+
+/// Counts one sighting of `value`, allocating only for a new value.
+fn record_seen(values: &mut Vec<Seen>, value: &str, time_ns: i64) {
+    match values.iter_mut().find(|known| known.value == value) {
+        Some(known) => {
+            known.first_seen_ns = known.first_seen_ns.min(time_ns);
+            known.last_seen_ns = known.last_seen_ns.max(time_ns);
+            known.count = known.count.saturating_add(1);
+        }
+        None => values.push(Seen {
+            value: value.to_owned(),
+            first_seen_ns: time_ns,
+            last_seen_ns: time_ns,
+            count: 1,
+        }),
     }
 }
 
@@ -294,6 +408,29 @@ mod tests {
         }
         let back: TlsProfile = serde_json::from_str(&line).unwrap();
         assert_eq!(back, profile);
+    }
+
+    #[test]
+    fn summary_adds_only_new_sightings() {
+        let mut older = TlsProfile::new(key(), 10);
+        older.count_session(10);
+        older.record(Facet::SpkiSha256, "k1", 10);
+        older.record(Facet::Version, "TLS 1.3", 10);
+        let mut newer = older.clone();
+        newer.count_session(20);
+        newer.record(Facet::SpkiSha256, "k1", 20);
+        newer.count_session(30);
+        newer.record(Facet::SpkiSha256, "k2", 30);
+
+        let mut summary = ServerSummary::new("example.test".to_owned(), 10);
+        summary.add_profile(&older, None);
+        summary.add_profile(&newer, Some(&older));
+        assert_eq!(summary.sessions, 3);
+        assert_eq!(summary.spki_sha256.len(), 2);
+        assert_eq!(summary.spki_sha256[0].count, 2);
+        assert_eq!(summary.spki_sha256[0].last_seen_ns, 20);
+        assert_eq!(summary.spki_sha256[1].count, 1);
+        assert!(summary.facet(Facet::Version).is_empty());
     }
 
     #[test]

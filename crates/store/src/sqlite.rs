@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-use crate::{Facet, ObjectDigest, ProfileFilter, Seen, Store, StoreError, TlsProfile};
+use crate::facets::{Entry, StoredFacets, encode, encode_summary};
+use crate::{ObjectDigest, ProfileFilter, ServerSummary, Store, StoreError, TlsProfile};
 
 /// Schema version this code writes and reads. Version 1 had object
-/// digests only; version 2 adds the TLS profiles, and opening a version 1
-/// store adds their tables.
-pub const SCHEMA_VERSION: i64 = 2;
+/// digests only; version 2 added the TLS profiles with one row per value;
+/// version 3 keeps each profile's values in its own row (see
+/// [`crate::facets`]). Opening an older store upgrades it.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a wiretrust store: "WTST" in ASCII.
 const APPLICATION_ID: i64 = 0x5754_5354;
@@ -41,7 +43,7 @@ const CREATE_SCHEMA: &str = "
     ) WITHOUT ROWID;
 ";
 
-/// Tables added in schema version 2.
+/// The TLS profile table of schema version 3.
 const CREATE_PROFILES: &str = "
     CREATE TABLE tls_profile (
         id INTEGER PRIMARY KEY,
@@ -51,19 +53,39 @@ const CREATE_PROFILES: &str = "
         first_seen_ns INTEGER NOT NULL,
         last_seen_ns INTEGER NOT NULL,
         sessions INTEGER NOT NULL,
+        facets BLOB NOT NULL DEFAULT x'',
         UNIQUE (host, process, server)
     );
-    CREATE INDEX tls_profile_server ON tls_profile (server);
-    CREATE TABLE tls_profile_value (
-        profile_id INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
+    CREATE INDEX tls_profile_server ON tls_profile (server, host);
+    CREATE TABLE tls_server (
+        server TEXT PRIMARY KEY NOT NULL,
         first_seen_ns INTEGER NOT NULL,
         last_seen_ns INTEGER NOT NULL,
-        count INTEGER NOT NULL,
-        PRIMARY KEY (profile_id, kind, value)
+        sessions INTEGER NOT NULL,
+        facets BLOB NOT NULL
     ) WITHOUT ROWID;
 ";
+
+/// Version 2 kept one row per value in `tls_profile_value`; version 3
+/// moves them into each profile's `facets` column and adds the server
+/// summaries ([`SqliteStore::migrate_values`]).
+const ADD_FACETS: &str = "
+    ALTER TABLE tls_profile ADD COLUMN facets BLOB NOT NULL DEFAULT x'';
+    DROP INDEX tls_profile_server;
+    CREATE INDEX tls_profile_server ON tls_profile (server, host);
+    CREATE TABLE tls_server (
+        server TEXT PRIMARY KEY NOT NULL,
+        first_seen_ns INTEGER NOT NULL,
+        last_seen_ns INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
+        facets BLOB NOT NULL
+    ) WITHOUT ROWID;
+";
+
+/// Pages SQLite keeps in memory, in KiB when negative: 64 MiB, so that
+/// learning into a store of a million profiles does not read the same
+/// index pages again and again. Only pages a run touches take memory.
+const CACHE_KIB: i64 = 65_536;
 
 /// A [`Store`] in a SQLite file.
 pub struct SqliteStore {
@@ -148,8 +170,12 @@ impl SqliteStore {
             .map_err(fail)?;
         // WAL with synchronous=NORMAL stays consistent after a crash; only
         // the last commits before a power loss can be lost.
+        // Statement journals stay in memory instead of temporary files.
         self.connection
-            .execute_batch("PRAGMA synchronous = NORMAL")
+            .execute_batch(&format!(
+                "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -{CACHE_KIB}"
+            ))
             .map_err(fail)
     }
 
@@ -176,7 +202,8 @@ impl SqliteStore {
             .optional()
             .map_err(|err| classify(&self.path, err))?;
         match found {
-            Some(1) => self.migrate_from_1(),
+            Some(1) => self.migrate(CREATE_PROFILES),
+            Some(2) => self.migrate_values(),
             Some(version) if version <= SCHEMA_VERSION => Ok(()),
             Some(found) => Err(StoreError::NewerSchema {
                 path: self.path.clone(),
@@ -190,11 +217,11 @@ impl SqliteStore {
         }
     }
 
-    /// Adds the TLS profile tables to a version 1 store, in one
+    /// Brings an older store to [`SCHEMA_VERSION`] with `changes`, in one
     /// transaction, so a crash leaves either version.
-    fn migrate_from_1(&mut self) -> Result<(), StoreError> {
+    fn migrate(&mut self, changes: &str) -> Result<(), StoreError> {
         let batch = format!(
-            "BEGIN IMMEDIATE; {CREATE_PROFILES}
+            "BEGIN IMMEDIATE; {changes}
              UPDATE schema_version SET version = {SCHEMA_VERSION} WHERE component = 'wiretrust';
              COMMIT;"
         );
@@ -203,33 +230,192 @@ impl SqliteStore {
             .map_err(|err| classify(&self.path, err))
     }
 
-    /// Appends the values stored for profile `id` to `profile`.
-    fn profile_values(&self, id: i64, profile: &mut TlsProfile) -> Result<(), StoreError> {
+    /// Upgrades a version 2 store: each profile's value rows become its
+    /// `facets` column, in one transaction, so a crash leaves either
+    /// version. Values of kinds this version does not know are dropped
+    /// (version 2 wrote none).
+    fn migrate_values(&mut self) -> Result<(), StoreError> {
+        let fail = |err| classify(&self.path, err);
+        self.connection
+            .execute_batch(&format!("BEGIN IMMEDIATE; {ADD_FACETS};"))
+            .map_err(fail)?;
+        let moved = self
+            .move_values()
+            .and_then(|()| self.rebuild_summaries(None))
+            .and_then(|()| {
+                self.connection
+                    .execute_batch(&format!(
+                        "DROP TABLE tls_profile_value;
+                     UPDATE schema_version SET version = {SCHEMA_VERSION}
+                     WHERE component = 'wiretrust';
+                     COMMIT;"
+                    ))
+                    .map_err(fail)
+            });
+        if moved.is_err() {
+            // The error to report is the first one.
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
+        moved
+    }
+
+    /// Writes the `facets` column of every profile that has value rows,
+    /// reading the rows in profile order.
+    fn move_values(&self) -> Result<(), StoreError> {
+        let fail = |err| classify(&self.path, err);
+        let mut rows = self
+            .connection
+            .prepare(
+                "SELECT v.profile_id, p.first_seen_ns, v.kind, v.value, v.first_seen_ns,
+                     v.last_seen_ns, v.count
+                 FROM tls_profile_value v JOIN tls_profile p ON p.id = v.profile_id
+                 ORDER BY v.profile_id",
+            )
+            .map_err(fail)?;
+        let mut update = self
+            .connection
+            .prepare("UPDATE tls_profile SET facets = ?2 WHERE id = ?1")
+            .map_err(fail)?;
+        let mut write = |id: i64, first_ns: i64, values: Vec<(String, Entry)>| {
+            let profile = TlsProfile::new(crate::ProfileKey::default(), first_ns);
+            let blob = encode(&profile, StoredFacets::from_named(values));
+            update.execute(params![id, blob]).map(|_| ())
+        };
+        let mut current: Option<(i64, i64)> = None;
+        let mut values = Vec::new();
+        let mut cursor = rows.query([]).map_err(fail)?;
+        while let Some(row) = cursor.next().map_err(fail)? {
+            let id: i64 = row.get(0).map_err(fail)?;
+            if let Some((held, first_ns)) = current
+                && held != id
+            {
+                write(held, first_ns, std::mem::take(&mut values)).map_err(fail)?;
+            }
+            current = Some((id, row.get(1).map_err(fail)?));
+            let count: i64 = row.get(6).map_err(fail)?;
+            let entry = Entry {
+                value: row.get(3).map_err(fail)?,
+                first_seen_ns: row.get(4).map_err(fail)?,
+                last_seen_ns: row.get(5).map_err(fail)?,
+                count: u64::try_from(count).unwrap_or(0),
+            };
+            values.push((row.get(2).map_err(fail)?, entry));
+        }
+        if let Some((id, first_ns)) = current {
+            write(id, first_ns, values).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the summary of every server from its profiles, or of
+    /// `server` only, deleting its summary when no profile is left.
+    fn rebuild_summaries(&self, server: Option<&str>) -> Result<(), StoreError> {
         let fail = |err| classify(&self.path, err);
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT kind, value, first_seen_ns, last_seen_ns, count
-                 FROM tls_profile_value WHERE profile_id = ?1 ORDER BY kind, first_seen_ns, value",
+                "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions, facets
+                 FROM tls_profile WHERE ?1 IS NULL OR server = ?1 ORDER BY server",
             )
             .map_err(fail)?;
-        let mut rows = statement.query(params![id]).map_err(fail)?;
+        let mut rows = statement.query(params![server]).map_err(fail)?;
+        let mut summary: Option<ServerSummary> = None;
         while let Some(row) = rows.next().map_err(fail)? {
-            let kind: String = row.get(0).map_err(fail)?;
-            // Rows of a kind this version does not know are left out.
-            let Some(facet) = Facet::parse(&kind) else {
-                continue;
-            };
-            let count: i64 = row.get(4).map_err(fail)?;
-            let seen = Seen {
-                value: row.get(1).map_err(fail)?,
-                first_seen_ns: row.get(2).map_err(fail)?,
-                last_seen_ns: row.get(3).map_err(fail)?,
-                count: u64::try_from(count).unwrap_or(0),
-            };
-            profile.push_stored(facet, seen);
+            let profile = self.profile_of(row)?;
+            if summary
+                .as_ref()
+                .is_some_and(|held| held.server != profile.key.server)
+                && let Some(done) = summary.take()
+            {
+                self.write_summary(&done)?;
+            }
+            summary
+                .get_or_insert_with(|| {
+                    ServerSummary::new(profile.key.server.clone(), profile.first_seen_ns)
+                })
+                .add_profile(&profile, None);
         }
-        Ok(())
+        match (summary, server) {
+            (Some(done), _) => self.write_summary(&done),
+            (None, Some(server)) => self
+                .connection
+                .prepare_cached("DELETE FROM tls_server WHERE server = ?1")
+                .and_then(|mut statement| statement.execute(params![server]))
+                .map(|_| ())
+                .map_err(fail),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Reads a profile from a row of `id, host, process, server,
+    /// first_seen_ns, last_seen_ns, sessions, facets`.
+    fn profile_of(&self, row: &rusqlite::Row<'_>) -> Result<TlsProfile, StoreError> {
+        let fail = |err| classify(&self.path, err);
+        let key = crate::ProfileKey {
+            host: row.get(1).map_err(fail)?,
+            process: row.get(2).map_err(fail)?,
+            server: row.get(3).map_err(fail)?,
+        };
+        let mut profile = TlsProfile::new(key, row.get(4).map_err(fail)?);
+        profile.last_seen_ns = row.get(5).map_err(fail)?;
+        let sessions: i64 = row.get(6).map_err(fail)?;
+        profile.sessions = u64::try_from(sessions).unwrap_or(0);
+        let facets: Vec<u8> = row.get(7).map_err(fail)?;
+        let id: i64 = row.get(0).map_err(fail)?;
+        parse_facets(&self.path, id, &facets, profile.first_seen_ns)?.fill(&mut profile);
+        Ok(profile)
+    }
+
+    fn read_summary(&self, server: &str) -> Result<Option<ServerSummary>, StoreError> {
+        let fail = |err| classify(&self.path, err);
+        let row: Option<(i64, i64, i64, Vec<u8>)> = self
+            .connection
+            .prepare_cached(
+                "SELECT first_seen_ns, last_seen_ns, sessions, facets FROM tls_server
+                 WHERE server = ?1",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![server], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    })
+                    .optional()
+            })
+            .map_err(fail)?;
+        let Some((first_seen_ns, last_seen_ns, sessions, facets)) = row else {
+            return Ok(None);
+        };
+        let mut summary = ServerSummary::new(server.to_owned(), first_seen_ns);
+        summary.last_seen_ns = last_seen_ns;
+        summary.sessions = u64::try_from(sessions).unwrap_or(0);
+        StoredFacets::parse(&facets, first_seen_ns)
+            .map_err(|err| StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("the summary of server {server:?} is not valid: {err}"),
+            })?
+            .fill_summary(&mut summary);
+        Ok(Some(summary))
+    }
+
+    fn write_summary(&self, summary: &ServerSummary) -> Result<(), StoreError> {
+        let sessions = i64::try_from(summary.sessions).unwrap_or(i64::MAX);
+        self.connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO tls_server (server, first_seen_ns, last_seen_ns, sessions,
+                     facets)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    summary.server,
+                    summary.first_seen_ns,
+                    summary.last_seen_ns,
+                    sessions,
+                    encode_summary(summary),
+                ])
+            })
+            .map(|_| ())
+            .map_err(|err| classify(&self.path, err))
     }
 
     /// Opens the write transaction, unless one is open.
@@ -347,96 +533,101 @@ impl Store for SqliteStore {
             format!("WHERE {}", conditions.join(" AND "))
         };
         let sql = format!(
-            "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions
+            "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions, facets
              FROM tls_profile {clause} ORDER BY host, process, server"
         );
-        let mut found = Vec::new();
-        {
-            let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
-            let rows = statement
-                .query_map(rusqlite::params_from_iter(values), |row| {
-                    let sessions: i64 = row.get(6)?;
-                    let key = crate::ProfileKey {
-                        host: row.get(1)?,
-                        process: row.get(2)?,
-                        server: row.get(3)?,
-                    };
-                    let mut profile = TlsProfile::new(key, row.get(4)?);
-                    profile.last_seen_ns = row.get(5)?;
-                    profile.sessions = u64::try_from(sessions).unwrap_or(0);
-                    Ok((row.get::<_, i64>(0)?, profile))
-                })
-                .map_err(fail)?;
-            for row in rows {
-                found.push(row.map_err(fail)?);
-            }
-        }
-        let mut profiles = Vec::with_capacity(found.len());
-        for (id, mut profile) in found {
-            self.profile_values(id, &mut profile)?;
-            profiles.push(profile);
+        let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(values))
+            .map_err(fail)?;
+        let mut profiles = Vec::new();
+        while let Some(row) = rows.next().map_err(fail)? {
+            profiles.push(self.profile_of(row)?);
         }
         Ok(profiles)
+    }
+
+    fn server_summary(&mut self, server: &str) -> Result<Option<ServerSummary>, StoreError> {
+        self.read_summary(server)
     }
 
     fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {
         self.begin()?;
         let fail = |err| classify(&self.path, err);
         let sessions = i64::try_from(profile.sessions).unwrap_or(i64::MAX);
-        let id: i64 = self
-            .connection
-            .prepare_cached(
-                "INSERT INTO tls_profile (host, process, server, first_seen_ns, last_seen_ns,
-                     sessions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (host, process, server) DO UPDATE SET
-                     first_seen_ns = excluded.first_seen_ns,
-                     last_seen_ns = excluded.last_seen_ns,
-                     sessions = excluded.sessions
-                 RETURNING id",
-            )
-            .and_then(|mut statement| {
-                statement.query_row(
-                    params![
-                        profile.key.host,
-                        profile.key.process,
-                        profile.key.server,
-                        profile.first_seen_ns,
-                        profile.last_seen_ns,
-                        sessions,
-                    ],
-                    |row| row.get(0),
-                )
-            })
-            .map_err(fail)?;
         let mut statement = self
             .connection
             .prepare_cached(
-                "INSERT INTO tls_profile_value (profile_id, kind, value, first_seen_ns,
-                     last_seen_ns, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (profile_id, kind, value) DO UPDATE SET
-                     first_seen_ns = excluded.first_seen_ns,
-                     last_seen_ns = excluded.last_seen_ns,
-                     count = excluded.count",
+                "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions, facets
+                 FROM tls_profile WHERE host = ?1 AND process = ?2 AND server = ?3",
             )
             .map_err(fail)?;
-        for facet in Facet::ALL {
-            for seen in profile.facet(facet) {
-                let count = i64::try_from(seen.count).unwrap_or(i64::MAX);
-                statement
-                    .execute(params![
-                        id,
-                        facet.as_str(),
-                        seen.value,
-                        seen.first_seen_ns,
-                        seen.last_seen_ns,
-                        count,
-                    ])
-                    .map_err(fail)?;
+        let mut rows = statement
+            .query(params![
+                profile.key.host,
+                profile.key.process,
+                profile.key.server
+            ])
+            .map_err(fail)?;
+        let stored = match rows.next().map_err(fail)? {
+            Some(row) => {
+                let id: i64 = row.get(0).map_err(fail)?;
+                let first_ns: i64 = row.get(4).map_err(fail)?;
+                let blob: Vec<u8> = row.get(7).map_err(fail)?;
+                let kept = parse_facets(&self.path, id, &blob, first_ns)?;
+                Some((id, self.profile_of(row)?, kept))
             }
-        }
-        Ok(())
+            None => None,
+        };
+        drop(rows);
+        drop(statement);
+        let older = match stored {
+            None => {
+                self.connection
+                    .prepare_cached(
+                        "INSERT INTO tls_profile (host, process, server, first_seen_ns,
+                             last_seen_ns, sessions, facets)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
+                    .and_then(|mut statement| {
+                        statement.execute(params![
+                            profile.key.host,
+                            profile.key.process,
+                            profile.key.server,
+                            profile.first_seen_ns,
+                            profile.last_seen_ns,
+                            sessions,
+                            encode(profile, StoredFacets::default()),
+                        ])
+                    })
+                    .map_err(fail)?;
+                None
+            }
+            Some((id, older, kept)) => {
+                self.connection
+                    .prepare_cached(
+                        "UPDATE tls_profile SET first_seen_ns = ?2, last_seen_ns = ?3,
+                             sessions = ?4, facets = ?5
+                         WHERE id = ?1",
+                    )
+                    .and_then(|mut statement| {
+                        statement.execute(params![
+                            id,
+                            profile.first_seen_ns,
+                            profile.last_seen_ns,
+                            sessions,
+                            encode(profile, kept),
+                        ])
+                    })
+                    .map_err(fail)?;
+                Some(older)
+            }
+        };
+        let mut summary = self.read_summary(&profile.key.server)?.unwrap_or_else(|| {
+            ServerSummary::new(profile.key.server.clone(), profile.first_seen_ns)
+        });
+        summary.add_profile(profile, older.as_ref());
+        self.write_summary(&summary)
     }
 
     fn forget_tls_profiles(
@@ -454,15 +645,18 @@ impl Store for SqliteStore {
             filter.server,
             last_seen_before_ns
         ];
-        self.connection
-            .execute(
-                &format!(
-                    "DELETE FROM tls_profile_value WHERE profile_id IN
-                     (SELECT id FROM tls_profile WHERE {matching})"
-                ),
-                arguments,
-            )
-            .map_err(fail)?;
+        let servers: Vec<String> = {
+            let mut statement = self
+                .connection
+                .prepare(&format!(
+                    "SELECT DISTINCT server FROM tls_profile WHERE {matching}"
+                ))
+                .map_err(fail)?;
+            let rows = statement
+                .query_map(arguments, |row| row.get(0))
+                .map_err(fail)?;
+            rows.collect::<Result<_, _>>().map_err(fail)?
+        };
         let deleted = self
             .connection
             .execute(
@@ -470,6 +664,9 @@ impl Store for SqliteStore {
                 arguments,
             )
             .map_err(fail)?;
+        for server in &servers {
+            self.rebuild_summaries(Some(server))?;
+        }
         Ok(deleted as u64)
     }
 
@@ -491,6 +688,20 @@ impl Store for SqliteStore {
     }
 }
 
+/// Parses the `facets` column of profile `id`; a column that is not what
+/// wiretrust writes makes the store corrupt.
+fn parse_facets(
+    path: &Path,
+    id: i64,
+    blob: &[u8],
+    first_seen_ns: i64,
+) -> Result<StoredFacets, StoreError> {
+    StoredFacets::parse(blob, first_seen_ns).map_err(|err| StoreError::Corrupt {
+        path: path.to_owned(),
+        reason: format!("the values of TLS profile {id} are not valid: {err}"),
+    })
+}
+
 /// Names a damaged or non-SQLite file as such; other failures keep
 /// SQLite's error.
 fn classify(path: &Path, err: rusqlite::Error) -> StoreError {
@@ -509,6 +720,7 @@ fn classify(path: &Path, err: rusqlite::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Facet;
 
     fn digest(key: &str, hex: &str, host: &str) -> ObjectDigest {
         ObjectDigest {
@@ -696,13 +908,153 @@ mod tests {
         let left = store.tls_profiles(&all).unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].key.server, "b.test");
-        let values: i64 = store
+        assert_eq!(left[0], profile("b.test", 500));
+    }
+
+    fn keyed(host: &str, spki: &str, time_ns: i64) -> TlsProfile {
+        let mut profile = profile("a.test", time_ns);
+        profile.key.host = host.to_owned();
+        profile.record(Facet::SpkiSha256, spki, time_ns);
+        profile
+    }
+
+    #[test]
+    fn summaries_follow_puts_and_forgets() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&folder.path().join("s.sqlite")).unwrap();
+        let first = keyed("h1", "k1", 100);
+        store.put_tls_profile(&first).unwrap();
+        store.put_tls_profile(&keyed("h2", "k2", 50)).unwrap();
+        let mut again = first.clone();
+        again.count_session(300);
+        again.record(Facet::SpkiSha256, "k1", 300);
+        store.put_tls_profile(&again).unwrap();
+        // Writing the same copy twice adds nothing.
+        store.put_tls_profile(&again).unwrap();
+
+        let summary = store.server_summary("a.test").unwrap().unwrap();
+        assert_eq!(summary.sessions, 3);
+        assert_eq!((summary.first_seen_ns, summary.last_seen_ns), (50, 300));
+        let keys: Vec<(&str, u64)> = summary
+            .spki_sha256
+            .iter()
+            .map(|seen| (seen.value.as_str(), seen.count))
+            .collect();
+        assert_eq!(keys, [("k2", 1), ("k1", 2)]);
+        assert!(store.server_summary("b.test").unwrap().is_none());
+
+        let host2 = ProfileFilter {
+            host: Some("h2".to_owned()),
+            ..ProfileFilter::default()
+        };
+        assert_eq!(store.forget_tls_profiles(&host2, None).unwrap(), 1);
+        let summary = store.server_summary("a.test").unwrap().unwrap();
+        assert_eq!(summary.sessions, 2);
+        assert_eq!(summary.spki_sha256.len(), 1);
+        let server = ProfileFilter {
+            server: Some("a.test".to_owned()),
+            ..ProfileFilter::default()
+        };
+        assert_eq!(store.forget_tls_profiles(&server, None).unwrap(), 1);
+        assert!(store.server_summary("a.test").unwrap().is_none());
+    }
+
+    #[test]
+    fn damaged_values_are_reported() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("s.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.put_tls_profile(&profile("a.test", 100)).unwrap();
+        store
             .connection
-            .query_row("SELECT count(*) FROM tls_profile_value", [], |row| {
-                row.get(0)
-            })
+            .execute_batch("UPDATE tls_profile SET facets = x'0101'")
             .unwrap();
-        assert_eq!(values, 2);
+        let err = store.tls_profiles(&ProfileFilter::default()).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("TLS profile 1"), "{err}");
+        let err = store.put_tls_profile(&profile("a.test", 200)).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    /// The version 2 table of TLS profile values, one row per value.
+    const VERSION_2_VALUES: &str = "
+        CREATE TABLE tls_profile (
+            id INTEGER PRIMARY KEY,
+            host TEXT NOT NULL,
+            process TEXT NOT NULL,
+            server TEXT NOT NULL,
+            first_seen_ns INTEGER NOT NULL,
+            last_seen_ns INTEGER NOT NULL,
+            sessions INTEGER NOT NULL,
+            UNIQUE (host, process, server)
+        );
+        CREATE INDEX tls_profile_server ON tls_profile (server);
+        CREATE TABLE tls_profile_value (
+            profile_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            first_seen_ns INTEGER NOT NULL,
+            last_seen_ns INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (profile_id, kind, value)
+        ) WITHOUT ROWID;
+    ";
+
+    #[test]
+    fn version_2_store_is_migrated() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.sqlite");
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(&format!(
+            "{CREATE_SCHEMA} {VERSION_2_VALUES}
+             INSERT INTO schema_version (component, version) VALUES ('wiretrust', 2);
+             PRAGMA application_id = {APPLICATION_ID};
+             INSERT INTO tls_profile VALUES (7, 'h1', '-', 'a.test', 10, 90, 3);
+             INSERT INTO tls_profile VALUES (8, 'h1', '-', 'empty.test', 5, 5, 0);
+             INSERT INTO tls_profile_value VALUES
+                 (7, 'version', 'TLS 1.3', 50, 90, 2),
+                 (7, 'version', 'TLS 1.2', 10, 10, 1),
+                 (7, 'issuer', 'CN=A', 10, 90, 3),
+                 (7, 'later_kind', 'x', 10, 10, 1);"
+        ))
+        .unwrap();
+        drop(raw);
+
+        let mut store = SqliteStore::open(&path).unwrap();
+        let found = store.tls_profiles(&ProfileFilter::default()).unwrap();
+        assert_eq!(found.len(), 2);
+        let migrated = &found[0];
+        assert_eq!(migrated.key.server, "a.test");
+        assert_eq!((migrated.first_seen_ns, migrated.sessions), (10, 3));
+        let versions: Vec<(&str, u64)> = migrated
+            .versions
+            .iter()
+            .map(|seen| (seen.value.as_str(), seen.count))
+            .collect();
+        assert_eq!(versions, [("TLS 1.2", 1), ("TLS 1.3", 2)]);
+        assert_eq!(
+            migrated.find(Facet::Issuer, "CN=A").unwrap().last_seen_ns,
+            90
+        );
+        assert!(found[1].versions.is_empty());
+        let summary = store.server_summary("a.test").unwrap().unwrap();
+        assert_eq!(summary.sessions, 3);
+        assert_eq!(summary.issuers[0].value, "CN=A");
+        assert!(store.server_summary("empty.test").unwrap().is_some());
+        let tables: i64 = store
+            .connection
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'tls_profile_value'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0);
+        let version: i64 = store
+            .connection
+            .query_row("SELECT version FROM schema_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]
