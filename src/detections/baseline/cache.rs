@@ -1,10 +1,14 @@
 //! The profiles a run has touched, held in memory between the store and
 //! the detections.
 
-use std::collections::{HashMap, HashSet};
+// foldhash: the keys are host, process and server names from the input;
+// its per-process random seed keeps crafted names from colliding.
+use foldhash::{HashMap, HashSet};
 
 use serde::Serialize;
-use wiretrust_store::{Facet, ProfileFilter, ProfileKey, Store, StoreError, TlsProfile};
+use wiretrust_store::{
+    Facet, ProfileFilter, ProfileKey, ServerSummary, Store, StoreError, TlsProfile,
+};
 
 use super::observed::{Observed, PLAINTEXT, STARTTLS, TLS};
 
@@ -25,15 +29,16 @@ pub struct BaselineCounts {
     pub softened: u64,
 }
 
-/// The values of every loaded profile of one server, for set lookups.
+/// Set lookups over one server: its certificates from the server's
+/// summary, and the transports of the hosts whose profiles are loaded.
 #[derive(Default)]
 pub(crate) struct ServerIndex {
     /// SPKI SHA-256 values of the server's leaf certificates.
     pub keys: HashSet<String>,
     pub issuers: HashSet<String>,
-    /// Hosts that reached the server over TLS or STARTTLS.
+    /// Loaded hosts that reached the server over TLS or STARTTLS.
     pub tls_hosts: HashSet<String>,
-    /// Hosts that reached the server in plaintext.
+    /// Loaded hosts that reached the server in plaintext.
     pub plaintext_hosts: HashSet<String>,
 }
 
@@ -56,22 +61,28 @@ impl ServerIndex {
     }
 }
 
-/// Profiles by key, loaded per server and per process on first need.
+/// Profiles by key, loaded on first need per host and server and per
+/// signed process, and each server's summary.
 ///
-/// NOTE: nothing is evicted, so a run keeps every profile of every server it
-/// saw in memory. On a 1 GB capture with a 1 M-profile store that reached 178 MiB.
+/// The owner empties the cache with [`ProfileCache::clear`] after writing it
+/// back once it holds [`ProfileCache::LIMIT`] profiles, so memory stays
+/// bounded however many hosts and servers a run sees.
 #[derive(Default)]
 pub(crate) struct ProfileCache {
     profiles: HashMap<ProfileKey, TlsProfile>,
-    /// Keys of each server's profiles, for lookups across hosts and
-    /// processes.
+    /// Keys of each server's loaded profiles.
     by_server: HashMap<String, Vec<ProfileKey>>,
-    /// Certificates and transports of each server over all its profiles,
-    /// so the common case (nothing new) needs no walk over them.
+    /// Summaries of the servers seen, with this run's sightings added.
+    summaries: HashMap<String, ServerSummary>,
+    /// Set lookups per server, so the common case (nothing new) needs no
+    /// walk over values.
     server_index: HashMap<String, ServerIndex>,
     /// Keys of each (host, process)'s profiles.
     by_process: HashMap<(String, String), Vec<ProfileKey>>,
-    servers_loaded: HashSet<String>,
+    /// (server, host) pairs whose profiles were read.
+    hosts_loaded: HashSet<(String, String)>,
+    /// Servers whose summary was read.
+    summaries_loaded: HashSet<String>,
     processes_loaded: HashSet<(String, String)>,
     host_first_seen: HashMap<String, Option<i64>>,
     dirty: HashSet<ProfileKey>,
@@ -79,21 +90,41 @@ pub(crate) struct ProfileCache {
 }
 
 impl ProfileCache {
-    /// Loads what the detections may compare `observed` with: every
-    /// profile of its server and, for a signed process, every profile of
-    /// that process on that host.
+    /// Profiles held before the owner writes them back and empties the
+    /// cache: tens of megabytes.
+    pub const LIMIT: usize = 20_000;
+
+    /// Loads what the detections may compare `observed` with: the profiles
+    /// of its host to its server, the server's summary and, for a signed
+    /// process, every profile of that process on that host.
     pub fn load(&mut self, store: &mut dyn Store, observed: &Observed) -> Result<(), StoreError> {
-        let server = &observed.key.server;
-        if !self.servers_loaded.contains(server) {
+        let key = &observed.key;
+        if !self.summaries_loaded.contains(&key.server) {
+            if let Some(summary) = store.server_summary(&key.server)? {
+                let index = self.server_index.entry(key.server.clone()).or_default();
+                for seen in &summary.spki_sha256 {
+                    index.add(&key.host, Facet::SpkiSha256, &seen.value);
+                }
+                for seen in &summary.issuers {
+                    index.add(&key.host, Facet::Issuer, &seen.value);
+                }
+                self.summaries.insert(key.server.clone(), summary);
+            }
+            self.counts.store_reads += 1;
+            self.summaries_loaded.insert(key.server.clone());
+        }
+        let pair = (key.server.clone(), key.host.clone());
+        if !self.hosts_loaded.contains(&pair) {
             let filter = ProfileFilter {
-                server: Some(server.clone()),
-                ..ProfileFilter::default()
+                host: Some(key.host.clone()),
+                server: Some(key.server.clone()),
+                process: None,
             };
             self.absorb(store.tls_profiles(&filter)?);
             self.counts.store_reads += 1;
-            self.servers_loaded.insert(server.clone());
+            self.hosts_loaded.insert(pair);
         }
-        let process = (observed.key.host.clone(), observed.key.process.clone());
+        let process = (key.host.clone(), key.process.clone());
         if observed.signed && !self.processes_loaded.contains(&process) {
             let filter = ProfileFilter {
                 host: Some(process.0.clone()),
@@ -119,13 +150,25 @@ impl ProfileCache {
                 .server_index
                 .entry(profile.key.server.clone())
                 .or_default();
-            for facet in [Facet::SpkiSha256, Facet::Issuer, Facet::Transport] {
-                for seen in profile.facet(facet) {
-                    index.add(&profile.key.host, facet, &seen.value);
-                }
+            for seen in profile.facet(Facet::Transport) {
+                index.add(&profile.key.host, Facet::Transport, &seen.value);
             }
             self.profiles.insert(profile.key.clone(), profile);
         }
+    }
+
+    /// Returns how many profiles are held.
+    pub fn len(&self) -> usize {
+        self.profiles.len()
+    }
+
+    /// Drops every profile and summary, keeping the counts. Call it only
+    /// after [`ProfileCache::flush`]: the store then holds what was learned,
+    /// and the next [`ProfileCache::load`] reads it back.
+    pub fn clear(&mut self) {
+        let counts = self.counts;
+        *self = ProfileCache::default();
+        self.counts = counts;
     }
 
     fn index(&mut self, key: &ProfileKey) {
@@ -145,7 +188,14 @@ impl ProfileCache {
         self.profiles.get(key)
     }
 
-    /// Returns every loaded profile of `server`.
+    /// Returns the summary of `server` with this run's sightings, if it
+    /// has one.
+    pub fn server_summary(&self, server: &str) -> Option<&ServerSummary> {
+        self.summaries.get(server)
+    }
+
+    /// Returns every loaded profile of `server`: those of the hosts that
+    /// reached it in this run.
     pub fn for_server(&self, server: &str) -> Vec<&TlsProfile> {
         self.by_server
             .get(server)
@@ -183,24 +233,45 @@ impl ProfileCache {
             return;
         };
         profile.count_session(observed.time_ns);
-        let index = self
-            .server_index
-            .entry(observed.key.server.clone())
-            .or_default();
+        if !self.summaries.contains_key(&observed.key.server) {
+            let summary = ServerSummary::new(observed.key.server.clone(), observed.time_ns);
+            self.summaries.insert(observed.key.server.clone(), summary);
+        }
+        let summary = self.summaries.get_mut(&observed.key.server);
+        let index = match self.server_index.get_mut(&observed.key.server) {
+            Some(index) => index,
+            None => self
+                .server_index
+                .entry(observed.key.server.clone())
+                .or_default(),
+        };
+        if let Some(summary) = summary {
+            summary.count_session(observed.time_ns);
+            for (facet, value) in &observed.values {
+                summary.record(*facet, value, observed.time_ns);
+            }
+        }
         for (facet, value) in &observed.values {
             profile.record(*facet, value, observed.time_ns);
             index.add(&observed.key.host, *facet, value);
         }
         // The caller asked the store for the host's first sighting before,
         // so a missing entry cannot hide an earlier stored one.
-        let first = self
-            .host_first_seen
-            .entry(observed.key.host.clone())
-            .or_insert(None);
-        if first.is_none_or(|known| observed.time_ns < known) {
-            *first = Some(observed.time_ns);
+        match self.host_first_seen.get_mut(&observed.key.host) {
+            Some(first) => {
+                if first.is_none_or(|known| observed.time_ns < known) {
+                    *first = Some(observed.time_ns);
+                }
+            }
+            None => {
+                let first = Some(observed.time_ns);
+                self.host_first_seen
+                    .insert(observed.key.host.clone(), first);
+            }
         }
-        self.dirty.insert(observed.key.clone());
+        if !self.dirty.contains(&observed.key) {
+            self.dirty.insert(observed.key.clone());
+        }
         self.counts.learned += 1;
     }
 
@@ -239,5 +310,68 @@ impl ProfileCache {
 
     pub fn counts(&self) -> BaselineCounts {
         self.counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiretrust_store::MemoryStore;
+
+    fn observed(server: &str, spki: &str, time_ns: i64) -> Observed {
+        Observed {
+            key: ProfileKey {
+                host: "h1".to_owned(),
+                process: "-".to_owned(),
+                server: server.to_owned(),
+            },
+            time_ns,
+            signed: false,
+            server_name: Some(server.to_owned()),
+            values: vec![
+                (Facet::Transport, TLS.to_owned()),
+                (Facet::SpkiSha256, spki.to_owned()),
+            ],
+        }
+    }
+
+    #[test]
+    fn cleared_cache_reads_back_what_it_learned() {
+        let mut store = MemoryStore::new();
+        let mut cache = ProfileCache::default();
+        for (server, time_ns) in [("a.test", 10), ("b.test", 20)] {
+            let sighting = observed(server, "k1", time_ns);
+            cache.load(&mut store, &sighting).unwrap();
+            cache.learn(&sighting);
+        }
+        assert_eq!(cache.len(), 2);
+        cache.flush(&mut store).unwrap();
+        cache.clear();
+        assert_eq!(cache.len(), 0);
+        assert_eq!(cache.counts().learned, 2);
+
+        let again = observed("a.test", "k2", 30);
+        cache.load(&mut store, &again).unwrap();
+        let index = cache.server_index("a.test").unwrap();
+        assert!(index.keys.contains("k1"));
+        assert!(!index.keys.contains("k2"));
+        assert!(index.tls_hosts.contains("h1"));
+        assert_eq!(cache.get(&again.key).unwrap().sessions, 1);
+        assert_eq!(cache.server_summary("a.test").unwrap().sessions, 1);
+        // b.test was not needed, so it stays in the store only.
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn learning_updates_the_summary_for_later_sessions() {
+        let mut store = MemoryStore::new();
+        let mut cache = ProfileCache::default();
+        let first = observed("a.test", "k1", 10);
+        cache.load(&mut store, &first).unwrap();
+        cache.learn(&first);
+        let summary = cache.server_summary("a.test").unwrap();
+        assert_eq!(summary.sessions, 1);
+        assert_eq!(summary.spki_sha256[0].value, "k1");
+        assert!(summary.issuers.is_empty());
     }
 }

@@ -4,10 +4,12 @@
 //! `tls.certificate_changed`, and `tls.stripped` for plaintext where the
 //! baseline had TLS).
 //!
-//! Profiles are read from the store once per server (and once per signed
-//! process), kept in [`ProfileCache`], changed in memory and written back
-//! at [`Baseline::flush`], so the hot path does not query SQLite for each
-//! session.
+//! Profiles are read from the store once per host and server (and once
+//! per signed process), with one summary per server, kept in
+//! [`ProfileCache`], changed in memory and written back at
+//! [`Baseline::flush`], so the hot path does not query SQLite for each
+//! session. A cache that grows past [`ProfileCache::LIMIT`] profiles is
+//! written into the open transaction and emptied.
 
 mod cache;
 mod observed;
@@ -194,6 +196,12 @@ impl Baseline {
         {
             self.flush()?;
             self.store.commit()?;
+        }
+        if self.cache.len() > ProfileCache::LIMIT {
+            // Reads on the store's connection see its uncommitted writes,
+            // so the profiles come back as learned when next needed.
+            self.flush()?;
+            self.cache.clear();
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The baseline detections: each compares one sighting with the profiles
 //! loaded for it and names the baseline entry in its evidence.
 
-use wiretrust_store::{Facet, Seen, TlsProfile};
+use wiretrust_store::{Facet, Seen, ServerSummary, TlsProfile};
 
 use super::cache::ProfileCache;
 use super::observed::{Observed, STARTTLS, TLS};
@@ -249,18 +249,15 @@ fn check_certificate(
     if new_spki.is_none() && new_issuer.is_none() {
         return;
     }
-    // Only a change walks the server's profiles, for the previous values.
-    let profiles = cache.for_server(&observed.key.server);
+    let Some(summary) = cache.server_summary(&observed.key.server) else {
+        return;
+    };
+    // Only a change looks for the previous values.
     let latest = |facet: Facet| {
-        profiles
+        summary
+            .facet(facet)
             .iter()
-            .flat_map(|profile| {
-                profile
-                    .facet(facet)
-                    .iter()
-                    .map(move |seen| (*profile, seen))
-            })
-            .max_by_key(|(_, seen)| seen.last_seen_ns)
+            .max_by_key(|seen| seen.last_seen_ns)
     };
     let previous_spki = latest(Facet::SpkiSha256);
     let previous_issuer = latest(Facet::Issuer);
@@ -286,34 +283,40 @@ fn check_certificate(
     add_certificate_evidence(
         &mut alert,
         session,
-        previous_spki,
-        previous_issuer,
+        summary,
+        [previous_spki, previous_issuer],
         spki,
         issuer,
     );
     out.push(alert);
 }
 
-/// Adds the previous key and issuer of the server name and the new
-/// session's to a `tls.certificate_changed` alert.
+/// Adds the previous key and issuer of the server name, from its summary
+/// over every host and process, and the new session's to a
+/// `tls.certificate_changed` alert.
 fn add_certificate_evidence(
     alert: &mut Alert,
     session: &TlsSession,
-    previous_spki: Option<(&TlsProfile, &Seen)>,
-    previous_issuer: Option<(&TlsProfile, &Seen)>,
+    summary: &ServerSummary,
+    [previous_spki, previous_issuer]: [Option<&Seen>; 2],
     spki: Option<&str>,
     issuer: Option<&str>,
 ) {
     let packet = session.certificate_packet.unwrap_or(0);
-    if let Some((profile, seen)) = previous_spki {
-        describe_profile(alert, profile, "spki_sha256", std::slice::from_ref(seen));
-    }
-    if let Some((profile, seen)) = previous_issuer {
-        alert.evidence.push(baseline_evidence(
-            profile,
-            "issuers",
-            std::slice::from_ref(seen),
-        ));
+    alert.compare("baseline_server", summary.server.as_str());
+    alert.compare("baseline_first_seen", format_rfc3339(summary.first_seen_ns));
+    alert.compare("baseline_sessions", summary.sessions);
+    let location = format!("server summary server={}", summary.server);
+    for (field, previous) in [("spki_sha256", previous_spki), ("issuers", previous_issuer)] {
+        if let Some(seen) = previous {
+            alert.compare(&format!("baseline_{field}"), seen.value.as_str());
+            alert.evidence.push(Evidence {
+                input: "baseline store".to_owned(),
+                location: location.clone(),
+                field: format!("baseline.{field}"),
+                value: seen_values(std::slice::from_ref(seen)),
+            });
+        }
     }
     if let Some(spki) = spki {
         alert.evidence.push(Evidence::at_packet(
@@ -421,8 +424,22 @@ fn describe_profile(alert: &mut Alert, profile: &TlsProfile, field: &str, seen_v
 
 /// Evidence naming a baseline entry: the profile and each value with its
 /// first sighting and count.
-fn baseline_evidence(profile: &TlsProfile, field: &str, seen_values: &[Seen]) -> Evidence {
-    let value = seen_values
+fn baseline_evidence(profile: &TlsProfile, field: &str, values: &[Seen]) -> Evidence {
+    let value = seen_values(values);
+    Evidence {
+        input: "baseline store".to_owned(),
+        location: format!(
+            "profile host={} process={} server={}",
+            profile.key.host, profile.key.process, profile.key.server
+        ),
+        field: format!("baseline.{field}"),
+        value,
+    }
+}
+
+/// Lists values with their first sighting and count.
+fn seen_values(values: &[Seen]) -> String {
+    values
         .iter()
         .map(|seen| {
             format!(
@@ -433,16 +450,7 @@ fn baseline_evidence(profile: &TlsProfile, field: &str, seen_values: &[Seen]) ->
             )
         })
         .collect::<Vec<_>>()
-        .join("; ");
-    Evidence {
-        input: "baseline store".to_owned(),
-        location: format!(
-            "profile host={} process={} server={}",
-            profile.key.host, profile.key.process, profile.key.server
-        ),
-        field: format!("baseline.{field}"),
-        value,
-    }
+        .join("; ")
 }
 
 fn values(seen_values: &[Seen]) -> String {
