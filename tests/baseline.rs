@@ -289,6 +289,40 @@ fn unsigned_client_hello_change_is_learned() {
 }
 
 #[test]
+fn path_only_client_hello_change_is_learned() {
+    // Without the eslogger events the pktap captures name the process by
+    // path only.
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(
+        &store,
+        &[fixture("constructed-pktap-baseline-learn.pcapng")],
+    );
+    let inputs = [fixture("constructed-pktap-baseline-client-hello.pcapng")];
+    let alerts = scan(&store, &[], &inputs);
+    let raised = client_hello_alerts(&alerts);
+    assert_eq!(raised.len(), 1, "{alerts:#?}");
+    assert_eq!(raised[0]["severity"], "info");
+    assert_eq!(raised[0]["confidence"], "low");
+    assert_eq!(raised[0]["process"]["pid"], 4313);
+    assert_eq!(raised[0]["process"]["path"], "/usr/local/bin/openssl");
+    assert!(
+        raised[0]["process"]["signing_id"].is_null(),
+        "{}",
+        raised[0]
+    );
+
+    let again = scan(&store, &[], &inputs);
+    assert!(
+        client_hello_alerts(&again).is_empty(),
+        "the learned JA4 raised again: {again:#?}"
+    );
+    let profiles = show(&store, &["--server", "baseline.wiretrust.test"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    assert_eq!(profiles[0]["process"], "path:/usr/local/bin/openssl");
+}
+
+#[test]
 fn learning_period_lowers_to_info() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
