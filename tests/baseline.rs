@@ -142,10 +142,11 @@ fn each_change_raises_its_detection() {
             "high",
             "baseline.versions",
         ),
+        // The capture names no process, so the change is info.
         (
             "baseline-client-hello.pcap",
             "tls.client_hello_changed",
-            "medium",
+            "info",
             "baseline.ja4",
         ),
         (
@@ -184,6 +185,141 @@ fn each_change_raises_its_detection() {
             .any(|item| item["input"].as_str().unwrap_or("").ends_with(capture));
         assert!(session, "{capture}: no evidence from the new session");
     }
+}
+
+/// eslogger exec events giving pids 4310 and 4313, the s_client of the
+/// constructed pktap baseline captures, one code-signing identity.
+fn signed_openssl_events() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/endpoint/constructed-pktap-baseline-processes.eslogger.jsonl")
+}
+
+fn client_hello_alerts(alerts: &[Value]) -> Vec<&Value> {
+    alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.client_hello_changed")
+        .collect()
+}
+
+#[test]
+fn signed_client_hello_change_is_medium() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(
+        &store,
+        &[
+            fixture("constructed-pktap-baseline-learn.pcapng"),
+            signed_openssl_events(),
+        ],
+    );
+    let profiles = show(&store, &["--server", "baseline.wiretrust.test"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    assert_eq!(
+        profiles[0]["process"],
+        "signing:WTCONSTR01:test.wiretrust.openssl"
+    );
+    assert_eq!(profiles[0]["sessions"], 2);
+
+    let inputs = [
+        fixture("constructed-pktap-baseline-client-hello.pcapng"),
+        signed_openssl_events(),
+    ];
+    // A medium alert keeps the session out of the baseline, so every scan
+    // raises it again, with or without learning.
+    for extra in [&["--no-learn"][..], &[], &[]] {
+        let alerts = scan(&store, extra, &inputs);
+        let raised = client_hello_alerts(&alerts);
+        assert_eq!(raised.len(), 1, "{extra:?}: {alerts:#?}");
+        let alert = raised[0];
+        assert_eq!(alert["severity"], "medium", "{extra:?}");
+        assert_eq!(alert["confidence"], "medium", "{extra:?}");
+        assert_eq!(alert["process"]["pid"], 4313, "{extra:?}");
+        assert_eq!(
+            alert["process"]["signing_id"], "test.wiretrust.openssl",
+            "{extra:?}"
+        );
+        assert_eq!(alert["process"]["team_id"], "WTCONSTR01", "{extra:?}");
+        let evidence = alert["evidence"].as_array().unwrap();
+        let baseline = evidence
+            .iter()
+            .find(|item| item["field"] == "baseline.ja4")
+            .unwrap_or_else(|| panic!("no baseline.ja4 evidence in {evidence:#?}"));
+        let location = baseline["location"].as_str().unwrap();
+        assert!(
+            location.contains("process=signing:WTCONSTR01:test.wiretrust.openssl"),
+            "{location}"
+        );
+        assert!(
+            baseline["value"].as_str().unwrap().contains("2 sessions"),
+            "{baseline}"
+        );
+    }
+    let profiles = show(&store, &["--server", "baseline.wiretrust.test"]);
+    assert_eq!(
+        profiles[0]["sessions"], 2,
+        "the changed session was learned"
+    );
+}
+
+#[test]
+fn unsigned_client_hello_change_is_learned() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let inputs = [fixture("baseline-client-hello.pcap")];
+    let alerts = scan(&store, &[], &inputs);
+    let raised = client_hello_alerts(&alerts);
+    assert_eq!(raised.len(), 1, "{alerts:#?}");
+    assert_eq!(raised[0]["severity"], "info");
+    assert_eq!(raised[0]["confidence"], "low");
+    assert!(
+        raised[0]["process"]["signing_id"].is_null(),
+        "{}",
+        raised[0]
+    );
+
+    let again = scan(&store, &[], &inputs);
+    assert!(
+        client_hello_alerts(&again).is_empty(),
+        "the learned JA4 raised again: {again:#?}"
+    );
+    let profiles = show(&store, &["--server", "baseline.wiretrust.test"]);
+    assert_eq!(profiles[0]["process"], "-");
+    assert_eq!(profiles[0]["ja4"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn path_only_client_hello_change_is_learned() {
+    // Without the eslogger events the pktap captures name the process by
+    // path only.
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(
+        &store,
+        &[fixture("constructed-pktap-baseline-learn.pcapng")],
+    );
+    let inputs = [fixture("constructed-pktap-baseline-client-hello.pcapng")];
+    let alerts = scan(&store, &[], &inputs);
+    let raised = client_hello_alerts(&alerts);
+    assert_eq!(raised.len(), 1, "{alerts:#?}");
+    assert_eq!(raised[0]["severity"], "info");
+    assert_eq!(raised[0]["confidence"], "low");
+    assert_eq!(raised[0]["process"]["pid"], 4313);
+    assert_eq!(raised[0]["process"]["path"], "/usr/local/bin/openssl");
+    assert!(
+        raised[0]["process"]["signing_id"].is_null(),
+        "{}",
+        raised[0]
+    );
+
+    let again = scan(&store, &[], &inputs);
+    assert!(
+        client_hello_alerts(&again).is_empty(),
+        "the learned JA4 raised again: {again:#?}"
+    );
+    let profiles = show(&store, &["--server", "baseline.wiretrust.test"]);
+    assert_eq!(profiles.len(), 1, "{profiles:#?}");
+    assert_eq!(profiles[0]["process"], "path:/usr/local/bin/openssl");
 }
 
 #[test]

@@ -21,10 +21,17 @@ attributed to the process that sent it:
   (link type PKTAP, 258) whose packets start with a 156-byte version 1
   struct pktap_header (XNU bsd/net/pktap.h) naming pid, command name,
   effective pid and command name, pth_dlt 0 (DLT_NULL) and interface lo0.
+- OUTDIR/constructed-pktap-baseline-learn.pcapng and
+  OUTDIR/constructed-pktap-baseline-client-hello.pcapng: the frames of
+  CAPTURES_DIR/baseline-learn.pcap (port 18300) and
+  CAPTURES_DIR/baseline-client-hello.pcap (port 18303) in the first form,
+  each naming one s_client process for every connection of the file.
 
 The pids, paths and UUIDs are made up: curl is pid 4242, the s_server that
-curl talks to pid 4100, s_client pid 4243 and its s_server pid 4101. Every
-run writes the same bytes.
+curl talks to pid 4100, s_client pid 4243 and its s_server pid 4101. In the
+baseline files s_client is a signed OpenSSL build at /usr/local/bin/openssl,
+pid 4310 in the learn file and pid 4313 in the client-hello file, and the
+s_server it talks to is pid 4300 and 4303. Every run writes the same bytes.
 """
 
 import struct
@@ -80,6 +87,18 @@ SOURCES = [
 ]
 PROCESSES = [CURL, SERVER_FOR_CURL, S_CLIENT, SERVER_FOR_S_CLIENT]
 
+# The baseline captures, one process information file each: output name,
+# source capture, server port, client process, server process.
+# fixtures/endpoint/constructed-pktap-baseline-processes.eslogger.jsonl
+# gives both client pids the same code-signing identity.
+SIGNED_OPENSSL = "/usr/local/bin/openssl"
+BASELINE_OUTPUTS = [
+    ("constructed-pktap-baseline-learn.pcapng", "baseline-learn.pcap", 18300,
+     process(4310, "openssl", SIGNED_OPENSSL), process(4300, "openssl", "/usr/bin/openssl")),
+    ("constructed-pktap-baseline-client-hello.pcapng", "baseline-client-hello.pcap", 18303,
+     process(4313, "openssl", SIGNED_OPENSSL), process(4303, "openssl", "/usr/bin/openssl")),
+]
+
 
 def read_pcap(path):
     """Returns (seconds, microseconds, frame) of every record of a little-endian
@@ -98,17 +117,22 @@ def read_pcap(path):
     return records
 
 
-def loopback_packets():
-    """Yields (seconds, microseconds, loopback frame, sending process, flow id)."""
-    for flow_id, (name, port, client, server) in enumerate(SOURCES, start=1):
+def loopback_packets(sources):
+    """Yields (seconds, microseconds, loopback frame, sending process, flow id)
+    for the frames of every source in order. Flow ids count the TCP
+    connections from 1, in the order their first packets appear."""
+    flows = {}
+    for index, (name, port, client, server) in enumerate(sources):
         path = CAPTURES / name
         for seconds, micros, frame in read_pcap(path):
             if frame[12:14] != b"\x08\x00":
                 sys.exit(f"pktap.py: {path}: a frame that is not IPv4")
             ip = frame[14:]
             header_len = (ip[0] & 0x0F) * 4
-            src_port = struct.unpack_from("!H", ip, header_len)[0]
+            src_port, dst_port = struct.unpack_from("!HH", ip, header_len)
             sender = server if src_port == port else client
+            client_port = dst_port if sender is server else src_port
+            flow_id = flows.setdefault((index, client_port), len(flows) + 1)
             yield seconds, micros, struct.pack("<I", AF_INET) + ip, sender, flow_id
 
 
@@ -159,13 +183,13 @@ def process_information(proc):
     return block(BLOCK_PROCESS_INFORMATION, body)
 
 
-def with_process_blocks():
+def with_process_blocks(sources, processes):
     out = section("constructed by wiretrust scripts/captures/pktap.py from recorded loopback "
                   "frames; processes are made up")
     out += interface(LINKTYPE_NULL, "lo0")
-    out += b"".join(process_information(proc) for proc in PROCESSES)
-    for seconds, micros, frame, sender, flow_id in loopback_packets():
-        index = struct.pack("<I", PROCESSES.index(sender))
+    out += b"".join(process_information(proc) for proc in processes)
+    for seconds, micros, frame, sender, flow_id in loopback_packets(sources):
+        index = struct.pack("<I", processes.index(sender))
         out += enhanced_packet(seconds, micros, frame, [
             (EPB_PIB_INDEX, index),
             (EPB_E_PIB_INDEX, index),
@@ -196,7 +220,7 @@ def with_pktap_headers():
     out = section("constructed by wiretrust scripts/captures/pktap.py from recorded loopback "
                   "frames; processes are made up")
     out += interface(LINKTYPE_PKTAP, "pktap")
-    for seconds, micros, frame, sender, flow_id in loopback_packets():
+    for seconds, micros, frame, sender, flow_id in loopback_packets(SOURCES):
         header = pktap_header(seconds, micros, sender, flow_id)
         out += enhanced_packet(seconds, micros, header + frame, [])
     return out
@@ -209,8 +233,11 @@ def main():
     CAPTURES = Path(sys.argv[1])
     outdir = Path(sys.argv[2])
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "constructed-pktap-pib.pcapng").write_bytes(with_process_blocks())
+    (outdir / "constructed-pktap-pib.pcapng").write_bytes(with_process_blocks(SOURCES, PROCESSES))
     (outdir / "constructed-pktap-header.pcapng").write_bytes(with_pktap_headers())
+    for output, source, port, client, server in BASELINE_OUTPUTS:
+        data = with_process_blocks([(source, port, client, server)], [client, server])
+        (outdir / output).write_bytes(data)
 
 
 CAPTURES = Path()

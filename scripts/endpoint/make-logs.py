@@ -423,6 +423,13 @@ def main():
         (CURL, 4242, "com.apple.curl", None, True),
         ("/usr/bin/openssl", 4243, "com.apple.openssl", None, True),
     ], day="2026-12-04T16")
+    # The s_client of fixtures/captures/constructed-pktap-baseline-*.pcapng,
+    # one pid per capture, as a made-up signed OpenSSL build. Both pids get
+    # the same code-signing identity, so both captures fill one profile.
+    write_eslogger("constructed-pktap-baseline-processes.eslogger.jsonl", [
+        ("/usr/local/bin/openssl", 4310, "test.wiretrust.openssl", "WTCONSTR01", False),
+        ("/usr/local/bin/openssl", 4313, "test.wiretrust.openssl", "WTCONSTR01", False),
+    ], day="2026-12-04T22")
     benign().write("constructed-benign.ndjson")
     benign().write("constructed-benign.json", style="json")
     old_version().write("constructed-tls10.ndjson")

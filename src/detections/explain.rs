@@ -118,12 +118,17 @@ pub const EXPLANATIONS: &[Explanation] = &[
         id: "tls.client_hello_changed",
         default_severity: Severity::Medium,
         meaning: "A signed process's ClientHello fingerprint (JA4) differs from its baseline \
-                  or from what the endpoint log recorded for the same connection.",
+                  or from what the endpoint log recorded for the same connection. A process \
+                  without a signing identity raises it at info with low confidence.",
         evidence: "ja4 of the session, the baseline or endpoint fingerprint, process \
                    signing_id and team_id",
         false_positives: "Application and operating-system updates that change the TLS \
                           library or its defaults.",
-        tuning: "allow.processes for processes whose fingerprint varies by design.",
+        tuning: "allow.processes for processes whose fingerprint varies by design. After an \
+                 update of a signed program, `wiretrust baseline forget --process ID` lets \
+                 the new fingerprint be learned, because sessions that raise it at medium are \
+                 not learned; the info alert of a process without a signing identity is \
+                 learned and needs no reset.",
         attack: T1565_AITM,
     },
     Explanation {

@@ -35,17 +35,25 @@ pub const CLIENT_HELLO_CHANGED: Rule = Rule {
     default_severity: Severity::Medium,
     summary: "A signed process's ClientHello fingerprint (JA4) differs from its baseline",
     meaning: "A process with a code-signing identity sends the same ClientHello for as long \
-              as its TLS library and settings stay the same. The alert is raised when its JA4 \
-              is not among those of its profile for this server or, when it has no JA4 for \
-              this server, differs from the single JA4 it has used to every server. Another \
-              JA4 means another TLS stack in that process: injected code, a proxy library, or \
-              a different binary behind the same identity. Captures that name no process \
-              are compared per host and server, with low confidence, because several \
-              programs may share that profile.",
+              as its TLS library and settings stay the same. The alert is raised at medium \
+              when its JA4 is not among those of its profile for this server or, when it has \
+              no JA4 for this server, differs from the single JA4 it has used to every server. \
+              Another JA4 means another TLS stack in that process: injected code, a proxy \
+              library, or a different binary behind the same identity. A session that raises \
+              it at medium is not learned, so the alert repeats. A process without a signing \
+              identity (known only by path or name, or a capture that names no process, \
+              profile process `-`) is compared with its profile for this server only, and the \
+              alert is info with low confidence: several programs may share that profile. \
+              That session is learned, so the first sighting of a new JA4 is reported once and \
+              later sessions with it raise nothing.",
     false_positives: "An update of the program or of the system's TLS library; a program \
-                      that uses two TLS stacks for one server.",
-    tuning: "After an update, `wiretrust baseline forget --process ID` lets the new \
-             fingerprint be learned (sessions that raise it are not learned); --learning-period lowers alerts of new hosts to info.",
+                      that uses two TLS stacks for one server. Without a signing identity, a \
+                      second program on the same host that reaches the same server (reported \
+                      once, at info).",
+    tuning: "After an update of a signed program, `wiretrust baseline forget --process ID` \
+             lets the new fingerprint be learned, because sessions that raise it at medium \
+             are not learned. The info alert of a process without a signing identity needs \
+             no reset. --learning-period lowers alerts of new hosts to info.",
 };
 
 /// One rule id with the policy's pins: see [`crate::detections::certificate_changed`].
@@ -142,25 +150,25 @@ fn check_downgrade(
     out.push(alert);
 }
 
-/// Raises `tls.client_hello_changed` when the JA4 is new for the server,
-/// or new for a signed process that has only ever used one.
+/// Raises `tls.client_hello_changed` when the JA4 is new for the server
+/// (at info for a process without a signing identity), or new for a signed
+/// process that has only ever used one.
 fn check_client_hello(
     session: &TlsSession,
     observed: &Observed,
     cache: &mut ProfileCache,
     out: &mut Vec<Alert>,
 ) {
-    let unnamed = observed.key.process == "-";
-    if !observed.signed && !unnamed {
-        return;
-    }
     let Some(ja4) = observed.value(Facet::Ja4) else {
         return;
     };
-    let confidence = if observed.signed {
-        Confidence::Medium
+    // Only a code-signing identity ties the profile to one program. A
+    // profile keyed by path, name or `-` may mix programs, so its alert is
+    // info. The session is then learned, and the next one stays quiet.
+    let (severity, confidence) = if observed.signed {
+        (Severity::Medium, Confidence::Medium)
     } else {
-        Confidence::Low
+        (Severity::Info, Confidence::Low)
     };
     let packet = session
         .client_hello
@@ -179,6 +187,7 @@ fn check_client_hello(
             values(&profile.ja4)
         );
         let mut alert = start(session, CLIENT_HELLO_CHANGED, confidence, title);
+        alert.severity = severity;
         describe_profile(&mut alert, profile, "ja4", &profile.ja4);
         alert.evidence.push(Evidence::at_packet(
             session,
