@@ -186,7 +186,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.restart_clock();
         self.dialogues.count(dialogue);
         self.alerts.clear();
-        self.engine.check_dialogue(dialogue, &mut self.alerts);
+        self.engine
+            .check_dialogue(dialogue, &mut self.alerts)
+            .map_err(io::Error::other)?;
         self.lap(Phase::Detection);
         for sink in self.sinks.iter_mut() {
             sink.dialogue(dialogue)?;

@@ -522,3 +522,141 @@ fn damaged_store_is_reported() {
     let stderr = String::from_utf8_lossy(&scanned.stderr);
     assert!(stderr.contains(&store.display().to_string()), "{stderr}");
 }
+
+/// Returns the `tls.stripped` alerts whose destination port is `port`.
+fn stripped_to_port(alerts: &[Value], port: u64) -> Vec<&Value> {
+    alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.stripped")
+        .filter(|alert| alert["destination"]["port"] == port)
+        .collect()
+}
+
+/// Returns the evidence entries of `alert` that name a baseline profile.
+fn baseline_evidence(alert: &Value) -> Vec<&Value> {
+    alert["evidence"]
+        .as_array()
+        .expect("alerts carry an evidence array")
+        .iter()
+        .filter(|evidence| evidence["input"] == "baseline store")
+        .collect()
+}
+
+#[test]
+fn starttls_refused_gets_baseline_evidence() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-refused.pcap")],
+    );
+    let stripped = stripped_to_port(&alerts, 18200);
+    assert_eq!(stripped.len(), 1, "one alert per dialogue: {alerts:?}");
+    let alert = stripped[0];
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(alert["confidence"], "high");
+    assert_eq!(alert["tls"]["compared"]["starttls_reply_code"], 454);
+    assert_eq!(alert["tls"]["compared"]["baseline_transports"], "starttls");
+    assert_eq!(
+        alert["tls"]["compared"]["baseline_server"],
+        "127.0.0.1:18200"
+    );
+    let evidence = baseline_evidence(alert);
+    assert_eq!(evidence.len(), 1, "{alert}");
+    assert_eq!(
+        evidence[0]["location"],
+        "profile host=127.0.0.1 process=- server=127.0.0.1:18200"
+    );
+    assert_eq!(evidence[0]["field"], "baseline.transports");
+}
+
+#[test]
+fn starttls_unused_raises_from_baseline() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let relay = fixture("baseline-smtp-starttls-garbled-relay.pcap");
+    // Without a baseline the server leg, where STARTTLS was offered and the
+    // client never asked, raises nothing.
+    let unlearned = scan(&store, &["--no-learn"], std::slice::from_ref(&relay));
+    assert!(
+        stripped_to_port(&unlearned, 18200).is_empty(),
+        "{unlearned:?}"
+    );
+
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let alerts = scan(&store, &["--no-learn"], &[relay]);
+    let server_leg = stripped_to_port(&alerts, 18200);
+    assert_eq!(server_leg.len(), 1, "{alerts:?}");
+    let alert = server_leg[0];
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(alert["confidence"], "medium");
+    let title = alert["title"].as_str().unwrap();
+    assert!(title.contains("127.0.0.1:18200 in plaintext"), "{title}");
+    assert_eq!(baseline_evidence(alert).len(), 1, "{alert}");
+    let fields: Vec<&str> = alert["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|evidence| evidence["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"smtp.greeting"), "{fields:?}");
+    assert!(fields.contains(&"smtp.plaintext_credentials"), "{fields:?}");
+    // The client leg goes to the relay's port, which the baseline never saw,
+    // and keeps only the dialogue detection's alert.
+    let client_leg = stripped_to_port(&alerts, 18202);
+    assert_eq!(client_leg.len(), 1, "{alerts:?}");
+    assert!(baseline_evidence(client_leg[0]).is_empty());
+}
+
+#[test]
+fn plaintext_starttls_without_baseline_is_learned() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let scanned = [
+        fixture("smtp-starttls-refused-454.pcap"),
+        fixture("imap-starttls-removed.pcap"),
+        fixture("pop3-stls-removed.pcap"),
+    ];
+    let alerts = scan(&store, &[], &scanned);
+    for alert in &alerts {
+        assert!(baseline_evidence(alert).is_empty(), "{alert}");
+    }
+    for server in ["127.0.0.1:18203", "127.0.0.1:18204", "127.0.0.1:18205"] {
+        let profiles = show(&store, &["--server", server]);
+        assert_eq!(profiles.len(), 1, "{server}: {profiles:?}");
+        let transports = profiles[0]["transports"].as_array().unwrap();
+        assert_eq!(transports.len(), 1, "{server}: {transports:?}");
+        assert_eq!(transports[0]["value"], "plaintext", "{server}");
+    }
+    // The upgraded mail captures reach other ports than the learned
+    // plaintext servers, so they raise no baseline alert.
+    let upgraded = [
+        fixture("smtp-starttls-used.pcap"),
+        fixture("imap-starttls-used.pcap"),
+        fixture("pop3-stls-used.pcap"),
+    ];
+    let alerts = scan(&store, &["--no-learn"], &upgraded);
+    assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn plaintext_learned_server_raises_no_baseline_alert() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    // The host reached 127.0.0.1:18200 in plaintext first, then with
+    // STARTTLS: the baseline has no TLS-only profile to compare with.
+    let _ = scan(
+        &store,
+        &[],
+        &[fixture("baseline-smtp-starttls-refused.pcap")],
+    );
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
+}

@@ -156,8 +156,9 @@ pub const EXPLANATIONS: &[Explanation] = &[
     Explanation {
         id: "tls.stripped",
         default_severity: Severity::High,
-        meaning: "Plaintext where the baseline had TLS to that server, or STARTTLS removed, \
-                  garbled or refused in a server's capability list.",
+        meaning: "Plaintext HTTP or a plaintext STARTTLS dialogue where the baseline had \
+                  only TLS or STARTTLS to that server, or STARTTLS removed, garbled or \
+                  refused in a server's capability list.",
         evidence: "the server's capability or greeting line with its packet number, the \
                    plaintext protocol, and the baseline's TLS session when one exists",
         false_positives: "Servers that really do not offer STARTTLS, and mail relays \

@@ -215,9 +215,18 @@ impl Engine {
         self.hsts.check(transfer, &self.config, out);
     }
 
-    /// Checks one STARTTLS dialogue when its connection ends.
-    pub fn check_dialogue(&mut self, dialogue: &StarttlsDialogue, out: &mut Vec<Alert>) {
+    /// Checks one STARTTLS dialogue when its connection ends, then
+    /// compares it with the TLS baseline of its server and learns it.
+    /// Fails only when the store cannot be read or written.
+    pub fn check_dialogue(
+        &mut self,
+        dialogue: &StarttlsDialogue,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        let own = out.len();
         tls_stripped::check_dialogue(dialogue, &self.config, out);
+        let host = self.baseline_host(&dialogue.client.ip.to_string());
+        self.baseline.check_dialogue(dialogue, &host, own, out)
     }
 
     /// Checks one parsed endpoint log line; lines should arrive in input

@@ -83,16 +83,7 @@ impl ProfileCache {
     /// profile of its server and, for a signed process, every profile of
     /// that process on that host.
     pub fn load(&mut self, store: &mut dyn Store, observed: &Observed) -> Result<(), StoreError> {
-        let server = &observed.key.server;
-        if !self.servers_loaded.contains(server) {
-            let filter = ProfileFilter {
-                server: Some(server.clone()),
-                ..ProfileFilter::default()
-            };
-            self.absorb(store.tls_profiles(&filter)?);
-            self.counts.store_reads += 1;
-            self.servers_loaded.insert(server.clone());
-        }
+        self.load_server(store, &observed.key.server)?;
         let process = (observed.key.host.clone(), observed.key.process.clone());
         if observed.signed && !self.processes_loaded.contains(&process) {
             let filter = ProfileFilter {
@@ -104,6 +95,21 @@ impl ProfileCache {
             self.counts.store_reads += 1;
             self.processes_loaded.insert(process);
         }
+        Ok(())
+    }
+
+    /// Loads every profile of `server`, once per run.
+    pub fn load_server(&mut self, store: &mut dyn Store, server: &str) -> Result<(), StoreError> {
+        if self.servers_loaded.contains(server) {
+            return Ok(());
+        }
+        let filter = ProfileFilter {
+            server: Some(server.to_owned()),
+            ..ProfileFilter::default()
+        };
+        self.absorb(store.tls_profiles(&filter)?);
+        self.counts.store_reads += 1;
+        self.servers_loaded.insert(server.to_owned());
         Ok(())
     }
 

@@ -21,9 +21,10 @@ use wiretrust_store::StoreError;
 
 use super::shared_store::SharedStore;
 use super::{Alert, Process, Severity};
-use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, StarttlsDialogue, TlsSession};
 use cache::ProfileCache;
 use observed::Observed;
+use rules::DialogueVerdict;
 
 /// Switches and limits of the baseline for one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +136,46 @@ impl Baseline {
             self.soften_if_learning(&observed, &mut out[start..])?;
             if raised_above_info(&out[start..]) {
                 return Ok(());
+            }
+        }
+        self.learn(&observed)
+    }
+
+    /// Compares a STARTTLS dialogue that stayed in plaintext with the
+    /// baseline of its server, then learns it as transport `plaintext`.
+    /// `out[own..]` contains the alerts the dialogue detection raised for it.
+    /// An upgraded dialogue is left to its TLS session, which is learned
+    /// with transport `starttls`.
+    pub fn check_dialogue(
+        &mut self,
+        dialogue: &StarttlsDialogue,
+        host: &str,
+        own: usize,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        if self.config.is_off() || dialogue.client_tls_offset.is_some() || dialogue.implicit_tls {
+            return Ok(());
+        }
+        let observed = Observed::from_dialogue(dialogue, host);
+        self.load(&observed)?;
+        if let Some(name) = &observed.server_name {
+            let cache = &mut self.cache;
+            self.store.with(|store| cache.load_server(store, name))?;
+        }
+        if self.config.detect {
+            let verdict = rules::check_dialogue(dialogue, &observed, &self.cache, own, out);
+            match verdict {
+                DialogueVerdict::NoBaseline => {}
+                // The dialogue's own alert is not a baseline alert, so the
+                // learning period leaves it as it is.
+                DialogueVerdict::AddedToAlert => return Ok(()),
+                DialogueVerdict::Raised => {
+                    let raised = out.len() - 1;
+                    self.soften_if_learning(&observed, &mut out[raised..])?;
+                    if raised_above_info(&out[raised..]) {
+                        return Ok(());
+                    }
+                }
             }
         }
         self.learn(&observed)

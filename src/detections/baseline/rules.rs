@@ -8,7 +8,7 @@ use super::observed::{Observed, STARTTLS, TLS};
 use super::rank::{SuiteClass, version_rank};
 use crate::detections::version_floor::destination_label;
 use crate::detections::{Alert, Confidence, Evidence, Rule, Severity};
-use crate::observations::{HttpTransfer, TlsSession, format_rfc3339};
+use crate::observations::{HttpTransfer, StarttlsDialogue, TlsSession, format_rfc3339};
 
 pub const DOWNGRADE: Rule = Rule {
     id: "tls.baseline_downgrade",
@@ -349,24 +349,7 @@ pub(crate) fn check_transfer(
     {
         return;
     }
-    let host = &observed.key.host;
-    let Some(index) = cache.server_index(&observed.key.server) else {
-        return;
-    };
-    if index.plaintext_hosts.contains(host) || !index.tls_hosts.contains(host) {
-        return;
-    }
-    // The host reached the server over TLS only: find the profile to name.
-    let over_tls = cache
-        .for_server(&observed.key.server)
-        .into_iter()
-        .filter(|profile| profile.key.host == *host)
-        .filter(|profile| {
-            profile.find(Facet::Transport, TLS).is_some()
-                || profile.find(Facet::Transport, STARTTLS).is_some()
-        })
-        .max_by_key(|profile| profile.sessions);
-    let Some(profile) = over_tls else {
+    let Some(profile) = profile_over_tls(cache, &observed.key.server, &observed.key.host) else {
         return;
     };
     let title = format!(
@@ -393,6 +376,131 @@ pub(crate) fn check_transfer(
         ));
     }
     out.push(alert);
+}
+
+/// Returns the profile of `host` with the most sessions to `server` when
+/// that host reached the server only over TLS or STARTTLS before, and
+/// `None` when it also reached it in plaintext or never reached it.
+fn profile_over_tls<'a>(
+    cache: &'a ProfileCache,
+    server: &str,
+    host: &str,
+) -> Option<&'a TlsProfile> {
+    let index = cache.server_index(server)?;
+    if index.plaintext_hosts.contains(host) || !index.tls_hosts.contains(host) {
+        return None;
+    }
+    cache
+        .for_server(server)
+        .into_iter()
+        .filter(|profile| profile.key.host == host)
+        .filter(|profile| {
+            profile.find(Facet::Transport, TLS).is_some()
+                || profile.find(Facet::Transport, STARTTLS).is_some()
+        })
+        .max_by_key(|profile| profile.sessions)
+}
+
+/// Outcome of comparing a STARTTLS dialogue that stayed in plaintext with
+/// the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DialogueVerdict {
+    /// No profile shows that this host reached the server only over TLS
+    /// or STARTTLS before.
+    NoBaseline,
+    /// The profile was added to the `tls.stripped` alert that the dialogue
+    /// detection raised for the same dialogue.
+    AddedToAlert,
+    /// A new `tls.stripped` alert was raised, the last one in `out`.
+    Raised,
+}
+
+/// Evidence lines of the dialogue quoted by a new alert at most.
+const MAX_DIALOGUE_EVIDENCE: usize = 6;
+
+/// Raises `tls.stripped` for a STARTTLS dialogue that stayed in plaintext
+/// to a server that this host reached only over TLS or STARTTLS before.
+/// The server is looked up by address and port and by the greeting's host
+/// name. When `out[own..]` already contains the dialogue detection's
+/// `tls.stripped` alert, the profile is added to that alert, whose
+/// confidence rises to at least medium, so one dialogue raises one alert.
+///
+/// NOTE: a session keyed by its SNI name matches only when the dialogue's
+/// greeting names the same host, which SMTP and XMPP greetings may do and
+/// IMAP, POP3 and FTP greetings do not, because profiles keep no address.
+pub(crate) fn check_dialogue(
+    dialogue: &StarttlsDialogue,
+    observed: &Observed,
+    cache: &ProfileCache,
+    own: usize,
+    out: &mut Vec<Alert>,
+) -> DialogueVerdict {
+    let host = observed.key.host.as_str();
+    let mut servers = vec![observed.key.server.as_str()];
+    if let Some(name) = observed.server_name.as_deref() {
+        servers.push(name);
+    }
+    // Plaintext to any name of the server before: the baseline shows no change.
+    let reached_in_plaintext = servers.iter().any(|server| {
+        cache
+            .server_index(server)
+            .is_some_and(|index| index.plaintext_hosts.contains(host))
+    });
+    if reached_in_plaintext {
+        return DialogueVerdict::NoBaseline;
+    }
+
+    let profile = servers
+        .iter()
+        .filter_map(|server| profile_over_tls(cache, server, host))
+        .max_by_key(|profile| profile.sessions);
+    let Some(profile) = profile else {
+        return DialogueVerdict::NoBaseline;
+    };
+
+    let rule = crate::detections::tls_stripped::RULE;
+    if let Some(alert) = out[own..]
+        .iter_mut()
+        .find(|alert| alert.detection == rule.id)
+    {
+        alert.confidence = alert.confidence.max(Confidence::Medium);
+        describe_profile(alert, profile, "transports", &profile.transports);
+        return DialogueVerdict::AddedToAlert;
+    }
+
+    let title = format!(
+        "{} server {} in plaintext, which this host reached over {} in {} earlier sessions",
+        dialogue.protocol.to_ascii_uppercase(),
+        observed.key.server,
+        values(&profile.transports),
+        profile.sessions
+    );
+    let mut alert = Alert::for_dialogue(
+        dialogue,
+        rule.id,
+        rule.default_severity,
+        Confidence::Medium,
+        title,
+        Some(host),
+    );
+    alert.compare("protocol", dialogue.protocol);
+    alert.compare("starttls_offered", dialogue.offered);
+    alert.compare("starttls_requested", dialogue.requested.is_some());
+    describe_profile(&mut alert, profile, "transports", &profile.transports);
+
+    let greeting = dialogue.greeting.iter().map(|line| ("greeting", line));
+    let findings = dialogue.findings.iter().flat_map(|finding| {
+        finding
+            .evidence
+            .iter()
+            .map(move |line| (finding.kind, line))
+    });
+    for (kind, line) in greeting.chain(findings).take(MAX_DIALOGUE_EVIDENCE) {
+        let evidence = crate::detections::tls_stripped::dialogue_evidence(dialogue, kind, line);
+        alert.evidence.push(evidence);
+    }
+    out.push(alert);
+    DialogueVerdict::Raised
 }
 
 fn start(session: &TlsSession, rule: Rule, confidence: Confidence, title: String) -> Alert {
