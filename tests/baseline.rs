@@ -660,3 +660,117 @@ fn plaintext_learned_server_raises_no_baseline_alert() {
     );
     assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
 }
+
+fn endpoint_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("endpoint")
+        .join(name)
+}
+
+/// Returns the location and field of each evidence entry of `alert` that
+/// quotes `input`.
+fn log_evidence(alert: &Value, input: &Path) -> Vec<(String, String)> {
+    let input = input.to_str().unwrap();
+    alert["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|evidence| evidence["input"] == input)
+        .map(|evidence| {
+            (
+                evidence["location"].as_str().unwrap().to_owned(),
+                evidence["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn endpoint_benign_rescan_raises_nothing() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let benign = [endpoint_fixture("constructed-benign.ndjson")];
+    let learned = scan(&store, &["--host", "mac1"], &benign);
+    assert!(baseline_alerts(&learned).is_empty(), "{learned:?}");
+    let profiles = show(&store, &["--host", "mac1"]);
+    assert_eq!(profiles.len(), 2, "{profiles:?}");
+    let alerts = scan(&store, &["--host", "mac1", "--no-learn"], &benign);
+    assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn endpoint_lower_version_and_suite() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let _ = scan(
+        &store,
+        &["--host", "mac1"],
+        &[endpoint_fixture("constructed-benign.ndjson")],
+    );
+    let lower = endpoint_fixture("constructed-baseline-lower.ndjson");
+    let alerts = scan(
+        &store,
+        &["--host", "mac1", "--no-learn"],
+        std::slice::from_ref(&lower),
+    );
+    let downgrades: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.baseline_downgrade")
+        .collect();
+    assert_eq!(downgrades.len(), 2, "{alerts:?}");
+    // The logs stay above the default floor, so only the baseline raises.
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+
+    let version = downgrades
+        .iter()
+        .find(|alert| alert["destination"]["server_name"] == "www.example.com")
+        .expect("an alert for Safari's connection to www.example.com");
+    assert_eq!(version["severity"], "high");
+    assert_eq!(version["host"], "mac1");
+    assert_eq!(version["session"]["connection"], "812/C31");
+    assert_eq!(version["tls"]["version"], "TLS 1.2");
+    assert_eq!(version["tls"]["compared"]["baseline_versions"], "TLS 1.3");
+    assert_eq!(baseline_evidence(version).len(), 1, "{version}");
+    let lines = log_evidence(version, &lower);
+    let connected = ("line 15".to_owned(), "tls_connected.version".to_owned());
+    let summary = ("line 34".to_owned(), "summary.tls_version".to_owned());
+    let located = |(location, field): &(String, String)| {
+        lines
+            .iter()
+            .any(|(at, name)| at.starts_with(&format!("{location} ")) && name == field)
+    };
+    assert!(located(&connected), "{lines:?}");
+    assert!(located(&summary), "{lines:?}");
+
+    let suite = downgrades
+        .iter()
+        .find(|alert| alert["destination"]["server_name"] == "api.example.net")
+        .expect("an alert for curl's connection to api.example.net");
+    assert_eq!(suite["tls"]["cipher"], "TLS_RSA_WITH_AES_128_CBC_SHA");
+    assert_eq!(
+        suite["tls"]["compared"]["baseline_lowest_class"],
+        "AEAD with forward secrecy"
+    );
+    let lines = log_evidence(suite, &lower);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].0.starts_with("line 29 "), "{lines:?}");
+    assert_eq!(lines[0].1, "tls_connected.ciphersuite");
+}
+
+#[test]
+fn endpoint_other_host_not_compared() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let _ = scan(
+        &store,
+        &["--host", "mac1"],
+        &[endpoint_fixture("constructed-benign.ndjson")],
+    );
+    let alerts = scan(
+        &store,
+        &["--host", "mac2", "--no-learn"],
+        &[endpoint_fixture("constructed-baseline-lower.ndjson")],
+    );
+    assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}

@@ -106,7 +106,8 @@ pub const EXPLANATIONS: &[Explanation] = &[
         default_severity: Severity::High,
         meaning: "The version or cipher suite negotiated by a process with a server is below \
                   what the baseline store recorded for the same host, process and server.",
-        evidence: "tls.version, tls.cipher and the baseline's version and suite in \
+        evidence: "tls.version, tls.cipher, the ServerHello packet or the endpoint log's \
+                   `TLS connected` and summary lines, and the baseline's version and suite in \
                    tls.compared",
         false_positives: "A server that was really reconfigured to an older stack, or a \
                           baseline learned from too little traffic.",

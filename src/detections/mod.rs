@@ -35,6 +35,7 @@ pub use alert::{
     ATTACK, Alert, Attack, Confidence, Destination, Evidence, FileRef, Flow, Process, SessionRef,
     Severity, TlsContext,
 };
+pub(crate) use endpoint::quote;
 pub use endpoint::{EndpointEvent, LazyProcess};
 pub use explain::{DETECTION_IDS, Explanation, explanation};
 pub use fleet_divergence::{FleetDivergence, StoreLocation};
@@ -289,8 +290,14 @@ impl Engine {
         self.baseline.check_transfer(transfer, &host, out)
     }
 
-    /// Learns a connection an endpoint logged into the baseline.
-    pub fn learn_connection(&mut self, connection: &EndpointConnection) -> Result<(), StoreError> {
+    /// Compares a finished connection an endpoint logged with its TLS
+    /// baseline and learns it. `process` is the connection's process.
+    pub fn check_baseline_connection(
+        &mut self,
+        connection: &EndpointConnection,
+        process: &Process,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
         let file = std::path::Path::new(&connection.input)
             .file_name()
             .map_or_else(
@@ -298,7 +305,8 @@ impl Engine {
                 |n| n.to_string_lossy().into_owned(),
             );
         let host = self.baseline_host(&file);
-        self.baseline.learn_connection(connection, &host)
+        self.baseline
+            .check_connection(connection, process, &host, out)
     }
 
     /// True when the baseline learns or detects in this run.

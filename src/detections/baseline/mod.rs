@@ -181,23 +181,32 @@ impl Baseline {
         self.learn(&observed)
     }
 
-    /// Learns one connection of an endpoint log.
-    ///
-    /// NOTE: endpoint connections are learned but not yet compared: their
-    /// record is complete only when the connection ends, after its lines
-    /// were judged.
-    pub fn learn_connection(
+    /// Compares one finished connection of an endpoint log with its
+    /// baseline, then learns it. It runs when the connection's record is
+    /// complete, after its lines were judged one by one, so its alerts
+    /// follow theirs. `process` is the connection's process for the alert.
+    pub fn check_connection(
         &mut self,
         connection: &EndpointConnection,
+        process: &Process,
         host: &str,
+        out: &mut Vec<Alert>,
     ) -> Result<(), StoreError> {
-        if !self.config.learn {
+        if self.config.is_off() {
             return Ok(());
         }
         let Some(observed) = Observed::from_connection(connection, host) else {
             return Ok(());
         };
         self.load(&observed)?;
+        if self.config.detect {
+            let start = out.len();
+            rules::check_connection(connection, process, &observed, &mut self.cache, out);
+            self.soften_if_learning(&observed, &mut out[start..])?;
+            if raised_above_info(&out[start..]) {
+                return Ok(());
+            }
+        }
         self.learn(&observed)
     }
 
