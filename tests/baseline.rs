@@ -774,3 +774,78 @@ fn endpoint_other_host_not_compared() {
     );
     assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
 }
+
+/// Runs `scan` with the summary on and returns its standard error.
+fn scan_summary(extra: &[&str], inputs: &[PathBuf]) -> String {
+    let output = wiretrust()
+        .args(["scan", "--format", "jsonl", "--fail-on", "critical"])
+        .args(extra)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stderr).expect("the summary is UTF-8")
+}
+
+/// Returns the count before " lookup" in the summary's baseline line.
+fn lookups(summary: &str) -> u64 {
+    let line = summary
+        .lines()
+        .find(|line| line.starts_with("  baseline: "))
+        .unwrap_or_else(|| panic!("no baseline line in {summary}"));
+    let before = line
+        .split(" lookup")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .unwrap_or_default();
+    before
+        .parse()
+        .unwrap_or_else(|e| panic!("no lookup count in {line:?}: {e}"))
+}
+
+#[test]
+fn summary_reports_baseline_work() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let store_arg = store.to_str().unwrap();
+    let inputs = [fixture("tls13-benign.pcap")];
+    let learned = scan_summary(&["--store", store_arg], &inputs);
+    assert!(
+        learned.contains("  baseline: learned 1 sighting into 1 profile (1 new), "),
+        "{learned}"
+    );
+    assert!(lookups(&learned) > 0, "{learned}");
+    assert!(!learned.contains("learning period"), "{learned}");
+    assert_eq!(show(&store, &[]).len(), 1);
+
+    let compared = scan_summary(&["--store", store_arg, "--no-learn"], &inputs);
+    assert!(
+        compared.contains("  baseline: compared only (--no-learn), "),
+        "{compared}"
+    );
+    assert_eq!(lookups(&compared), lookups(&learned), "{compared}");
+
+    let softened = scan_summary(
+        &[
+            "--store",
+            store_arg,
+            "--no-learn",
+            "--learning-period",
+            "3650d",
+        ],
+        &[fixture("tls12-benign.pcap")],
+    );
+    // TLS 1.2 after the learned TLS 1.3 raises a version downgrade and a
+    // changed ClientHello, both lowered while the host is still learning.
+    assert!(
+        softened.contains(", 2 alerts lowered to info (learning period)\n"),
+        "{softened}"
+    );
+
+    let without_store = scan_summary(&["--no-store"], &inputs);
+    assert!(!without_store.contains("baseline:"), "{without_store}");
+}
