@@ -146,6 +146,11 @@ impl Baseline {
     /// `out[own..]` contains the alerts the dialogue detection raised for it.
     /// An upgraded dialogue is left to its TLS session, which is learned
     /// with transport `starttls`.
+    ///
+    /// NOTE: dialogues are checked when their connection ends, while the
+    /// pipeline holds TLS sessions back to order them by start time. Within
+    /// one scan, a STARTTLS session may thus be learned after a later
+    /// plaintext dialogue to the same server was compared.
     pub fn check_dialogue(
         &mut self,
         dialogue: &StarttlsDialogue,
