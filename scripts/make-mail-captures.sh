@@ -24,7 +24,13 @@ readonly PORT_BASE=${WIRETRUST_MAIL_PORT_BASE:-18200}
 # Every case in recording order, with the number of loopback ports it takes. Ports are
 # given out in this order whichever cases are picked, so each keeps its port.
 readonly CASES=(smtp-starttls-used:1 smtp-starttls-garbled-relay:2 smtp-starttls-refused-454:1
-    imap-starttls-removed:1 pop3-stls-removed:1 imap-starttls-used:1 pop3-stls-used:1)
+    imap-starttls-removed:1 pop3-stls-removed:1 imap-starttls-used:1 pop3-stls-used:1
+    baseline-smtp-starttls-refused:0 baseline-smtp-starttls-garbled-relay:0)
+# The baseline-* cases take no port of their own. Their server listens on the port of
+# smtp-starttls-used, so that a baseline learned from that capture has a profile for it.
+# Their relay listens on the relay port of smtp-starttls-garbled-relay.
+readonly SAME_SERVER_PORT=$PORT_BASE
+readonly SAME_RELAY_PORT=$((PORT_BASE + 2))
 # Seconds allowed for one server to start, one client to finish, or one server to exit.
 readonly STEP_TIMEOUT=10
 
@@ -128,8 +134,12 @@ record() {
             expect_packets "$pcap" "tcp.port==$port,smtp" 'tls.handshake.type == 1' '== 1'
             expect_packets "$pcap" "tcp.port==$port,smtp" 'lower(smtp.req.command) == "mail"' '== 0'
             ;;
-        smtp-starttls-garbled-relay)
+        smtp-starttls-garbled-relay | baseline-smtp-starttls-garbled-relay)
             local relay=$((port + 1))
+            if [[ $name == baseline-* ]]; then
+                port=$SAME_SERVER_PORT
+                relay=$SAME_RELAY_PORT
+            fi
             start_capture "$pcap" "$log.tcpdump" "$port" "$relay"
             start_server smtp "$port" offer "$log.server"
             start_relay "$relay" "$port" "$log.relay"
@@ -148,7 +158,8 @@ record() {
                 "tcp.port == $relay and lower(smtp.req.command) == \"auth\"" '== 1'
             expect_packets "$pcap" "$decode" 'tls' '== 0'
             ;;
-        smtp-starttls-refused-454)
+        smtp-starttls-refused-454 | baseline-smtp-starttls-refused)
+            [[ $name == baseline-* ]] && port=$SAME_SERVER_PORT
             start_capture "$pcap" "$log.tcpdump" "$port"
             start_server smtp "$port" refuse "$log.server"
             run_client smtp "$port" "$log.client"

@@ -186,7 +186,9 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         self.restart_clock();
         self.dialogues.count(dialogue);
         self.alerts.clear();
-        self.engine.check_dialogue(dialogue, &mut self.alerts);
+        self.engine
+            .check_dialogue(dialogue, &mut self.alerts)
+            .map_err(io::Error::other)?;
         self.lap(Phase::Detection);
         for sink in self.sinks.iter_mut() {
             sink.dialogue(dialogue)?;
@@ -392,13 +394,18 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         if let Some(key) = connection.key() {
             self.engine.connection_ended(&connection.input, key);
         }
-        self.engine
-            .learn_connection(connection)
-            .map_err(io::Error::other)?;
+        self.alerts.clear();
+        if self.engine.baseline_enabled() {
+            let process = self.connection_process(connection);
+            self.engine
+                .check_baseline_connection(connection, &process, &mut self.alerts)
+                .map_err(io::Error::other)?;
+            self.lap(Phase::Detection);
+        }
         for sink in self.sinks.iter_mut() {
             sink.endpoint_connection(connection)?;
         }
-        self.lap(Phase::Output);
+        self.write_alerts(&[])?;
         if self.sigma.is_some() {
             self.restart_clock();
             let process = self.connection_process(connection);

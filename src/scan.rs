@@ -143,6 +143,9 @@ pub struct Summary {
     pub object_sightings: u64,
     /// Counts of what the TLS baseline learned and looked up.
     pub baseline: crate::detections::baseline::BaselineCounts,
+    /// Switches of the run's baseline (learning, comparing or off), for the
+    /// summary line that goes with `baseline`.
+    pub baseline_config: crate::detections::baseline::BaselineConfig,
     /// Sessions whose TLS records held protocol anomalies.
     pub sessions_with_anomalies: u64,
     /// A few anomalies word for word, with their input, for the summary.
@@ -234,7 +237,10 @@ pub fn scan_with(
     // The CPU clock is read from /proc only when measuring.
     let cpu = execution.measure.then(ThreadCpu::start);
 
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        baseline_config: options.detection.baseline.clone(),
+        ..Summary::default()
+    };
     let (files, errors) = expand_inputs(paths);
     for (path, reason) in errors {
         let status = InputStatus::Unreadable(reason);

@@ -93,7 +93,41 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
             summary.suppressed
         )?;
     }
+    if let Some(line) = baseline_line(summary) {
+        writeln!(out, "  {line}")?;
+    }
     Ok(())
+}
+
+/// Returns what the TLS baseline did in the run, or `None` when it was
+/// off (`--no-store`).
+fn baseline_line(summary: &Summary) -> Option<String> {
+    let config = &summary.baseline_config;
+    if config.is_off() {
+        return None;
+    }
+    let counts = &summary.baseline;
+    let mut line = if config.learn {
+        format!(
+            "baseline: learned {} into {} ({} new), {}",
+            plural(counts.learned, "sighting"),
+            plural(counts.written, "profile"),
+            counts.new_profiles,
+            plural(counts.lookups, "lookup")
+        )
+    } else {
+        format!(
+            "baseline: compared only (--no-learn), {}",
+            plural(counts.lookups, "lookup")
+        )
+    };
+    if config.learning_period_ns > 0 {
+        line.push_str(&format!(
+            ", {} lowered to info (learning period)",
+            plural(counts.softened, "alert")
+        ));
+    }
+    Some(line)
 }
 
 /// Writes the HTTP transfer totals, when plaintext HTTP was seen.
@@ -626,6 +660,8 @@ fn plural(count: u64, noun: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use wiretrust::detections::baseline::{BaselineConfig, BaselineCounts};
+
     use super::*;
 
     #[test]
@@ -650,6 +686,56 @@ mod tests {
         write_stats(&mut out, &summary, 0).unwrap_or_default();
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains("read+decode"), "{text}");
+    }
+
+    #[test]
+    fn baseline_off_has_no_line() {
+        assert_eq!(baseline_line(&Summary::default()), None);
+    }
+
+    #[test]
+    fn baseline_learning_line() {
+        let summary = Summary {
+            baseline_config: BaselineConfig {
+                learn: true,
+                detect: true,
+                learning_period_ns: 7 * 86_400_000_000_000,
+                commit_every: None,
+            },
+            baseline: BaselineCounts {
+                learned: 15_090,
+                new_profiles: 8_653,
+                written: 8_653,
+                lookups: 15_090,
+                store_reads: 9_000,
+                softened: 12,
+            },
+            ..Summary::default()
+        };
+        let line = baseline_line(&summary).unwrap();
+        assert_eq!(
+            line,
+            "baseline: learned 15090 sightings into 8653 profiles (8653 new), 15090 lookups, \
+             12 alerts lowered to info (learning period)"
+        );
+    }
+
+    #[test]
+    fn baseline_compare_only_line() {
+        let summary = Summary {
+            baseline_config: BaselineConfig {
+                learn: false,
+                detect: true,
+                ..BaselineConfig::default()
+            },
+            baseline: BaselineCounts {
+                lookups: 1,
+                ..BaselineCounts::default()
+            },
+            ..Summary::default()
+        };
+        let line = baseline_line(&summary).unwrap();
+        assert_eq!(line, "baseline: compared only (--no-learn), 1 lookup");
     }
 
     #[test]

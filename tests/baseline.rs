@@ -659,3 +659,330 @@ fn damaged_store_is_reported() {
     let stderr = String::from_utf8_lossy(&scanned.stderr);
     assert!(stderr.contains(&store.display().to_string()), "{stderr}");
 }
+
+/// Returns the `tls.stripped` alerts whose destination port is `port`.
+fn stripped_to_port(alerts: &[Value], port: u64) -> Vec<&Value> {
+    alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.stripped")
+        .filter(|alert| alert["destination"]["port"] == port)
+        .collect()
+}
+
+/// Returns the evidence entries of `alert` that name a baseline profile.
+fn baseline_evidence(alert: &Value) -> Vec<&Value> {
+    alert["evidence"]
+        .as_array()
+        .expect("alerts carry an evidence array")
+        .iter()
+        .filter(|evidence| evidence["input"] == "baseline store")
+        .collect()
+}
+
+#[test]
+fn starttls_refused_gets_baseline_evidence() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-refused.pcap")],
+    );
+    let stripped = stripped_to_port(&alerts, 18200);
+    assert_eq!(stripped.len(), 1, "one alert per dialogue: {alerts:?}");
+    let alert = stripped[0];
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(alert["confidence"], "high");
+    assert_eq!(alert["tls"]["compared"]["starttls_reply_code"], 454);
+    assert_eq!(alert["tls"]["compared"]["baseline_transports"], "starttls");
+    assert_eq!(
+        alert["tls"]["compared"]["baseline_server"],
+        "127.0.0.1:18200"
+    );
+    let evidence = baseline_evidence(alert);
+    assert_eq!(evidence.len(), 1, "{alert}");
+    assert_eq!(
+        evidence[0]["location"],
+        "profile host=127.0.0.1 process=- server=127.0.0.1:18200"
+    );
+    assert_eq!(evidence[0]["field"], "baseline.transports");
+}
+
+#[test]
+fn starttls_unused_raises_from_baseline() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let relay = fixture("baseline-smtp-starttls-garbled-relay.pcap");
+    // Without a baseline the server leg, where STARTTLS was offered and the
+    // client never asked, raises nothing.
+    let unlearned = scan(&store, &["--no-learn"], std::slice::from_ref(&relay));
+    assert!(
+        stripped_to_port(&unlearned, 18200).is_empty(),
+        "{unlearned:?}"
+    );
+
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let alerts = scan(&store, &["--no-learn"], &[relay]);
+    let server_leg = stripped_to_port(&alerts, 18200);
+    assert_eq!(server_leg.len(), 1, "{alerts:?}");
+    let alert = server_leg[0];
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(alert["confidence"], "medium");
+    let title = alert["title"].as_str().unwrap();
+    assert!(title.contains("127.0.0.1:18200 in plaintext"), "{title}");
+    assert_eq!(baseline_evidence(alert).len(), 1, "{alert}");
+    let fields: Vec<&str> = alert["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|evidence| evidence["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"smtp.greeting"), "{fields:?}");
+    assert!(fields.contains(&"smtp.plaintext_credentials"), "{fields:?}");
+    // The client leg goes to the relay's port, which the baseline never saw,
+    // and keeps only the dialogue detection's alert.
+    let client_leg = stripped_to_port(&alerts, 18202);
+    assert_eq!(client_leg.len(), 1, "{alerts:?}");
+    assert!(baseline_evidence(client_leg[0]).is_empty());
+}
+
+#[test]
+fn plaintext_starttls_without_baseline_is_learned() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let scanned = [
+        fixture("smtp-starttls-refused-454.pcap"),
+        fixture("imap-starttls-removed.pcap"),
+        fixture("pop3-stls-removed.pcap"),
+    ];
+    let alerts = scan(&store, &[], &scanned);
+    for alert in &alerts {
+        assert!(baseline_evidence(alert).is_empty(), "{alert}");
+    }
+    for server in ["127.0.0.1:18203", "127.0.0.1:18204", "127.0.0.1:18205"] {
+        let profiles = show(&store, &["--server", server]);
+        assert_eq!(profiles.len(), 1, "{server}: {profiles:?}");
+        let transports = profiles[0]["transports"].as_array().unwrap();
+        assert_eq!(transports.len(), 1, "{server}: {transports:?}");
+        assert_eq!(transports[0]["value"], "plaintext", "{server}");
+    }
+    // The upgraded mail captures reach other ports than the learned
+    // plaintext servers, so they raise no baseline alert.
+    let upgraded = [
+        fixture("smtp-starttls-used.pcap"),
+        fixture("imap-starttls-used.pcap"),
+        fixture("pop3-stls-used.pcap"),
+    ];
+    let alerts = scan(&store, &["--no-learn"], &upgraded);
+    assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn plaintext_learned_server_raises_no_baseline_alert() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    // The host reached 127.0.0.1:18200 in plaintext first, then with
+    // STARTTLS: the baseline has no TLS-only profile to compare with.
+    let _ = scan(
+        &store,
+        &[],
+        &[fixture("baseline-smtp-starttls-refused.pcap")],
+    );
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
+}
+
+fn endpoint_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("endpoint")
+        .join(name)
+}
+
+/// Returns the location and field of each evidence entry of `alert` that
+/// quotes `input`.
+fn log_evidence(alert: &Value, input: &Path) -> Vec<(String, String)> {
+    let input = input.to_str().unwrap();
+    alert["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|evidence| evidence["input"] == input)
+        .map(|evidence| {
+            (
+                evidence["location"].as_str().unwrap().to_owned(),
+                evidence["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn endpoint_benign_rescan_raises_nothing() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let benign = [endpoint_fixture("constructed-benign.ndjson")];
+    let learned = scan(&store, &["--host", "mac1"], &benign);
+    assert!(baseline_alerts(&learned).is_empty(), "{learned:?}");
+    let profiles = show(&store, &["--host", "mac1"]);
+    assert_eq!(profiles.len(), 2, "{profiles:?}");
+    let alerts = scan(&store, &["--host", "mac1", "--no-learn"], &benign);
+    assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn endpoint_lower_version_and_suite() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let _ = scan(
+        &store,
+        &["--host", "mac1"],
+        &[endpoint_fixture("constructed-benign.ndjson")],
+    );
+    let lower = endpoint_fixture("constructed-baseline-lower.ndjson");
+    let alerts = scan(
+        &store,
+        &["--host", "mac1", "--no-learn"],
+        std::slice::from_ref(&lower),
+    );
+    let downgrades: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.baseline_downgrade")
+        .collect();
+    assert_eq!(downgrades.len(), 2, "{alerts:?}");
+    // The logs stay above the default floor, so only the baseline raises.
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+
+    let version = downgrades
+        .iter()
+        .find(|alert| alert["destination"]["server_name"] == "www.example.com")
+        .expect("an alert for Safari's connection to www.example.com");
+    assert_eq!(version["severity"], "high");
+    assert_eq!(version["host"], "mac1");
+    assert_eq!(version["session"]["connection"], "812/C31");
+    assert_eq!(version["tls"]["version"], "TLS 1.2");
+    assert_eq!(version["tls"]["compared"]["baseline_versions"], "TLS 1.3");
+    assert_eq!(baseline_evidence(version).len(), 1, "{version}");
+    let lines = log_evidence(version, &lower);
+    let connected = ("line 15".to_owned(), "tls_connected.version".to_owned());
+    let summary = ("line 34".to_owned(), "summary.tls_version".to_owned());
+    let located = |(location, field): &(String, String)| {
+        lines
+            .iter()
+            .any(|(at, name)| at.starts_with(&format!("{location} ")) && name == field)
+    };
+    assert!(located(&connected), "{lines:?}");
+    assert!(located(&summary), "{lines:?}");
+
+    let suite = downgrades
+        .iter()
+        .find(|alert| alert["destination"]["server_name"] == "api.example.net")
+        .expect("an alert for curl's connection to api.example.net");
+    assert_eq!(suite["tls"]["cipher"], "TLS_RSA_WITH_AES_128_CBC_SHA");
+    assert_eq!(
+        suite["tls"]["compared"]["baseline_lowest_class"],
+        "AEAD with forward secrecy"
+    );
+    let lines = log_evidence(suite, &lower);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].0.starts_with("line 29 "), "{lines:?}");
+    assert_eq!(lines[0].1, "tls_connected.ciphersuite");
+}
+
+#[test]
+fn endpoint_other_host_not_compared() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let _ = scan(
+        &store,
+        &["--host", "mac1"],
+        &[endpoint_fixture("constructed-benign.ndjson")],
+    );
+    let alerts = scan(
+        &store,
+        &["--host", "mac2", "--no-learn"],
+        &[endpoint_fixture("constructed-baseline-lower.ndjson")],
+    );
+    assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}
+
+/// Runs `scan` with the summary on and returns its standard error.
+fn scan_summary(extra: &[&str], inputs: &[PathBuf]) -> String {
+    let output = wiretrust()
+        .args(["scan", "--format", "jsonl", "--fail-on", "critical"])
+        .args(extra)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stderr).expect("the summary is UTF-8")
+}
+
+/// Returns the count before " lookup" in the summary's baseline line.
+fn lookups(summary: &str) -> u64 {
+    let line = summary
+        .lines()
+        .find(|line| line.starts_with("  baseline: "))
+        .unwrap_or_else(|| panic!("no baseline line in {summary}"));
+    let before = line
+        .split(" lookup")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .unwrap_or_default();
+    before
+        .parse()
+        .unwrap_or_else(|e| panic!("no lookup count in {line:?}: {e}"))
+}
+
+#[test]
+fn summary_reports_baseline_work() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let store_arg = store.to_str().unwrap();
+    let inputs = [fixture("tls13-benign.pcap")];
+    let learned = scan_summary(&["--store", store_arg], &inputs);
+    assert!(
+        learned.contains("  baseline: learned 1 sighting into 1 profile (1 new), "),
+        "{learned}"
+    );
+    assert!(lookups(&learned) > 0, "{learned}");
+    assert!(!learned.contains("learning period"), "{learned}");
+    assert_eq!(show(&store, &[]).len(), 1);
+
+    let compared = scan_summary(&["--store", store_arg, "--no-learn"], &inputs);
+    assert!(
+        compared.contains("  baseline: compared only (--no-learn), "),
+        "{compared}"
+    );
+    assert_eq!(lookups(&compared), lookups(&learned), "{compared}");
+
+    let softened = scan_summary(
+        &[
+            "--store",
+            store_arg,
+            "--no-learn",
+            "--learning-period",
+            "3650d",
+        ],
+        &[fixture("tls12-benign.pcap")],
+    );
+    // TLS 1.2 after the learned TLS 1.3 raises a version downgrade and a
+    // changed ClientHello, both lowered while the host is still learning.
+    assert!(
+        softened.contains(", 2 alerts lowered to info (learning period)\n"),
+        "{softened}"
+    );
+
+    let without_store = scan_summary(&["--no-store"], &inputs);
+    assert!(!without_store.contains("baseline:"), "{without_store}");
+}

@@ -240,6 +240,28 @@ def benign():
     return log
 
 
+def baseline_lower():
+    """Build the connections of benign() a day later, each negotiating less
+    than there. Safari gets TLS 1.2 instead of 1.3 with www.example.com, and
+    curl a CBC suite with RSA key exchange instead of ECDHE with AES-GCM with
+    api.example.net. Both stay above the default floor of TLS 1.2, so only a
+    baseline learned from constructed-benign.ndjson raises them."""
+    log = Log(seed=11, start="2026-03-03 09:40:12")
+    log.unrelated(3)
+    c = Connection(log, SAFARI, 812, 31, "www.example.com", remote="93.184.215.14")
+    c.open(name="www.example.com")
+    c.connected(version="0x0303", cipher="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                group="0x001d")
+    d = Connection(log, CURL, 4411, 2, "api.example.net", remote="203.0.113.10")
+    d.open(min_version="0x0303", max_version="0x0304")
+    d.connected(version="0x0303", cipher="TLS_RSA_WITH_AES_128_CBC_SHA", group="0x0000",
+                alpn="http/1.1")
+    c.close(version="TLS 1.2")
+    d.close(version="TLS 1.2")
+    log.unrelated(2)
+    return log
+
+
 def old_version():
     log = Log(seed=2)
     log.unrelated(2)
@@ -433,6 +455,7 @@ def main():
     benign().write("constructed-benign.ndjson")
     benign().write("constructed-benign.json", style="json")
     old_version().write("constructed-tls10.ndjson")
+    baseline_lower().write("constructed-baseline-lower.ndjson")
     weak_cipher().write("constructed-rc4.ndjson")
     bad_record_mac().write("constructed-bad-record-mac.ndjson")
     stream = bad_record_mac()

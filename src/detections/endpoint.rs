@@ -280,6 +280,68 @@ impl Alert {
     }
 }
 
+impl Alert {
+    /// Starts an alert about an endpoint connection whose record is
+    /// complete, with its destination, TLS values and process; the
+    /// detection adds the evidence. The host is the input's name, which
+    /// the baseline replaces with its profile's host.
+    pub fn for_connection(
+        connection: &EndpointConnection,
+        process: &Process,
+        detection: &'static str,
+        severity: Severity,
+        confidence: Confidence,
+        title: String,
+    ) -> Alert {
+        let mut alert = Alert {
+            record_type: "alert",
+            time: format_rfc3339(connection.start_ns),
+            time_ns: connection.start_ns,
+            detection,
+            severity,
+            confidence,
+            title,
+            host: input_name(&connection.input),
+            process: process.clone(),
+            source: parse_address(connection.local.as_deref()),
+            destination: destination(Some(connection)),
+            tls: TlsContext {
+                version: connection
+                    .version
+                    .clone()
+                    .or(connection.summary_version.clone()),
+                cipher: connection.cipher.clone(),
+                alpn: connection.alpn.clone(),
+                client_max_version: connection.offered_max_version.clone(),
+                compared: serde_json::Map::new(),
+                absent: false,
+            },
+            flow: Flow {
+                url: connection.url.clone(),
+                bytes: connection
+                    .bytes_in
+                    .zip(connection.bytes_out)
+                    .map(|(i, o)| i + o),
+                file: None,
+            },
+            evidence: Vec::new(),
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: connection.input.clone(),
+                stream: None,
+                connection: connection
+                    .key()
+                    .map(|(pid, number)| format!("{pid}/C{number}")),
+            },
+            policy: Vec::new(),
+            suppressed_by: None,
+        };
+        alert.refresh_missing();
+        alert
+    }
+}
+
 /// Returns the host and port of an `http` or `https` URL, the port
 /// defaulting to the scheme's.
 fn url_host_port(url: &str) -> Option<(String, u16)> {
@@ -366,7 +428,8 @@ fn parse_address(text: Option<&str>) -> Option<crate::observations::Endpoint> {
 }
 
 /// Cuts the message to [`MAX_QUOTE`] bytes on a character boundary.
-fn quote(message: &str) -> String {
+/// Returns `message`, cut to [`MAX_QUOTE`] bytes with an ellipsis.
+pub(crate) fn quote(message: &str) -> String {
     if message.len() <= MAX_QUOTE {
         return message.to_owned();
     }

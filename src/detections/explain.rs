@@ -106,7 +106,8 @@ pub const EXPLANATIONS: &[Explanation] = &[
         default_severity: Severity::High,
         meaning: "The version or cipher suite negotiated by a process with a server is below \
                   what the baseline store recorded for the same host, process and server.",
-        evidence: "tls.version, tls.cipher and the baseline's version and suite in \
+        evidence: "tls.version, tls.cipher, the ServerHello packet or the endpoint log's \
+                   `TLS connected` and summary lines, and the baseline's version and suite in \
                    tls.compared",
         false_positives: "A server that was really reconfigured to an older stack, or a \
                           baseline learned from too little traffic.",
@@ -161,8 +162,9 @@ pub const EXPLANATIONS: &[Explanation] = &[
     Explanation {
         id: "tls.stripped",
         default_severity: Severity::High,
-        meaning: "Plaintext where the baseline had TLS to that server, or STARTTLS removed, \
-                  garbled or refused in a server's capability list.",
+        meaning: "Plaintext HTTP or a plaintext STARTTLS dialogue where the baseline had \
+                  only TLS or STARTTLS to that server, or STARTTLS removed, garbled or \
+                  refused in a server's capability list.",
         evidence: "the server's capability or greeting line with its packet number, the \
                    plaintext protocol, and the baseline's TLS session when one exists",
         false_positives: "Servers that really do not offer STARTTLS, and mail relays \

@@ -35,6 +35,7 @@ pub use alert::{
     ATTACK, Alert, Attack, Confidence, Destination, Evidence, FileRef, Flow, Process, SessionRef,
     Severity, TlsContext,
 };
+pub(crate) use endpoint::quote;
 pub use endpoint::{EndpointEvent, LazyProcess};
 pub use explain::{DETECTION_IDS, Explanation, explanation};
 pub use fleet_divergence::{FleetDivergence, StoreLocation};
@@ -215,9 +216,18 @@ impl Engine {
         self.hsts.check(transfer, &self.config, out);
     }
 
-    /// Checks one STARTTLS dialogue when its connection ends.
-    pub fn check_dialogue(&mut self, dialogue: &StarttlsDialogue, out: &mut Vec<Alert>) {
+    /// Checks one STARTTLS dialogue when its connection ends, then
+    /// compares it with the TLS baseline of its server and learns it.
+    /// Fails only when the store cannot be read or written.
+    pub fn check_dialogue(
+        &mut self,
+        dialogue: &StarttlsDialogue,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        let own = out.len();
         tls_stripped::check_dialogue(dialogue, &self.config, out);
+        let host = self.baseline_host(&dialogue.client.ip.to_string());
+        self.baseline.check_dialogue(dialogue, &host, own, out)
     }
 
     /// Checks one parsed endpoint log line; lines should arrive in input
@@ -280,8 +290,14 @@ impl Engine {
         self.baseline.check_transfer(transfer, &host, out)
     }
 
-    /// Learns a connection an endpoint logged into the baseline.
-    pub fn learn_connection(&mut self, connection: &EndpointConnection) -> Result<(), StoreError> {
+    /// Compares a finished connection an endpoint logged with its TLS
+    /// baseline and learns it. `process` is the connection's process.
+    pub fn check_baseline_connection(
+        &mut self,
+        connection: &EndpointConnection,
+        process: &Process,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
         let file = std::path::Path::new(&connection.input)
             .file_name()
             .map_or_else(
@@ -289,7 +305,8 @@ impl Engine {
                 |n| n.to_string_lossy().into_owned(),
             );
         let host = self.baseline_host(&file);
-        self.baseline.learn_connection(connection, &host)
+        self.baseline
+            .check_connection(connection, process, &host, out)
     }
 
     /// True when the baseline learns or detects in this run.

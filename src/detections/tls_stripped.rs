@@ -11,6 +11,7 @@ use crate::observations::HttpTransfer;
 mod starttls;
 
 pub use starttls::check_dialogue;
+pub(crate) use starttls::evidence as dialogue_evidence;
 
 pub const RULE: Rule = Rule {
     id: "tls.stripped",
@@ -39,9 +40,15 @@ pub const RULE: Rule = Rule {
               the absent or refused upgrade raises the confidence one step. Evidence: the \
               capability line, request and reply, and the client's next command (its verb \
               only, never credentials), each with its packet, side, stream offset and line. \
-              Baseline: a plaintext HTTP transfer to a server that this host and process \
-              reached over TLS before, by the store's profile; \
-              evidence names the profile's first TLS sighting and count.",
+              Baseline: a plaintext HTTP transfer, or a STARTTLS dialogue that stayed in \
+              plaintext, to a server that this host reached only over TLS or STARTTLS \
+              before, by the store's profile (a dialogue's server is its address and port, \
+              or the host name of its SMTP or XMPP greeting). Evidence names the profile \
+              with its transports, first sighting and count. When the dialogue checks \
+              above already raised an alert for the same connection, the profile is added \
+              to that alert, at medium confidence or more, instead of a second alert. A \
+              dialogue that stayed in plaintext is learned as transport plaintext unless \
+              the baseline raised or extended an alert for it.",
     false_positives: "Clients that ignore HSTS (curl, scripts, embedded agents), and HSTS \
                       fields sent over plaintext HTTP, which RFC 6797 section 8.1 tells user \
                       agents to ignore. Mail and chat servers that never offer STARTTLS, or \

@@ -83,6 +83,13 @@ pub struct EndpointConnection {
     pub resumed: Option<bool>,
     /// Version from the connection's closing summary (`TLS 1.3 took ...`).
     pub summary_version: Option<String>,
+    /// The `TLS connected` line that gave `version` and `cipher`, for
+    /// evidence; the last one when several were logged.
+    #[serde(skip)]
+    pub connected_line: Option<QuotedLine>,
+    /// The closing summary line that gave `summary_version`, for evidence.
+    #[serde(skip)]
+    pub summary_line: Option<QuotedLine>,
     pub bytes_in: Option<u64>,
     pub bytes_out: Option<u64>,
     /// CFNetwork tasks that used the connection.
@@ -104,6 +111,28 @@ impl EndpointConnection {
     pub fn key(&self) -> Option<ConnectionKey> {
         let number = self.connection.strip_prefix('C')?.parse().ok()?;
         Some((self.pid.unwrap_or(0), number))
+    }
+}
+
+/// A log line kept for evidence: where it is in its input and its message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuotedLine {
+    /// `line N (byte offset M)`, with the traceID when the record has one.
+    pub location: String,
+    /// The line's `eventMessage`, whole.
+    pub message: String,
+}
+
+impl QuotedLine {
+    fn of(record: &LogRecord) -> QuotedLine {
+        let location = match record.trace_id {
+            Some(trace) => format!("{}, traceID {trace}", record.location),
+            None => record.location.to_string(),
+        };
+        QuotedLine {
+            location,
+            message: record.message.clone(),
+        }
     }
 }
 
@@ -368,6 +397,7 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
             connection.group = group.map(|g| format!("0x{g:04x}"));
             connection.alpn.clone_from(alpn);
             connection.resumed = *resumed;
+            connection.connected_line = Some(QuotedLine::of(record));
         }
         NetEvent::Alert {
             direction,
@@ -517,6 +547,7 @@ fn apply(connection: &mut EndpointConnection, record: &LogRecord, event: &NetEve
                 connection.remote.clone_from(remote);
             }
             connection.summary_version.clone_from(tls_version);
+            connection.summary_line = tls_version.as_ref().map(|_| QuotedLine::of(record));
             connection.bytes_in = *bytes_in;
             connection.bytes_out = *bytes_out;
         }

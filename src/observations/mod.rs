@@ -15,7 +15,7 @@ mod time;
 
 pub use certificate_cache::{CertificateCache, CertificateSummary};
 pub use endpoint::{
-    ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError,
+    ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError, QuotedLine,
     cipher_facts, stream_error_name,
 };
 pub use http::{DigestRecord, HttpTransfer, TransferContext, split_warning_text, warning_text};

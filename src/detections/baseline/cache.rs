@@ -113,17 +113,7 @@ impl ProfileCache {
             self.counts.store_reads += 1;
             self.summaries_loaded.insert(key.server.clone());
         }
-        let pair = (key.server.clone(), key.host.clone());
-        if !self.hosts_loaded.contains(&pair) {
-            let filter = ProfileFilter {
-                host: Some(key.host.clone()),
-                server: Some(key.server.clone()),
-                process: None,
-            };
-            self.absorb(store.tls_profiles(&filter)?);
-            self.counts.store_reads += 1;
-            self.hosts_loaded.insert(pair);
-        }
+        self.load_host(store, &key.host, &key.server)?;
         let process = (key.host.clone(), key.process.clone());
         if observed.signed && !self.processes_loaded.contains(&process) {
             let filter = ProfileFilter {
@@ -135,6 +125,29 @@ impl ProfileCache {
             self.counts.store_reads += 1;
             self.processes_loaded.insert(process);
         }
+        Ok(())
+    }
+
+    /// Loads the profiles of `host` to `server`, once until the cache is
+    /// emptied.
+    pub fn load_host(
+        &mut self,
+        store: &mut dyn Store,
+        host: &str,
+        server: &str,
+    ) -> Result<(), StoreError> {
+        let pair = (server.to_owned(), host.to_owned());
+        if self.hosts_loaded.contains(&pair) {
+            return Ok(());
+        }
+        let filter = ProfileFilter {
+            host: Some(pair.1.clone()),
+            server: Some(pair.0.clone()),
+            process: None,
+        };
+        self.absorb(store.tls_profiles(&filter)?);
+        self.counts.store_reads += 1;
+        self.hosts_loaded.insert(pair);
         Ok(())
     }
 

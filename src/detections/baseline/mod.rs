@@ -23,9 +23,10 @@ use wiretrust_store::StoreError;
 
 use super::shared_store::SharedStore;
 use super::{Alert, Process, Severity};
-use crate::observations::{EndpointConnection, HttpTransfer, TlsSession};
+use crate::observations::{EndpointConnection, HttpTransfer, StarttlsDialogue, TlsSession};
 use cache::ProfileCache;
 use observed::Observed;
+use rules::DialogueVerdict;
 
 /// Switches and limits of the baseline for one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,23 +143,77 @@ impl Baseline {
         self.learn(&observed)
     }
 
-    /// Learns one connection of an endpoint log.
+    /// Compares a STARTTLS dialogue that stayed in plaintext with the
+    /// baseline of its server, then learns it as transport `plaintext`.
+    /// `out[own..]` contains the alerts the dialogue detection raised for it.
+    /// An upgraded dialogue is left to its TLS session, which is learned
+    /// with transport `starttls`.
     ///
-    /// NOTE: endpoint connections are learned but not yet compared: their
-    /// record is complete only when the connection ends, after its lines
-    /// were judged.
-    pub fn learn_connection(
+    /// NOTE: dialogues are checked when their connection ends, while the
+    /// pipeline holds TLS sessions back to order them by start time. Within
+    /// one scan, a STARTTLS session may thus be learned after a later
+    /// plaintext dialogue to the same server was compared.
+    pub fn check_dialogue(
+        &mut self,
+        dialogue: &StarttlsDialogue,
+        host: &str,
+        own: usize,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), StoreError> {
+        if self.config.is_off() || dialogue.client_tls_offset.is_some() || dialogue.implicit_tls {
+            return Ok(());
+        }
+        let observed = Observed::from_dialogue(dialogue, host);
+        self.load(&observed)?;
+        if let Some(name) = &observed.server_name {
+            let cache = &mut self.cache;
+            self.store.with(|store| cache.load_host(store, host, name))?;
+        }
+        if self.config.detect {
+            let verdict = rules::check_dialogue(dialogue, &observed, &self.cache, own, out);
+            match verdict {
+                DialogueVerdict::NoBaseline => {}
+                // The dialogue's own alert is not a baseline alert, so the
+                // learning period leaves it as it is.
+                DialogueVerdict::AddedToAlert => return Ok(()),
+                DialogueVerdict::Raised => {
+                    let raised = out.len() - 1;
+                    self.soften_if_learning(&observed, &mut out[raised..])?;
+                    if raised_above_info(&out[raised..]) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.learn(&observed)
+    }
+
+    /// Compares one finished connection of an endpoint log with its
+    /// baseline, then learns it. It runs when the connection's record is
+    /// complete, after its lines were judged one by one, so its alerts
+    /// follow theirs. `process` is the connection's process for the alert.
+    pub fn check_connection(
         &mut self,
         connection: &EndpointConnection,
+        process: &Process,
         host: &str,
+        out: &mut Vec<Alert>,
     ) -> Result<(), StoreError> {
-        if !self.config.learn {
+        if self.config.is_off() {
             return Ok(());
         }
         let Some(observed) = Observed::from_connection(connection, host) else {
             return Ok(());
         };
         self.load(&observed)?;
+        if self.config.detect {
+            let start = out.len();
+            rules::check_connection(connection, process, &observed, &mut self.cache, out);
+            self.soften_if_learning(&observed, &mut out[start..])?;
+            if raised_above_info(&out[start..]) {
+                return Ok(());
+            }
+        }
         self.learn(&observed)
     }
 

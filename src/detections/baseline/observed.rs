@@ -4,7 +4,9 @@
 use wiretrust_store::{Facet, ProfileKey};
 
 use crate::detections::Process;
-use crate::observations::{Endpoint, EndpointConnection, HttpTransfer, TlsSession};
+use crate::observations::{
+    Endpoint, EndpointConnection, HttpTransfer, StarttlsDialogue, TlsSession,
+};
 
 /// Transport of a sighting, as the profiles store it.
 pub(crate) const TLS: &str = "tls";
@@ -99,6 +101,25 @@ impl Observed {
             time_ns: transfer.time_ns,
             signed: false,
             server_name,
+            values: vec![(Facet::Transport, PLAINTEXT.to_owned())],
+        }
+    }
+
+    /// Builds the plaintext sighting of a STARTTLS dialogue that stayed in
+    /// plaintext. The key's server is the address and port, as for a
+    /// session without SNI, because a dialogue carries no SNI. The
+    /// greeting's host name is kept in `server_name` for the lookup.
+    pub fn from_dialogue(dialogue: &StarttlsDialogue, host: &str) -> Observed {
+        let key = ProfileKey {
+            host: host.to_owned(),
+            process: process_identity(&Process::default()),
+            server: server_identity(None, &dialogue.server),
+        };
+        Observed {
+            key,
+            time_ns: dialogue.time_ns,
+            signed: false,
+            server_name: dialogue.server_name.clone(),
             values: vec![(Facet::Transport, PLAINTEXT.to_owned())],
         }
     }

@@ -7,8 +7,10 @@ use super::cache::ProfileCache;
 use super::observed::{Observed, STARTTLS, TLS};
 use super::rank::{SuiteClass, version_rank};
 use crate::detections::version_floor::destination_label;
-use crate::detections::{Alert, Confidence, Evidence, Rule, Severity};
-use crate::observations::{HttpTransfer, TlsSession, format_rfc3339};
+use crate::detections::{Alert, Confidence, Evidence, Process, Rule, Severity};
+use crate::observations::{
+    EndpointConnection, HttpTransfer, StarttlsDialogue, TlsSession, format_rfc3339,
+};
 
 pub const DOWNGRADE: Rule = Rule {
     id: "tls.baseline_downgrade",
@@ -21,7 +23,10 @@ pub const DOWNGRADE: Rule = Rule {
               lowest class of the profile. A man in the middle that forces an older protocol \
               or cipher shows this way, also when the result is still above the policy floor. \
               Evidence: the ServerHello packet and the profile entry with its first sighting \
-              and count. A session that raises a baseline alert above info is not learned, \
+              and count. Endpoint logs are compared per connection when its record is \
+              complete (libnetwork's `cancelled` line or the end of the input), and the \
+              evidence quotes the `TLS connected` line and the closing summary line that gave \
+              the version or suite, with file and line. A session that raises a baseline alert above info is not learned, \
               so the alert repeats until the profile is reset.",
     false_positives: "A server whose configuration was weakened, or a load balancer whose \
                       members differ; a client update that lowered its own maximum.",
@@ -81,10 +86,157 @@ fn check_downgrade(
     profile: &TlsProfile,
     out: &mut Vec<Alert>,
 ) {
+    let Some(downgrade) = find_downgrade(observed, profile) else {
+        return;
+    };
     let packet = session
         .server_hello
         .as_ref()
         .map_or(0, |hello| hello.packet);
+    let title = downgrade.title(&destination_label(session), profile);
+    let mut alert = start(session, DOWNGRADE, Confidence::High, title);
+    downgrade.describe(&mut alert, profile);
+    let field = match downgrade {
+        Downgrade::Version(_) => "server_hello.version",
+        Downgrade::Suite { .. } => "server_hello.cipher",
+    };
+    alert.evidence.push(Evidence::at_packet(
+        session,
+        packet,
+        field,
+        downgrade.value().to_owned(),
+    ));
+    out.push(alert);
+}
+
+/// Raises `tls.baseline_downgrade` for a finished endpoint connection
+/// whose version, else suite, is below every one the profile holds. The
+/// evidence quotes the log lines that gave the value: the `TLS connected`
+/// line and, for a version, the closing summary line that names it too.
+pub(crate) fn check_connection(
+    connection: &EndpointConnection,
+    process: &Process,
+    observed: &Observed,
+    cache: &mut ProfileCache,
+    out: &mut Vec<Alert>,
+) {
+    let Some(profile) = cache.get(&observed.key) else {
+        return;
+    };
+    let Some(downgrade) = find_downgrade(observed, profile) else {
+        return;
+    };
+    let lines = match downgrade {
+        Downgrade::Version(_) => [
+            connection
+                .version
+                .as_ref()
+                .and(connection.connected_line.as_ref())
+                .map(|line| (line, "tls_connected.version")),
+            connection
+                .summary_line
+                .as_ref()
+                .map(|line| (line, "summary.tls_version")),
+        ],
+        Downgrade::Suite { .. } => [
+            connection
+                .connected_line
+                .as_ref()
+                .map(|line| (line, "tls_connected.ciphersuite")),
+            None,
+        ],
+    };
+    let title = downgrade.title(&connection_label(connection), profile);
+    let mut alert = Alert::for_connection(
+        connection,
+        process,
+        DOWNGRADE.id,
+        DOWNGRADE.default_severity,
+        Confidence::High,
+        title,
+    );
+    downgrade.describe(&mut alert, profile);
+    for (line, field) in lines.into_iter().flatten() {
+        alert.evidence.push(Evidence {
+            input: connection.input.clone(),
+            location: line.location.clone(),
+            field: field.to_owned(),
+            value: crate::detections::quote(&line.message),
+        });
+    }
+    out.push(alert);
+}
+
+/// `name:port` of an endpoint connection for titles, else its connection
+/// number.
+fn connection_label(connection: &EndpointConnection) -> String {
+    let name = connection
+        .server_name
+        .as_deref()
+        .or(connection.host.as_deref());
+    match (name, connection.port) {
+        (Some(name), Some(port)) => format!("{name}:{port}"),
+        (Some(name), None) => name.to_owned(),
+        (None, _) => format!("connection {}", connection.connection),
+    }
+}
+
+/// A version or suite below every one of a profile.
+#[derive(Clone, Copy, Debug)]
+enum Downgrade<'a> {
+    Version(&'a str),
+    Suite {
+        suite: &'a str,
+        class: SuiteClass,
+        lowest: SuiteClass,
+    },
+}
+
+impl Downgrade<'_> {
+    fn value(&self) -> &str {
+        match self {
+            Downgrade::Version(version) => version,
+            Downgrade::Suite { suite, .. } => suite,
+        }
+    }
+
+    fn title(&self, destination: &str, profile: &TlsProfile) -> String {
+        match self {
+            Downgrade::Version(version) => format!(
+                "Version downgrade with {destination}: {version}, below the baseline's {}",
+                values(&profile.versions)
+            ),
+            Downgrade::Suite {
+                suite,
+                class,
+                lowest,
+            } => format!(
+                "Cipher downgrade with {destination}: {suite} ({}), below the baseline's {}",
+                class.as_str(),
+                lowest.as_str()
+            ),
+        }
+    }
+
+    /// Adds the profile entry and, for a suite, both classes to the alert.
+    fn describe(&self, alert: &mut Alert, profile: &TlsProfile) {
+        match self {
+            Downgrade::Version(_) => {
+                describe_profile(alert, profile, "versions", &profile.versions);
+            }
+            Downgrade::Suite { class, lowest, .. } => {
+                describe_profile(alert, profile, "suites", &profile.suites);
+                alert.compare("suite_class", class.as_str());
+                alert.compare("baseline_lowest_class", lowest.as_str());
+            }
+        }
+    }
+}
+
+/// Returns the sighting's version when it ranks below the profile's lowest
+/// version, else its suite when the suite's class is below the profile's
+/// lowest class.
+fn find_downgrade<'a>(observed: &'a Observed, profile: &TlsProfile) -> Option<Downgrade<'a>> {
     // A value the profile already contains cannot be below its lowest, and
     // that check is a short scan, while ranking walks the registries.
     if let Some(version) = observed.value(Facet::Version)
@@ -97,57 +249,24 @@ fn check_downgrade(
             .filter_map(|seen| version_rank(&seen.value))
             .min();
         if lowest.is_some_and(|lowest| rank < lowest) {
-            let title = format!(
-                "Version downgrade with {}: {version}, below the baseline's {}",
-                destination_label(session),
-                values(&profile.versions)
-            );
-            let mut alert = start(session, DOWNGRADE, Confidence::High, title);
-            describe_profile(&mut alert, profile, "versions", &profile.versions);
-            alert.evidence.push(Evidence::at_packet(
-                session,
-                packet,
-                "server_hello.version",
-                version.to_owned(),
-            ));
-            out.push(alert);
-            return;
+            return Some(Downgrade::Version(version));
         }
     }
-    let Some(suite) = observed.value(Facet::Suite) else {
-        return;
-    };
+    let suite = observed.value(Facet::Suite)?;
     if profile.find(Facet::Suite, suite).is_some() {
-        return;
+        return None;
     }
-    let Some(class) = SuiteClass::of(suite) else {
-        return;
-    };
+    let class = SuiteClass::of(suite)?;
     let lowest = profile
         .suites
         .iter()
         .filter_map(|seen| SuiteClass::of(&seen.value))
-        .min();
-    let Some(lowest) = lowest.filter(|lowest| class < *lowest) else {
-        return;
-    };
-    let title = format!(
-        "Cipher downgrade with {}: {suite} ({}), below the baseline's {}",
-        destination_label(session),
-        class.as_str(),
-        lowest.as_str()
-    );
-    let mut alert = start(session, DOWNGRADE, Confidence::High, title);
-    describe_profile(&mut alert, profile, "suites", &profile.suites);
-    alert.compare("suite_class", class.as_str());
-    alert.compare("baseline_lowest_class", lowest.as_str());
-    alert.evidence.push(Evidence::at_packet(
-        session,
-        packet,
-        "server_hello.cipher",
-        suite.to_owned(),
-    ));
-    out.push(alert);
+        .min()?;
+    (class < lowest).then_some(Downgrade::Suite {
+        suite,
+        class,
+        lowest,
+    })
 }
 
 /// Raises `tls.client_hello_changed` when the JA4 is new for the server
@@ -361,24 +480,7 @@ pub(crate) fn check_transfer(
     {
         return;
     }
-    let host = &observed.key.host;
-    let Some(index) = cache.server_index(&observed.key.server) else {
-        return;
-    };
-    if index.plaintext_hosts.contains(host) || !index.tls_hosts.contains(host) {
-        return;
-    }
-    // The host reached the server over TLS only: find the profile to name.
-    let over_tls = cache
-        .for_server(&observed.key.server)
-        .into_iter()
-        .filter(|profile| profile.key.host == *host)
-        .filter(|profile| {
-            profile.find(Facet::Transport, TLS).is_some()
-                || profile.find(Facet::Transport, STARTTLS).is_some()
-        })
-        .max_by_key(|profile| profile.sessions);
-    let Some(profile) = over_tls else {
+    let Some(profile) = profile_over_tls(cache, &observed.key.server, &observed.key.host) else {
         return;
     };
     let title = format!(
@@ -405,6 +507,131 @@ pub(crate) fn check_transfer(
         ));
     }
     out.push(alert);
+}
+
+/// Returns the profile of `host` with the most sessions to `server` when
+/// that host reached the server only over TLS or STARTTLS before, and
+/// `None` when it also reached it in plaintext or never reached it.
+fn profile_over_tls<'a>(
+    cache: &'a ProfileCache,
+    server: &str,
+    host: &str,
+) -> Option<&'a TlsProfile> {
+    let index = cache.server_index(server)?;
+    if index.plaintext_hosts.contains(host) || !index.tls_hosts.contains(host) {
+        return None;
+    }
+    cache
+        .for_server(server)
+        .into_iter()
+        .filter(|profile| profile.key.host == host)
+        .filter(|profile| {
+            profile.find(Facet::Transport, TLS).is_some()
+                || profile.find(Facet::Transport, STARTTLS).is_some()
+        })
+        .max_by_key(|profile| profile.sessions)
+}
+
+/// Outcome of comparing a STARTTLS dialogue that stayed in plaintext with
+/// the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DialogueVerdict {
+    /// No profile shows that this host reached the server only over TLS
+    /// or STARTTLS before.
+    NoBaseline,
+    /// The profile was added to the `tls.stripped` alert that the dialogue
+    /// detection raised for the same dialogue.
+    AddedToAlert,
+    /// A new `tls.stripped` alert was raised, the last one in `out`.
+    Raised,
+}
+
+/// Evidence lines of the dialogue quoted by a new alert at most.
+const MAX_DIALOGUE_EVIDENCE: usize = 6;
+
+/// Raises `tls.stripped` for a STARTTLS dialogue that stayed in plaintext
+/// to a server that this host reached only over TLS or STARTTLS before.
+/// The server is looked up by address and port and by the greeting's host
+/// name. When `out[own..]` already contains the dialogue detection's
+/// `tls.stripped` alert, the profile is added to that alert, whose
+/// confidence rises to at least medium, so one dialogue raises one alert.
+///
+/// NOTE: a session keyed by its SNI name matches only when the dialogue's
+/// greeting names the same host, which SMTP and XMPP greetings may do and
+/// IMAP, POP3 and FTP greetings do not, because profiles keep no address.
+pub(crate) fn check_dialogue(
+    dialogue: &StarttlsDialogue,
+    observed: &Observed,
+    cache: &ProfileCache,
+    own: usize,
+    out: &mut Vec<Alert>,
+) -> DialogueVerdict {
+    let host = observed.key.host.as_str();
+    let mut servers = vec![observed.key.server.as_str()];
+    if let Some(name) = observed.server_name.as_deref() {
+        servers.push(name);
+    }
+    // Plaintext to any name of the server before: the baseline shows no change.
+    let reached_in_plaintext = servers.iter().any(|server| {
+        cache
+            .server_index(server)
+            .is_some_and(|index| index.plaintext_hosts.contains(host))
+    });
+    if reached_in_plaintext {
+        return DialogueVerdict::NoBaseline;
+    }
+
+    let profile = servers
+        .iter()
+        .filter_map(|server| profile_over_tls(cache, server, host))
+        .max_by_key(|profile| profile.sessions);
+    let Some(profile) = profile else {
+        return DialogueVerdict::NoBaseline;
+    };
+
+    let rule = crate::detections::tls_stripped::RULE;
+    if let Some(alert) = out[own..]
+        .iter_mut()
+        .find(|alert| alert.detection == rule.id)
+    {
+        alert.confidence = alert.confidence.max(Confidence::Medium);
+        describe_profile(alert, profile, "transports", &profile.transports);
+        return DialogueVerdict::AddedToAlert;
+    }
+
+    let title = format!(
+        "{} server {} in plaintext, which this host reached over {} in {} earlier sessions",
+        dialogue.protocol.to_ascii_uppercase(),
+        observed.key.server,
+        values(&profile.transports),
+        profile.sessions
+    );
+    let mut alert = Alert::for_dialogue(
+        dialogue,
+        rule.id,
+        rule.default_severity,
+        Confidence::Medium,
+        title,
+        Some(host),
+    );
+    alert.compare("protocol", dialogue.protocol);
+    alert.compare("starttls_offered", dialogue.offered);
+    alert.compare("starttls_requested", dialogue.requested.is_some());
+    describe_profile(&mut alert, profile, "transports", &profile.transports);
+
+    let greeting = dialogue.greeting.iter().map(|line| ("greeting", line));
+    let findings = dialogue.findings.iter().flat_map(|finding| {
+        finding
+            .evidence
+            .iter()
+            .map(move |line| (finding.kind, line))
+    });
+    for (kind, line) in greeting.chain(findings).take(MAX_DIALOGUE_EVIDENCE) {
+        let evidence = crate::detections::tls_stripped::dialogue_evidence(dialogue, kind, line);
+        alert.evidence.push(evidence);
+    }
+    out.push(alert);
+    DialogueVerdict::Raised
 }
 
 fn start(session: &TlsSession, rule: Rule, confidence: Confidence, title: String) -> Alert {

@@ -182,7 +182,9 @@ fn missing(dialogue: &StarttlsDialogue) -> Vec<&'static str> {
     missing
 }
 
-fn evidence(dialogue: &StarttlsDialogue, kind: &str, line: &LineRecord) -> Evidence {
+/// Evidence quoting one line of the dialogue, with its packet, side,
+/// stream offset and line number; `kind` names the field after the protocol.
+pub(crate) fn evidence(dialogue: &StarttlsDialogue, kind: &str, line: &LineRecord) -> Evidence {
     let location = match line.packet {
         Some(packet) => format!(
             "packet {packet}, {} offset {}, line {}",
