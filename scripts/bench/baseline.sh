@@ -1,7 +1,8 @@
 #!/bin/sh
 # Measures the TLS baseline store: writes BENCH_PROFILES synthetic profiles into a store,
 # reports its size per profile and SQLite lookups per second, then times a scan of a
-# handshake-dense capture with that store against the same scan with --no-store.
+# handshake-dense capture with that store (comparing only, then learning too) against the
+# same scan with --no-store.
 #
 # Usage: scripts/bench/baseline.sh [WIRETRUST_BINARY]
 #
@@ -78,5 +79,12 @@ ls -l "$dir/bench-hs.pcap" "$dir/profiles.sqlite"
 # here. GNU time writes a non-zero exit status into time.log, where 2 means the scan failed.
 measure "scan --no-store" none "$wiretrust" scan -q --format jsonl --threads 1 --no-store \
     "$dir/bench-hs.pcap"
+measure "scan --store --no-learn" copy "$wiretrust" scan -q --format jsonl --threads 1 \
+    --no-learn --store "$dir/run.sqlite" "$dir/bench-hs.pcap"
 measure "scan --store" copy "$wiretrust" scan -q --format jsonl --threads 1 \
     --store "$dir/run.sqlite" "$dir/bench-hs.pcap"
+# What the learning scan wrote, from its summary line on stderr.
+rm -f "$dir"/run.sqlite*
+cp "$dir/profiles.sqlite" "$dir/run.sqlite"
+"$wiretrust" scan --format jsonl --threads 1 --store "$dir/run.sqlite" "$dir/bench-hs.pcap" \
+    2>&1 >/dev/null | grep '^ *baseline:' || true
