@@ -505,6 +505,73 @@ fn corpus_unified_log_is_learned() {
     assert_eq!(profile["versions"][0]["value"], "TLS 1.3");
 }
 
+/// Learns the public captures, the real unified log and the benign
+/// recordings. Scanning the same inputs again must raise no baseline
+/// alert, and each recorded change must still raise its detection.
+#[test]
+fn learned_public_inputs_rescan_quietly() {
+    let Some(corpus) = common::corpus("learned_public_inputs_rescan_quietly") else {
+        return;
+    };
+    let mut inputs = benign();
+    inputs.push(corpus.join("pcap"));
+    inputs.push(
+        corpus
+            .join("unifiedlog")
+            .join("artemis-bigsur-unifiedlogs.jsonl"),
+    );
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    // One public capture has a damaged record header, so learning ends
+    // with status 3 (some input could not be read).
+    let learned = wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .arg("learn")
+        .args(&inputs)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&learned.stderr);
+    assert_eq!(learned.status.code(), Some(3), "{stderr}");
+    assert!(show(&store, &[]).len() > 50, "too few profiles learned");
+
+    let scanned = wiretrust()
+        .args(["-q", "scan", "--format", "jsonl", "--fail-on", "critical"])
+        .args(["--no-learn", "--store"])
+        .arg(&store)
+        .args(&inputs)
+        .output()
+        .unwrap();
+    // The public captures contain SSL 3.0 sessions, which are critical.
+    let stderr = String::from_utf8_lossy(&scanned.stderr);
+    assert_eq!(scanned.status.code(), Some(1), "{stderr}");
+    let alerts: Vec<Value> = String::from_utf8(scanned.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(!alerts.is_empty(), "the public captures raise other alerts");
+    let raised = baseline_alerts(&alerts);
+    assert!(
+        raised.is_empty(),
+        "baseline alerts on learned inputs: {raised:#?}"
+    );
+
+    for (capture, detection) in [
+        ("baseline-new-ca.pcap", "tls.certificate_changed"),
+        ("baseline-lower-version.pcap", "tls.baseline_downgrade"),
+        ("baseline-client-hello.pcap", "tls.client_hello_changed"),
+        ("baseline-plaintext.pcap", "tls.stripped"),
+    ] {
+        let alerts = scan(&store, &["--no-learn"], &[fixture(capture)]);
+        let count = alerts
+            .iter()
+            .filter(|alert| alert["detection"] == detection)
+            .count();
+        assert_eq!(count, 1, "{capture}: {alerts:#?}");
+    }
+}
+
 #[test]
 fn watch_learns_into_baseline_store() {
     let log =
