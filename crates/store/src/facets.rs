@@ -56,7 +56,7 @@ pub(crate) struct Entry {
     pub count: u64,
 }
 
-/// Why a blob could not be read.
+/// Failure to decode a blob.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DecodeError {
     #[error("layout version {0}, expected {FORMAT}")]
@@ -76,7 +76,7 @@ pub(crate) struct StoredFacets(BTreeMap<u8, Vec<Entry>>);
 
 impl StoredFacets {
     /// Parses a blob written by [`encode`] for a profile first seen at
-    /// `profile_first_ns`. An empty blob holds no values.
+    /// `profile_first_ns`. An empty blob has no values.
     pub fn parse(blob: &[u8], profile_first_ns: i64) -> Result<StoredFacets, DecodeError> {
         let mut facets = StoredFacets::default();
         let Some((&format, rest)) = blob.split_first() else {

@@ -116,8 +116,8 @@ pub struct TlsProfile {
     pub transports: Vec<Seen>,
 }
 
-/// What the profiles of one server hold about the server itself, over
-/// every host and process: the keys and issuers of its leaf certificates.
+/// Summary of one server over the profiles of every host and process:
+/// the keys and issuers of its leaf certificates.
 /// The store keeps it up to date with each profile written, so a
 /// comparison reads one summary instead of every profile of a server that
 /// thousands of hosts reach.

@@ -13,8 +13,9 @@ use crate::{ObjectDigest, ProfileFilter, ServerSummary, Store, StoreError, TlsPr
 
 /// Schema version this code writes and reads. Version 1 had object
 /// digests only; version 2 added the TLS profiles with one row per value;
-/// version 3 keeps each profile's values in its own row (see
-/// [`crate::facets`]). Opening an older store upgrades it.
+/// version 3 stores each profile's values as one blob in the profile's row
+/// (see [`crate::facets`]) and adds server summaries. Opening an older
+/// store upgrades it.
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a wiretrust store: "WTST" in ASCII.

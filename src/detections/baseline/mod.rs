@@ -167,7 +167,8 @@ impl Baseline {
         self.load(&observed)?;
         if let Some(name) = &observed.server_name {
             let cache = &mut self.cache;
-            self.store.with(|store| cache.load_host(store, host, name))?;
+            self.store
+                .with(|store| cache.load_host(store, host, name))?;
         }
         if self.config.detect {
             let verdict = rules::check_dialogue(dialogue, &observed, &self.cache, own, out);
