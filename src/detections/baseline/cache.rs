@@ -96,11 +96,13 @@ impl ProfileCache {
     pub const LIMIT: usize = 20_000;
 
     /// Loads what the detections may compare `observed` with: the profiles
-    /// of its host to its server, the server's summary and, for a signed
-    /// process, every profile of that process on that host.
+    /// of its host to its server, the summary of a named server and, for a
+    /// signed process, every profile of that process on that host.
     pub fn load(&mut self, store: &mut dyn Store, observed: &Observed) -> Result<(), StoreError> {
         let key = &observed.key;
-        if !self.summaries_loaded.contains(&key.server) {
+        // Only a named server's certificates are compared, so an address
+        // and port needs no summary.
+        if observed.server_name.is_some() && !self.summaries_loaded.contains(&key.server) {
             if let Some(summary) = store.server_summary(&key.server)? {
                 let index = self.server_index.entry(key.server.clone()).or_default();
                 for seen in &summary.spki_sha256 {
@@ -247,7 +249,11 @@ impl ProfileCache {
             return;
         };
         profile.count_session(observed.time_ns);
-        if !self.summaries.contains_key(&observed.key.server) {
+        // The store brings its own summaries up to date when the profiles
+        // are written; the cache keeps those of named servers current for
+        // the rest of the run.
+        let named = observed.server_name.is_some();
+        if named && !self.summaries.contains_key(&observed.key.server) {
             let summary = ServerSummary::new(observed.key.server.clone(), observed.time_ns);
             self.summaries.insert(observed.key.server.clone(), summary);
         }
