@@ -261,6 +261,45 @@ impl Evidence {
 }
 
 impl Alert {
+    /// Creates an alert with the given identity, whose `time` is `time_ns`
+    /// in RFC 3339 with microseconds. Every other key has its default: no
+    /// host, process, source, destination, TLS values, flow or evidence,
+    /// the [`ATTACK`] mapping and an empty session input. `missing` stays
+    /// empty, so a builder that fills keys calls [`Alert::refresh_missing`].
+    pub fn new(
+        detection: &'static str,
+        severity: Severity,
+        confidence: Confidence,
+        title: String,
+        time_ns: i64,
+    ) -> Alert {
+        Alert {
+            record_type: "alert",
+            time: crate::observations::format_rfc3339(time_ns),
+            time_ns,
+            detection,
+            severity,
+            confidence,
+            title,
+            host: String::new(),
+            process: Process::default(),
+            source: None,
+            destination: Destination::default(),
+            tls: TlsContext::default(),
+            flow: Flow::default(),
+            evidence: Vec::new(),
+            missing: Vec::new(),
+            attack: ATTACK,
+            session: SessionRef {
+                input: String::new(),
+                stream: None,
+                connection: None,
+            },
+            policy: Vec::new(),
+            suppressed_by: None,
+        }
+    }
+
     /// Starts an alert about an HTTP transfer; the URL, body length and
     /// body hash fill `flow`. Plaintext HTTP has no TLS fields, so
     /// `missing` names them.
@@ -272,7 +311,6 @@ impl Alert {
         title: String,
         host: Option<&str>,
     ) -> Alert {
-        let host = host.map_or_else(|| transfer.client.ip.to_string(), str::to_owned);
         let file = match (&transfer.url, &transfer.sha256) {
             (Some(url), sha256) => Some(FileRef {
                 path: url.clone(),
@@ -280,40 +318,25 @@ impl Alert {
             }),
             (None, _) => None,
         };
-        let mut alert = Alert {
-            record_type: "alert",
-            time: transfer.ts.clone(),
-            time_ns: transfer.time_ns,
-            detection,
-            severity,
-            confidence,
-            title,
-            host,
-            process: Process::default(),
-            source: Some(transfer.client),
-            destination: Destination {
-                ip: Some(transfer.server.ip),
-                port: Some(transfer.server.port),
-                server_name: transfer.host_name(),
-            },
-            tls: TlsContext::default(),
-            flow: Flow {
-                url: transfer.url.clone(),
-                bytes: Some(transfer.received_length),
-                file,
-            },
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            attack: ATTACK,
-            session: SessionRef {
-                input: transfer.input.to_string(),
-                stream: Some(transfer.stream),
-                connection: None,
-            },
-            policy: Vec::new(),
-            suppressed_by: None,
+        let mut alert = Alert::new(detection, severity, confidence, title, transfer.time_ns);
+        alert.host = host.map_or_else(|| transfer.client.ip.to_string(), str::to_owned);
+        alert.source = Some(transfer.client);
+        alert.destination = Destination {
+            ip: Some(transfer.server.ip),
+            port: Some(transfer.server.port),
+            server_name: transfer.host_name(),
         };
-        alert.missing = alert.missing_keys();
+        alert.flow = Flow {
+            url: transfer.url.clone(),
+            bytes: Some(transfer.received_length),
+            file,
+        };
+        alert.session = SessionRef {
+            input: transfer.input.to_string(),
+            stream: Some(transfer.stream),
+            connection: None,
+        };
+        alert.refresh_missing();
         alert
     }
 
@@ -328,40 +351,21 @@ impl Alert {
         title: String,
         host: Option<&str>,
     ) -> Alert {
-        let host = host.map_or_else(|| dialogue.client.ip.to_string(), str::to_owned);
-        let mut alert = Alert {
-            record_type: "alert",
-            time: dialogue.ts.clone(),
-            time_ns: dialogue.time_ns,
-            detection,
-            severity,
-            confidence,
-            title,
-            host,
-            process: Process::default(),
-            source: Some(dialogue.client),
-            destination: Destination {
-                ip: Some(dialogue.server.ip),
-                port: Some(dialogue.server.port),
-                server_name: dialogue.server_name.clone(),
-            },
-            tls: TlsContext::default(),
-            flow: Flow {
-                bytes: dialogue.bytes,
-                ..Flow::default()
-            },
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            attack: ATTACK,
-            session: SessionRef {
-                input: dialogue.input.to_string(),
-                stream: Some(dialogue.stream),
-                connection: None,
-            },
-            policy: Vec::new(),
-            suppressed_by: None,
+        let mut alert = Alert::new(detection, severity, confidence, title, dialogue.time_ns);
+        alert.host = host.map_or_else(|| dialogue.client.ip.to_string(), str::to_owned);
+        alert.source = Some(dialogue.client);
+        alert.destination = Destination {
+            ip: Some(dialogue.server.ip),
+            port: Some(dialogue.server.port),
+            server_name: dialogue.server_name.clone(),
         };
-        alert.missing = alert.missing_keys();
+        alert.flow.bytes = dialogue.bytes;
+        alert.session = SessionRef {
+            input: dialogue.input.to_string(),
+            stream: Some(dialogue.stream),
+            connection: None,
+        };
+        alert.refresh_missing();
         alert
     }
 
@@ -375,50 +379,30 @@ impl Alert {
         title: String,
         host: Option<&str>,
     ) -> Alert {
-        let host = host.map_or_else(|| session.client.ip.to_string(), str::to_owned);
-        let mut alert = Alert {
-            record_type: "alert",
-            time: session.start_time.clone(),
-            time_ns: session.start_ns,
-            detection,
-            severity,
-            confidence,
-            title,
-            host,
-            process: Process::from_session(session),
-            source: Some(session.client),
-            destination: Destination {
-                ip: Some(session.server.ip),
-                port: Some(session.server.port),
-                server_name: session.server_name.clone(),
-            },
-            tls: TlsContext {
-                version: session.version.clone(),
-                cipher: session.cipher.clone(),
-                alpn: session.alpn.clone(),
-                client_max_version: session.client_hello.as_ref().map(|h| h.max_version.clone()),
-                compared: serde_json::Map::new(),
-                absent: false,
-            },
-            flow: Flow {
-                url: None,
-                bytes: Some(
-                    session.application_data.client_bytes + session.application_data.server_bytes,
-                ),
-                file: None,
-            },
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            attack: ATTACK,
-            session: SessionRef {
-                input: session.input.clone(),
-                stream: Some(session.stream),
-                connection: None,
-            },
-            policy: Vec::new(),
-            suppressed_by: None,
+        let mut alert = Alert::new(detection, severity, confidence, title, session.start_ns);
+        alert.host = host.map_or_else(|| session.client.ip.to_string(), str::to_owned);
+        alert.process = Process::from_session(session);
+        alert.source = Some(session.client);
+        alert.destination = Destination {
+            ip: Some(session.server.ip),
+            port: Some(session.server.port),
+            server_name: session.server_name.clone(),
         };
-        alert.missing = alert.missing_keys();
+        alert.tls = TlsContext {
+            version: session.version.clone(),
+            cipher: session.cipher.clone(),
+            alpn: session.alpn.clone(),
+            client_max_version: session.client_hello.as_ref().map(|h| h.max_version.clone()),
+            ..TlsContext::default()
+        };
+        alert.flow.bytes =
+            Some(session.application_data.client_bytes + session.application_data.server_bytes);
+        alert.session = SessionRef {
+            input: session.input.clone(),
+            stream: Some(session.stream),
+            connection: None,
+        };
+        alert.refresh_missing();
         alert
     }
 
@@ -478,5 +462,63 @@ impl Alert {
     /// Recomputes `missing` after a detection filled more keys.
     pub fn refresh_missing(&mut self) {
         self.missing = self.missing_keys();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Alert, Confidence, Severity};
+
+    #[test]
+    fn new_fills_defaults() {
+        let alert = Alert::new(
+            "tls.weak_cipher",
+            Severity::Medium,
+            Confidence::High,
+            "title".to_owned(),
+            1_796_342_400_123_456_789,
+        );
+        assert_eq!(alert.record_type, "alert");
+        assert_eq!(alert.time, "2026-12-04T00:00:00.123457Z");
+        assert_eq!(alert.time_ns, 1_796_342_400_123_456_789);
+        assert_eq!(alert.detection, "tls.weak_cipher");
+        assert_eq!(alert.severity, Severity::Medium);
+        assert_eq!(alert.confidence, Confidence::High);
+        assert_eq!(alert.title, "title");
+        assert!(alert.host.is_empty());
+        assert!(alert.source.is_none());
+        assert!(alert.evidence.is_empty());
+        assert!(alert.missing.is_empty());
+        assert!(alert.policy.is_empty());
+        assert!(alert.suppressed_by.is_none());
+        assert_eq!(alert.attack.technique, "T1565.002");
+        assert!(alert.session.input.is_empty());
+        assert!(alert.session.stream.is_none());
+        assert!(alert.session.connection.is_none());
+    }
+
+    #[test]
+    fn new_alert_json_keys() {
+        let alert = Alert::new(
+            "tls.weak_cipher",
+            Severity::Low,
+            Confidence::Low,
+            String::new(),
+            0,
+        );
+        let json = serde_json::to_value(&alert).expect("alert serializes");
+        assert_eq!(json["type"], "alert");
+        assert_eq!(json["time"], "1970-01-01T00:00:00.000000Z");
+        assert!(
+            json.get("tls").is_some(),
+            "tls is kept unless absent: {json}"
+        );
+        assert!(
+            json.get("policy").is_none(),
+            "empty policy is left out: {json}"
+        );
+        assert!(json.get("suppressed_by").is_none(), "{json}");
+        assert!(json.get("time_ns").is_none(), "{json}");
+        assert_eq!(json["session"], serde_json::json!({"input": ""}));
     }
 }

@@ -8,9 +8,9 @@ use wiretrust_applenet::codes::{self, CodeClass};
 use wiretrust_applenet::{NetEvent, StreamError};
 use wiretrust_unifiedlog::LogRecord;
 
-use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, Flow, Process, SessionRef};
-use super::alert::{Severity, TlsContext};
-use crate::observations::{ConnectionKey, EndpointConnection, format_rfc3339};
+use super::alert::TlsContext;
+use super::alert::{Alert, Confidence, Destination, Evidence, Process, SessionRef, Severity};
+use crate::observations::{ConnectionKey, EndpointConnection};
 use crate::policy::Target;
 
 /// One line of an endpoint log, parsed, with its context.
@@ -217,50 +217,33 @@ impl Alert {
     ) -> Alert {
         let record = event.record;
         let connection = event.connection.map(|(_, c)| c);
-        let host = host.map_or_else(|| input_name(event.input), str::to_owned);
         let time_ns = record.time_ns.unwrap_or(0);
-        let mut alert = Alert {
-            record_type: "alert",
-            time: format_rfc3339(time_ns),
-            time_ns,
-            detection,
-            severity,
-            confidence,
-            title,
-            host,
-            process: event.process.get().clone(),
-            source: connection.and_then(|c| parse_address(c.local.as_deref())),
-            destination: destination(connection),
-            tls: TlsContext {
-                version: connection.and_then(|c| c.version.clone().or(c.summary_version.clone())),
-                cipher: connection.and_then(|c| c.cipher.clone()),
-                alpn: connection.and_then(|c| c.alpn.clone()),
-                client_max_version: connection.and_then(|c| c.offered_max_version.clone()),
-                compared: serde_json::Map::new(),
-                absent: false,
-            },
-            flow: Flow {
-                url: connection.and_then(|c| c.url.clone()),
-                bytes: connection.and_then(|c| Some(c.bytes_in? + c.bytes_out?)),
-                file: None,
-            },
-            evidence: vec![Evidence::at_line(
-                event.input,
-                record,
-                "eventMessage",
-                quote(&record.message),
-            )],
-            missing: Vec::new(),
-            attack: ATTACK,
-            session: SessionRef {
-                input: event.input.to_owned(),
-                stream: None,
-                connection: event
-                    .connection
-                    .map(|((pid, number), _)| format!("{pid}/C{number}")),
-            },
-            policy: Vec::new(),
-            suppressed_by: None,
+        let mut alert = Alert::new(detection, severity, confidence, title, time_ns);
+        alert.host = host.map_or_else(|| input_name(event.input), str::to_owned);
+        alert.process = event.process.get().clone();
+        alert.source = connection.and_then(|c| parse_address(c.local.as_deref()));
+        alert.destination = destination(connection);
+        alert.tls = TlsContext {
+            version: connection.and_then(|c| c.version.clone().or(c.summary_version.clone())),
+            cipher: connection.and_then(|c| c.cipher.clone()),
+            alpn: connection.and_then(|c| c.alpn.clone()),
+            client_max_version: connection.and_then(|c| c.offered_max_version.clone()),
+            ..TlsContext::default()
+        };
+        alert.flow.url = connection.and_then(|c| c.url.clone());
+        alert.flow.bytes = connection.and_then(|c| Some(c.bytes_in? + c.bytes_out?));
+        alert.evidence = vec![Evidence::at_line(
+            event.input,
+            record,
+            "eventMessage",
+            quote(&record.message),
+        )];
+        alert.session = SessionRef {
+            input: event.input.to_owned(),
+            stream: None,
+            connection: event
+                .connection
+                .map(|((pid, number), _)| format!("{pid}/C{number}")),
         };
         if let NetEvent::TaskFailed {
             failing_url: Some(url),
@@ -293,49 +276,32 @@ impl Alert {
         confidence: Confidence,
         title: String,
     ) -> Alert {
-        let mut alert = Alert {
-            record_type: "alert",
-            time: format_rfc3339(connection.start_ns),
-            time_ns: connection.start_ns,
-            detection,
-            severity,
-            confidence,
-            title,
-            host: input_name(&connection.input),
-            process: process.clone(),
-            source: parse_address(connection.local.as_deref()),
-            destination: destination(Some(connection)),
-            tls: TlsContext {
-                version: connection
-                    .version
-                    .clone()
-                    .or(connection.summary_version.clone()),
-                cipher: connection.cipher.clone(),
-                alpn: connection.alpn.clone(),
-                client_max_version: connection.offered_max_version.clone(),
-                compared: serde_json::Map::new(),
-                absent: false,
-            },
-            flow: Flow {
-                url: connection.url.clone(),
-                bytes: connection
-                    .bytes_in
-                    .zip(connection.bytes_out)
-                    .map(|(i, o)| i + o),
-                file: None,
-            },
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            attack: ATTACK,
-            session: SessionRef {
-                input: connection.input.clone(),
-                stream: None,
-                connection: connection
-                    .key()
-                    .map(|(pid, number)| format!("{pid}/C{number}")),
-            },
-            policy: Vec::new(),
-            suppressed_by: None,
+        let mut alert = Alert::new(detection, severity, confidence, title, connection.start_ns);
+        alert.host = input_name(&connection.input);
+        alert.process = process.clone();
+        alert.source = parse_address(connection.local.as_deref());
+        alert.destination = destination(Some(connection));
+        alert.tls = TlsContext {
+            version: connection
+                .version
+                .clone()
+                .or(connection.summary_version.clone()),
+            cipher: connection.cipher.clone(),
+            alpn: connection.alpn.clone(),
+            client_max_version: connection.offered_max_version.clone(),
+            ..TlsContext::default()
+        };
+        alert.flow.url = connection.url.clone();
+        alert.flow.bytes = connection
+            .bytes_in
+            .zip(connection.bytes_out)
+            .map(|(i, o)| i + o);
+        alert.session = SessionRef {
+            input: connection.input.clone(),
+            stream: None,
+            connection: connection
+                .key()
+                .map(|(pid, number)| format!("{pid}/C{number}")),
         };
         alert.refresh_missing();
         alert

@@ -13,8 +13,7 @@ use wiretrust_store::{ObjectDigest, Store, StoreError};
 
 use super::shared_store::SharedStore;
 
-use super::alert::{ATTACK, Alert, Confidence, Destination, Evidence, FileRef, Flow};
-use super::alert::{Process, SessionRef, Severity, TlsContext};
+use super::alert::{Alert, Confidence, Destination, Evidence, FileRef, Flow, Process, Severity};
 use super::rule::Rule;
 use crate::observations::{Endpoint, HashAlgorithm, ObjectSighting, format_rfc3339};
 
@@ -167,52 +166,41 @@ fn alert(
             sha256: sighting.digests.sha256.clone(),
         });
     let earlier_time = format_rfc3339(earlier.time_ns);
-    let mut alert = Alert {
-        record_type: "alert",
-        time: sighting.time.clone(),
-        time_ns: sighting.time_ns,
-        detection: RULE.id,
-        severity: RULE.default_severity,
+    let mut alert = Alert::new(
+        RULE.id,
+        RULE.default_severity,
         confidence,
         title,
-        host: sighting.host.clone(),
-        process: process(sighting),
-        source: client_endpoint(sighting),
-        destination: Destination {
-            ip: sighting.connection.and_then(|c| c.server_ip),
-            port: sighting.connection.and_then(|c| c.server_port),
-            server_name: sighting.url.as_deref().and_then(url_host),
-        },
-        tls: TlsContext::default(),
-        flow: Flow {
-            url: sighting.url.clone(),
-            bytes: sighting.size,
-            file,
-        },
-        evidence: vec![
-            Evidence {
-                input: earlier.input.clone(),
-                location: earlier.location.clone(),
-                field: algorithm_name.to_owned(),
-                value: format!("{} on {} at {earlier_time}", earlier.digest, earlier.host),
-            },
-            Evidence {
-                input: sighting.source.input.clone(),
-                location: sighting.source.location.clone(),
-                field: algorithm_name.to_owned(),
-                value: format!("{digest} on {} at {}", sighting.host, sighting.time),
-            },
-        ],
-        missing: Vec::new(),
-        attack: ATTACK,
-        session: SessionRef {
-            input: sighting.source.input.clone(),
-            stream: None,
-            connection: None,
-        },
-        policy: Vec::new(),
-        suppressed_by: None,
+        sighting.time_ns,
+    );
+    alert.host = sighting.host.clone();
+    alert.process = process(sighting);
+    alert.source = client_endpoint(sighting);
+    alert.destination = Destination {
+        ip: sighting.connection.and_then(|c| c.server_ip),
+        port: sighting.connection.and_then(|c| c.server_port),
+        server_name: sighting.url.as_deref().and_then(url_host),
     };
+    alert.flow = Flow {
+        url: sighting.url.clone(),
+        bytes: sighting.size,
+        file,
+    };
+    alert.evidence = vec![
+        Evidence {
+            input: earlier.input.clone(),
+            location: earlier.location.clone(),
+            field: algorithm_name.to_owned(),
+            value: format!("{} on {} at {earlier_time}", earlier.digest, earlier.host),
+        },
+        Evidence {
+            input: sighting.source.input.clone(),
+            location: sighting.source.location.clone(),
+            field: algorithm_name.to_owned(),
+            value: format!("{digest} on {} at {}", sighting.host, sighting.time),
+        },
+    ];
+    alert.session.input = sighting.source.input.clone();
     alert.compare("object", earlier.key.clone());
     alert.compare("algorithm", algorithm_name);
     alert.compare("earlier_digest", earlier.digest.clone());

@@ -1,11 +1,7 @@
 //! `integrity.manifest_mismatch`: a file whose digest differs from the
 //! one its hash manifest lists.
 
-use super::{
-    ATTACK, Alert, Confidence, Destination, Evidence, FileRef, Flow, Process, Rule, SessionRef,
-    Severity, TlsContext,
-};
-use crate::observations::format_rfc3339;
+use super::{Alert, Confidence, Evidence, FileRef, Flow, Rule, Severity};
 
 pub const RULE: Rule = Rule {
     id: "integrity.manifest_mismatch",
@@ -84,41 +80,27 @@ pub fn alert(mismatch: &Mismatch<'_>, host: &str) -> Alert {
     if mismatch.sha256.is_none() {
         missing.push("flow.file.sha256");
     }
-    Alert {
-        record_type: "alert",
-        time: format_rfc3339(mismatch.time_ns),
-        time_ns: mismatch.time_ns,
-        detection: RULE.id,
-        severity: RULE.default_severity,
-        confidence: Confidence::High,
+    let mut alert = Alert::new(
+        RULE.id,
+        RULE.default_severity,
+        Confidence::High,
         title,
-        host: host.to_owned(),
-        process: Process::default(),
-        source: None,
-        destination: Destination::default(),
-        tls: TlsContext {
-            absent: true,
-            ..TlsContext::default()
-        },
-        flow: Flow {
-            url: None,
-            bytes: Some(mismatch.size),
-            file: Some(FileRef {
-                path: mismatch.path.to_owned(),
-                sha256: mismatch.sha256.map(str::to_owned),
-            }),
-        },
-        evidence,
-        missing,
-        attack: ATTACK,
-        session: SessionRef {
-            input: mismatch.path.to_owned(),
-            stream: None,
-            connection: None,
-        },
-        policy: Vec::new(),
-        suppressed_by: None,
-    }
+        mismatch.time_ns,
+    );
+    alert.host = host.to_owned();
+    alert.tls.absent = true;
+    alert.flow = Flow {
+        url: None,
+        bytes: Some(mismatch.size),
+        file: Some(FileRef {
+            path: mismatch.path.to_owned(),
+            sha256: mismatch.sha256.map(str::to_owned),
+        }),
+    };
+    alert.evidence = evidence;
+    alert.missing = missing;
+    alert.session.input = mismatch.path.to_owned();
+    alert
 }
 
 #[cfg(test)]

@@ -254,43 +254,25 @@ fn raise(severity: Severity) -> Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::{
-        ATTACK, Confidence, Destination, Flow, Process, SessionRef, TlsContext,
-    };
+    use crate::detections::{Confidence, Destination};
 
     fn alert(detection: &'static str, severity: Severity) -> Alert {
-        Alert {
-            record_type: "alert",
-            time: "2026-12-04T00:00:00Z".to_owned(),
-            time_ns: 1_796_342_400_000_000_000,
+        let mut alert = Alert::new(
             detection,
             severity,
-            confidence: Confidence::High,
-            title: "test".to_owned(),
-            host: "mac-1.corp.example".to_owned(),
-            process: Process {
-                signing_id: Some("com.apple.curl".to_owned()),
-                ..Process::default()
-            },
-            source: None,
-            destination: Destination {
-                ip: "203.0.113.5".parse().ok(),
-                port: Some(443),
-                server_name: Some("printer.legacy.example".to_owned()),
-            },
-            tls: TlsContext::default(),
-            flow: Flow::default(),
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            attack: ATTACK,
-            session: SessionRef {
-                input: "test".to_owned(),
-                stream: None,
-                connection: None,
-            },
-            policy: Vec::new(),
-            suppressed_by: None,
-        }
+            Confidence::High,
+            "test".to_owned(),
+            1_796_342_400_000_000_000,
+        );
+        alert.host = "mac-1.corp.example".to_owned();
+        alert.process.signing_id = Some("com.apple.curl".to_owned());
+        alert.destination = Destination {
+            ip: "203.0.113.5".parse().ok(),
+            port: Some(443),
+            server_name: Some("printer.legacy.example".to_owned()),
+        };
+        alert.session.input = "test".to_owned();
+        alert
     }
 
     fn policy(text: &str) -> Policy {

@@ -8,9 +8,9 @@
 use serde_json::{Map, Value, json};
 use wiretrust_applenet::{AlertDirection, NetEvent};
 
-use crate::detections::{Alert, Confidence, Destination, EndpointEvent, Flow, Process, Severity};
+use crate::detections::{Alert, Confidence, Destination, EndpointEvent, Process, Severity};
 use crate::detections::{SessionRef, TlsContext};
-use crate::observations::{EndpointConnection, TlsSession, cipher_facts, format_rfc3339};
+use crate::observations::{EndpointConnection, TlsSession, cipher_facts};
 
 /// Field name of the logsource product (always `macos`).
 pub const LOGSOURCE_PRODUCT: &str = "logsource.product";
@@ -222,54 +222,42 @@ impl SigmaRecord {
 
 /// Starts an alert about an endpoint connection with its context.
 fn connection_alert(connection: &EndpointConnection, process: Process, host: String) -> Alert {
-    let mut alert = Alert {
-        record_type: "alert",
-        time: format_rfc3339(connection.start_ns),
-        time_ns: connection.start_ns,
-        detection: TEMPLATE_ID,
-        severity: Severity::Medium,
-        confidence: Confidence::Medium,
-        title: String::new(),
-        host,
-        process,
-        source: None,
-        destination: Destination {
-            ip: None,
-            port: connection.port,
-            server_name: connection.server_name.clone().or(connection.host.clone()),
-        },
-        tls: TlsContext {
-            version: connection.version.clone(),
-            cipher: connection.cipher.clone(),
-            alpn: connection.alpn.clone(),
-            client_max_version: connection.offered_max_version.clone(),
-            compared: Map::new(),
-            absent: false,
-        },
-        flow: Flow {
-            url: connection.url.clone(),
-            bytes: connection
-                .bytes_in
-                .zip(connection.bytes_out)
-                .map(|(i, o)| i + o),
-            file: None,
-        },
-        evidence: Vec::new(),
-        missing: Vec::new(),
-        attack: crate::detections::ATTACK,
-        session: SessionRef {
-            input: connection.input.clone(),
-            stream: None,
-            connection: Some(format!(
-                "{}/{}",
-                connection
-                    .pid
-                    .map_or_else(String::new, |pid| pid.to_string()),
-                connection.connection
-            )),
-        },
-        policy: Vec::new(),
-        suppressed_by: None,
+    let mut alert = Alert::new(
+        TEMPLATE_ID,
+        Severity::Medium,
+        Confidence::Medium,
+        String::new(),
+        connection.start_ns,
+    );
+    alert.host = host;
+    alert.process = process;
+    alert.destination = Destination {
+        ip: None,
+        port: connection.port,
+        server_name: connection.server_name.clone().or(connection.host.clone()),
+    };
+    alert.tls = TlsContext {
+        version: connection.version.clone(),
+        cipher: connection.cipher.clone(),
+        alpn: connection.alpn.clone(),
+        client_max_version: connection.offered_max_version.clone(),
+        ..TlsContext::default()
+    };
+    alert.flow.url = connection.url.clone();
+    alert.flow.bytes = connection
+        .bytes_in
+        .zip(connection.bytes_out)
+        .map(|(i, o)| i + o);
+    alert.session = SessionRef {
+        input: connection.input.clone(),
+        stream: None,
+        connection: Some(format!(
+            "{}/{}",
+            connection
+                .pid
+                .map_or_else(String::new, |pid| pid.to_string()),
+            connection.connection
+        )),
     };
     alert.refresh_missing();
     alert
