@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand};
 use wiretrust::detections::StoreLocation;
 use wiretrust::detections::baseline::BaselineConfig;
 use wiretrust::observations::format_rfc3339;
@@ -15,101 +14,9 @@ use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::Sink;
 use wiretrust_store::{Facet, ProfileFilter, SqliteStore, Store, TlsProfile};
 
-use crate::cli::OutputFormat;
+use crate::cli::{BaselineArgs, BaselineCommand, ForgetArgs, LearnArgs, OutputFormat, ShowArgs};
 use crate::summary::write_problems;
 use crate::{EXIT_CLEAN, EXIT_FAILED, EXIT_PARTIAL};
-
-#[derive(Debug, Args)]
-pub struct BaselineArgs {
-    #[command(subcommand)]
-    pub command: BaselineCommand,
-    /// SQLite file of the baseline (default: the store `scan` uses).
-    #[arg(long, value_name = "PATH", global = true)]
-    pub store: Option<PathBuf>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BaselineCommand {
-    /// Learn TLS profiles from captures and endpoint logs, raising no alerts.
-    Learn(LearnArgs),
-    /// List profiles as a table or JSON Lines.
-    Show(ShowArgs),
-    /// Write profiles to FILE as JSON Lines, one profile per line.
-    Export {
-        /// Output file.
-        file: PathBuf,
-        #[command(flatten)]
-        filter: FilterArgs,
-    },
-    /// Merge profiles from a JSON Lines file written by `baseline export`.
-    Import {
-        /// Input file.
-        file: PathBuf,
-    },
-    /// Delete profiles by host, process or server, or those not seen for a while.
-    Forget(ForgetArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct LearnArgs {
-    /// Captures, endpoint logs, or folders of them.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Host name the profiles are kept under (default: the client address
-    /// of each capture session, the file name of each endpoint log).
-    #[arg(long, value_name = "NAME")]
-    pub host: Option<String>,
-    /// Threads that read captures (default: the number of cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Commit after every N sightings, so a learn that is stopped keeps
-    /// what it committed (default: one commit at the end).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub commit_every: Option<u64>,
-}
-
-/// Exact matches on a profile's key; unset fields match every profile.
-#[derive(Debug, Args)]
-pub struct FilterArgs {
-    /// Host name or client address.
-    #[arg(long, value_name = "H")]
-    pub host: Option<String>,
-    /// Process identity as `baseline show` lists it, e.g. `name:curl`.
-    #[arg(long, value_name = "P")]
-    pub process: Option<String>,
-    /// Server name, or `IP:port` for sessions without one.
-    #[arg(long, value_name = "S")]
-    pub server: Option<String>,
-}
-
-impl FilterArgs {
-    fn filter(&self) -> ProfileFilter {
-        ProfileFilter {
-            host: self.host.clone(),
-            process: self.process.clone(),
-            server: self.server.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    #[command(flatten)]
-    pub filter: FilterArgs,
-    /// A table for people, or JSON Lines; `auto` is a table on a terminal.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
-    pub format: OutputFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct ForgetArgs {
-    #[command(flatten)]
-    pub filter: FilterArgs,
-    /// Only profiles last seen longer ago than this: a number with s, m,
-    /// h or d, e.g. 90d.
-    #[arg(long, value_name = "AGE", value_parser = parse_duration_ns)]
-    pub older_than: Option<i64>,
-}
 
 /// Runs one `baseline` subcommand.
 pub fn run_baseline(args: &BaselineArgs, quiet: bool, verbose: bool) -> Result<u8> {
@@ -323,47 +230,4 @@ fn now_ns() -> i64 {
         .map_or(0, |since| {
             i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
         })
-}
-
-/// Parses a duration such as `90d`, `12h`, `30m`, `45s` or `0` into
-/// nanoseconds.
-pub fn parse_duration_ns(text: &str) -> Result<i64, String> {
-    let invalid =
-        || format!("invalid duration {text:?}; use a whole number with s, m, h or d, e.g. 7d");
-    let trimmed = text.trim();
-    if trimmed == "0" {
-        return Ok(0);
-    }
-    let (number, unit) = trimmed.split_at(trimmed.len().saturating_sub(1));
-    let seconds_per_unit: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(invalid()),
-    };
-    let count: i64 = number.parse().map_err(|_| invalid())?;
-    if count < 0 {
-        return Err(invalid());
-    }
-    count
-        .checked_mul(seconds_per_unit)
-        .and_then(|seconds| seconds.checked_mul(1_000_000_000))
-        .ok_or_else(invalid)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration_ns("0"), Ok(0));
-        assert_eq!(parse_duration_ns("45s"), Ok(45_000_000_000));
-        assert_eq!(parse_duration_ns("7d"), Ok(7 * 86_400 * 1_000_000_000));
-        assert!(parse_duration_ns("7").is_err());
-        assert!(parse_duration_ns("-1d").is_err());
-        assert!(parse_duration_ns("d").is_err());
-        assert!(parse_duration_ns("99999999999999d").is_err());
-    }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wiretrust::detections::Severity;
+use wiretrust_store::ProfileFilter;
 use wiretrust_tls::registry::ProtocolVersion;
 
 /// Proves TLS traffic from macOS endpoints was not downgraded or tampered
@@ -43,7 +44,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Learn, list, export, import and forget the TLS baselines (per host,
     /// process and server) that `scan` compares sessions with.
-    Baseline(crate::baseline_command::BaselineArgs),
+    Baseline(BaselineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -229,7 +230,7 @@ pub struct ScanArgs {
     /// While a host's first baseline sighting is younger than this at the
     /// time of a session, baseline alerts for it are info: a number with s,
     /// m, h or d, e.g. 7d.
-    #[arg(long, value_name = "AGE", default_value = "0", value_parser = crate::baseline_command::parse_duration_ns)]
+    #[arg(long, value_name = "AGE", default_value = "0", value_parser = parse_duration_ns)]
     pub learning_period: i64,
     /// Exit with status 1 when an alert at or above this severity is raised
     /// (info, low, medium, high, critical).
@@ -272,6 +273,98 @@ pub enum RulesCommand {
         /// A rule file or a folder of them.
         path: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub command: BaselineCommand,
+    /// SQLite file of the baseline (default: the store `scan` uses).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Learn TLS profiles from captures and endpoint logs, raising no alerts.
+    Learn(LearnArgs),
+    /// List profiles as a table or JSON Lines.
+    Show(ShowArgs),
+    /// Write profiles to FILE as JSON Lines, one profile per line.
+    Export {
+        /// Output file.
+        file: PathBuf,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Merge profiles from a JSON Lines file written by `baseline export`.
+    Import {
+        /// Input file.
+        file: PathBuf,
+    },
+    /// Delete profiles by host, process or server, or those not seen for a while.
+    Forget(ForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// Captures, endpoint logs, or folders of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Host name the profiles are kept under (default: the client address
+    /// of each capture session, the file name of each endpoint log).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Threads that read captures (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Commit after every N sightings, so a learn that is stopped keeps
+    /// what it committed (default: one commit at the end).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub commit_every: Option<u64>,
+}
+
+/// Exact matches on a profile's key; unset fields match every profile.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Host name or client address.
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+    /// Process identity as `baseline show` lists it, e.g. `name:curl`.
+    #[arg(long, value_name = "P")]
+    pub process: Option<String>,
+    /// Server name, or `IP:port` for sessions without one.
+    #[arg(long, value_name = "S")]
+    pub server: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn filter(&self) -> ProfileFilter {
+        ProfileFilter {
+            host: self.host.clone(),
+            process: self.process.clone(),
+            server: self.server.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// A table for people, or JSON Lines; `auto` is a table on a terminal.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only profiles last seen longer ago than this: a number with s, m,
+    /// h or d, e.g. 90d.
+    #[arg(long, value_name = "AGE", value_parser = parse_duration_ns)]
+    pub older_than: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -331,4 +424,47 @@ fn parse_version(text: &str) -> Result<MinVersion, String> {
         }
     };
     Ok(MinVersion(version))
+}
+
+/// Parses a duration such as `90d`, `12h`, `30m`, `45s` or `0` into
+/// nanoseconds.
+fn parse_duration_ns(text: &str) -> Result<i64, String> {
+    let invalid =
+        || format!("invalid duration {text:?}; use a whole number with s, m, h or d, e.g. 7d");
+    let trimmed = text.trim();
+    if trimmed == "0" {
+        return Ok(0);
+    }
+    let (number, unit) = trimmed.split_at(trimmed.len().saturating_sub(1));
+    let seconds_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
+    };
+    let count: i64 = number.parse().map_err(|_| invalid())?;
+    if count < 0 {
+        return Err(invalid());
+    }
+    count
+        .checked_mul(seconds_per_unit)
+        .and_then(|seconds| seconds.checked_mul(1_000_000_000))
+        .ok_or_else(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration_ns("0"), Ok(0));
+        assert_eq!(parse_duration_ns("45s"), Ok(45_000_000_000));
+        assert_eq!(parse_duration_ns("7d"), Ok(7 * 86_400 * 1_000_000_000));
+        assert!(parse_duration_ns("7").is_err());
+        assert!(parse_duration_ns("-1d").is_err());
+        assert!(parse_duration_ns("d").is_err());
+        assert!(parse_duration_ns("99999999999999d").is_err());
+    }
 }

@@ -15,6 +15,7 @@ pub mod observations;
 mod pipeline;
 pub mod policy;
 pub mod scan;
+mod scan_summary;
 pub mod sigma;
 pub mod sinks;
 pub mod sources;

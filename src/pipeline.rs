@@ -18,7 +18,7 @@ use crate::observations::{
     ObjectIdentity, ObjectSighting, SightingSource, StarttlsDialogue, TlsSession,
 };
 use crate::policy::{Policy, PolicyOutcome};
-use crate::scan::{ScanOptions, Summary};
+use crate::scan_summary::{DialogueCounts, ScanOptions, Summary, TransferCounts};
 use crate::sigma::{SigmaEngine, SigmaRecord};
 use crate::sinks::Sink;
 use crate::sources::provenance::FileWriters;
@@ -479,69 +479,6 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.anomaly_examples = self.anomaly_examples;
         summary.suppressed = self.suppressed;
         Ok(self.clock)
-    }
-}
-
-/// Counts of HTTP transfers by the outcome of their digests and lengths.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TransferCounts {
-    pub seen: u64,
-    /// Transfers with at least one verified digest and no mismatch.
-    pub verified: u64,
-    /// Transfers with at least one mismatching digest.
-    pub mismatched: u64,
-    /// Transfers whose length disagrees with their framing.
-    pub length_mismatched: u64,
-    /// Transfers whose body the capture did not see whole.
-    pub incomplete: u64,
-    /// Digest values that could not be compared with the body (an
-    /// invalid value, an unknown algorithm, a body not seen whole or not
-    /// decoded).
-    pub digests_not_checkable: u64,
-}
-
-impl TransferCounts {
-    fn count(&mut self, transfer: &HttpTransfer) {
-        self.seen += 1;
-        if transfer.digests.iter().any(|d| d.mismatch) {
-            self.mismatched += 1;
-        } else if transfer.digests.iter().any(|d| d.verified) {
-            self.verified += 1;
-        }
-        let not_checkable = transfer
-            .digests
-            .iter()
-            .filter(|d| d.outcome.starts_with("not_checkable"))
-            .count();
-        self.digests_not_checkable += not_checkable as u64;
-        if transfer.length_problem.is_some() {
-            self.length_mismatched += 1;
-        } else if !transfer.complete {
-            self.incomplete += 1;
-        }
-    }
-}
-
-/// Counts of STARTTLS dialogues by outcome.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct DialogueCounts {
-    /// Dialogues of SMTP, IMAP, POP3, FTP or XMPP seen.
-    pub seen: u64,
-    /// Dialogues where the server accepted STARTTLS and both sides began TLS.
-    pub upgraded: u64,
-    /// Dialogues with STARTTLS absent, garbled or refused.
-    pub stripped: u64,
-}
-
-impl DialogueCounts {
-    fn count(&mut self, dialogue: &StarttlsDialogue) {
-        self.seen += 1;
-        if dialogue.upgraded() {
-            self.upgraded += 1;
-        }
-        if dialogue.stripped() {
-            self.stripped += 1;
-        }
     }
 }
 

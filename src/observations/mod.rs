@@ -1,11 +1,13 @@
 //! Normalized observations: what the sources saw, one record per TLS
-//! session, HTTP transfer or object sighting, independent of where it was seen.
+//! session, HTTP transfer, object sighting or file checked against a
+//! manifest, independent of where it was seen.
 //!
 //! Detections read these records and never raw bytes, so capture files
 //! and endpoint logs feed the same detections.
 
 mod certificate_cache;
 mod endpoint;
+mod file_check;
 mod http;
 mod object;
 mod session;
@@ -18,6 +20,7 @@ pub use endpoint::{
     ConnectionKey, ConnectionTracker, EndpointAlert, EndpointConnection, EndpointError, QuotedLine,
     cipher_facts, stream_error_name,
 };
+pub use file_check::{CheckStatus, FileCheck};
 pub use http::{DigestRecord, HttpTransfer, TransferContext, split_warning_text, warning_text};
 pub use object::{
     Digests, HashAlgorithm, ObjectIdentity, ObjectSighting, QuarantineOrigin, SightingConnection,

@@ -7,9 +7,8 @@ use serde::Serialize;
 use super::Sink;
 use crate::detections::Alert;
 use crate::observations::{
-    EndpointConnection, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
+    EndpointConnection, FileCheck, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
 };
-use crate::verify::FileCheck;
 
 /// Writes each alert as one JSON object per line.
 pub struct AlertLines<W: Write> {

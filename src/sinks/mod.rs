@@ -13,9 +13,8 @@ use std::io;
 
 use crate::detections::Alert;
 use crate::observations::{
-    EndpointConnection, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
+    EndpointConnection, FileCheck, HttpTransfer, ObjectSighting, StarttlsDialogue, TlsSession,
 };
-use crate::verify::FileCheck;
 
 /// Receives results: sessions in order of start time, HTTP transfers in
 /// the order their responses ended.

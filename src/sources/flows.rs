@@ -18,13 +18,14 @@ use wiretrust_quic::{QuicConnectionId, QuicEvent, QuicEventKind, QuicLimits, Qui
 use wiretrust_tcp::{
     FlowEnd, FlowKey, FlowTable, Interest, Limits, Segment, SegmentMeta, Side, StreamHandler,
 };
-use wiretrust_tls::start::Preamble;
 use wiretrust_tls::stream::{
     ConnectionDecoder, DecoderLimits, DecoderState, TlsEvent, TlsEventKind,
 };
 
-use super::capture::{CaptureStats, HttpWarnings, PacketOwner};
+use super::capture_stats::{CaptureStats, HttpWarnings};
+use super::packet_owner::PacketOwner;
 use super::plaintext::{Output, Plaintext};
+use super::starttls::preamble_name;
 use crate::observations::{
     CertificateCache, Endpoint, FlowEndReason, HttpTransfer, ProcessInfo, Sender, SessionBuilder,
     StarttlsDialogue, TlsSession,
@@ -799,26 +800,6 @@ fn quic_tls_event(kind: QuicEventKind, packet: u64) -> Option<TlsEvent> {
         stream_offset: 0,
         kind,
     })
-}
-
-/// The name the observation record uses for a plaintext preamble.
-pub(crate) fn preamble_name(preamble: Preamble) -> &'static str {
-    match preamble {
-        Preamble::Smtp => "smtp",
-        Preamble::Imap => "imap",
-        Preamble::Pop3 => "pop3",
-        Preamble::Ftp => "ftp",
-        Preamble::Xmpp => "xmpp",
-        Preamble::Irc => "irc",
-        Preamble::Ldap => "ldap",
-        Preamble::Nntp => "nntp",
-        Preamble::HttpConnect => "http-connect",
-        Preamble::Socks4 => "socks4",
-        Preamble::Socks5 => "socks5",
-        Preamble::MySql => "mysql",
-        Preamble::Postgres => "postgres",
-        Preamble::Unknown => "unknown",
-    }
 }
 
 #[cfg(test)]

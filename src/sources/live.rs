@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use wiretrust_pcap::LinkType;
 use wiretrust_tcp::SegmentMeta;
 
-use super::capture::{CaptureStats, Unit, decode_unit};
+use super::capture::{Unit, decode_unit};
+use super::capture_stats::CaptureStats;
 use super::flows::{Flows, sort_completed, sort_dialogues, sort_transfers};
 use crate::observations::FlowRecord;
 

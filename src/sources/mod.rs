@@ -5,6 +5,7 @@
 //! sightings.
 
 pub mod capture;
+mod capture_stats;
 pub mod endpoint_log;
 pub mod eslogger;
 mod flows;
@@ -12,6 +13,7 @@ mod inputs;
 pub mod kind;
 #[cfg(feature = "live")]
 pub mod live;
+mod packet_owner;
 pub mod partition;
 mod plaintext;
 pub mod provenance;

@@ -47,11 +47,10 @@ use std::thread;
 use wiretrust_pcap::CaptureReader;
 use wiretrust_tcp::{Segment, SegmentMeta};
 
-use super::capture::{
-    CaptureStats, HttpWarnings, OpenCaptureError, PacketOwner, ProcessDirectory, Unit, decode_unit,
-    open_capture,
-};
+use super::capture::{OpenCaptureError, Unit, decode_unit, open_capture};
+use super::capture_stats::{CaptureStats, HttpWarnings};
 use super::flows::{Changes, Flows, sort_completed, sort_dialogues, sort_transfers};
+use super::packet_owner::{PacketOwner, ProcessDirectory};
 use super::timing::{Off, Phase, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu};
 use crate::observations::{FlowRecord, HttpTransfer, StarttlsDialogue, TlsSession};
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use wiretrust_http::{ConnectionEnd, Direction, HttpStream, Limits, Transfer, Warning};
 use wiretrust_tcp::{FlowEnd, FlowKey, SegmentMeta, Side};
 
-use super::capture::HttpWarnings;
+use super::capture_stats::HttpWarnings;
 use super::starttls::StarttlsFlow;
 use crate::observations::{
     Endpoint, HttpTransfer, StarttlsDialogue, TransferContext, warning_text,

@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use wiretrust_starttls::{Dialogue, Progress};
 use wiretrust_tcp::{FlowKey, SegmentMeta, Side};
-use wiretrust_tls::start::{Role, Search, find_start};
+use wiretrust_tls::start::{Preamble, Role, Search, find_start};
 
-use super::flows::preamble_name;
 use crate::observations::{DialogueContext, Endpoint, StarttlsDialogue};
 
 /// Segments remembered per side to name the packet of a quoted line. The
@@ -230,6 +229,26 @@ fn looks_like_greeting(first: &[u8]) -> bool {
         || first.starts_with(b"* BYE")
         || first.starts_with(b"+OK")
         || first.starts_with(b"-ERR")
+}
+
+/// The name the observation record uses for a plaintext preamble.
+pub(crate) fn preamble_name(preamble: Preamble) -> &'static str {
+    match preamble {
+        Preamble::Smtp => "smtp",
+        Preamble::Imap => "imap",
+        Preamble::Pop3 => "pop3",
+        Preamble::Ftp => "ftp",
+        Preamble::Xmpp => "xmpp",
+        Preamble::Irc => "irc",
+        Preamble::Ldap => "ldap",
+        Preamble::Nntp => "nntp",
+        Preamble::HttpConnect => "http-connect",
+        Preamble::Socks4 => "socks4",
+        Preamble::Socks5 => "socks5",
+        Preamble::MySql => "mysql",
+        Preamble::Postgres => "postgres",
+        Preamble::Unknown => "unknown",
+    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,8 @@
 //! the sinks in manifest order.
 
 mod hashing;
-mod record;
 
-pub use record::{CheckStatus, FileCheck};
+pub use crate::observations::{CheckStatus, FileCheck};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;

@@ -7,7 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::bytes::{be16, be32};
-use crate::decode::{DecodeError, IpPacket, Layer, TcpSegment, Transport, UdpDatagram};
+use crate::decoded::{DecodeError, IpPacket, Layer, TcpSegment, Transport, UdpDatagram};
 
 /// IP protocol numbers (IANA "Assigned Internet Protocol Numbers").
 const PROTO_TCP: u8 = 6;
@@ -376,7 +376,7 @@ fn udp<'a>(payload: &Payload<'a>) -> Result<UdpDatagram<'a>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::tcp_flags;
+    use crate::decoded::tcp_flags;
     use crate::fixtures::{ipv4, ipv6, tcp, udp};
 
     fn decode(bytes: &[u8]) -> Result<IpPacket<'_>, DecodeError> {

@@ -9,6 +9,7 @@
 
 mod bytes;
 pub mod decode;
+mod decoded;
 pub mod error;
 #[cfg(test)]
 mod fixtures;

@@ -30,7 +30,7 @@
 use std::borrow::Cow;
 
 use crate::bytes::ByteOrder;
-use crate::decode::{DecodeError, Layer};
+use crate::decoded::{DecodeError, Layer};
 use crate::linktype::LinkType;
 use crate::pcapng::Direction;
 
