@@ -248,7 +248,15 @@ fn parse_file(file: &Path, text: &str) -> Result<SigmaCollection, Vec<RuleProble
         match rsigma_parser::parse_sigma_yaml(document) {
             Ok(collection) => {
                 for message in collection.errors {
-                    problems.push(problem(file, Some(start), message));
+                    // A condition error counts its position inside the
+                    // condition, so it points at the `condition:` line.
+                    let line = if message.starts_with("Condition parse error") {
+                        line_of(document, "condition:")
+                    } else {
+                        yaml_error_line(&message)
+                    };
+                    let line = line.map_or(start, |line| start + line - 1);
+                    problems.push(problem(file, Some(line), message));
                 }
             }
             Err(error) => {
@@ -258,7 +266,9 @@ fn parse_file(file: &Path, text: &str) -> Result<SigmaCollection, Vec<RuleProble
                     }
                     other => other.location().map(|l| start + l.line as usize - 1),
                 };
-                problems.push(problem(file, line.or(Some(start)), error.to_string()));
+                let message = error.to_string();
+                let line = line.or_else(|| yaml_error_line(&message).map(|l| start + l - 1));
+                problems.push(problem(file, line.or(Some(start)), message));
             }
         }
     }
@@ -387,6 +397,14 @@ fn compile_each(
             ));
         }
     }
+}
+
+/// Returns N from the first "at line N" of a YAML parser message, for
+/// errors that carry their position only in the text.
+fn yaml_error_line(message: &str) -> Option<usize> {
+    let (_, after) = message.split_once("at line ")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 fn line_of(text: &str, needle: &str) -> Option<usize> {
@@ -538,6 +556,14 @@ fn rule_match(result: &EvaluationResult) -> Option<RuleMatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_error_line_is_read_from_the_message() {
+        let message = "YAML parse error: did not find expected ',' or ']' at line 8 column 12, \
+                       while parsing a flow sequence at line 7 column 18";
+        assert_eq!(yaml_error_line(message), Some(8));
+        assert_eq!(yaml_error_line("no position"), None);
+    }
 
     #[test]
     fn documents_split_with_lines() {

@@ -101,6 +101,7 @@ fn run_file(rules: &RuleSet, file: &Path) -> SampleReport {
     let samples = match read_samples(&samples_file) {
         Ok(samples) => samples,
         Err(message) => {
+            report.rules = default_rules(rules, file);
             report.failures.push(message);
             return report;
         }
