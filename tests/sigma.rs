@@ -263,6 +263,45 @@ detection:
 }
 
 #[test]
+fn condition_and_yaml_errors_name_their_line() {
+    let condition = "\
+title: open condition
+id: 0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0005
+logsource:
+  product: macos
+detection:
+  selection:
+    a: 1
+  condition: selection and
+";
+    let unclosed = "\
+title: unclosed list
+id: 0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0006
+logsource:
+  product: macos
+detection:
+  selection:
+    tls.version: [TLS 1.0
+  condition: selection
+";
+    let dir = rule_dir(&[("condition.yml", condition), ("unclosed.yml", unclosed)]);
+    let (stdout, status) = rules_test(dir.path());
+    assert_eq!(status, 1, "{stdout}");
+    assert!(stdout.contains("condition.yml:8: "), "{stdout}");
+    assert!(stdout.contains("unclosed.yml:8: "), "{stdout}");
+}
+
+#[test]
+fn missing_samples_file_names_the_rule() {
+    let dir = rule_dir(&[("fatal.yml", FATAL_ALERT_RULE)]);
+    let (stdout, _) = rules_test(dir.path());
+    assert!(
+        stdout.contains("[0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0001]"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn rule_without_id_is_rejected() {
     let rule = "\
 title: no id
