@@ -292,6 +292,37 @@ detection:
 }
 
 #[test]
+fn unknown_correlation_reference_names_file_and_line() {
+    let rules = "\
+title: base
+id: 0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0007
+logsource:
+  product: macos
+detection:
+  selection:
+    a: 1
+  condition: selection
+---
+title: count them
+id: 0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0008
+correlation:
+  type: event_count
+  rules:
+    - no_such_rule
+  group-by:
+    - server_name
+  timespan: 60s
+  condition:
+    gte: 3
+";
+    let dir = rule_dir(&[("corr.yml", rules)]);
+    let (stdout, status) = rules_test(dir.path());
+    assert_eq!(status, 1, "{stdout}");
+    assert!(stdout.contains("corr.yml:10: "), "{stdout}");
+    assert!(stdout.contains("\"no_such_rule\""), "{stdout}");
+}
+
+#[test]
 fn missing_samples_file_names_the_rule() {
     let dir = rule_dir(&[("fatal.yml", FATAL_ALERT_RULE)]);
     let (stdout, _) = rules_test(dir.path());

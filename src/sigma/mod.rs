@@ -63,6 +63,8 @@ struct RuleMeta {
     severity: Severity,
     attack: Attack,
     file: PathBuf,
+    /// Line of the rule's `title:` in its file.
+    line: Option<usize>,
 }
 
 /// Parsed Sigma rules from one file or folder, ready to compile into a
@@ -112,6 +114,9 @@ impl RuleSet {
             }
         }
         resolve_names(&mut collection);
+        if problems.is_empty() {
+            check_references(&collection, &meta, &mut problems);
+        }
         if files.is_empty() && problems.is_empty() {
             problems.push(problem(
                 path,
@@ -284,6 +289,34 @@ fn parse_file(file: &Path, text: &str) -> Result<SigmaCollection, Vec<RuleProble
     Err(problems)
 }
 
+/// Reports each correlation reference that names no loaded rule, with
+/// the correlation's file and line. The engine would otherwise reject the
+/// whole set naming only the reference.
+fn check_references(
+    collection: &SigmaCollection,
+    meta: &HashMap<String, RuleMeta>,
+    problems: &mut Vec<RuleProblem>,
+) {
+    for correlation in &collection.correlations {
+        let Some(own) = correlation.id.as_ref().and_then(|id| meta.get(id)) else {
+            continue;
+        };
+        for reference in &correlation.rules {
+            if !meta.contains_key(reference) {
+                problems.push(problem(
+                    &own.file,
+                    own.line,
+                    format!(
+                        "correlation {:?} names rule {reference:?}, which no loaded rule file \
+                         defines by id or name; load the folder that contains it or fix the name",
+                        correlation.title
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 /// Rewrites the rule names a correlation refers to into rule ids.
 ///
 /// rsigma-eval 0.21 compares a correlation's references with rule ids in two
@@ -374,6 +407,7 @@ fn collect_meta(
                 severity: severity(level),
                 attack: attack(tags),
                 file: file.to_owned(),
+                line,
             },
         );
     }
