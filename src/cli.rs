@@ -158,9 +158,9 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub observations: Option<PathBuf>,
     /// SQLite store whose TLS baselines the watched sessions are compared
-    /// with and learned into, committed every 1,000 sightings. Without it,
-    /// watch uses no baseline.
-    #[arg(long, value_name = "PATH")]
+    /// with and learned into, committed every 1,000 sightings (the same
+    /// file as `scan --store`). Without it, watch uses no baseline.
+    #[arg(long = "store", visible_alias = "baseline-store", value_name = "PATH")]
     pub baseline_store: Option<PathBuf>,
     #[command(flatten)]
     pub detection: DetectionArgs,

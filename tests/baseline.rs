@@ -585,7 +585,7 @@ fn watch_learns_into_baseline_store() {
             "--stdin",
             "--format",
             "jsonl",
-            "--baseline-store",
+            "--store",
         ])
         .arg(&store)
         .pipe_stdin(&log)
