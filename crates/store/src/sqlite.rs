@@ -91,7 +91,7 @@ const ADD_FACETS: &str = "
 /// index pages again and again. Only pages a run touches take memory.
 const CACHE_KIB: i64 = 65_536;
 
-/// How a written profile combines with the stored profile of its key.
+/// The rule that combines a written profile with the stored profile of its key.
 #[derive(Clone, Copy, Debug)]
 enum Combine {
     /// The written profile replaces the stored values it also holds.
@@ -512,7 +512,7 @@ impl SqliteStore {
     }
 
     /// Writes `profile` into the open write transaction, combined with the
-    /// stored profile of its key as `combine` says, and adds what the
+    /// stored profile of its key by the `combine` rule, and adds what the
     /// stored profile gained to its server's summary. Reading and writing
     /// inside one transaction keeps another process's write from landing
     /// in between.
@@ -599,7 +599,7 @@ impl SqliteStore {
     ///
     /// NOTE: the transaction stays open until [`Store::commit`], so a
     /// second process writing the same store waits up to [`BUSY_TIMEOUT`]
-    /// and then fails with [`StoreError::Locked`] when the first holds it
+    /// and then fails with [`StoreError::Locked`] when the first keeps it
     /// longer, as a scan that records object digests from its start does.
     fn begin(&mut self) -> Result<(), StoreError> {
         if !self.writing {
