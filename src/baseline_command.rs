@@ -2,7 +2,7 @@
 //! import and forget them.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -86,7 +86,7 @@ fn run_learn(args: &LearnArgs, store: &Path, quiet: bool, verbose: bool) -> Resu
 }
 
 fn run_show(args: &ShowArgs, store: &Path) -> Result<u8> {
-    let profiles = open(store)?.tls_profiles(&args.filter.filter())?;
+    let profiles = open_existing(store)?.tls_profiles(&args.filter.filter())?;
     let stdout = io::stdout();
     let table = match args.format {
         OutputFormat::Auto => stdout.is_terminal(),
@@ -104,7 +104,13 @@ fn run_show(args: &ShowArgs, store: &Path) -> Result<u8> {
 }
 
 fn run_export(file: &Path, filter: &ProfileFilter, store: &Path) -> Result<u8> {
-    let profiles = open(store)?.tls_profiles(filter)?;
+    let profiles = open_existing(store)?.tls_profiles(filter)?;
+    if file == Path::new("-") {
+        let mut out = BufWriter::new(io::stdout().lock());
+        write_lines(&mut out, &profiles)?;
+        out.flush()?;
+        return Ok(EXIT_CLEAN);
+    }
     let created = File::create(file)
         .with_context(|| format!("cannot create the export file {}", file.display()))?;
     let mut out = BufWriter::new(created);
@@ -115,50 +121,107 @@ fn run_export(file: &Path, filter: &ProfileFilter, store: &Path) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-/// Merges every profile of `file` into the store in one transaction, so a
-/// file with an invalid line changes nothing.
+/// Maximum length of an import line, in bytes. An exported profile with a
+/// few hundred values takes an estimated few tens of KiB, so a longer line
+/// is not an export and is rejected before it is held in memory whole.
+const MAX_IMPORT_LINE: usize = 1 << 20;
+
+/// Field names of an exported profile line, as [`TlsProfile`] writes them.
+const PROFILE_FIELDS: [&str; 14] = [
+    "host",
+    "process",
+    "server",
+    "first_seen_ns",
+    "last_seen_ns",
+    "sessions",
+    "versions",
+    "suites",
+    "groups",
+    "alpn",
+    "ja4",
+    "spki_sha256",
+    "issuers",
+    "transports",
+];
+
+/// Unites the store with every profile of `file` (`-` for standard input)
+/// in one transaction, so a file with an invalid line changes nothing.
 fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
-    let input = File::open(file)
-        .with_context(|| format!("cannot open the import file {}", file.display()))?;
+    let stdin = file == Path::new("-");
+    let name = if stdin {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    let mut input: Box<dyn BufRead> = if stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        let opened = File::open(file)
+            .with_context(|| format!("cannot open the import file {}", file.display()))?;
+        Box::new(BufReader::new(opened))
+    };
     let mut store = open(store_path)?;
     let mut imported = 0u64;
-    for (index, line) in BufReader::new(input).lines().enumerate() {
-        let number = index + 1;
-        let line = line.with_context(|| format!("cannot read {} line {number}", file.display()))?;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        number += 1;
+        line.clear();
+        let read = (&mut input)
+            .take(MAX_IMPORT_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {name} line {number}"))?;
+        if read == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else if line.len() > MAX_IMPORT_LINE {
+            bail!(
+                "{name} line {number} is longer than {MAX_IMPORT_LINE} bytes, so it is not a \
+                 profile written by `baseline export`; nothing was imported"
+            );
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let profile: TlsProfile = serde_json::from_str(&line).with_context(|| {
-            format!(
-                "{} line {number} is not a profile written by `baseline export`; nothing was \
-                 imported",
-                file.display()
+        let profile = parse_profile(&line).map_err(|reason| {
+            anyhow::anyhow!(
+                "{name} line {number} is not a valid profile written by `baseline export`: \
+                 {reason}; nothing was imported"
             )
         })?;
-        let exact = ProfileFilter {
-            host: Some(profile.key.host.clone()),
-            process: Some(profile.key.process.clone()),
-            server: Some(profile.key.server.clone()),
-        };
-        let merged = match store.tls_profiles(&exact)?.pop() {
-            Some(mut stored) => {
-                stored.merge(profile);
-                stored
-            }
-            None => profile,
-        };
-        store.put_tls_profile(&merged)?;
+        store.unite_tls_profile(&profile)?;
         imported += 1;
     }
     store.commit()?;
     if !quiet {
         eprintln!(
-            "imported {imported} profiles from {} into {}",
-            file.display(),
+            "imported {imported} profiles from {name} into {}",
             store_path.display()
         );
     }
     Ok(EXIT_CLEAN)
+}
+
+/// Parses one export line, rejecting fields an export does not write and
+/// impossible times. The error names the field.
+fn parse_profile(line: &[u8]) -> Result<TlsProfile, String> {
+    let value: serde_json::Value = serde_json::from_slice(line).map_err(|err| err.to_string())?;
+    let Some(object) = value.as_object() else {
+        return Err("the line is not a JSON object".to_owned());
+    };
+    // serde's `deny_unknown_fields` does not work with the flattened key,
+    // so the top-level fields are checked here.
+    if let Some(unknown) = object
+        .keys()
+        .find(|field| !PROFILE_FIELDS.contains(&field.as_str()))
+    {
+        return Err(format!("unknown field `{unknown}`"));
+    }
+    let profile: TlsProfile = serde_json::from_value(value).map_err(|err| err.to_string())?;
+    profile.validate()?;
+    Ok(profile)
 }
 
 fn run_forget(args: &ForgetArgs, store_path: &Path, quiet: bool) -> Result<u8> {
@@ -171,7 +234,7 @@ fn run_forget(args: &ForgetArgs, store_path: &Path, quiet: bool) -> Result<u8> {
         return Ok(EXIT_FAILED);
     }
     let before = args.older_than.map(|age| now_ns().saturating_sub(age));
-    let mut store = open(store_path)?;
+    let mut store = open_existing(store_path)?;
     let deleted = store.forget_tls_profiles(&filter, before)?;
     store.commit()?;
     if !quiet {
@@ -182,6 +245,19 @@ fn run_forget(args: &ForgetArgs, store_path: &Path, quiet: bool) -> Result<u8> {
 
 fn open(path: &Path) -> Result<SqliteStore> {
     Ok(SqliteStore::open(path)?)
+}
+
+/// Opens a store that must exist, for commands that only read or delete,
+/// so a mistyped path is an error instead of a new empty store.
+fn open_existing(path: &Path) -> Result<SqliteStore> {
+    if !path.exists() {
+        bail!(
+            "store {} not found; check the --store path, or create the store with \
+             `wiretrust baseline learn` or `wiretrust scan`",
+            path.display()
+        );
+    }
+    open(path)
 }
 
 fn write_lines(out: &mut dyn Write, profiles: &[TlsProfile]) -> Result<()> {

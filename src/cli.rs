@@ -292,14 +292,17 @@ pub enum BaselineCommand {
     Show(ShowArgs),
     /// Write profiles to FILE as JSON Lines, one profile per line.
     Export {
-        /// Output file.
+        /// Output file, or `-` for standard output.
         file: PathBuf,
         #[command(flatten)]
         filter: FilterArgs,
     },
-    /// Merge profiles from a JSON Lines file written by `baseline export`.
+    /// Unite the store with profiles from a JSON Lines file written by
+    /// `baseline export`. Each value keeps the earlier first sighting, the
+    /// later last sighting and the larger count of the two copies, so
+    /// importing the same file again changes nothing.
     Import {
-        /// Input file.
+        /// Input file, or `-` for standard input.
         file: PathBuf,
     },
     /// Delete profiles by host, process or server, or those not seen for a while.

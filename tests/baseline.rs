@@ -421,12 +421,8 @@ fn export_import_round_trip() {
     let before = show(&first, &[]);
     let after = show(&second, &[]);
     assert_eq!(before.len(), after.len());
-    // Importing twice merges: every count doubles.
-    for (old, new) in before.iter().zip(&after) {
-        assert_eq!(old["server"], new["server"]);
-        let sessions = old["sessions"].as_u64().unwrap();
-        assert_eq!(new["sessions"].as_u64().unwrap(), sessions * 2);
-    }
+    // Importing twice unites: the second import changes nothing.
+    assert_eq!(before, after);
     let alerts = scan(&second, &["--no-learn"], &[fixture("baseline-new-ca.pcap")]);
     assert_eq!(baseline_alerts(&alerts).len(), 1, "{alerts:#?}");
 }
@@ -447,6 +443,191 @@ fn import_rejects_invalid_line() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad.jsonl line 1"), "{stderr}");
+}
+
+/// Runs `baseline import` of `lines` into `store` and returns the exit
+/// code and standard error.
+fn import_lines(store: &Path, lines: &str) -> (Option<i32>, String) {
+    let file = store.with_file_name("import.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let output = wiretrust()
+        .args(["baseline", "--store"])
+        .arg(store)
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+#[test]
+fn import_rejects_bad_fields() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let good = r#"{"host":"h","process":"-","server":"s","first_seen_ns":10,"last_seen_ns":20,"sessions":1}"#;
+    let cases = [
+        (
+            r#"{"host":"h","process":"-","server":"s","first_seen_ns":10,"last_seen_ns":20,"sessions":1,"colour":1}"#,
+            "unknown field `colour`",
+        ),
+        (
+            r#"{"host":"h","process":"-","server":"s","first_seen_ns":10,"last_seen_ns":20,"sessions":1,"ja4":[{"value":"a","first_seen_ns":10,"last_seen_ns":20,"count":1,"note":0}]}"#,
+            "unknown field `note`",
+        ),
+        (
+            r#"{"host":"h","process":"-","server":"s","first_seen_ns":30,"last_seen_ns":20,"sessions":1}"#,
+            "first_seen_ns 30 is after last_seen_ns 20",
+        ),
+        (
+            r#"{"host":"h","process":"-","server":"s","first_seen_ns":10,"last_seen_ns":20,"sessions":1,"versions":[{"value":"TLS 1.3","first_seen_ns":-5,"last_seen_ns":20,"count":1}]}"#,
+            "versions[0].first_seen_ns is -5",
+        ),
+    ];
+    for (line, expected) in cases {
+        let (code, stderr) = import_lines(&store, &format!("{good}\n{line}\n"));
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("import.jsonl line 2"), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(stderr.contains("nothing was imported"), "{stderr}");
+    }
+    assert!(show(&store, &[]).is_empty());
+}
+
+#[test]
+fn import_rejects_long_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let long = format!("{{\"host\":\"{}\"}}\n", "x".repeat(3 << 20));
+    let (code, stderr) = import_lines(&store, &long);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("import.jsonl line 1 is longer than"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 1000, "the message repeats the line");
+}
+
+#[test]
+fn export_and_import_through_pipes() {
+    let folder = tempfile::tempdir().unwrap();
+    let first = folder.path().join("first.sqlite");
+    let second = folder.path().join("second.sqlite");
+    learn(&first, &benign());
+    let exported = wiretrust()
+        .current_dir(folder.path())
+        .args(["-q", "baseline", "--store"])
+        .arg(&first)
+        .args(["export", "-"])
+        .output()
+        .unwrap();
+    assert!(exported.status.success());
+    assert!(
+        !folder.path().join("-").exists(),
+        "export created a file named -"
+    );
+    let lines = String::from_utf8(exported.stdout).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&second)
+        .args(["import", "-"])
+        .write_stdin(lines)
+        .assert()
+        .success();
+    assert_eq!(show(&first, &[]), show(&second, &[]));
+}
+
+#[test]
+fn read_commands_need_existing_store() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("typo.sqlite");
+    let commands: [&[&str]; 3] = [
+        &["show"],
+        &["export", "out.jsonl"],
+        &["forget", "--server", "a.test"],
+    ];
+    for command in commands {
+        let output = wiretrust()
+            .current_dir(folder.path())
+            .args(["baseline", "--store"])
+            .arg(&store)
+            .args(command)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("typo.sqlite not found"), "{stderr}");
+        assert!(!store.exists(), "{command:?} created the store");
+        assert!(!folder.path().join("out.jsonl").exists());
+    }
+}
+
+/// Returns the sessions of every profile in `store`, added up.
+fn total_sessions(store: &Path) -> u64 {
+    show(store, &[])
+        .iter()
+        .map(|profile| profile["sessions"].as_u64().unwrap())
+        .sum()
+}
+
+/// Starts `scan --store store` of `inputs`, capturing standard error.
+fn spawn_scan(store: &Path, inputs: &[PathBuf]) -> std::process::Child {
+    Process::new(env!("CARGO_BIN_EXE_wiretrust"))
+        .args(["-q", "scan", "--format", "jsonl", "--fail-on", "critical"])
+        .arg("--store")
+        .arg(store)
+        .args(inputs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a scan and checks that it ran to the end: clean (exit 0),
+/// with critical alerts (exit 1) or with unreadable parts of some inputs
+/// (exit 3), but not failed (exit 2).
+fn finish_scan(child: std::process::Child) {
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(0 | 1 | 3)),
+        "scan exited {code:?}: {stderr}"
+    );
+}
+
+/// Scans `inputs` twice into one store, one scan after the other and then
+/// two at once, and checks that both give the same sessions in total.
+fn check_concurrent_scans(inputs: &[PathBuf]) {
+    let folder = tempfile::tempdir().unwrap();
+    let serial = folder.path().join("serial.sqlite");
+    finish_scan(spawn_scan(&serial, inputs));
+    let once = total_sessions(&serial);
+    assert!(once > 0, "the inputs taught no session");
+    finish_scan(spawn_scan(&serial, inputs));
+    let expected = total_sessions(&serial);
+    assert_eq!(expected, 2 * once);
+
+    let concurrent = folder.path().join("concurrent.sqlite");
+    let first = spawn_scan(&concurrent, inputs);
+    let second = spawn_scan(&concurrent, inputs);
+    finish_scan(first);
+    finish_scan(second);
+    assert_eq!(total_sessions(&concurrent), expected);
+}
+
+#[test]
+fn concurrent_scans_keep_all_sessions() {
+    check_concurrent_scans(&benign());
+}
+
+#[test]
+fn concurrent_corpus_scans_keep_all_sessions() {
+    let Some(corpus) = common::corpus("concurrent_corpus_scans_keep_all_sessions") else {
+        return;
+    };
+    check_concurrent_scans(&[corpus.join("pcap")]);
 }
 
 #[test]

@@ -73,17 +73,27 @@ pub enum StoreError {
          {path}/store.sqlite"
     )]
     IsDirectory { path: PathBuf },
+    /// Another connection held the write lock for longer than the store
+    /// waits.
+    #[error(
+        "store {path} is locked: another wiretrust process is writing it; retry when it ends \
+         or pass another --store"
+    )]
+    Locked { path: PathBuf },
+    // The two variants below print their cause and do not expose it as
+    // `source()`, because an error chain would print it twice. A rusqlite
+    // error's own source is SQLite's message, which repeats its text.
     /// The store's folder could not be created.
-    #[error("cannot create the folder of store {path}: {source}")]
+    #[error("cannot create the folder of store {path}: {error}")]
     CreateFolder {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A query or write failed.
-    #[error("store {path}: {source}")]
+    #[error("store {path}: {error}")]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
 }
 
@@ -113,7 +123,25 @@ pub trait Store {
     /// and every stored value it also holds. Values stored but absent from
     /// `profile` are kept. The server's summary gains what the profile
     /// added to the stored copy.
+    ///
+    /// Another process may have written the profile since it was read, so
+    /// a run that learned sightings writes them with
+    /// [`Store::add_tls_profile`] instead.
     fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError>;
+
+    /// Adds `delta`, the sightings of one profile gathered since its last
+    /// write, to the stored profile of its key in the write transaction.
+    /// Sessions and counts add up, first times take the earlier, last
+    /// times the later, and new values are appended. The server's summary
+    /// gains the same sightings, so two processes that add their own
+    /// deltas to one profile keep the sightings of both.
+    fn add_tls_profile(&mut self, delta: &TlsProfile) -> Result<(), StoreError>;
+
+    /// Unites `profile` with the stored profile of its key: first times
+    /// take the earlier, last times the later, and sessions and counts the
+    /// larger of the two, so uniting the same profile twice changes nothing.
+    /// `baseline import` writes with it.
+    fn unite_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError>;
 
     /// Deletes the profiles `filter` matches, only those last seen before
     /// `last_seen_before_ns` when given, and rebuilds the summaries of

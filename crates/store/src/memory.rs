@@ -89,6 +89,26 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn add_tls_profile(&mut self, delta: &TlsProfile) -> Result<(), StoreError> {
+        match self.profiles.get_mut(&delta.key) {
+            Some(stored) => stored.merge(delta.clone()),
+            None => {
+                self.profiles.insert(delta.key.clone(), delta.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn unite_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {
+        match self.profiles.get_mut(&profile.key) {
+            Some(stored) => stored.unite(profile.clone()),
+            None => {
+                self.profiles.insert(profile.key.clone(), profile.clone());
+            }
+        }
+        Ok(())
+    }
+
     fn forget_tls_profiles(
         &mut self,
         filter: &ProfileFilter,

@@ -61,6 +61,21 @@ impl Facet {
         }
     }
 
+    /// Returns the name of the facet's list in the JSON form of a
+    /// [`TlsProfile`].
+    pub fn field_name(self) -> &'static str {
+        match self {
+            Facet::Version => "versions",
+            Facet::Suite => "suites",
+            Facet::Group => "groups",
+            Facet::Alpn => "alpn",
+            Facet::Ja4 => "ja4",
+            Facet::SpkiSha256 => "spki_sha256",
+            Facet::Issuer => "issuers",
+            Facet::Transport => "transports",
+        }
+    }
+
     /// Parses a name written by [`Facet::as_str`].
     pub fn parse(name: &str) -> Option<Facet> {
         Facet::ALL.into_iter().find(|facet| facet.as_str() == name)
@@ -69,6 +84,7 @@ impl Facet {
 
 /// One value of a facet with its sightings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Seen {
     pub value: String,
     /// Nanoseconds since the Unix epoch.
@@ -315,10 +331,69 @@ impl TlsProfile {
         }
     }
 
+    /// Unites another profile of the same key: values are united, first
+    /// times take the earlier and last times the later, and sessions and
+    /// counts take the larger, so uniting a copy of a profile with itself
+    /// leaves it unchanged.
+    pub fn unite(&mut self, other: TlsProfile) {
+        self.first_seen_ns = self.first_seen_ns.min(other.first_seen_ns);
+        self.last_seen_ns = self.last_seen_ns.max(other.last_seen_ns);
+        self.sessions = self.sessions.max(other.sessions);
+        let mut other = other;
+        for facet in Facet::ALL {
+            let values = self.facet_mut(facet);
+            for seen in std::mem::take(other.facet_mut(facet)) {
+                match values.iter_mut().find(|known| known.value == seen.value) {
+                    Some(known) => {
+                        known.first_seen_ns = known.first_seen_ns.min(seen.first_seen_ns);
+                        known.last_seen_ns = known.last_seen_ns.max(seen.last_seen_ns);
+                        known.count = known.count.max(seen.count);
+                    }
+                    None => values.push(seen),
+                }
+            }
+        }
+    }
+
+    /// Checks the times of the profile and of each value: none negative,
+    /// and no first sighting after its last. The error names the field,
+    /// such as `versions[1].first_seen_ns`.
+    pub fn validate(&self) -> Result<(), String> {
+        check_span("", self.first_seen_ns, self.last_seen_ns)?;
+        for facet in Facet::ALL {
+            for (index, seen) in self.facet(facet).iter().enumerate() {
+                let field = format!("{}[{index}].", facet.field_name());
+                check_span(&field, seen.first_seen_ns, seen.last_seen_ns)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends a value read back from the store, as it was stored.
     pub(crate) fn push_stored(&mut self, facet: Facet, seen: Seen) {
         self.facet_mut(facet).push(seen);
     }
+}
+
+/// Checks one pair of sighting times; `prefix` leads the field names.
+fn check_span(prefix: &str, first_seen_ns: i64, last_seen_ns: i64) -> Result<(), String> {
+    for (name, time_ns) in [
+        ("first_seen_ns", first_seen_ns),
+        ("last_seen_ns", last_seen_ns),
+    ] {
+        if time_ns < 0 {
+            return Err(format!(
+                "{prefix}{name} is {time_ns}, before 1970; times are nanoseconds since the Unix \
+                 epoch"
+            ));
+        }
+    }
+    if first_seen_ns > last_seen_ns {
+        return Err(format!(
+            "{prefix}first_seen_ns {first_seen_ns} is after {prefix}last_seen_ns {last_seen_ns}"
+        ));
+    }
+    Ok(())
 }
 
 /// Counts one sighting of `value`, allocating only for a new value.
@@ -389,6 +464,66 @@ mod tests {
         assert_eq!(left.ja4.len(), 2);
         assert_eq!(left.find(Facet::Ja4, "a").unwrap().count, 2);
         assert_eq!(left.find(Facet::Ja4, "a").unwrap().first_seen_ns, 5);
+    }
+
+    #[test]
+    fn unite_takes_larger_counts() {
+        let mut left = TlsProfile::new(key(), 50);
+        left.count_session(50);
+        left.count_session(60);
+        left.record(Facet::Ja4, "a", 50);
+        left.record(Facet::Ja4, "a", 60);
+        let mut right = TlsProfile::new(key(), 5);
+        right.count_session(5);
+        right.record(Facet::Ja4, "a", 5);
+        right.record(Facet::Ja4, "b", 6);
+        let before = left.clone();
+        left.unite(right.clone());
+        assert_eq!(left.sessions, 2);
+        assert_eq!(left.first_seen_ns, 5);
+        assert_eq!(left.last_seen_ns, 60);
+        let a = left.find(Facet::Ja4, "a").unwrap();
+        assert_eq!((a.count, a.first_seen_ns, a.last_seen_ns), (2, 5, 60));
+        assert_eq!(left.find(Facet::Ja4, "b").unwrap().count, 1);
+        let once = left.clone();
+        left.unite(right);
+        assert_eq!(left, once);
+        let mut same = before.clone();
+        same.unite(before.clone());
+        assert_eq!(same, before);
+    }
+
+    #[test]
+    fn validate_names_bad_field() {
+        let mut profile = TlsProfile::new(key(), 10);
+        profile.record(Facet::Version, "TLS 1.3", 10);
+        profile.record(Facet::Version, "TLS 1.2", 20);
+        assert_eq!(profile.validate(), Ok(()));
+
+        let mut reversed = profile.clone();
+        reversed.versions[1].first_seen_ns = 30;
+        let err = reversed.validate().unwrap_err();
+        assert!(
+            err.starts_with("versions[1].first_seen_ns 30 is after"),
+            "{err}"
+        );
+
+        let mut negative = profile.clone();
+        negative.first_seen_ns = -1;
+        let err = negative.validate().unwrap_err();
+        assert!(err.starts_with("first_seen_ns is -1"), "{err}");
+
+        let mut late = profile;
+        late.last_seen_ns = 5;
+        let err = late.validate().unwrap_err();
+        assert!(err.contains("after last_seen_ns 5"), "{err}");
+    }
+
+    #[test]
+    fn seen_rejects_unknown_fields() {
+        let line = r#"{"value":"a","first_seen_ns":1,"last_seen_ns":2,"count":1,"extra":0}"#;
+        let err = serde_json::from_str::<Seen>(line).unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
     }
 
     #[test]

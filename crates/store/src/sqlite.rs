@@ -21,8 +21,11 @@ pub const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id` of a wiretrust store: "WTST" in ASCII.
 const APPLICATION_ID: i64 = 0x5754_5354;
 
-/// How long a write waits for another wiretrust process holding the lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits for another wiretrust process holding the lock
+/// before failing with [`StoreError::Locked`]. A scan holds the lock from
+/// its first write (a flush of learned profiles or an object digest) to
+/// its commit, so the wait covers another scan finishing its writes.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 const CREATE_SCHEMA: &str = "
     CREATE TABLE schema_version (
@@ -88,6 +91,17 @@ const ADD_FACETS: &str = "
 /// index pages again and again. Only pages a run touches take memory.
 const CACHE_KIB: i64 = 65_536;
 
+/// The rule that combines a written profile with the stored profile of its key.
+#[derive(Clone, Copy, Debug)]
+enum Combine {
+    /// The written profile replaces the stored values it also holds.
+    Replace,
+    /// The written profile is a delta whose sightings add to the stored ones.
+    Add,
+    /// The larger count and the wider span of each value win.
+    Unite,
+}
+
 /// A [`Store`] in a SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
@@ -116,9 +130,9 @@ impl SqliteStore {
             });
         }
         if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
+            std::fs::create_dir_all(folder).map_err(|error| StoreError::CreateFolder {
                 path: path.to_owned(),
-                source,
+                error,
             })?;
         }
         let connection = Connection::open(path).map_err(|err| classify(path, err))?;
@@ -202,6 +216,21 @@ impl SqliteStore {
             )
             .optional()
             .map_err(|err| classify(&self.path, err))?;
+        if let Some(version) = found
+            && version < 1
+        {
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!(
+                    "schema version {version} is not one wiretrust writes; versions start at 1"
+                ),
+            });
+        }
+        if let Some(version) = found
+            && version <= SCHEMA_VERSION
+        {
+            self.check_tables(version)?;
+        }
         match found {
             Some(1) => self.migrate(CREATE_PROFILES),
             Some(2) => self.migrate_values(),
@@ -216,6 +245,42 @@ impl SqliteStore {
                 reason: "the schema_version table has no wiretrust row".to_owned(),
             }),
         }
+    }
+
+    /// Checks that every table schema `version` has exists, so a damaged
+    /// store is reported as such instead of failing at its first query.
+    fn check_tables(&self, version: i64) -> Result<(), StoreError> {
+        let expected: &[&str] = match version {
+            1 => &["schema_version", "object_digest"],
+            2 => &[
+                "schema_version",
+                "object_digest",
+                "tls_profile",
+                "tls_profile_value",
+            ],
+            _ => &[
+                "schema_version",
+                "object_digest",
+                "tls_profile",
+                "tls_server",
+            ],
+        };
+        let mut statement = self
+            .connection
+            .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1")
+            .map_err(|err| classify(&self.path, err))?;
+        for table in expected {
+            let exists = statement
+                .exists(params![table])
+                .map_err(|err| classify(&self.path, err))?;
+            if !exists {
+                return Err(StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!("table {table} of schema version {version} is missing"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Brings an older store to [`SCHEMA_VERSION`] with `changes`, in one
@@ -419,11 +484,123 @@ impl SqliteStore {
             .map_err(|err| classify(&self.path, err))
     }
 
+    /// Reads the stored profile of `key` with its `facets` column parsed
+    /// as stored, which keeps the kinds this version does not know.
+    fn read_profile_row(
+        &self,
+        key: &crate::ProfileKey,
+    ) -> Result<Option<(i64, TlsProfile, StoredFacets)>, StoreError> {
+        let fail = |err| classify(&self.path, err);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions, facets
+                 FROM tls_profile WHERE host = ?1 AND process = ?2 AND server = ?3",
+            )
+            .map_err(fail)?;
+        let mut rows = statement
+            .query(params![key.host, key.process, key.server])
+            .map_err(fail)?;
+        let Some(row) = rows.next().map_err(fail)? else {
+            return Ok(None);
+        };
+        let id: i64 = row.get(0).map_err(fail)?;
+        let first_ns: i64 = row.get(4).map_err(fail)?;
+        let blob: Vec<u8> = row.get(7).map_err(fail)?;
+        let kept = parse_facets(&self.path, id, &blob, first_ns)?;
+        Ok(Some((id, self.profile_of(row)?, kept)))
+    }
+
+    /// Writes `profile` into the open write transaction, combined with the
+    /// stored profile of its key by the `combine` rule, and adds what the
+    /// stored profile gained to its server's summary. Reading and writing
+    /// inside one transaction keeps another process's write from landing
+    /// in between.
+    fn write_profile(&mut self, profile: &TlsProfile, combine: Combine) -> Result<(), StoreError> {
+        self.begin()?;
+        let fail = |err| classify(&self.path, err);
+        let older = match self.read_profile_row(&profile.key)? {
+            None => {
+                // With nothing stored, every way of combining writes the
+                // profile as it is.
+                let sessions = i64::try_from(profile.sessions).unwrap_or(i64::MAX);
+                self.connection
+                    .prepare_cached(
+                        "INSERT INTO tls_profile (host, process, server, first_seen_ns,
+                             last_seen_ns, sessions, facets)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
+                    .and_then(|mut statement| {
+                        statement.execute(params![
+                            profile.key.host,
+                            profile.key.process,
+                            profile.key.server,
+                            profile.first_seen_ns,
+                            profile.last_seen_ns,
+                            sessions,
+                            encode(profile, StoredFacets::default()),
+                        ])
+                    })
+                    .map_err(fail)?;
+                self.add_to_summary(profile, None)?;
+                return Ok(());
+            }
+            Some(stored) => stored,
+        };
+        let (id, older, kept) = older;
+        let written = match combine {
+            Combine::Replace => profile.clone(),
+            Combine::Add => {
+                let mut sum = older.clone();
+                sum.merge(profile.clone());
+                sum
+            }
+            Combine::Unite => {
+                let mut union = older.clone();
+                union.unite(profile.clone());
+                union
+            }
+        };
+        let sessions = i64::try_from(written.sessions).unwrap_or(i64::MAX);
+        self.connection
+            .prepare_cached(
+                "UPDATE tls_profile SET first_seen_ns = ?2, last_seen_ns = ?3, sessions = ?4,
+                     facets = ?5
+                 WHERE id = ?1",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    id,
+                    written.first_seen_ns,
+                    written.last_seen_ns,
+                    sessions,
+                    encode(&written, kept),
+                ])
+            })
+            .map_err(fail)?;
+        self.add_to_summary(&written, Some(&older))
+    }
+
+    /// Adds what `profile` gained over `older`, the stored copy it
+    /// replaced, to the summary of its server.
+    fn add_to_summary(
+        &self,
+        profile: &TlsProfile,
+        older: Option<&TlsProfile>,
+    ) -> Result<(), StoreError> {
+        let mut summary = self.read_summary(&profile.key.server)?.unwrap_or_else(|| {
+            ServerSummary::new(profile.key.server.clone(), profile.first_seen_ns)
+        });
+        summary.add_profile(profile, older);
+        self.write_summary(&summary)
+    }
+
     /// Opens the write transaction, unless one is open.
     ///
     /// NOTE: the transaction stays open until [`Store::commit`], so a
-    /// second process writing the same store waits [`BUSY_TIMEOUT`] and then
-    /// fails with "database is locked" while a long scan runs.
+    /// second process writing the same store waits up to [`BUSY_TIMEOUT`]
+    /// and then fails with [`StoreError::Locked`] when the first keeps it
+    /// longer, as a scan that records object digests from its start does.
     fn begin(&mut self) -> Result<(), StoreError> {
         if !self.writing {
             self.connection
@@ -553,82 +730,15 @@ impl Store for SqliteStore {
     }
 
     fn put_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {
-        self.begin()?;
-        let fail = |err| classify(&self.path, err);
-        let sessions = i64::try_from(profile.sessions).unwrap_or(i64::MAX);
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT id, host, process, server, first_seen_ns, last_seen_ns, sessions, facets
-                 FROM tls_profile WHERE host = ?1 AND process = ?2 AND server = ?3",
-            )
-            .map_err(fail)?;
-        let mut rows = statement
-            .query(params![
-                profile.key.host,
-                profile.key.process,
-                profile.key.server
-            ])
-            .map_err(fail)?;
-        let stored = match rows.next().map_err(fail)? {
-            Some(row) => {
-                let id: i64 = row.get(0).map_err(fail)?;
-                let first_ns: i64 = row.get(4).map_err(fail)?;
-                let blob: Vec<u8> = row.get(7).map_err(fail)?;
-                let kept = parse_facets(&self.path, id, &blob, first_ns)?;
-                Some((id, self.profile_of(row)?, kept))
-            }
-            None => None,
-        };
-        drop(rows);
-        drop(statement);
-        let older = match stored {
-            None => {
-                self.connection
-                    .prepare_cached(
-                        "INSERT INTO tls_profile (host, process, server, first_seen_ns,
-                             last_seen_ns, sessions, facets)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )
-                    .and_then(|mut statement| {
-                        statement.execute(params![
-                            profile.key.host,
-                            profile.key.process,
-                            profile.key.server,
-                            profile.first_seen_ns,
-                            profile.last_seen_ns,
-                            sessions,
-                            encode(profile, StoredFacets::default()),
-                        ])
-                    })
-                    .map_err(fail)?;
-                None
-            }
-            Some((id, older, kept)) => {
-                self.connection
-                    .prepare_cached(
-                        "UPDATE tls_profile SET first_seen_ns = ?2, last_seen_ns = ?3,
-                             sessions = ?4, facets = ?5
-                         WHERE id = ?1",
-                    )
-                    .and_then(|mut statement| {
-                        statement.execute(params![
-                            id,
-                            profile.first_seen_ns,
-                            profile.last_seen_ns,
-                            sessions,
-                            encode(profile, kept),
-                        ])
-                    })
-                    .map_err(fail)?;
-                Some(older)
-            }
-        };
-        let mut summary = self.read_summary(&profile.key.server)?.unwrap_or_else(|| {
-            ServerSummary::new(profile.key.server.clone(), profile.first_seen_ns)
-        });
-        summary.add_profile(profile, older.as_ref());
-        self.write_summary(&summary)
+        self.write_profile(profile, Combine::Replace)
+    }
+
+    fn add_tls_profile(&mut self, delta: &TlsProfile) -> Result<(), StoreError> {
+        self.write_profile(delta, Combine::Add)
+    }
+
+    fn unite_tls_profile(&mut self, profile: &TlsProfile) -> Result<(), StoreError> {
+        self.write_profile(profile, Combine::Unite)
     }
 
     fn forget_tls_profiles(
@@ -711,9 +821,12 @@ fn classify(path: &Path, err: rusqlite::Error) -> StoreError {
             path: path.to_owned(),
             reason: err.to_string(),
         },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
+            path: path.to_owned(),
+        },
         _ => StoreError::Sqlite {
             path: path.to_owned(),
-            source: err,
+            error: err,
         },
     }
 }
@@ -958,6 +1071,155 @@ mod tests {
         };
         assert_eq!(store.forget_tls_profiles(&server, None).unwrap(), 1);
         assert!(store.server_summary("a.test").unwrap().is_none());
+    }
+
+    #[test]
+    fn concurrent_deltas_add_up() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("s.sqlite");
+        let mut first = SqliteStore::open(&path).unwrap();
+        let mut second = SqliteStore::open(&path).unwrap();
+        first.add_tls_profile(&keyed("h1", "k1", 100)).unwrap();
+        first.commit().unwrap();
+
+        // Both load the stored profile, then each adds its own sightings.
+        let all = ProfileFilter::default();
+        assert_eq!(first.tls_profiles(&all).unwrap()[0].sessions, 1);
+        assert_eq!(second.tls_profiles(&all).unwrap()[0].sessions, 1);
+        first.add_tls_profile(&keyed("h1", "k1", 50)).unwrap();
+        first.commit().unwrap();
+        let mut later = keyed("h1", "k2", 300);
+        later.count_session(400);
+        second.add_tls_profile(&later).unwrap();
+        second.commit().unwrap();
+
+        let mut reader = SqliteStore::open(&path).unwrap();
+        let stored = reader.tls_profiles(&all).unwrap();
+        assert_eq!(stored.len(), 1);
+        let profile = &stored[0];
+        assert_eq!(profile.sessions, 4);
+        assert_eq!((profile.first_seen_ns, profile.last_seen_ns), (50, 400));
+        let k1 = profile.find(Facet::SpkiSha256, "k1").unwrap();
+        assert_eq!(k1.count, 2);
+        assert_eq!((k1.first_seen_ns, k1.last_seen_ns), (50, 100));
+        assert_eq!(profile.find(Facet::SpkiSha256, "k2").unwrap().count, 1);
+        assert_eq!(profile.find(Facet::Version, "TLS 1.3").unwrap().count, 3);
+
+        let summary = reader.server_summary("a.test").unwrap().unwrap();
+        assert_eq!(summary.sessions, 4);
+        assert_eq!((summary.first_seen_ns, summary.last_seen_ns), (50, 400));
+        let keys: Vec<(&str, u64)> = summary
+            .spki_sha256
+            .iter()
+            .map(|seen| (seen.value.as_str(), seen.count))
+            .collect();
+        assert_eq!(keys, [("k1", 2), ("k2", 1)]);
+    }
+
+    #[test]
+    fn unite_twice_changes_nothing() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&folder.path().join("s.sqlite")).unwrap();
+        let mut stored = keyed("h1", "k1", 100);
+        stored.count_session(200);
+        stored.record(Facet::SpkiSha256, "k1", 200);
+        store.add_tls_profile(&stored).unwrap();
+        let imported = keyed("h1", "k1", 50);
+        store.unite_tls_profile(&imported).unwrap();
+        store.unite_tls_profile(&imported).unwrap();
+
+        let found = store.tls_profiles(&ProfileFilter::default()).unwrap();
+        assert_eq!(found[0].sessions, 2);
+        assert_eq!((found[0].first_seen_ns, found[0].last_seen_ns), (50, 200));
+        let k1 = found[0].find(Facet::SpkiSha256, "k1").unwrap();
+        assert_eq!(k1.count, 2);
+        assert_eq!((k1.first_seen_ns, k1.last_seen_ns), (50, 200));
+        let summary = store.server_summary("a.test").unwrap().unwrap();
+        assert_eq!(summary.sessions, 2);
+        assert_eq!(summary.spki_sha256[0].count, 2);
+    }
+
+    #[test]
+    fn held_write_lock_is_locked_error() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("s.sqlite");
+        let mut holder = SqliteStore::open(&path).unwrap();
+        holder.add_tls_profile(&keyed("h1", "k1", 100)).unwrap();
+        let mut waiter = SqliteStore::open(&path).unwrap();
+        waiter
+            .connection
+            .busy_timeout(Duration::from_millis(50))
+            .unwrap();
+        let err = waiter.add_tls_profile(&keyed("h2", "k1", 100)).unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("another wiretrust process"), "{message}");
+        assert!(std::error::Error::source(&err).is_none());
+        holder.commit().unwrap();
+        waiter.add_tls_profile(&keyed("h2", "k1", 100)).unwrap();
+    }
+
+    #[test]
+    fn sqlite_error_prints_cause_once() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&folder.path().join("s.sqlite")).unwrap();
+        store
+            .connection
+            .execute_batch("DROP TABLE tls_server")
+            .unwrap();
+        let err = store.server_summary("a.test").unwrap_err();
+        assert!(matches!(err, StoreError::Sqlite { .. }), "{err}");
+        assert!(
+            err.to_string().contains("no such table: tls_server"),
+            "{err}"
+        );
+        assert!(std::error::Error::source(&err).is_none());
+    }
+
+    #[test]
+    fn folder_error_prints_cause_once() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = SqliteStore::open(&file.join("s.sqlite")).unwrap_err();
+        assert!(matches!(err, StoreError::CreateFolder { .. }), "{err}");
+        assert!(std::error::Error::source(&err).is_none());
+    }
+
+    #[test]
+    fn bad_schema_version_is_corrupt() {
+        for version in [0, -3] {
+            let folder = tempfile::tempdir().unwrap();
+            let path = folder.path().join("s.sqlite");
+            drop(SqliteStore::open(&path).unwrap());
+            let raw = Connection::open(&path).unwrap();
+            raw.execute("UPDATE schema_version SET version = ?1", [version])
+                .unwrap();
+            drop(raw);
+            let err = SqliteStore::open(&path).unwrap_err();
+            assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("schema version {version}")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_table_is_corrupt() {
+        for table in ["tls_server", "tls_profile", "object_digest"] {
+            let folder = tempfile::tempdir().unwrap();
+            let path = folder.path().join("s.sqlite");
+            drop(SqliteStore::open(&path).unwrap());
+            let raw = Connection::open(&path).unwrap();
+            raw.execute_batch(&format!("DROP TABLE {table}")).unwrap();
+            drop(raw);
+            let err = SqliteStore::open(&path).unwrap_err();
+            assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+            let message = err.to_string();
+            assert!(message.contains(&format!("table {table}")), "{message}");
+        }
     }
 
     #[test]

@@ -85,7 +85,11 @@ pub(crate) struct ProfileCache {
     summaries_loaded: HashSet<String>,
     processes_loaded: HashSet<(String, String)>,
     host_first_seen: HashMap<String, Option<i64>>,
-    dirty: HashSet<ProfileKey>,
+    /// Per changed profile, only the sightings learned since the last
+    /// flush. The flush adds them to the stored profile instead of writing
+    /// the cached copy, so the sightings another process wrote since the
+    /// profile was loaded are kept.
+    deltas: HashMap<ProfileKey, TlsProfile>,
     counts: BaselineCounts,
 }
 
@@ -271,8 +275,17 @@ impl ProfileCache {
                 summary.record(*facet, value, observed.time_ns);
             }
         }
+        let delta = match self.deltas.get_mut(&observed.key) {
+            Some(delta) => delta,
+            None => self
+                .deltas
+                .entry(observed.key.clone())
+                .or_insert_with(|| TlsProfile::new(observed.key.clone(), observed.time_ns)),
+        };
+        delta.count_session(observed.time_ns);
         for (facet, value) in &observed.values {
             profile.record(*facet, value, observed.time_ns);
+            delta.record(*facet, value, observed.time_ns);
             index.add(&observed.key.host, *facet, value);
         }
         // The caller asked the store for the host's first sighting before,
@@ -288,9 +301,6 @@ impl ProfileCache {
                 self.host_first_seen
                     .insert(observed.key.host.clone(), first);
             }
-        }
-        if !self.dirty.contains(&observed.key) {
-            self.dirty.insert(observed.key.clone());
         }
         self.counts.learned += 1;
     }
@@ -311,15 +321,14 @@ impl ProfileCache {
         Ok(first)
     }
 
-    /// Writes every changed profile into the store's transaction.
+    /// Adds the sightings learned since the last flush to the stored
+    /// profiles, in the store's transaction and in key order.
     pub fn flush(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
-        let mut dirty: Vec<ProfileKey> = self.dirty.drain().collect();
-        dirty.sort_unstable();
-        for key in dirty {
-            if let Some(profile) = self.profiles.get(&key) {
-                store.put_tls_profile(profile)?;
-                self.counts.written += 1;
-            }
+        let mut deltas: Vec<TlsProfile> = self.deltas.drain().map(|(_, delta)| delta).collect();
+        deltas.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        for delta in &deltas {
+            store.add_tls_profile(delta)?;
+            self.counts.written += 1;
         }
         Ok(())
     }
@@ -380,6 +389,34 @@ mod tests {
         assert_eq!(cache.server_summary("a.test").unwrap().sessions, 1);
         // b.test was not needed, so it stays in the store only.
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn flush_keeps_sightings_written_meanwhile() {
+        let mut store = MemoryStore::new();
+        let mut cache = ProfileCache::default();
+        let first = observed("a.test", "k1", 10);
+        cache.load(&mut store, &first).unwrap();
+        cache.learn(&first);
+        cache.flush(&mut store).unwrap();
+
+        // Another process adds a session after this run loaded the profile.
+        let mut other = TlsProfile::new(first.key.clone(), 15);
+        other.count_session(15);
+        other.record(Facet::SpkiSha256, "k1", 15);
+        store.add_tls_profile(&other).unwrap();
+
+        cache.learn(&observed("a.test", "k1", 20));
+        cache.flush(&mut store).unwrap();
+        let stored = store.tls_profiles(&ProfileFilter::default()).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].sessions, 3);
+        let key = stored[0].find(Facet::SpkiSha256, "k1").unwrap();
+        assert_eq!(key.count, 3);
+        assert_eq!((key.first_seen_ns, key.last_seen_ns), (10, 20));
+        // The cache keeps its own copy for detection.
+        assert_eq!(cache.get(&first.key).unwrap().sessions, 2);
+        assert_eq!(cache.counts().written, 2);
     }
 
     #[test]
