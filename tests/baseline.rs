@@ -979,6 +979,67 @@ fn endpoint_other_host_not_compared() {
     assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
 }
 
+#[test]
+fn server_filter_ignores_case() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("tls13-benign.pcap")]);
+    let profiles = show(&store, &["--server", "LocalHost"]);
+    assert_eq!(profiles.len(), 1, "{profiles:?}");
+    assert_eq!(profiles[0]["server"], "localhost");
+
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--server", "LOCALHOST"])
+        .assert()
+        .success();
+    assert!(show(&store, &[]).is_empty());
+}
+
+#[test]
+fn no_store_rejects_baseline_options() {
+    for extra in [["--no-learn", ""], ["--learning-period", "7d"]] {
+        let options: Vec<&str> = extra.into_iter().filter(|arg| !arg.is_empty()).collect();
+        let output = wiretrust()
+            .args(["scan", "--no-store"])
+            .args(&options)
+            .arg(fixture("tls13-benign.pcap"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{options:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("cannot be used with"), "{stderr}");
+    }
+}
+
+#[test]
+fn durations_accept_weeks() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("tls13-benign.pcap")]);
+    // 5200 weeks reach back before the capture was recorded, so nothing is
+    // forgotten, whatever today's date.
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--older-than", "5200w"])
+        .assert()
+        .success();
+    assert_eq!(show(&store, &[]).len(), 1);
+    let summary = scan_summary(
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "--no-learn",
+            "--learning-period",
+            "2w",
+        ],
+        &[fixture("tls13-benign.pcap")],
+    );
+    assert!(summary.contains("lowered to info"), "{summary}");
+}
+
 /// Runs `scan` with the summary on and returns its standard error.
 fn scan_summary(extra: &[&str], inputs: &[PathBuf]) -> String {
     let output = wiretrust()
