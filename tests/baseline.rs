@@ -980,6 +980,78 @@ fn endpoint_other_host_not_compared() {
 }
 
 #[test]
+fn endpoint_profile_uses_signing_id() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let processes = endpoint_fixture("constructed-processes.eslogger.jsonl");
+    let benign = [
+        endpoint_fixture("constructed-benign.ndjson"),
+        processes.clone(),
+    ];
+    let _ = scan(&store, &["--host", "mac1"], &benign);
+    let safari = show(&store, &["--server", "www.example.com"]);
+    assert_eq!(safari.len(), 1, "{safari:?}");
+    assert_eq!(safari[0]["process"], "signing:-:com.apple.Safari");
+    // eslogger names no process for curl's pid, so its path keys it.
+    let curl = show(&store, &["--server", "api.example.net"]);
+    assert_eq!(curl.len(), 1, "{curl:?}");
+    assert_eq!(curl[0]["process"], "path:/usr/bin/curl");
+
+    let lower = endpoint_fixture("constructed-baseline-lower.ndjson");
+    let lower_with_processes = [lower.clone(), processes];
+    let alerts = scan(
+        &store,
+        &["--host", "mac1", "--no-learn"],
+        &lower_with_processes,
+    );
+    let version = alerts
+        .iter()
+        .find(|alert| alert["destination"]["server_name"] == "www.example.com")
+        .unwrap_or_else(|| panic!("no alert for Safari's downgrade: {alerts:?}"));
+    assert_eq!(version["detection"], "tls.baseline_downgrade");
+    assert_eq!(
+        version["tls"]["compared"]["baseline_process"],
+        "signing:-:com.apple.Safari"
+    );
+    // Without eslogger input the path keys Safari's connection, which
+    // finds no profile.
+    let unsigned = scan(&store, &["--host", "mac1", "--no-learn"], &[lower]);
+    assert!(
+        unsigned
+            .iter()
+            .all(|alert| alert["destination"]["server_name"] != "www.example.com"),
+        "{unsigned:?}"
+    );
+}
+
+#[test]
+fn endpoint_names_ignore_case() {
+    let folder = tempfile::tempdir().unwrap();
+    let benign = endpoint_fixture("constructed-benign.ndjson");
+    let text = std::fs::read_to_string(&benign).unwrap();
+    let shouted = folder.path().join("shouted.ndjson");
+    std::fs::write(&shouted, text.replace("www.example.com", "WWW.Example.COM")).unwrap();
+    let store = folder.path().join("store.sqlite");
+    let _ = scan(&store, &["--host", "mac1"], &[shouted]);
+
+    let alerts = scan(
+        &store,
+        &["--host", "mac1", "--no-learn"],
+        &[endpoint_fixture("constructed-baseline-lower.ndjson")],
+    );
+    let safari: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["destination"]["server_name"] == "www.example.com")
+        .collect();
+    assert_eq!(safari.len(), 1, "{alerts:?}");
+    assert_eq!(safari[0]["detection"], "tls.baseline_downgrade");
+    assert_eq!(
+        safari[0]["tls"]["compared"]["baseline_server"],
+        "www.example.com"
+    );
+}
+
+#[test]
 fn server_filter_ignores_case() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");

@@ -192,7 +192,9 @@ impl Baseline {
     /// Compares one finished connection of an endpoint log with its
     /// baseline, then learns it. It runs when the connection's record is
     /// complete, after its lines were judged one by one, so its alerts
-    /// follow theirs. `process` is the connection's process for the alert.
+    /// follow theirs. `process` is the connection's process, with its
+    /// code-signing identity when eslogger input gave one: it keys the
+    /// profile and is named in the alert.
     pub fn check_connection(
         &mut self,
         connection: &EndpointConnection,
@@ -203,7 +205,7 @@ impl Baseline {
         if self.config.is_off() {
             return Ok(());
         }
-        let Some(observed) = Observed::from_connection(connection, host) else {
+        let Some(observed) = Observed::from_connection(connection, process, host) else {
             return Ok(());
         };
         self.load(&observed)?;
