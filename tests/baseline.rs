@@ -180,6 +180,7 @@ fn each_change_raises_its_detection() {
         let listed = entry["value"].as_str().unwrap();
         assert!(listed.contains("first seen"), "{capture}: {listed}");
         assert!(listed.contains("2 sessions"), "{capture}: {listed}");
+        assert_eq!(entry["input"], store.to_str().unwrap(), "{capture}");
         let session = evidence
             .iter()
             .any(|item| item["input"].as_str().unwrap_or("").ends_with(capture));
@@ -736,13 +737,15 @@ fn stripped_to_port(alerts: &[Value], port: u64) -> Vec<&Value> {
         .collect()
 }
 
-/// Returns the evidence entries of `alert` that name a baseline profile.
-fn baseline_evidence(alert: &Value) -> Vec<&Value> {
+/// Returns the evidence entries of `alert` that name a baseline profile of
+/// `store`, which evidence names by its path.
+fn baseline_evidence<'a>(alert: &'a Value, store: &Path) -> Vec<&'a Value> {
+    let store = store.to_str().expect("temporary paths are UTF-8");
     alert["evidence"]
         .as_array()
         .expect("alerts carry an evidence array")
         .iter()
-        .filter(|evidence| evidence["input"] == "baseline store")
+        .filter(|evidence| evidence["input"] == store)
         .collect()
 }
 
@@ -767,7 +770,7 @@ fn starttls_refused_gets_baseline_evidence() {
         alert["tls"]["compared"]["baseline_server"],
         "127.0.0.1:18200"
     );
-    let evidence = baseline_evidence(alert);
+    let evidence = baseline_evidence(alert, &store);
     assert_eq!(evidence.len(), 1, "{alert}");
     assert_eq!(
         evidence[0]["location"],
@@ -797,8 +800,14 @@ fn starttls_unused_raises_from_baseline() {
     assert_eq!(alert["severity"], "high");
     assert_eq!(alert["confidence"], "medium");
     let title = alert["title"].as_str().unwrap();
-    assert!(title.contains("127.0.0.1:18200 in plaintext"), "{title}");
-    assert_eq!(baseline_evidence(alert).len(), 1, "{alert}");
+    assert!(
+        title.ends_with(
+            "127.0.0.1:18200 in plaintext, which this host reached over STARTTLS in 1 \
+             earlier session"
+        ),
+        "{title}"
+    );
+    assert_eq!(baseline_evidence(alert, &store).len(), 1, "{alert}");
     let fields: Vec<&str> = alert["evidence"]
         .as_array()
         .unwrap()
@@ -811,7 +820,7 @@ fn starttls_unused_raises_from_baseline() {
     // and keeps only the dialogue detection's alert.
     let client_leg = stripped_to_port(&alerts, 18202);
     assert_eq!(client_leg.len(), 1, "{alerts:?}");
-    assert!(baseline_evidence(client_leg[0]).is_empty());
+    assert!(baseline_evidence(client_leg[0], &store).is_empty());
 }
 
 #[test]
@@ -825,7 +834,7 @@ fn plaintext_starttls_without_baseline_is_learned() {
     ];
     let alerts = scan(&store, &[], &scanned);
     for alert in &alerts {
-        assert!(baseline_evidence(alert).is_empty(), "{alert}");
+        assert!(baseline_evidence(alert, &store).is_empty(), "{alert}");
     }
     for server in ["127.0.0.1:18203", "127.0.0.1:18204", "127.0.0.1:18205"] {
         let profiles = show(&store, &["--server", server]);
@@ -863,6 +872,76 @@ fn plaintext_learned_server_raises_no_baseline_alert() {
         &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
     );
     assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn greeting_name_ignores_https_profile() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    // HTTPS to `localhost`, the name in the relay's SMTP greeting, shows
+    // nothing about its mail port.
+    learn(&store, &[fixture("tls13-benign.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
+    for alert in &alerts {
+        assert!(baseline_evidence(alert, &store).is_empty(), "{alert}");
+    }
+}
+
+#[test]
+fn greeting_name_matches_starttls_profile() {
+    let folder = tempfile::tempdir().unwrap();
+    let learned = folder.path().join("learned.sqlite");
+    learn(&learned, &[fixture("smtp-starttls-used.pcap")]);
+    let export = folder.path().join("learned.jsonl");
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&learned)
+        .arg("export")
+        .arg(&export)
+        .assert()
+        .success();
+    // The same STARTTLS profile, keyed by the greeting's host name as a
+    // session with SNI `localhost` would be.
+    let exported = std::fs::read_to_string(&export).unwrap();
+    let by_name = exported.replace("\"server\":\"127.0.0.1:18200\"", "\"server\":\"localhost\"");
+    assert_ne!(by_name, exported, "the export names the server: {exported}");
+    let renamed = folder.path().join("by-name.jsonl");
+    std::fs::write(&renamed, by_name).unwrap();
+    let store = folder.path().join("store.sqlite");
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .arg("import")
+        .arg(&renamed)
+        .assert()
+        .success();
+
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    let server_leg = stripped_to_port(&alerts, 18200);
+    assert_eq!(server_leg.len(), 1, "{alerts:?}");
+    let alert = server_leg[0];
+    let title = alert["title"].as_str().unwrap();
+    assert!(
+        title.ends_with("which this host reached over STARTTLS in 1 earlier session"),
+        "{title}"
+    );
+    let evidence = baseline_evidence(alert, &store);
+    assert_eq!(evidence.len(), 1, "{alert}");
+    assert_eq!(
+        evidence[0]["location"],
+        "profile host=127.0.0.1 process=- server=localhost"
+    );
+    let value = evidence[0]["value"].as_str().unwrap();
+    assert!(value.ends_with(", 1 session)"), "{value}");
 }
 
 fn endpoint_fixture(name: &str) -> PathBuf {
@@ -935,7 +1014,7 @@ fn endpoint_lower_version_and_suite() {
     assert_eq!(version["session"]["connection"], "812/C31");
     assert_eq!(version["tls"]["version"], "TLS 1.2");
     assert_eq!(version["tls"]["compared"]["baseline_versions"], "TLS 1.3");
-    assert_eq!(baseline_evidence(version).len(), 1, "{version}");
+    assert_eq!(baseline_evidence(version, &store).len(), 1, "{version}");
     let lines = log_evidence(version, &lower);
     let connected = ("line 15".to_owned(), "tls_connected.version".to_owned());
     let summary = ("line 34".to_owned(), "summary.tls_version".to_owned());
@@ -1070,6 +1149,52 @@ fn server_filter_ignores_case() {
 }
 
 #[test]
+fn certificate_pin_and_baseline_raise_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let policy = folder.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[pin]]\nserver = \"baseline.wiretrust.test\"\n\
+         issuer = [\"CN=wiretrust Baseline CA A\"]\n",
+    )
+    .unwrap();
+    let policy_arg = policy.to_str().unwrap();
+    let capture = [fixture("baseline-new-ca.pcap")];
+    let alerts = scan(&store, &["--policy", policy_arg], &capture);
+    let changed: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.certificate_changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{alerts:#?}");
+    let alert = changed[0];
+    let compared = &alert["tls"]["compared"];
+    assert!(compared["pin"].is_string(), "{alert}");
+    assert_eq!(
+        compared["baseline_issuers"], "CN=wiretrust Baseline CA A",
+        "{alert}"
+    );
+    assert_eq!(
+        compared["baseline_change"],
+        "new key from new issuer CN=wiretrust Baseline CA B"
+    );
+    let fields: Vec<&str> = baseline_evidence(alert, &store)
+        .iter()
+        .filter_map(|evidence| evidence["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["baseline.spki_sha256", "baseline.issuers"]);
+
+    // The change was held back from the baseline, so it raises again.
+    let again = scan(&store, &["--no-learn"], &capture);
+    let repeated = again
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.certificate_changed")
+        .count();
+    assert_eq!(repeated, 1, "{again:#?}");
+}
+
+#[test]
 fn no_store_rejects_baseline_options() {
     for extra in [["--no-learn", ""], ["--learning-period", "7d"]] {
         let options: Vec<&str> = extra.into_iter().filter(|arg| !arg.is_empty()).collect();
@@ -1185,4 +1310,22 @@ fn summary_reports_baseline_work() {
 
     let without_store = scan_summary(&["--no-store"], &inputs);
     assert!(!without_store.contains("baseline:"), "{without_store}");
+}
+
+#[test]
+fn summary_counts_dialogue_lookups() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let summary = scan_summary(
+        &["--store", store.to_str().unwrap(), "--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    // Two plaintext dialogues, both compared with the baseline.
+    assert_eq!(lookups(&summary), 2, "{summary}");
+    let summary = scan_summary(
+        &["--store", store.to_str().unwrap(), "--no-learn"],
+        &[fixture("baseline-plaintext.pcap")],
+    );
+    assert!(lookups(&summary) > 0, "{summary}");
 }
