@@ -225,12 +225,18 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_store: bool,
     /// Compare sessions with the TLS baselines without adding to them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_store")]
     pub no_learn: bool,
     /// While a host's first baseline sighting is younger than this at the
     /// time of a session, baseline alerts for it are info: a number with s,
-    /// m, h or d, e.g. 7d.
-    #[arg(long, value_name = "AGE", default_value = "0", value_parser = parse_duration_ns)]
+    /// m, h, d or w, e.g. 7d.
+    #[arg(
+        long,
+        value_name = "AGE",
+        default_value = "0",
+        value_parser = parse_duration_ns,
+        conflicts_with = "no_store"
+    )]
     pub learning_period: i64,
     /// Exit with status 1 when an alert at or above this severity is raised
     /// (info, low, medium, high, critical).
@@ -336,7 +342,8 @@ pub struct FilterArgs {
     /// Process identity as `baseline show` lists it, e.g. `name:curl`.
     #[arg(long, value_name = "P")]
     pub process: Option<String>,
-    /// Server name, or `IP:port` for sessions without one.
+    /// Server name, or `IP:port` for sessions without one. Names match
+    /// without regard to case, because profiles keep them in lowercase.
     #[arg(long, value_name = "S")]
     pub server: Option<String>,
 }
@@ -346,7 +353,7 @@ impl FilterArgs {
         ProfileFilter {
             host: self.host.clone(),
             process: self.process.clone(),
-            server: self.server.clone(),
+            server: self.server.as_deref().map(str::to_ascii_lowercase),
         }
     }
 }
@@ -365,7 +372,7 @@ pub struct ForgetArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Only profiles last seen longer ago than this: a number with s, m,
-    /// h or d, e.g. 90d.
+    /// h, d or w, e.g. 90d.
     #[arg(long, value_name = "AGE", value_parser = parse_duration_ns)]
     pub older_than: Option<i64>,
 }
@@ -429,21 +436,24 @@ fn parse_version(text: &str) -> Result<MinVersion, String> {
     Ok(MinVersion(version))
 }
 
-/// Parses a duration such as `90d`, `12h`, `30m`, `45s` or `0` into
-/// nanoseconds.
+/// Parses a duration such as `2w`, `90d`, `12h`, `30m`, `45s` or `0` into
+/// nanoseconds, with the units the policy accepts.
 fn parse_duration_ns(text: &str) -> Result<i64, String> {
     let invalid =
-        || format!("invalid duration {text:?}; use a whole number with s, m, h or d, e.g. 7d");
+        || format!("invalid duration {text:?}; use a whole number with s, m, h, d or w, e.g. 7d");
     let trimmed = text.trim();
     if trimmed == "0" {
         return Ok(0);
     }
-    let (number, unit) = trimmed.split_at(trimmed.len().saturating_sub(1));
+    // The unit is the last character, which may be more than one byte.
+    let unit_at = trimmed.char_indices().last().map_or(0, |(at, _)| at);
+    let (number, unit) = trimmed.split_at(unit_at);
     let seconds_per_unit: i64 = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
+        "w" => 7 * 86_400,
         _ => return Err(invalid()),
     };
     let count: i64 = number.parse().map_err(|_| invalid())?;
@@ -465,6 +475,9 @@ mod tests {
         assert_eq!(parse_duration_ns("0"), Ok(0));
         assert_eq!(parse_duration_ns("45s"), Ok(45_000_000_000));
         assert_eq!(parse_duration_ns("7d"), Ok(7 * 86_400 * 1_000_000_000));
+        assert_eq!(parse_duration_ns("2w"), Ok(14 * 86_400 * 1_000_000_000));
+        assert!(parse_duration_ns("7é").is_err());
+        assert!(parse_duration_ns("").is_err());
         assert!(parse_duration_ns("7").is_err());
         assert!(parse_duration_ns("-1d").is_err());
         assert!(parse_duration_ns("d").is_err());

@@ -478,6 +478,7 @@ impl<'s, 'k> Pipeline<'s, 'k> {
         summary.sessions_with_anomalies = self.sessions_with_anomalies;
         summary.anomaly_examples = self.anomaly_examples;
         summary.suppressed = self.suppressed;
+        summary.suppressed_written = self.show_suppressed;
         Ok(self.clock)
     }
 }

@@ -134,6 +134,8 @@ pub struct Summary {
     pub anomaly_examples: Vec<String>,
     /// Alerts the policy suppressed; not in the counts above.
     pub suppressed: u64,
+    /// The suppressed alerts were written too (`--show-suppressed`).
+    pub suppressed_written: bool,
     pub elapsed: Duration,
     /// Distribution of the inputs over threads.
     pub layout: Layout,

@@ -89,14 +89,25 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     if summary.suppressed > 0 {
         writeln!(
             out,
-            "  {} suppressed by the policy (written only with --show-suppressed)",
-            summary.suppressed
+            "  {}",
+            suppressed_line(summary.suppressed, summary.suppressed_written)
         )?;
     }
     if let Some(line) = baseline_line(summary) {
         writeln!(out, "  {line}")?;
     }
     Ok(())
+}
+
+/// Returns the count of alerts the policy suppressed and whether they were
+/// written, for the summaries of `scan` and `verify`.
+pub fn suppressed_line(suppressed: u64, written: bool) -> String {
+    let alerts = plural(suppressed, "alert");
+    if written {
+        format!("{alerts} suppressed by the policy (written with their suppressed_by)")
+    } else {
+        format!("{alerts} suppressed by the policy (written only with --show-suppressed)")
+    }
 }
 
 /// Returns what the TLS baseline did in the run, or `None` when it was

@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use anyhow::Result;
 
 use crate::cli::{OutputFormat, VerifyArgs};
+use crate::summary::suppressed_line;
 use crate::{
     EXIT_ALERTS, EXIT_CLEAN, EXIT_FAILED, EXIT_PARTIAL, default_threads, load_policy,
     terminal_width, watch_command::host_name,
@@ -46,11 +47,8 @@ pub fn run_verify(args: &VerifyArgs, quiet: bool, verbose: bool) -> Result<u8> {
     if !quiet {
         write_totals(&mut stderr, &summary)?;
         if summary.suppressed > 0 {
-            writeln!(
-                stderr,
-                "{} suppressed by the policy (written only with --show-suppressed)",
-                summary.suppressed
-            )?;
+            let line = suppressed_line(summary.suppressed, options.show_suppressed);
+            writeln!(stderr, "{line}")?;
         }
     }
     write_problems(&mut stderr, &summary, verbose)?;

@@ -180,6 +180,7 @@ fn each_change_raises_its_detection() {
         let listed = entry["value"].as_str().unwrap();
         assert!(listed.contains("first seen"), "{capture}: {listed}");
         assert!(listed.contains("2 sessions"), "{capture}: {listed}");
+        assert_eq!(entry["input"], store.to_str().unwrap(), "{capture}");
         let session = evidence
             .iter()
             .any(|item| item["input"].as_str().unwrap_or("").ends_with(capture));
@@ -917,13 +918,15 @@ fn stripped_to_port(alerts: &[Value], port: u64) -> Vec<&Value> {
         .collect()
 }
 
-/// Returns the evidence entries of `alert` that name a baseline profile.
-fn baseline_evidence(alert: &Value) -> Vec<&Value> {
+/// Returns the evidence entries of `alert` that name a baseline profile of
+/// `store`, which evidence names by its path.
+fn baseline_evidence<'a>(alert: &'a Value, store: &Path) -> Vec<&'a Value> {
+    let store = store.to_str().expect("temporary paths are UTF-8");
     alert["evidence"]
         .as_array()
         .expect("alerts carry an evidence array")
         .iter()
-        .filter(|evidence| evidence["input"] == "baseline store")
+        .filter(|evidence| evidence["input"] == store)
         .collect()
 }
 
@@ -948,7 +951,7 @@ fn starttls_refused_gets_baseline_evidence() {
         alert["tls"]["compared"]["baseline_server"],
         "127.0.0.1:18200"
     );
-    let evidence = baseline_evidence(alert);
+    let evidence = baseline_evidence(alert, &store);
     assert_eq!(evidence.len(), 1, "{alert}");
     assert_eq!(
         evidence[0]["location"],
@@ -978,8 +981,14 @@ fn starttls_unused_raises_from_baseline() {
     assert_eq!(alert["severity"], "high");
     assert_eq!(alert["confidence"], "medium");
     let title = alert["title"].as_str().unwrap();
-    assert!(title.contains("127.0.0.1:18200 in plaintext"), "{title}");
-    assert_eq!(baseline_evidence(alert).len(), 1, "{alert}");
+    assert!(
+        title.ends_with(
+            "127.0.0.1:18200 in plaintext, which this host reached over STARTTLS in 1 \
+             earlier session"
+        ),
+        "{title}"
+    );
+    assert_eq!(baseline_evidence(alert, &store).len(), 1, "{alert}");
     let fields: Vec<&str> = alert["evidence"]
         .as_array()
         .unwrap()
@@ -992,7 +1001,7 @@ fn starttls_unused_raises_from_baseline() {
     // and keeps only the dialogue detection's alert.
     let client_leg = stripped_to_port(&alerts, 18202);
     assert_eq!(client_leg.len(), 1, "{alerts:?}");
-    assert!(baseline_evidence(client_leg[0]).is_empty());
+    assert!(baseline_evidence(client_leg[0], &store).is_empty());
 }
 
 #[test]
@@ -1006,7 +1015,7 @@ fn plaintext_starttls_without_baseline_is_learned() {
     ];
     let alerts = scan(&store, &[], &scanned);
     for alert in &alerts {
-        assert!(baseline_evidence(alert).is_empty(), "{alert}");
+        assert!(baseline_evidence(alert, &store).is_empty(), "{alert}");
     }
     for server in ["127.0.0.1:18203", "127.0.0.1:18204", "127.0.0.1:18205"] {
         let profiles = show(&store, &["--server", server]);
@@ -1044,6 +1053,76 @@ fn plaintext_learned_server_raises_no_baseline_alert() {
         &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
     );
     assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn greeting_name_ignores_https_profile() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    // HTTPS to `localhost`, the name in the relay's SMTP greeting, shows
+    // nothing about its mail port.
+    learn(&store, &[fixture("tls13-benign.pcap")]);
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    assert!(stripped_to_port(&alerts, 18200).is_empty(), "{alerts:?}");
+    for alert in &alerts {
+        assert!(baseline_evidence(alert, &store).is_empty(), "{alert}");
+    }
+}
+
+#[test]
+fn greeting_name_matches_starttls_profile() {
+    let folder = tempfile::tempdir().unwrap();
+    let learned = folder.path().join("learned.sqlite");
+    learn(&learned, &[fixture("smtp-starttls-used.pcap")]);
+    let export = folder.path().join("learned.jsonl");
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&learned)
+        .arg("export")
+        .arg(&export)
+        .assert()
+        .success();
+    // The same STARTTLS profile, keyed by the greeting's host name as a
+    // session with SNI `localhost` would be.
+    let exported = std::fs::read_to_string(&export).unwrap();
+    let by_name = exported.replace("\"server\":\"127.0.0.1:18200\"", "\"server\":\"localhost\"");
+    assert_ne!(by_name, exported, "the export names the server: {exported}");
+    let renamed = folder.path().join("by-name.jsonl");
+    std::fs::write(&renamed, by_name).unwrap();
+    let store = folder.path().join("store.sqlite");
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .arg("import")
+        .arg(&renamed)
+        .assert()
+        .success();
+
+    let alerts = scan(
+        &store,
+        &["--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    let server_leg = stripped_to_port(&alerts, 18200);
+    assert_eq!(server_leg.len(), 1, "{alerts:?}");
+    let alert = server_leg[0];
+    let title = alert["title"].as_str().unwrap();
+    assert!(
+        title.ends_with("which this host reached over STARTTLS in 1 earlier session"),
+        "{title}"
+    );
+    let evidence = baseline_evidence(alert, &store);
+    assert_eq!(evidence.len(), 1, "{alert}");
+    assert_eq!(
+        evidence[0]["location"],
+        "profile host=127.0.0.1 process=- server=localhost"
+    );
+    let value = evidence[0]["value"].as_str().unwrap();
+    assert!(value.ends_with(", 1 session)"), "{value}");
 }
 
 fn endpoint_fixture(name: &str) -> PathBuf {
@@ -1116,7 +1195,7 @@ fn endpoint_lower_version_and_suite() {
     assert_eq!(version["session"]["connection"], "812/C31");
     assert_eq!(version["tls"]["version"], "TLS 1.2");
     assert_eq!(version["tls"]["compared"]["baseline_versions"], "TLS 1.3");
-    assert_eq!(baseline_evidence(version).len(), 1, "{version}");
+    assert_eq!(baseline_evidence(version, &store).len(), 1, "{version}");
     let lines = log_evidence(version, &lower);
     let connected = ("line 15".to_owned(), "tls_connected.version".to_owned());
     let summary = ("line 34".to_owned(), "summary.tls_version".to_owned());
@@ -1158,6 +1237,185 @@ fn endpoint_other_host_not_compared() {
         &[endpoint_fixture("constructed-baseline-lower.ndjson")],
     );
     assert!(baseline_alerts(&alerts).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn endpoint_profile_uses_signing_id() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let processes = endpoint_fixture("constructed-processes.eslogger.jsonl");
+    let benign = [
+        endpoint_fixture("constructed-benign.ndjson"),
+        processes.clone(),
+    ];
+    let _ = scan(&store, &["--host", "mac1"], &benign);
+    let safari = show(&store, &["--server", "www.example.com"]);
+    assert_eq!(safari.len(), 1, "{safari:?}");
+    assert_eq!(safari[0]["process"], "signing:-:com.apple.Safari");
+    // eslogger names no process for curl's pid, so its path keys it.
+    let curl = show(&store, &["--server", "api.example.net"]);
+    assert_eq!(curl.len(), 1, "{curl:?}");
+    assert_eq!(curl[0]["process"], "path:/usr/bin/curl");
+
+    let lower = endpoint_fixture("constructed-baseline-lower.ndjson");
+    let lower_with_processes = [lower.clone(), processes];
+    let alerts = scan(
+        &store,
+        &["--host", "mac1", "--no-learn"],
+        &lower_with_processes,
+    );
+    let version = alerts
+        .iter()
+        .find(|alert| alert["destination"]["server_name"] == "www.example.com")
+        .unwrap_or_else(|| panic!("no alert for Safari's downgrade: {alerts:?}"));
+    assert_eq!(version["detection"], "tls.baseline_downgrade");
+    assert_eq!(
+        version["tls"]["compared"]["baseline_process"],
+        "signing:-:com.apple.Safari"
+    );
+    // Without eslogger input the path keys Safari's connection, which
+    // finds no profile.
+    let unsigned = scan(&store, &["--host", "mac1", "--no-learn"], &[lower]);
+    assert!(
+        unsigned
+            .iter()
+            .all(|alert| alert["destination"]["server_name"] != "www.example.com"),
+        "{unsigned:?}"
+    );
+}
+
+#[test]
+fn endpoint_names_ignore_case() {
+    let folder = tempfile::tempdir().unwrap();
+    let benign = endpoint_fixture("constructed-benign.ndjson");
+    let text = std::fs::read_to_string(&benign).unwrap();
+    let shouted = folder.path().join("shouted.ndjson");
+    std::fs::write(&shouted, text.replace("www.example.com", "WWW.Example.COM")).unwrap();
+    let store = folder.path().join("store.sqlite");
+    let _ = scan(&store, &["--host", "mac1"], &[shouted]);
+
+    let alerts = scan(
+        &store,
+        &["--host", "mac1", "--no-learn"],
+        &[endpoint_fixture("constructed-baseline-lower.ndjson")],
+    );
+    let safari: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["destination"]["server_name"] == "www.example.com")
+        .collect();
+    assert_eq!(safari.len(), 1, "{alerts:?}");
+    assert_eq!(safari[0]["detection"], "tls.baseline_downgrade");
+    assert_eq!(
+        safari[0]["tls"]["compared"]["baseline_server"],
+        "www.example.com"
+    );
+}
+
+#[test]
+fn server_filter_ignores_case() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("tls13-benign.pcap")]);
+    let profiles = show(&store, &["--server", "LocalHost"]);
+    assert_eq!(profiles.len(), 1, "{profiles:?}");
+    assert_eq!(profiles[0]["server"], "localhost");
+
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--server", "LOCALHOST"])
+        .assert()
+        .success();
+    assert!(show(&store, &[]).is_empty());
+}
+
+#[test]
+fn certificate_pin_and_baseline_raise_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &benign());
+    let policy = folder.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[pin]]\nserver = \"baseline.wiretrust.test\"\n\
+         issuer = [\"CN=wiretrust Baseline CA A\"]\n",
+    )
+    .unwrap();
+    let policy_arg = policy.to_str().unwrap();
+    let capture = [fixture("baseline-new-ca.pcap")];
+    let alerts = scan(&store, &["--policy", policy_arg], &capture);
+    let changed: Vec<&Value> = alerts
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.certificate_changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{alerts:#?}");
+    let alert = changed[0];
+    let compared = &alert["tls"]["compared"];
+    assert!(compared["pin"].is_string(), "{alert}");
+    assert_eq!(
+        compared["baseline_issuers"], "CN=wiretrust Baseline CA A",
+        "{alert}"
+    );
+    assert_eq!(
+        compared["baseline_change"],
+        "new key from new issuer CN=wiretrust Baseline CA B"
+    );
+    let fields: Vec<&str> = baseline_evidence(alert, &store)
+        .iter()
+        .filter_map(|evidence| evidence["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["baseline.spki_sha256", "baseline.issuers"]);
+
+    // The change was held back from the baseline, so it raises again.
+    let again = scan(&store, &["--no-learn"], &capture);
+    let repeated = again
+        .iter()
+        .filter(|alert| alert["detection"] == "tls.certificate_changed")
+        .count();
+    assert_eq!(repeated, 1, "{again:#?}");
+}
+
+#[test]
+fn no_store_rejects_baseline_options() {
+    for extra in [["--no-learn", ""], ["--learning-period", "7d"]] {
+        let options: Vec<&str> = extra.into_iter().filter(|arg| !arg.is_empty()).collect();
+        let output = wiretrust()
+            .args(["scan", "--no-store"])
+            .args(&options)
+            .arg(fixture("tls13-benign.pcap"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{options:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("cannot be used with"), "{stderr}");
+    }
+}
+
+#[test]
+fn durations_accept_weeks() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("tls13-benign.pcap")]);
+    // 5200 weeks reach back before the capture was recorded, so nothing is
+    // forgotten, whatever today's date.
+    wiretrust()
+        .args(["-q", "baseline", "--store"])
+        .arg(&store)
+        .args(["forget", "--older-than", "5200w"])
+        .assert()
+        .success();
+    assert_eq!(show(&store, &[]).len(), 1);
+    let summary = scan_summary(
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "--no-learn",
+            "--learning-period",
+            "2w",
+        ],
+        &[fixture("tls13-benign.pcap")],
+    );
+    assert!(summary.contains("lowered to info"), "{summary}");
 }
 
 /// Runs `scan` with the summary on and returns its standard error.
@@ -1233,4 +1491,22 @@ fn summary_reports_baseline_work() {
 
     let without_store = scan_summary(&["--no-store"], &inputs);
     assert!(!without_store.contains("baseline:"), "{without_store}");
+}
+
+#[test]
+fn summary_counts_dialogue_lookups() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    learn(&store, &[fixture("smtp-starttls-used.pcap")]);
+    let summary = scan_summary(
+        &["--store", store.to_str().unwrap(), "--no-learn"],
+        &[fixture("baseline-smtp-starttls-garbled-relay.pcap")],
+    );
+    // Two plaintext dialogues, both compared with the baseline.
+    assert_eq!(lookups(&summary), 2, "{summary}");
+    let summary = scan_summary(
+        &["--store", store.to_str().unwrap(), "--no-learn"],
+        &[fixture("baseline-plaintext.pcap")],
+    );
+    assert!(lookups(&summary) > 0, "{summary}");
 }

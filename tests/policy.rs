@@ -159,7 +159,11 @@ fn legacy_service_is_suppressed_and_counted() {
     let policy = "[allow]\nlegacy_services = [\"legacy-rc4.example.com\"]\n";
     let scan = scan_with_policy("crafted-rc4.pcap", policy, &[]);
     assert!(scan.alerts.is_empty(), "{:?}", scan.alerts);
-    assert!(scan.stderr.contains("1 suppressed"), "{}", scan.stderr);
+    assert!(
+        scan.stderr.contains("1 alert suppressed"),
+        "{}",
+        scan.stderr
+    );
 
     let policy = "[allow]\nlegacy_services = [\"legacy-3des.example.com\"]\n";
     let scan = scan_with_policy("crafted-rc4.pcap", policy, &[]);
@@ -172,7 +176,11 @@ fn allowlisted_process_is_suppressed() {
     let policy = "[allow]\nprocesses = [\"/usr/bin/openssl\"]\n";
     let scan = scan_with_policy("constructed-pktap-pib.pcapng", policy, &[]);
     assert!(scan.alerts.is_empty(), "{:?}", scan.alerts);
-    assert!(scan.stderr.contains("1 suppressed"), "{}", scan.stderr);
+    assert!(
+        scan.stderr.contains("1 alert suppressed"),
+        "{}",
+        scan.stderr
+    );
 
     let policy = "[allow]\nprocesses = [\"/usr/bin/curl\"]\n";
     let scan = scan_with_policy("constructed-pktap-pib.pcapng", policy, &[]);
@@ -191,7 +199,12 @@ reason = \"lab relay\"
 fn suppression_by_server_hides_and_counts() {
     let scan = scan_with_policy("downgrade-relay.pcap", SUPPRESS_RELAY, &[]);
     assert!(scan.alerts.is_empty(), "{:?}", scan.alerts);
-    assert!(scan.stderr.contains("1 suppressed"), "{}", scan.stderr);
+    assert!(
+        scan.stderr
+            .contains("1 alert suppressed by the policy (written only with --show-suppressed)"),
+        "{}",
+        scan.stderr
+    );
     // --fail-on ignores suppressed alerts: the high alert no longer fails.
     assert_eq!(scan.status, 0);
 
@@ -222,6 +235,17 @@ fn show_suppressed_writes_suppressed_by() {
     assert_eq!(by["line"], 3);
     assert_eq!(by["reason"], "lab relay");
     assert_eq!(scan.status, 0);
+    assert!(
+        scan.stderr
+            .contains("1 alert suppressed by the policy (written with their suppressed_by)"),
+        "{}",
+        scan.stderr
+    );
+    assert!(
+        !scan.stderr.contains("written only with"),
+        "{}",
+        scan.stderr
+    );
 
     let plain = scan_with_policy("downgrade-relay.pcap", "", &["--show-suppressed"]);
     let alert = plain.only("tls.downgrade_sentinel");
@@ -620,7 +644,7 @@ fn verify_applies_suppressions() {
         .expect("wiretrust runs");
     assert_eq!(suppressed.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&suppressed.stderr);
-    assert!(stderr.contains("1 suppressed"), "{stderr}");
+    assert!(stderr.contains("1 alert suppressed"), "{stderr}");
 
     let kept = wiretrust()
         .args(["verify", "--format", "jsonl", "--manifest"])

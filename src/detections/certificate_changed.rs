@@ -20,9 +20,10 @@ pub const RULE: Rule = Rule {
               before for this name (a rotation to a known issuer). Another key under another \
               CA for a known name is what an intercepting proxy or a mis-issued certificate \
               looks like. Only certificates sent in clear count, so TLS 1.3 sessions are not \
-              judged. Evidence: the Certificate packet with the leaf's key hash and issuer, \
-              and the pin's policy line or the previous key or issuer with its first \
-              sighting and count.",
+              judged. When both apply to one session, it raises one alert, the pin's, \
+              with the baseline's change and previous key and issuer added. Evidence: the \
+              Certificate packet with the leaf's key hash and issuer, and the pin's policy \
+              line or the previous key or issuer with its first sighting and count.",
     false_positives: "A planned rotation to a key or CA that the pin or the baseline does not \
                       list yet; a server moving to another CA; TLS-inspecting proxies not \
                       listed in allow.inspection_cas or allow.proxies (which make the alert \

@@ -269,6 +269,9 @@ impl Engine {
 
     /// Compares a session with its TLS baseline and learns it. `process`
     /// is the session's process with its code-signing identity, when known.
+    /// `out` contains the alerts [`Engine::check`] raised for the session,
+    /// so a pin's `tls.certificate_changed` alert takes the baseline's
+    /// evidence in place of a second alert of that id.
     pub fn check_baseline_session(
         &mut self,
         session: &TlsSession,

@@ -54,6 +54,18 @@ impl SharedStore {
         }
     }
 
+    /// Returns the name evidence gives the store: its file's path, or
+    /// `memory store` for one kept in memory.
+    ///
+    /// NOTE: a store passed to [`SharedStore::with_store`] is named
+    /// `memory store` whatever its kind, because the handle has no path.
+    pub fn name(&self) -> String {
+        match &self.0.borrow().location {
+            StoreLocation::Memory => "memory store".to_owned(),
+            StoreLocation::File(path) => path.display().to_string(),
+        }
+    }
+
     /// Commits the writes so far, when the store was opened.
     pub fn commit(&self) -> Result<(), StoreError> {
         match self.0.borrow_mut().store.as_mut() {

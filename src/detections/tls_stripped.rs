@@ -42,8 +42,11 @@ pub const RULE: Rule = Rule {
               only, never credentials), each with its packet, side, stream offset and line. \
               Baseline: a plaintext HTTP transfer, or a STARTTLS dialogue that stayed in \
               plaintext, to a server that this host reached only over TLS or STARTTLS \
-              before, by the store's profile (a dialogue's server is its address and port, \
-              or the host name of its SMTP or XMPP greeting). Evidence names the profile \
+              before, by the store's profile. A dialogue's server is its address and port, \
+              where TLS or STARTTLS counts, or the host name of its SMTP or XMPP greeting, \
+              where only STARTTLS counts, because TLS to that name (such as HTTPS) says \
+              nothing about the mail or chat port. Evidence names the profile, in the \
+              store named by its path (or `memory store`), \
               with its transports, first sighting and count. When the dialogue checks \
               above already raised an alert for the same connection, the profile is added \
               to that alert, at medium confidence or more, instead of a second alert. A \

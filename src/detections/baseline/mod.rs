@@ -75,9 +75,14 @@ fn raised_above_info(alerts: &[Alert]) -> bool {
 pub struct Baseline {
     config: BaselineConfig,
     store: SharedStore,
+    /// The store's path, or `memory store`, for evidence.
+    store_name: String,
     cache: ProfileCache,
     /// Sightings learned since the last commit.
     uncommitted: u64,
+    /// Sessions, transfers, dialogues and connections compared with the
+    /// baseline.
+    lookups: u64,
 }
 
 impl Baseline {
@@ -85,15 +90,20 @@ impl Baseline {
     pub fn new(config: BaselineConfig, store: SharedStore) -> Baseline {
         Baseline {
             config,
+            store_name: store.name(),
             store,
             cache: ProfileCache::default(),
             uncommitted: 0,
+            lookups: 0,
         }
     }
 
     /// Compares one capture session with its baseline, then learns it.
     /// `process` is the session's process with its code-signing identity
-    /// when eslogger input gave one.
+    /// when eslogger input gave one. `out` contains the alerts the other
+    /// detections raised for the session, so that a policy pin's
+    /// `tls.certificate_changed` alert takes the baseline's evidence in
+    /// place of a second alert of that id.
     pub fn check_session(
         &mut self,
         session: &TlsSession,
@@ -109,10 +119,20 @@ impl Baseline {
         };
         self.load(&observed)?;
         if self.config.detect {
+            self.lookups += 1;
             let start = out.len();
-            rules::check_session(session, &observed, &mut self.cache, out);
+            let added_to_pin = rules::check_session(
+                session,
+                &observed,
+                &mut self.cache,
+                &self.store_name,
+                start,
+                out,
+            );
             self.soften_if_learning(&observed, &mut out[start..])?;
-            if raised_above_info(&out[start..]) {
+            // A change added to the pin's alert is held back from the
+            // baseline as its own alert would have been.
+            if added_to_pin || raised_above_info(&out[start..]) {
                 return Ok(());
             }
         }
@@ -133,8 +153,9 @@ impl Baseline {
         let observed = Observed::from_transfer(transfer, host);
         self.load(&observed)?;
         if self.config.detect {
+            self.lookups += 1;
             let start = out.len();
-            rules::check_transfer(transfer, &observed, &self.cache, out);
+            rules::check_transfer(transfer, &observed, &self.cache, &self.store_name, out);
             self.soften_if_learning(&observed, &mut out[start..])?;
             if raised_above_info(&out[start..]) {
                 return Ok(());
@@ -171,7 +192,9 @@ impl Baseline {
                 .with(|store| cache.load_host(store, host, name))?;
         }
         if self.config.detect {
-            let verdict = rules::check_dialogue(dialogue, &observed, &self.cache, own, out);
+            self.lookups += 1;
+            let verdict =
+                rules::check_dialogue(dialogue, &observed, &self.cache, &self.store_name, own, out);
             match verdict {
                 DialogueVerdict::NoBaseline => {}
                 // The dialogue's own alert is not a baseline alert, so the
@@ -192,7 +215,9 @@ impl Baseline {
     /// Compares one finished connection of an endpoint log with its
     /// baseline, then learns it. It runs when the connection's record is
     /// complete, after its lines were judged one by one, so its alerts
-    /// follow theirs. `process` is the connection's process for the alert.
+    /// follow theirs. `process` is the connection's process, with its
+    /// code-signing identity when eslogger input gave one: it keys the
+    /// profile and is named in the alert.
     pub fn check_connection(
         &mut self,
         connection: &EndpointConnection,
@@ -203,13 +228,21 @@ impl Baseline {
         if self.config.is_off() {
             return Ok(());
         }
-        let Some(observed) = Observed::from_connection(connection, host) else {
+        let Some(observed) = Observed::from_connection(connection, process, host) else {
             return Ok(());
         };
         self.load(&observed)?;
         if self.config.detect {
+            self.lookups += 1;
             let start = out.len();
-            rules::check_connection(connection, process, &observed, &mut self.cache, out);
+            rules::check_connection(
+                connection,
+                process,
+                &observed,
+                &mut self.cache,
+                &self.store_name,
+                out,
+            );
             self.soften_if_learning(&observed, &mut out[start..])?;
             if raised_above_info(&out[start..]) {
                 return Ok(());
@@ -227,9 +260,14 @@ impl Baseline {
         Ok(())
     }
 
-    /// Returns what the baseline counted so far.
+    /// Returns what the baseline counted so far. `lookups` counts the
+    /// sightings compared with the baseline, one each, however many
+    /// profiles a comparison read.
     pub fn counts(&self) -> BaselineCounts {
-        self.cache.counts()
+        BaselineCounts {
+            lookups: self.lookups,
+            ..self.cache.counts()
+        }
     }
 
     fn load(&mut self, observed: &Observed) -> Result<(), StoreError> {

@@ -90,7 +90,7 @@ impl Observed {
     pub fn from_transfer(transfer: &HttpTransfer, host: &str) -> Observed {
         let server_name = transfer
             .host_name()
-            .map(|name| strip_port(&name).to_owned());
+            .map(|name| strip_port(&name).to_ascii_lowercase());
         let key = ProfileKey {
             host: host.to_owned(),
             process: process_identity(&Process::default()),
@@ -108,7 +108,8 @@ impl Observed {
     /// Builds the plaintext sighting of a STARTTLS dialogue that stayed in
     /// plaintext. The key's server is the address and port, as for a
     /// session without SNI, because a dialogue carries no SNI. The
-    /// greeting's host name is kept in `server_name` for the lookup.
+    /// greeting's host name is kept in lowercase in `server_name` for the
+    /// lookup.
     pub fn from_dialogue(dialogue: &StarttlsDialogue, host: &str) -> Observed {
         let key = ProfileKey {
             host: host.to_owned(),
@@ -119,7 +120,7 @@ impl Observed {
             key,
             time_ns: dialogue.time_ns,
             signed: false,
-            server_name: dialogue.server_name.clone(),
+            server_name: dialogue.server_name.as_deref().map(str::to_ascii_lowercase),
             values: vec![(Facet::Transport, PLAINTEXT.to_owned())],
         }
     }
@@ -127,7 +128,14 @@ impl Observed {
     /// Builds the sighting of a TLS connection an endpoint logged; `None`
     /// for one that libnetwork did not flag as TLS, or without a host name.
     /// The version is the negotiated one, else the closing summary's.
-    pub fn from_connection(connection: &EndpointConnection, host: &str) -> Option<Observed> {
+    /// `process` is the connection's process, with its code-signing
+    /// identity when eslogger input gave one, so the profile is the one
+    /// that the process's capture sessions fill.
+    pub fn from_connection(
+        connection: &EndpointConnection,
+        process: &Process,
+        host: &str,
+    ) -> Option<Observed> {
         let version = connection
             .version
             .as_ref()
@@ -135,15 +143,17 @@ impl Observed {
         if !connection.tls && version.is_none() {
             return None;
         }
+        // DNS names are case-insensitive, and capture sessions key their
+        // SNI name in lowercase.
         let server_name = connection
             .server_name
-            .clone()
-            .or_else(|| connection.host.clone())?;
-        let path = (!connection.process_path.is_empty()).then(|| connection.process_path.clone());
-        let process = Process {
-            path,
-            ..Process::default()
-        };
+            .as_deref()
+            .or(connection.host.as_deref())?
+            .to_ascii_lowercase();
+        let mut process = process.clone();
+        if process.path.is_none() && !connection.process_path.is_empty() {
+            process.path = Some(connection.process_path.clone());
+        }
         let key = ProfileKey {
             host: host.to_owned(),
             process: process_identity(&process),
@@ -166,7 +176,7 @@ impl Observed {
         Some(Observed {
             key,
             time_ns: connection.start_ns,
-            signed: false,
+            signed: process.signing_id.is_some(),
             server_name: Some(server_name),
             values,
         })

@@ -4,7 +4,7 @@
 use wiretrust_store::{Facet, Seen, ServerSummary, TlsProfile};
 
 use super::cache::ProfileCache;
-use super::observed::{Observed, STARTTLS, TLS};
+use super::observed::{Observed, PLAINTEXT, STARTTLS, TLS};
 use super::rank::{SuiteClass, version_rank};
 use crate::detections::version_floor::destination_label;
 use crate::detections::{Alert, Confidence, Evidence, Process, Rule, Severity};
@@ -64,18 +64,23 @@ pub const CLIENT_HELLO_CHANGED: Rule = Rule {
 /// One rule id with the policy's pins: see [`crate::detections::certificate_changed`].
 pub(crate) use crate::detections::certificate_changed::RULE as CERTIFICATE_CHANGED;
 
-/// Runs the session detections.
+/// Runs the session detections. `out[..own]` contains the alerts the other
+/// detections raised for the session, and `store` names the store in
+/// evidence. Returns true when a certificate change above info was added to
+/// the policy pin's alert in `out[..own]` in place of an alert of its own.
 pub(crate) fn check_session(
     session: &TlsSession,
     observed: &Observed,
     cache: &mut ProfileCache,
+    store: &str,
+    own: usize,
     out: &mut Vec<Alert>,
-) {
+) -> bool {
     if let Some(profile) = cache.get(&observed.key) {
-        check_downgrade(session, observed, profile, out);
+        check_downgrade(session, observed, profile, store, out);
     }
-    check_client_hello(session, observed, cache, out);
-    check_certificate(session, observed, cache, out);
+    check_client_hello(session, observed, cache, store, out);
+    check_certificate(session, observed, cache, store, own, out)
 }
 
 /// Raises `tls.baseline_downgrade` when the version, else the suite, is
@@ -84,6 +89,7 @@ fn check_downgrade(
     session: &TlsSession,
     observed: &Observed,
     profile: &TlsProfile,
+    store: &str,
     out: &mut Vec<Alert>,
 ) {
     let Some(downgrade) = find_downgrade(observed, profile) else {
@@ -95,7 +101,7 @@ fn check_downgrade(
         .map_or(0, |hello| hello.packet);
     let title = downgrade.title(&destination_label(session), profile);
     let mut alert = start(session, DOWNGRADE, Confidence::High, title);
-    downgrade.describe(&mut alert, profile);
+    downgrade.describe(&mut alert, profile, store);
     let field = match downgrade {
         Downgrade::Version(_) => "server_hello.version",
         Downgrade::Suite { .. } => "server_hello.cipher",
@@ -118,6 +124,7 @@ pub(crate) fn check_connection(
     process: &Process,
     observed: &Observed,
     cache: &mut ProfileCache,
+    store: &str,
     out: &mut Vec<Alert>,
 ) {
     let Some(profile) = cache.get(&observed.key) else {
@@ -155,7 +162,7 @@ pub(crate) fn check_connection(
         Confidence::High,
         title,
     );
-    downgrade.describe(&mut alert, profile);
+    downgrade.describe(&mut alert, profile, store);
     for (line, field) in lines.into_iter().flatten() {
         alert.evidence.push(Evidence {
             input: connection.input.clone(),
@@ -219,13 +226,13 @@ impl Downgrade<'_> {
     }
 
     /// Adds the profile entry and, for a suite, both classes to the alert.
-    fn describe(&self, alert: &mut Alert, profile: &TlsProfile) {
+    fn describe(&self, alert: &mut Alert, profile: &TlsProfile, store: &str) {
         match self {
             Downgrade::Version(_) => {
-                describe_profile(alert, profile, "versions", &profile.versions);
+                describe_profile(alert, profile, "versions", &profile.versions, store);
             }
             Downgrade::Suite { class, lowest, .. } => {
-                describe_profile(alert, profile, "suites", &profile.suites);
+                describe_profile(alert, profile, "suites", &profile.suites, store);
                 alert.compare("suite_class", class.as_str());
                 alert.compare("baseline_lowest_class", lowest.as_str());
             }
@@ -276,6 +283,7 @@ fn check_client_hello(
     session: &TlsSession,
     observed: &Observed,
     cache: &mut ProfileCache,
+    store: &str,
     out: &mut Vec<Alert>,
 ) {
     let Some(ja4) = observed.value(Facet::Ja4) else {
@@ -307,7 +315,7 @@ fn check_client_hello(
         );
         let mut alert = start(session, CLIENT_HELLO_CHANGED, confidence, title);
         alert.severity = severity;
-        describe_profile(&mut alert, profile, "ja4", &profile.ja4);
+        describe_profile(&mut alert, profile, "ja4", &profile.ja4, store);
         alert.evidence.push(Evidence::at_packet(
             session,
             packet,
@@ -341,7 +349,13 @@ fn check_client_hello(
         only.value
     );
     let mut alert = start(session, CLIENT_HELLO_CHANGED, confidence, title);
-    describe_profile(&mut alert, profile, "ja4", std::slice::from_ref(only));
+    describe_profile(
+        &mut alert,
+        profile,
+        "ja4",
+        std::slice::from_ref(only),
+        store,
+    );
     alert.compare("baseline_scope", "every server of the process");
     alert.evidence.push(Evidence::at_packet(
         session,
@@ -353,32 +367,38 @@ fn check_client_hello(
 }
 
 /// Raises `tls.certificate_changed` when the leaf's key or issuer is new
-/// for the server name across every loaded profile of that name.
+/// for the server name across every loaded profile of that name. When a
+/// policy pin already raised it for the session in `out[..own]`, the
+/// previous key and issuer are added to that alert instead, so the session
+/// has one alert of this id. Returns true when it added a change above info
+/// to the pin's alert.
 fn check_certificate(
     session: &TlsSession,
     observed: &Observed,
     cache: &ProfileCache,
+    store: &str,
+    own: usize,
     out: &mut Vec<Alert>,
-) {
+) -> bool {
     if observed.server_name.is_none() {
-        return;
+        return false;
     }
     let spki = observed.value(Facet::SpkiSha256);
     let issuer = observed.value(Facet::Issuer);
     if spki.is_none() && issuer.is_none() {
-        return;
+        return false;
     }
     let Some(index) = cache.server_index(&observed.key.server) else {
-        return;
+        return false;
     };
     let new_spki = spki.filter(|spki| !index.keys.is_empty() && !index.keys.contains(*spki));
     let new_issuer =
         issuer.filter(|issuer| !index.issuers.is_empty() && !index.issuers.contains(*issuer));
     if new_spki.is_none() && new_issuer.is_none() {
-        return;
+        return false;
     }
     let Some(summary) = cache.server_summary(&observed.key.server) else {
-        return;
+        return false;
     };
     // Only a change looks for the previous values.
     let latest = |facet: Facet| {
@@ -401,6 +421,18 @@ fn check_certificate(
         (Some(_), None) => "new key from a known issuer".to_owned(),
         (None, _) => format!("new issuer {}", issuer.unwrap_or("?")),
     };
+    let previous = [previous_spki, previous_issuer];
+
+    let pinned = out[..own]
+        .iter_mut()
+        .find(|alert| alert.detection == CERTIFICATE_CHANGED.id);
+    if let Some(alert) = pinned {
+        alert.compare("baseline_change", change);
+        alert.compare("rotation_to_known_issuer", rotation);
+        add_previous_certificate(alert, summary, previous, store);
+        return severity > Severity::Info;
+    }
+
     let title = format!(
         "Certificate of {} changed: {change}",
         destination_label(session)
@@ -408,29 +440,20 @@ fn check_certificate(
     let mut alert = start(session, CERTIFICATE_CHANGED, Confidence::High, title);
     alert.severity = severity;
     alert.compare("rotation_to_known_issuer", rotation);
-    add_certificate_evidence(
-        &mut alert,
-        session,
-        summary,
-        [previous_spki, previous_issuer],
-        spki,
-        issuer,
-    );
+    add_previous_certificate(&mut alert, summary, previous, store);
+    add_certificate_evidence(&mut alert, session, spki, issuer);
     out.push(alert);
+    false
 }
 
 /// Adds the previous key and issuer of the server name, from its summary
-/// over every host and process, and the new session's to a
-/// `tls.certificate_changed` alert.
-fn add_certificate_evidence(
+/// over every host and process, to a `tls.certificate_changed` alert.
+fn add_previous_certificate(
     alert: &mut Alert,
-    session: &TlsSession,
     summary: &ServerSummary,
     [previous_spki, previous_issuer]: [Option<&Seen>; 2],
-    spki: Option<&str>,
-    issuer: Option<&str>,
+    store: &str,
 ) {
-    let packet = session.certificate_packet.unwrap_or(0);
     alert.compare("baseline_server", summary.server.as_str());
     alert.compare("baseline_first_seen", format_rfc3339(summary.first_seen_ns));
     alert.compare("baseline_sessions", summary.sessions);
@@ -439,13 +462,24 @@ fn add_certificate_evidence(
         if let Some(seen) = previous {
             alert.compare(&format!("baseline_{field}"), seen.value.as_str());
             alert.evidence.push(Evidence {
-                input: "baseline store".to_owned(),
+                input: store.to_owned(),
                 location: location.clone(),
                 field: format!("baseline.{field}"),
                 value: seen_values(std::slice::from_ref(seen)),
             });
         }
     }
+}
+
+/// Adds the new session's leaf key and issuer to a
+/// `tls.certificate_changed` alert.
+fn add_certificate_evidence(
+    alert: &mut Alert,
+    session: &TlsSession,
+    spki: Option<&str>,
+    issuer: Option<&str>,
+) {
+    let packet = session.certificate_packet.unwrap_or(0);
     if let Some(spki) = spki {
         alert.evidence.push(Evidence::at_packet(
             session,
@@ -471,6 +505,7 @@ pub(crate) fn check_transfer(
     transfer: &HttpTransfer,
     observed: &Observed,
     cache: &ProfileCache,
+    store: &str,
     out: &mut Vec<Alert>,
 ) {
     if transfer.method.as_deref() == Some("CONNECT")
@@ -484,8 +519,9 @@ pub(crate) fn check_transfer(
         return;
     };
     let title = format!(
-        "Plaintext HTTP to {}, which this host reached over TLS in {} earlier sessions",
-        observed.key.server, profile.sessions
+        "Plaintext HTTP to {}, which this host reached over TLS in {}",
+        observed.key.server,
+        earlier_sessions(profile.sessions)
     );
     let rule = crate::detections::tls_stripped::RULE;
     let mut alert = Alert::for_transfer(
@@ -496,7 +532,13 @@ pub(crate) fn check_transfer(
         title,
         Some(&observed.key.host),
     );
-    describe_profile(&mut alert, profile, "transports", &profile.transports);
+    describe_profile(
+        &mut alert,
+        profile,
+        "transports",
+        &profile.transports,
+        store,
+    );
     if let Some(packet) = transfer.request_packet {
         let url = transfer.url.clone().unwrap_or_default();
         alert.evidence.push(Evidence::at_transfer_packet(
@@ -532,6 +574,26 @@ fn profile_over_tls<'a>(
         .max_by_key(|profile| profile.sessions)
 }
 
+/// Returns the profile of `host` to the server name `name` with the most
+/// STARTTLS sessions, with that count, when the host reached the name over
+/// STARTTLS and never in plaintext in that profile.
+fn profile_over_starttls<'a>(
+    cache: &'a ProfileCache,
+    name: &str,
+    host: &str,
+) -> Option<(&'a TlsProfile, u64)> {
+    cache
+        .for_server(name)
+        .into_iter()
+        .filter(|profile| profile.key.host == host)
+        .filter(|profile| profile.find(Facet::Transport, PLAINTEXT).is_none())
+        .filter_map(|profile| {
+            let starttls = profile.find(Facet::Transport, STARTTLS)?;
+            Some((profile, starttls.count))
+        })
+        .max_by_key(|(_, sessions)| *sessions)
+}
+
 /// Outcome of comparing a STARTTLS dialogue that stayed in plaintext with
 /// the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -551,10 +613,13 @@ const MAX_DIALOGUE_EVIDENCE: usize = 6;
 
 /// Raises `tls.stripped` for a STARTTLS dialogue that stayed in plaintext
 /// to a server that this host reached only over TLS or STARTTLS before.
-/// The server is looked up by address and port and by the greeting's host
-/// name. When `out[own..]` already contains the dialogue detection's
-/// `tls.stripped` alert, the profile is added to that alert, whose
-/// confidence rises to at least medium, so one dialogue raises one alert.
+/// The server is looked up by address and port, where TLS or STARTTLS
+/// counts, and by the greeting's host name, where only STARTTLS counts. A
+/// name covers every port of a host, so TLS to it (such as HTTPS) shows
+/// nothing about the mail or chat port. When `out[own..]` already
+/// contains the dialogue detection's `tls.stripped` alert, the profile is
+/// added to that alert, whose confidence rises to at least medium, so one
+/// dialogue raises one alert.
 ///
 /// NOTE: a session keyed by its SNI name matches only when the dialogue's
 /// greeting names the same host, which SMTP and XMPP greetings may do and
@@ -563,29 +628,34 @@ pub(crate) fn check_dialogue(
     dialogue: &StarttlsDialogue,
     observed: &Observed,
     cache: &ProfileCache,
+    store: &str,
     own: usize,
     out: &mut Vec<Alert>,
 ) -> DialogueVerdict {
     let host = observed.key.host.as_str();
-    let mut servers = vec![observed.key.server.as_str()];
-    if let Some(name) = observed.server_name.as_deref() {
-        servers.push(name);
-    }
-    // Plaintext to any name of the server before: the baseline shows no change.
-    let reached_in_plaintext = servers.iter().any(|server| {
-        cache
-            .server_index(server)
-            .is_some_and(|index| index.plaintext_hosts.contains(host))
-    });
+    let address = observed.key.server.as_str();
+    // Plaintext dialogues are learned by address and port, so plaintext to
+    // this address before means the baseline shows no change. Plaintext to
+    // the name comes from HTTP and shows nothing about this port.
+    let reached_in_plaintext = cache
+        .server_index(address)
+        .is_some_and(|index| index.plaintext_hosts.contains(host));
     if reached_in_plaintext {
         return DialogueVerdict::NoBaseline;
     }
 
-    let profile = servers
-        .iter()
-        .filter_map(|server| profile_over_tls(cache, server, host))
-        .max_by_key(|profile| profile.sessions);
-    let Some(profile) = profile else {
+    let by_address = profile_over_tls(cache, address, host)
+        .map(|profile| (profile, profile.sessions, values(&profile.transports)));
+    let by_name = observed
+        .server_name
+        .as_deref()
+        .and_then(|name| profile_over_starttls(cache, name, host))
+        .map(|(profile, sessions)| (profile, sessions, STARTTLS.to_owned()));
+    let Some((profile, sessions, transports)) = by_address
+        .into_iter()
+        .chain(by_name)
+        .max_by_key(|(_, sessions, _)| *sessions)
+    else {
         return DialogueVerdict::NoBaseline;
     };
 
@@ -595,16 +665,16 @@ pub(crate) fn check_dialogue(
         .find(|alert| alert.detection == rule.id)
     {
         alert.confidence = alert.confidence.max(Confidence::Medium);
-        describe_profile(alert, profile, "transports", &profile.transports);
+        describe_profile(alert, profile, "transports", &profile.transports, store);
         return DialogueVerdict::AddedToAlert;
     }
 
     let title = format!(
-        "{} server {} in plaintext, which this host reached over {} in {} earlier sessions",
+        "{} server {} in plaintext, which this host reached over {} in {}",
         dialogue.protocol.to_ascii_uppercase(),
         observed.key.server,
-        values(&profile.transports),
-        profile.sessions
+        transports.to_ascii_uppercase(),
+        earlier_sessions(sessions)
     );
     let mut alert = Alert::for_dialogue(
         dialogue,
@@ -617,7 +687,13 @@ pub(crate) fn check_dialogue(
     alert.compare("protocol", dialogue.protocol);
     alert.compare("starttls_offered", dialogue.offered);
     alert.compare("starttls_requested", dialogue.requested.is_some());
-    describe_profile(&mut alert, profile, "transports", &profile.transports);
+    describe_profile(
+        &mut alert,
+        profile,
+        "transports",
+        &profile.transports,
+        store,
+    );
 
     let greeting = dialogue.greeting.iter().map(|line| ("greeting", line));
     let findings = dialogue.findings.iter().flat_map(|finding| {
@@ -646,7 +722,13 @@ fn start(session: &TlsSession, rule: Rule, confidence: Confidence, title: String
 }
 
 /// Adds the profile's identity and the values it contained to the alert.
-fn describe_profile(alert: &mut Alert, profile: &TlsProfile, field: &str, seen_values: &[Seen]) {
+fn describe_profile(
+    alert: &mut Alert,
+    profile: &TlsProfile,
+    field: &str,
+    seen_values: &[Seen],
+    store: &str,
+) {
     alert.host.clone_from(&profile.key.host);
     alert.compare("baseline_process", profile.key.process.as_str());
     alert.compare("baseline_server", profile.key.server.as_str());
@@ -655,15 +737,15 @@ fn describe_profile(alert: &mut Alert, profile: &TlsProfile, field: &str, seen_v
     alert.compare(&format!("baseline_{field}"), values(seen_values));
     alert
         .evidence
-        .push(baseline_evidence(profile, field, seen_values));
+        .push(baseline_evidence(profile, field, seen_values, store));
 }
 
-/// Evidence naming a baseline entry: the profile and each value with its
-/// first sighting and count.
-fn baseline_evidence(profile: &TlsProfile, field: &str, values: &[Seen]) -> Evidence {
+/// Evidence naming a baseline entry in `store`: the profile and each value
+/// with its first sighting and count.
+fn baseline_evidence(profile: &TlsProfile, field: &str, values: &[Seen], store: &str) -> Evidence {
     let value = seen_values(values);
     Evidence {
-        input: "baseline store".to_owned(),
+        input: store.to_owned(),
         location: format!(
             "profile host={} process={} server={}",
             profile.key.host, profile.key.process, profile.key.server
@@ -679,10 +761,10 @@ fn seen_values(values: &[Seen]) -> String {
         .iter()
         .map(|seen| {
             format!(
-                "{} (first seen {}, {} sessions)",
+                "{} (first seen {}, {})",
                 seen.value,
                 format_rfc3339(seen.first_seen_ns),
-                seen.count
+                sessions(seen.count)
             )
         })
         .collect::<Vec<_>>()
@@ -695,4 +777,22 @@ fn values(seen_values: &[Seen]) -> String {
         .map(|seen| seen.value.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Returns `1 session` or `N sessions`.
+fn sessions(count: u64) -> String {
+    if count == 1 {
+        "1 session".to_owned()
+    } else {
+        format!("{count} sessions")
+    }
+}
+
+/// Returns `1 earlier session` or `N earlier sessions` for alert titles.
+fn earlier_sessions(count: u64) -> String {
+    if count == 1 {
+        "1 earlier session".to_owned()
+    } else {
+        format!("{count} earlier sessions")
+    }
 }
