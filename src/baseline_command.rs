@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use wiretrust::detections::StoreLocation;
 use wiretrust::detections::baseline::BaselineConfig;
 use wiretrust::observations::format_rfc3339;
+use wiretrust::plural::plural;
 use wiretrust::scan::{Execution, ScanOptions, scan_with};
 use wiretrust::sinks::Sink;
 use wiretrust_store::{Facet, ProfileFilter, SqliteStore, Store, TlsProfile};
@@ -69,9 +70,9 @@ fn run_learn(args: &LearnArgs, store: &Path, quiet: bool, verbose: bool) -> Resu
     if !quiet {
         writeln!(
             stderr,
-            "learned {} sightings into {} profiles ({} new) in {}",
-            counts.learned,
-            counts.written,
+            "learned {} into {} ({} new) in {}",
+            plural(counts.learned, "sighting"),
+            plural(counts.written, "profile"),
             counts.new_profiles,
             store.display()
         )?;
@@ -117,7 +118,11 @@ fn run_export(file: &Path, filter: &ProfileFilter, store: &Path) -> Result<u8> {
     write_lines(&mut out, &profiles)?;
     out.flush()
         .with_context(|| format!("cannot write the export file {}", file.display()))?;
-    eprintln!("exported {} profiles to {}", profiles.len(), file.display());
+    eprintln!(
+        "exported {} to {}",
+        plural(profiles.len() as u64, "profile"),
+        file.display()
+    );
     Ok(EXIT_CLEAN)
 }
 
@@ -197,7 +202,8 @@ fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
     store.commit()?;
     if !quiet {
         eprintln!(
-            "imported {imported} profiles from {name} into {}",
+            "imported {} from {name} into {}",
+            plural(imported, "profile"),
             store_path.display()
         );
     }
@@ -238,7 +244,11 @@ fn run_forget(args: &ForgetArgs, store_path: &Path, quiet: bool) -> Result<u8> {
     let deleted = store.forget_tls_profiles(&filter, before)?;
     store.commit()?;
     if !quiet {
-        eprintln!("forgot {deleted} profiles in {}", store_path.display());
+        eprintln!(
+            "forgot {} in {}",
+            plural(deleted, "profile"),
+            store_path.display()
+        );
     }
     Ok(EXIT_CLEAN)
 }
@@ -277,11 +287,11 @@ fn write_table(out: &mut dyn Write, profiles: &[TlsProfile]) -> Result<()> {
         let key = &profile.key;
         writeln!(
             out,
-            "{}  {}  {}  {} sessions, {} to {}",
+            "{}  {}  {}  {}, {} to {}",
             key.host,
             key.process,
             key.server,
-            profile.sessions,
+            plural(profile.sessions, "session"),
             format_rfc3339(profile.first_seen_ns),
             format_rfc3339(profile.last_seen_ns)
         )?;

@@ -13,6 +13,7 @@
 pub mod detections;
 pub mod observations;
 mod pipeline;
+pub mod plural;
 pub mod policy;
 pub mod scan;
 mod scan_summary;

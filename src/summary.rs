@@ -660,14 +660,7 @@ fn thousands(count: u64) -> String {
     out
 }
 
-/// `1 packet`, `2 packets`.
-fn plural(count: u64, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
+use wiretrust::plural::plural;
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! writes the summary on stderr.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
+use wiretrust::plural::plural;
 
 use anyhow::Result;
 
@@ -71,8 +72,8 @@ fn write_totals(out: &mut dyn Write, summary: &VerifySummary) -> io::Result<()> 
         out,
         "checked {} from {}: {} verified, {} mismatched, {} missing, {} unchecked, \
          {} extra; {:.1} MB read in {:.2} s",
-        plural(checked, "manifest entry", "manifest entries"),
-        plural(summary.manifests.len() as u64, "manifest", "manifests"),
+        plural(checked, "manifest entry"),
+        plural(summary.manifests.len() as u64, "manifest"),
         summary.verified,
         summary.mismatched,
         summary.missing,
@@ -146,12 +147,4 @@ fn write_problems(out: &mut dyn Write, summary: &VerifySummary, verbose: bool) -
         )?;
     }
     Ok(())
-}
-
-fn plural(count: u64, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{count} {many}")
-    }
 }

@@ -147,10 +147,4 @@ fn write_summary(out: &mut dyn Write, summary: &WatchSummary) -> io::Result<()> 
     Ok(())
 }
 
-fn plural(count: u64, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
+use wiretrust::plural::plural;

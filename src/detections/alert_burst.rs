@@ -254,11 +254,7 @@ fn burst_title(spread: &Spread, server: &str, config: &DetectionConfig) -> Strin
 }
 
 fn plural(count: usize, noun: &str) -> String {
-    match (count, noun) {
-        (1, _) => format!("1 {noun}"),
-        (_, "process") => format!("{count} processes"),
-        _ => format!("{count} {noun}s"),
-    }
+    crate::plural::plural(count as u64, noun)
 }
 
 fn fill(alert: &mut Alert, spread: &Spread, quoted: Vec<Evidence>, time_ns: i64) {
