@@ -761,14 +761,7 @@ fn watch_learns_into_baseline_store() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
     wiretrust()
-        .args([
-            "-q",
-            "watch",
-            "--stdin",
-            "--format",
-            "jsonl",
-            "--store",
-        ])
+        .args(["-q", "watch", "--stdin", "--format", "jsonl", "--store"])
         .arg(&store)
         .pipe_stdin(&log)
         .unwrap()
