@@ -112,7 +112,7 @@ pub fn suppressed_line(suppressed: u64, written: bool) -> String {
 
 /// Returns what the TLS baseline did in the run, or `None` when it was
 /// off (`--no-store`).
-fn baseline_line(summary: &Summary) -> Option<String> {
+pub(crate) fn baseline_line(summary: &Summary) -> Option<String> {
     let config = &summary.baseline_config;
     if config.is_off() {
         return None;

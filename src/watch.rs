@@ -149,6 +149,7 @@ pub fn watch(
     };
     let mut pipeline = Pipeline::new(&scan_options, sinks, false);
     let mut summary = WatchSummary::default();
+    summary.scan.baseline_config = options.detection.baseline.clone();
     let result = run(&mut pipeline, &receiver, sources, stop, &mut summary);
     stop.store(true, Ordering::Relaxed);
     end_children(&children);

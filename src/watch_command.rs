@@ -134,6 +134,9 @@ fn write_summary(out: &mut dyn Write, summary: &WatchSummary) -> io::Result<()> 
     for (detection, count) in &summary.scan.alerts_by_detection {
         writeln!(out, "    {detection}: {count}")?;
     }
+    if let Some(line) = crate::summary::baseline_line(&summary.scan) {
+        writeln!(out, "  {line}")?;
+    }
     if summary.restarts > 0 {
         writeln!(
             out,

@@ -761,12 +761,15 @@ fn watch_learns_into_baseline_store() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
     wiretrust()
-        .args(["-q", "watch", "--stdin", "--format", "jsonl", "--store"])
+        .args(["watch", "--stdin", "--format", "jsonl", "--store"])
         .arg(&store)
         .pipe_stdin(&log)
         .unwrap()
         .assert()
-        .success();
+        .success()
+        .stderr(predicates::str::contains(
+            "baseline: learned 1 sighting into 1 profile (1 new)",
+        ));
     let profiles = show(&store, &["--server", "updates.example.org"]);
     assert_eq!(profiles.len(), 1, "{profiles:#?}");
     assert_eq!(profiles[0]["host"], "standard input");
