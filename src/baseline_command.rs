@@ -101,6 +101,9 @@ fn run_show(args: &ShowArgs, store: &Path) -> Result<u8> {
         write_lines(&mut out, &profiles)?;
     }
     out.flush()?;
+    if profiles.is_empty() && !table {
+        eprintln!("no profile in {} matches the filter", store.display());
+    }
     Ok(EXIT_CLEAN)
 }
 
@@ -126,10 +129,10 @@ fn run_export(file: &Path, filter: &ProfileFilter, store: &Path) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-/// Maximum length of an import line, in bytes. An exported profile with a
-/// few hundred values takes an estimated few tens of KiB, so a longer line
-/// is not an export and is rejected before it is held in memory whole.
-const MAX_IMPORT_LINE: usize = 1 << 20;
+/// Maximum length of an import line, in bytes. A profile has no limit on
+/// its values, so an export line can grow past a megabyte; a line past
+/// this limit is rejected before it is held in memory whole.
+const MAX_IMPORT_LINE: usize = 64 << 20;
 
 /// Field names of an exported profile line, as [`TlsProfile`] writes them.
 const PROFILE_FIELDS: [&str; 14] = [

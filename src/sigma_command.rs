@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
+use wiretrust::plural::plural;
 use wiretrust::sigma::{RuleSet, samples};
 
 use crate::{EXIT_ALERTS, EXIT_CLEAN};
@@ -34,8 +35,8 @@ pub(crate) fn run_test(path: &Path) -> Result<u8> {
             }
             writeln!(
                 out,
-                "{} rule file problem(s); no samples run",
-                error.problems.len()
+                "{}; no samples run",
+                plural(error.problems.len() as u64, "rule file problem")
             )?;
             return Ok(EXIT_ALERTS);
         }
@@ -45,10 +46,10 @@ pub(crate) fn run_test(path: &Path) -> Result<u8> {
         let verdict = if report.ok() { "PASS" } else { "FAIL" };
         writeln!(
             out,
-            "{verdict} {} [{}]: {} sample(s) passed",
+            "{verdict} {} [{}]: {} passed",
             report.file.display(),
             report.rules.join(", "),
-            report.passed
+            plural(report.passed as u64, "sample")
         )?;
         for failure in &report.failures {
             writeln!(out, "    {failure}")?;
@@ -57,8 +58,8 @@ pub(crate) fn run_test(path: &Path) -> Result<u8> {
     }
     writeln!(
         out,
-        "{} rule file(s), {} passed, {failed} failed",
-        reports.len(),
+        "{}, {} passed, {failed} failed",
+        plural(reports.len() as u64, "rule file"),
         reports.len() - failed
     )?;
     Ok(if failed == 0 { EXIT_CLEAN } else { EXIT_ALERTS })

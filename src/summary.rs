@@ -104,7 +104,7 @@ fn write_totals(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 pub fn suppressed_line(suppressed: u64, written: bool) -> String {
     let alerts = plural(suppressed, "alert");
     if written {
-        format!("{alerts} suppressed by the policy (written with their suppressed_by)")
+        format!("{alerts} suppressed by the policy (written with suppressed_by)")
     } else {
         format!("{alerts} suppressed by the policy (written only with --show-suppressed)")
     }

@@ -499,7 +499,7 @@ fn import_rejects_bad_fields() {
 fn import_rejects_long_line() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
-    let long = format!("{{\"host\":\"{}\"}}\n", "x".repeat(3 << 20));
+    let long = format!("{{\"host\":\"{}\"}}\n", "x".repeat((64 << 20) + 1));
     let (code, stderr) = import_lines(&store, &long);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(

@@ -237,7 +237,7 @@ fn show_suppressed_writes_suppressed_by() {
     assert_eq!(scan.status, 0);
     assert!(
         scan.stderr
-            .contains("1 alert suppressed by the policy (written with their suppressed_by)"),
+            .contains("1 alert suppressed by the policy (written with suppressed_by)"),
         "{}",
         scan.stderr
     );

@@ -68,7 +68,7 @@ fn shipped_rules_pass_their_samples() {
     let (stdout, status) = rules_test(&project("rules"));
     assert_eq!(status, 0, "{stdout}");
     assert!(
-        stdout.contains("5 rule file(s), 5 passed, 0 failed"),
+        stdout.contains("5 rule files, 5 passed, 0 failed"),
         "{stdout}"
     );
     assert!(!stdout.contains("FAIL"), "{stdout}");

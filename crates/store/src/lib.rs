@@ -76,8 +76,8 @@ pub enum StoreError {
     /// Another connection held the write lock for longer than the store
     /// waits.
     #[error(
-        "store {path} is locked: another wiretrust process is writing it; retry when it ends \
-         or pass another --store"
+        "store {path} is locked: another process (usually another wiretrust) is writing it; \
+         retry when it ends or pass another --store"
     )]
     Locked { path: PathBuf },
     // The two variants below print their cause and do not expose it as
