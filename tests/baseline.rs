@@ -755,6 +755,31 @@ fn learned_public_inputs_rescan_quietly() {
 }
 
 #[test]
+fn endpoint_baseline_without_host_warns() {
+    let log =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/endpoint/constructed-benign.ndjson");
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let run = |host: &[&str]| {
+        let output = wiretrust()
+            .args(["baseline", "--store"])
+            .arg(&store)
+            .arg("learn")
+            .args(host)
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let without = run(&[]);
+    assert!(without.contains("endpoint logs name no host"), "{without}");
+    assert!(without.contains("--host NAME"), "{without}");
+    let with = run(&["--host", "mac1"]);
+    assert!(!with.contains("endpoint logs name no host"), "{with}");
+}
+
+#[test]
 fn watch_learns_into_baseline_store() {
     let log =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/endpoint/constructed-tls10.ndjson");

@@ -169,6 +169,8 @@ pub struct Engine {
     raised: HashMap<String, RaisedPerConnection>,
     fleet: FleetDivergence,
     baseline: baseline::Baseline,
+    /// The warning that endpoint-log baselines are kept per file was given.
+    warned_file_host: bool,
 }
 
 /// Detections raised per (pid, connection number), hashed with foldhash
@@ -187,6 +189,7 @@ impl Engine {
         Engine {
             fleet: FleetDivergence::with_shared(store.clone()),
             baseline: baseline::Baseline::new(config.baseline.clone(), store),
+            warned_file_host: false,
             config,
             fallback: fallback_retry::FallbackTracker::default(),
             burst: alert_burst::BurstTracker::default(),
@@ -307,6 +310,15 @@ impl Engine {
                 || connection.input.clone(),
                 |n| n.to_string_lossy().into_owned(),
             );
+        if self.config.host().is_none() && self.baseline_enabled() && !self.warned_file_host {
+            self.warned_file_host = true;
+            tracing::warn!(
+                "{}: endpoint logs name no host, so their TLS baseline is kept under the file \
+                 name {file:?}; pass --host NAME to compare logs of one Mac read from \
+                 different files",
+                connection.input
+            );
+        }
         let host = self.baseline_host(&file);
         self.baseline
             .check_connection(connection, process, &host, out)
