@@ -72,6 +72,16 @@ fn run(cli: Cli) -> Result<u8> {
 
 fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     let mut detection = detection_config(&args.detection)?;
+    if args.no_learn
+        && let Some(path) = &args.store
+        && !path.exists()
+    {
+        bail!(
+            "store {} not found; --no-learn compares with an existing store, so check the \
+             path, or leave out --no-learn to create it",
+            path.display()
+        );
+    }
     detection.store = store_location(args);
     detection.baseline = baseline_config(args, &detection.store);
     let options = ScanOptions {

@@ -780,6 +780,22 @@ fn endpoint_baseline_without_host_warns() {
 }
 
 #[test]
+fn no_learn_needs_an_existing_store() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("typo.sqlite");
+    let output = wiretrust()
+        .args(["scan", "--no-learn", "--store"])
+        .arg(&store)
+        .arg(fixture("tls12-benign.pcap"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("typo.sqlite not found"), "{stderr}");
+    assert!(!store.exists());
+}
+
+#[test]
 fn watch_learns_into_baseline_store() {
     let log =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/endpoint/constructed-tls10.ndjson");
@@ -986,8 +1002,9 @@ fn starttls_unused_raises_from_baseline() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
     let relay = fixture("baseline-smtp-starttls-garbled-relay.pcap");
-    // Without a baseline the server leg, where STARTTLS was offered and the
-    // client never asked, raises nothing.
+    // Without a baseline for the mail server, the server leg, where
+    // STARTTLS was offered and the client never asked, raises nothing.
+    learn(&store, &[fixture("tls12-benign.pcap")]);
     let unlearned = scan(&store, &["--no-learn"], std::slice::from_ref(&relay));
     assert!(
         stripped_to_port(&unlearned, 18200).is_empty(),
