@@ -154,7 +154,23 @@ const PROFILE_FIELDS: [&str; 14] = [
 
 /// Unites the store with every profile of `file` (`-` for standard input)
 /// in one transaction, so a file with an invalid line changes nothing.
+/// Imports an export into the store. When the store did not exist and the
+/// import fails, the store file it created is removed again.
 fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
+    let existed = store_path.exists();
+    let result = import_lines(file, store_path, quiet);
+    if result.is_err() && !existed {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = store_path.as_os_str().to_owned();
+            path.push(suffix);
+            // A file that is already gone is what is wanted.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
+}
+
+fn import_lines(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
     let stdin = file == Path::new("-");
     let name = if stdin {
         "standard input".to_owned()
@@ -170,6 +186,7 @@ fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
     };
     let mut store = open(store_path)?;
     let mut imported = 0u64;
+    let mut keys = std::collections::HashSet::new();
     let mut line = Vec::new();
     let mut number = 0usize;
     loop {
@@ -200,13 +217,15 @@ fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
             )
         })?;
         store.unite_tls_profile(&profile)?;
+        keys.insert(profile.key.clone());
         imported += 1;
     }
     store.commit()?;
     if !quiet {
         eprintln!(
-            "imported {} from {name} into {}",
-            plural(imported, "profile"),
+            "imported {} from {name} into {} in {}",
+            plural(imported, "line"),
+            plural(keys.len() as u64, "profile"),
             store_path.display()
         );
     }

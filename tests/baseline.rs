@@ -463,6 +463,26 @@ fn import_lines(store: &Path, lines: &str) -> (Option<i32>, String) {
 }
 
 #[test]
+fn import_counts_lines_and_profiles() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let line = r#"{"host":"h","process":"-","server":"s","first_seen_ns":10,"last_seen_ns":20,"sessions":1}"#;
+    let (code, stderr) = import_lines(&store, &format!("{line}\n{line}\n"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("imported 2 lines from"), "{stderr}");
+    assert!(stderr.contains("into 1 profile in"), "{stderr}");
+}
+
+#[test]
+fn failed_import_leaves_no_new_store() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = folder.path().join("store.sqlite");
+    let (code, stderr) = import_lines(&store, "{\"host\": 1}\n");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!store.exists(), "{stderr}");
+}
+
+#[test]
 fn import_rejects_bad_fields() {
     let folder = tempfile::tempdir().unwrap();
     let store = folder.path().join("store.sqlite");
@@ -492,7 +512,8 @@ fn import_rejects_bad_fields() {
         assert!(stderr.contains(expected), "{stderr}");
         assert!(stderr.contains("nothing was imported"), "{stderr}");
     }
-    assert!(show(&store, &[]).is_empty());
+    // The store did not exist before, so no failed import leaves one.
+    assert!(!store.exists());
 }
 
 #[test]
