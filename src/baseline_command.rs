@@ -130,7 +130,7 @@ fn run_export(file: &Path, filter: &ProfileFilter, store: &Path) -> Result<u8> {
 }
 
 /// Maximum length of an import line, in bytes. A profile has no limit on
-/// its values, so an export line can grow past a megabyte; a line past
+/// its values, so an export line can grow past a megabyte. A line past
 /// this limit is rejected before it is held in memory whole.
 const MAX_IMPORT_LINE: usize = 64 << 20;
 
@@ -154,8 +154,8 @@ const PROFILE_FIELDS: [&str; 14] = [
 
 /// Unites the store with every profile of `file` (`-` for standard input)
 /// in one transaction, so a file with an invalid line changes nothing.
-/// Imports an export into the store. When the store did not exist and the
-/// import fails, the store file it created is removed again.
+/// When the store did not exist and the import fails, the store file it
+/// created is removed again.
 fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
     let existed = store_path.exists();
     let result = import_lines(file, store_path, quiet);
@@ -170,6 +170,7 @@ fn run_import(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
     result
 }
 
+/// Reads the import lines into the store and commits them.
 fn import_lines(file: &Path, store_path: &Path, quiet: bool) -> Result<u8> {
     let stdin = file == Path::new("-");
     let name = if stdin {
