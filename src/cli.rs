@@ -353,7 +353,12 @@ impl FilterArgs {
         ProfileFilter {
             host: self.host.clone(),
             process: self.process.clone(),
-            server: self.server.as_deref().map(str::to_ascii_lowercase),
+            // Profiles keep DNS names in lower case and without the root's
+            // trailing dot.
+            server: self
+                .server
+                .as_deref()
+                .map(|name| name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()),
         }
     }
 }

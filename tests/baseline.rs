@@ -1378,6 +1378,8 @@ fn server_filter_ignores_case() {
     let profiles = show(&store, &["--server", "LocalHost"]);
     assert_eq!(profiles.len(), 1, "{profiles:?}");
     assert_eq!(profiles[0]["server"], "localhost");
+    let rooted = show(&store, &["--server", "localhost."]);
+    assert_eq!(rooted.len(), 1, "{rooted:?}");
 
     wiretrust()
         .args(["-q", "baseline", "--store"])
