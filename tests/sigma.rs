@@ -284,11 +284,35 @@ detection:
     tls.version: [TLS 1.0
   condition: selection
 ";
-    let dir = rule_dir(&[("condition.yml", condition), ("unclosed.yml", unclosed)]);
+    let unknown = "\
+title: first
+id: 0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0009
+logsource:
+  product: macos
+detection:
+  selection:
+    a: 1
+  condition: selection
+---
+title: misspelled selection
+id: 0f7e3a52-4c55-4d0e-9a3b-1d0d1b0c0010
+logsource:
+  product: macos
+detection:
+  selection:
+    a: 1
+  condition: selecton
+";
+    let dir = rule_dir(&[
+        ("condition.yml", condition),
+        ("unclosed.yml", unclosed),
+        ("unknown.yml", unknown),
+    ]);
     let (stdout, status) = rules_test(dir.path());
     assert_eq!(status, 1, "{stdout}");
     assert!(stdout.contains("condition.yml:8: "), "{stdout}");
     assert!(stdout.contains("unclosed.yml:8: "), "{stdout}");
+    assert!(stdout.contains("unknown.yml:17: "), "{stdout}");
 }
 
 #[test]

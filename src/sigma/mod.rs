@@ -423,11 +423,20 @@ fn compile_each(
 ) {
     for rule in &parsed.rules {
         if let Err(error) = rsigma_eval::compile_rule(rule) {
-            let line = line_of(text, &format!("title: {}", rule.title));
+            let title = line_of(text, &format!("title: {}", rule.title));
+            let message = error.to_string();
+            // An identifier the condition names but no selection defines
+            // is on the rule's `condition:` line.
+            let line = match title {
+                Some(title) if message.contains("identifier") => {
+                    line_after(text, title, "condition:").or(Some(title))
+                }
+                other => other,
+            };
             problems.push(problem(
                 file,
                 line,
-                format!("rule {:?} is invalid: {error}", rule.title),
+                format!("rule {:?} is invalid: {message}", rule.title),
             ));
         }
     }
@@ -439,6 +448,16 @@ fn yaml_error_line(message: &str) -> Option<usize> {
     let (_, after) = message.split_once("at line ")?;
     let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+/// Returns the 1-based line of the first line at or after line `from`
+/// that starts with `needle` once indented.
+fn line_after(text: &str, from: usize, needle: &str) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, line)| line.trim_start().starts_with(needle))
+        .map(|(index, _)| index + 1)
 }
 
 fn line_of(text: &str, needle: &str) -> Option<usize> {
