@@ -71,7 +71,11 @@ pub struct HttpTransfer {
     /// request), when they break one.
     pub framing_error: Option<&'static str>,
     /// Hashes of the content (after transfer coding is removed), hex;
-    /// absent when the capture lost part of it.
+    /// absent when the capture lost part of it. `md5` is also absent when
+    /// the scan hashed with [`BodyHashing::WhenUsed`] and this body did not
+    /// need it.
+    ///
+    /// [`BodyHashing::WhenUsed`]: wiretrust_http::BodyHashing::WhenUsed
     pub sha256: Option<String>,
     pub md5: Option<String>,
     /// Hashes of the decoded representation, when a content coding
@@ -162,10 +166,10 @@ impl HttpTransfer {
             complete: transfer.is_complete(),
             length_problem: transfer.length_problem(),
             framing_error: body.framing_error.or(request.and_then(|r| r.framing_error)),
-            sha256: hex_of(body.content.as_ref(), |h| &h.sha256),
-            md5: hex_of(body.content.as_ref(), |h| &h.md5),
-            decoded_sha256: hex_of(body.representation.as_ref(), |h| &h.sha256),
-            decoded_md5: hex_of(body.representation.as_ref(), |h| &h.md5),
+            sha256: hex_of(body.content.as_ref(), |h| Some(&h.sha256)),
+            md5: hex_of(body.content.as_ref(), |h| h.md5.as_ref()),
+            decoded_sha256: hex_of(body.representation.as_ref(), |h| Some(&h.sha256)),
+            decoded_md5: hex_of(body.representation.as_ref(), |h| h.md5.as_ref()),
             digests: transfer.digests.iter().map(DigestRecord::new).collect(),
             request_packet: request.map(|r| r.packet),
             response_packet: response.map(|r| r.packet),
@@ -200,8 +204,11 @@ impl DigestRecord {
     }
 }
 
-fn hex_of(hashes: Option<&Hashes>, pick: fn(&Hashes) -> &[u8]) -> Option<String> {
-    hashes.map(|hashes| hex::encode(pick(hashes)))
+fn hex_of<const N: usize>(
+    hashes: Option<&Hashes>,
+    pick: fn(&Hashes) -> Option<&[u8; N]>,
+) -> Option<String> {
+    hashes.and_then(pick).map(hex::encode)
 }
 
 /// Splits a text of [`warning_text`] into its location

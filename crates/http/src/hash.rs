@@ -42,14 +42,17 @@ impl Algorithm {
     }
 }
 
-/// The finished hashes of one octet sequence. SHA-1 and SHA-512 are only
-/// computed when a digest field of the message names them.
+/// The finished hashes of one octet sequence. SHA-256 is always computed.
+/// MD5, SHA-1 and SHA-512 are computed when the stream's [`BodyHashing`]
+/// or a digest field of the message calls for them.
+///
+/// [`BodyHashing`]: crate::BodyHashing
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Hashes {
     /// Octets hashed.
     pub length: u64,
     pub sha256: [u8; 32],
-    pub md5: [u8; 16],
+    pub md5: Option<[u8; 16]>,
     pub sha1: Option<[u8; 20]>,
     pub sha512: Option<Vec<u8>>,
 }
@@ -58,7 +61,7 @@ impl Hashes {
     /// Returns the digest by `algorithm`, when it was computed.
     pub fn get(&self, algorithm: Algorithm) -> Option<&[u8]> {
         match algorithm {
-            Algorithm::Md5 => Some(&self.md5),
+            Algorithm::Md5 => self.md5.as_ref().map(|d| &d[..]),
             Algorithm::Sha1 => self.sha1.as_ref().map(|d| &d[..]),
             Algorithm::Sha256 => Some(&self.sha256),
             Algorithm::Sha512 => self.sha512.as_deref(),
@@ -73,18 +76,19 @@ pub(crate) struct Hasher {
     length: u64,
     limit: u64,
     sha256: Sha256,
-    md5: Md5,
+    md5: Option<Md5>,
     sha1: Option<Sha1>,
     sha512: Option<Sha512>,
 }
 
 impl Hasher {
+    /// Starts SHA-256 and each other algorithm that `extra` names.
     pub(crate) fn new(limit: u64, extra: &[Algorithm]) -> Self {
         Hasher {
             length: 0,
             limit,
             sha256: Sha256::new(),
-            md5: Md5::new(),
+            md5: extra.contains(&Algorithm::Md5).then(Md5::new),
             sha1: extra.contains(&Algorithm::Sha1).then(Sha1::new),
             sha512: extra.contains(&Algorithm::Sha512).then(Sha512::new),
         }
@@ -93,7 +97,9 @@ impl Hasher {
     pub(crate) fn update(&mut self, data: &[u8]) {
         self.length = self.length.saturating_add(data.len() as u64);
         self.sha256.update(data);
-        self.md5.update(data);
+        if let Some(md5) = &mut self.md5 {
+            md5.update(data);
+        }
         if let Some(sha1) = &mut self.sha1 {
             sha1.update(data);
         }
@@ -106,7 +112,7 @@ impl Hasher {
         Hashes {
             length: self.length,
             sha256: self.sha256.finalize().into(),
-            md5: self.md5.finalize().into(),
+            md5: self.md5.map(|h| h.finalize().into()),
             sha1: self.sha1.map(|h| h.finalize().into()),
             sha512: self.sha512.map(|h| h.finalize().to_vec()),
         }

@@ -23,8 +23,8 @@ pub use digest::{
 pub use framing::Framing;
 pub use hash::{Algorithm, Coding, DecodeFailure, Hashes};
 pub use stream::{
-    Body, BodyEnd, ConnectionEnd, Direction, HttpStream, Limits, Request, Response, ResponseFields,
-    Transfer, Warning, WarningKind,
+    Body, BodyEnd, BodyHashing, ConnectionEnd, Direction, HttpStream, Limits, Request, Response,
+    ResponseFields, Transfer, Warning, WarningKind,
 };
 
 /// Largest header block (or trailer section) accepted, in octets.

@@ -48,6 +48,23 @@ impl Default for Limits {
     }
 }
 
+/// Selection of the response bodies that get an MD5 hash besides their SHA-256.
+///
+/// SHA-256 is computed for every body in both modes, because an alert
+/// about a transfer names the SHA-256 of its body, and SHA-1 and SHA-512
+/// only when a digest field names them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BodyHashing {
+    /// MD5 of every body, for callers that record each transfer's hashes.
+    #[default]
+    Every,
+    /// MD5 only where it is used: a `200` response to a GET (a downloaded
+    /// object), a body whose digest fields name MD5, and a chunked body,
+    /// whose trailer section may carry an MD5 digest that no field
+    /// announced.
+    WhenUsed,
+}
+
 /// A request line and the fields that matter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Request {
@@ -337,6 +354,7 @@ const RESYNC_CARRY: usize = 7;
 /// Parser state of one connection's HTTP/1 exchange.
 pub struct HttpStream {
     limits: Limits,
+    hashing: BodyHashing,
     request: RequestState,
     request_buf: Vec<u8>,
     request_offset: u64,
@@ -352,9 +370,16 @@ pub struct HttpStream {
 }
 
 impl HttpStream {
+    /// Creates a parser that hashes every body with MD5 and SHA-256.
     pub fn new(limits: Limits) -> HttpStream {
+        HttpStream::with_hashing(limits, BodyHashing::Every)
+    }
+
+    /// Creates a parser that computes MD5 of the bodies `hashing` selects.
+    pub fn with_hashing(limits: Limits, hashing: BodyHashing) -> HttpStream {
         HttpStream {
             limits,
+            hashing,
             request: RequestState::Head,
             request_buf: Vec::new(),
             request_offset: 0,
@@ -762,6 +787,9 @@ impl HttpStream {
         if announces_trailer_digest(parsed.joined("trailer").as_deref()) {
             extra.extend([Algorithm::Sha1, Algorithm::Sha512]);
         }
+        if self.wants_md5(&transfer) {
+            extra.push(Algorithm::Md5);
+        }
         let (coded, decoder) = match content_coding(parsed.joined("content-encoding").as_deref()) {
             CodingChoice::Identity => (false, None),
             CodingChoice::One(coding) => {
@@ -777,6 +805,20 @@ impl HttpStream {
             decoder,
             coded,
             announced,
+        }
+    }
+
+    /// True when the body of `transfer` gets an MD5 hash whether or not a
+    /// digest field names MD5.
+    fn wants_md5(&self, transfer: &Transfer) -> bool {
+        match self.hashing {
+            BodyHashing::Every => true,
+            BodyHashing::WhenUsed => {
+                let method = transfer.request.as_ref().map(|r| r.method.as_str());
+                let status = transfer.response.as_ref().map(|r| r.status);
+                let downloaded = method == Some("GET") && status == Some(200);
+                downloaded || transfer.body.framing == Framing::Chunked
+            }
         }
     }
 

@@ -9,8 +9,8 @@ use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
 use wiretrust_http::{
-    BodyEnd, ConnectionEnd, DecodeFailure, Direction, Framing, Hashes, HttpStream, Limits, Outcome,
-    Transfer, Unchecked, WarningKind,
+    BodyEnd, BodyHashing, ConnectionEnd, DecodeFailure, Direction, Framing, Hashes, HttpStream,
+    Limits, Outcome, Transfer, Unchecked, WarningKind,
 };
 
 const GET: &[u8] = b"GET /file HTTP/1.1\r\nHost: example.test:8080\r\n\r\n";
@@ -722,4 +722,117 @@ fn request_with_length_and_chunked_is_framing_error() {
     let kinds: Vec<_> = warnings.iter().map(|w| w.kind).collect();
     assert_eq!(kinds, vec![WarningKind::ConflictingFraming]);
     assert_eq!(warnings[0].direction, Direction::Request);
+}
+
+/// Parses one exchange with a parser that hashes as `hashing` selects.
+fn one_hashed(hashing: BodyHashing, request: &[u8], response: &[u8]) -> Transfer {
+    let mut stream = HttpStream::with_hashing(Limits::default(), hashing);
+    stream.data(Direction::Request, request, 1, 10);
+    stream.data(Direction::Response, response, 2, 20);
+    stream.end(ConnectionEnd::Closed, 99);
+    let mut transfers = Vec::new();
+    stream.take_transfers(&mut transfers);
+    assert_eq!(transfers.len(), 1, "transfers: {transfers:#?}");
+    transfers.remove(0)
+}
+
+const POST: &[u8] = b"POST /form HTTP/1.1\r\nHost: example.test\r\nContent-Length: 0\r\n\r\n";
+
+fn md5_of(data: &[u8]) -> Option<[u8; 16]> {
+    Some(Md5::digest(data).into())
+}
+
+#[test]
+fn when_used_post_200_no_md5() {
+    let body = b"form accepted";
+    let fields = format!("Content-Length: {}\r\n", body.len());
+    let transfer = one_hashed(BodyHashing::WhenUsed, POST, &response(&fields, body));
+    let content = transfer.body.content.expect("content hashes");
+    assert_eq!(content.length, body.len() as u64);
+    assert_eq!(content.sha256.to_vec(), Sha256::digest(body).to_vec());
+    assert_eq!(content.md5, None);
+    assert_eq!(content.sha1, None);
+    assert_eq!(content.sha512, None);
+}
+
+#[test]
+fn every_post_200_has_md5() {
+    let body = b"form accepted";
+    let fields = format!("Content-Length: {}\r\n", body.len());
+    let transfer = one_hashed(BodyHashing::Every, POST, &response(&fields, body));
+    let content = transfer.body.content.expect("content hashes");
+    assert_eq!(content.md5, md5_of(body));
+}
+
+#[test]
+fn when_used_get_200_has_md5() {
+    let body = b"the downloaded file";
+    let fields = format!("Content-Length: {}\r\n", body.len());
+    let transfer = one_hashed(BodyHashing::WhenUsed, GET, &response(&fields, body));
+    let content = transfer.body.content.expect("content hashes");
+    assert_eq!(content.sha256.to_vec(), Sha256::digest(body).to_vec());
+    assert_eq!(content.md5, md5_of(body));
+}
+
+#[test]
+fn when_used_gzip_get_200_decoded_md5() {
+    let body = b"compressed download";
+    let coded = gzip(body);
+    let fields = format!(
+        "Content-Length: {}\r\nContent-Encoding: gzip\r\n",
+        coded.len()
+    );
+    let transfer = one_hashed(BodyHashing::WhenUsed, GET, &response(&fields, &coded));
+    let content = transfer.body.content.expect("content hashes");
+    let decoded = transfer.body.representation.expect("representation hashes");
+    assert_eq!(content.md5, md5_of(&coded));
+    assert_eq!(decoded.md5, md5_of(body));
+}
+
+/// Returns a `206` response carrying `part` as bytes 0 to 9 of 100.
+fn partial(fields: &str, part: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/100\r\n\
+         Content-Length: {}\r\n{fields}\r\n",
+        part.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(part);
+    out
+}
+
+#[test]
+fn when_used_206_content_md5_only() {
+    let part = b"0123456789";
+    let fields = format!("Content-MD5: {}\r\n", b64_md5(part));
+    let transfer = one_hashed(BodyHashing::WhenUsed, GET, &partial(&fields, part));
+    let content = transfer.body.content.as_ref().expect("content hashes");
+    assert_eq!(content.md5, md5_of(part));
+    assert_eq!(content.sha1, None);
+    assert_eq!(content.sha512, None);
+    assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
+}
+
+#[test]
+fn when_used_206_plain_no_md5() {
+    let part = b"0123456789";
+    let transfer = one_hashed(BodyHashing::WhenUsed, GET, &partial("", part));
+    let content = transfer.body.content.expect("content hashes");
+    assert_eq!(content.sha256.to_vec(), Sha256::digest(part).to_vec());
+    assert_eq!(content.md5, None);
+}
+
+#[test]
+fn when_used_unannounced_trailer_md5_checked() {
+    let body = b"hello world";
+    let chunked = format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-10/100\r\n\
+         Transfer-Encoding: chunked\r\n\r\n\
+         5\r\nhello\r\n6\r\n world\r\n0\r\nContent-Digest: md5=:{}:\r\n\r\n",
+        b64_md5(body)
+    );
+    let transfer = one_hashed(BodyHashing::WhenUsed, GET, chunked.as_bytes());
+    let content = transfer.body.content.as_ref().expect("content hashes");
+    assert_eq!(content.md5, md5_of(body));
+    assert_eq!(outcomes(&transfer), vec![Outcome::Verified]);
 }
