@@ -27,7 +27,7 @@ use wiretrust::detections::{
     DETECTION_IDS, DetectionConfig, Severity, StoreLocation, explain, explanation, rule,
 };
 use wiretrust::policy::{BUILTIN_TOML, Policy};
-use wiretrust::scan::{Execution, ScanOptions, scan_with};
+use wiretrust::scan::{BodyHashing, Execution, ScanOptions, scan_with};
 use wiretrust::sinks::{AlertLines, AlertTable, ObservationLines, Sink, wrap};
 
 // Scans allocate many short-lived strings and boxes per record; mimalloc
@@ -84,9 +84,11 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
     }
     detection.store = store_location(args);
     detection.baseline = baseline_config(args, &detection.store);
+    let body_hashing = body_hashing(args.observations.is_some(), &detection);
     let options = ScanOptions {
         detection,
         show_suppressed: args.detection.policy.show_suppressed,
+        body_hashing,
     };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -131,6 +133,17 @@ fn run_scan(args: &ScanArgs, quiet: bool, verbose: bool) -> Result<u8> {
         write_stats(&mut stderr, &summary, written.get())?;
     }
     Ok(exit_status(&summary, args.fail_on))
+}
+
+/// Chooses the plain HTTP body hashing. The `http_transfer` records and
+/// Sigma rules get the MD5 of every body. Otherwise MD5 is computed only
+/// where a detection reads it, which leaves the alerts unchanged.
+pub(crate) fn body_hashing(observations: bool, detection: &DetectionConfig) -> BodyHashing {
+    if observations || detection.sigma_rules.is_some() {
+        BodyHashing::Every
+    } else {
+        BodyHashing::WhenUsed
+    }
 }
 
 /// Builds the detection settings from the policy, with the command line's

@@ -18,6 +18,7 @@ use std::thread;
 use std::time::Instant;
 
 use wiretrust_applenet::NetEvent;
+pub use wiretrust_http::BodyHashing;
 use wiretrust_unifiedlog::LogRecord;
 
 use crate::observations::{ConnectionKey, EndpointConnection, FlowRecord};
@@ -31,7 +32,7 @@ use crate::sources::capture::{CaptureStats, OpenCaptureError, read_capture_timed
 use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_endpoint_log};
 use crate::sources::eslogger::{EsloggerStats, read_eslogger};
 use crate::sources::kind::{InputKind, identify};
-use crate::sources::partition::read_capture_partitioned;
+use crate::sources::partition::{PartitionSettings, read_capture_partitioned};
 use crate::sources::provenance::ProvenanceSet;
 use crate::sources::timing::{Off, PhaseClock, PhaseTimes, Stopwatch, ThreadCpu, peak_rss_bytes};
 use crate::sources::{InputFile, expand_inputs};
@@ -101,6 +102,7 @@ pub fn scan_with(
         times: PhaseTimes::default(),
         clock: PhaseClock::new(),
         measure: execution.measure,
+        body_hashing: options.body_hashing,
     };
 
     summary.layout = layout(execution.threads, files.len());
@@ -288,6 +290,7 @@ struct Run<'r, 's, 'k> {
     /// Phases run on the calling thread outside the pipeline.
     clock: PhaseClock,
     measure: bool,
+    body_hashing: BodyHashing,
 }
 
 /// Sessions of one input pushed into the pipeline, keeping the first
@@ -377,8 +380,15 @@ impl Run<'_, '_, '_> {
         let progress = &mut *self.progress;
         let mut on_progress = |done: u64| progress.advance(done_before + done, &name);
         let mut on_session = |session| feed.push(session);
-        let result =
-            read_capture_timed(&file.path, &name, &mut on_session, &mut on_progress, clock);
+        let (path, hashing) = (&file.path, self.body_hashing);
+        let result = read_capture_timed(
+            path,
+            &name,
+            hashing,
+            &mut on_session,
+            &mut on_progress,
+            clock,
+        );
         feed.end()?;
         Ok(result)
     }
@@ -396,13 +406,17 @@ impl Run<'_, '_, '_> {
             let mut on_progress = |done: u64| progress.advance(done, &name);
             let mut on_session = |session| feed.push(session);
             let (path, name) = (&file.path, name.as_str());
+            let settings = PartitionSettings {
+                workers,
+                body_hashing: self.body_hashing,
+            };
             let result = if self.measure {
                 let times = Some(&mut self.times);
                 let clock = &mut self.clock;
                 read_capture_partitioned(
                     path,
                     name,
-                    workers,
+                    settings,
                     &mut on_session,
                     &mut on_progress,
                     times,
@@ -412,7 +426,7 @@ impl Run<'_, '_, '_> {
                 read_capture_partitioned(
                     path,
                     name,
-                    workers,
+                    settings,
                     &mut on_session,
                     &mut on_progress,
                     None,
@@ -443,6 +457,7 @@ impl Run<'_, '_, '_> {
                         senders: &senders,
                         next: &next,
                         stop: &stop,
+                        body_hashing: self.body_hashing,
                     };
                     scope.spawn(move || reader.run(measure))
                 })
@@ -527,6 +542,7 @@ struct FileReader<'a> {
     senders: &'a [SyncSender<FileMessage>],
     next: &'a AtomicUsize,
     stop: &'a AtomicBool,
+    body_hashing: BodyHashing,
 }
 
 impl FileReader<'_> {
@@ -564,8 +580,15 @@ impl FileReader<'_> {
             let mut on_progress = |done| {
                 let _ = sender.try_send(FileMessage::Progress(done));
             };
-            let result =
-                read_capture_timed(&file.path, &name, &mut on_session, &mut on_progress, clock);
+            let (path, hashing) = (&file.path, self.body_hashing);
+            let result = read_capture_timed(
+                path,
+                &name,
+                hashing,
+                &mut on_session,
+                &mut on_progress,
+                clock,
+            );
             let _ = sender.send(FileMessage::Sessions(chunk));
             let _ = sender.send(FileMessage::Done(Box::new(result)));
         }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use wiretrust_http::BodyHashing;
+
 use crate::detections::{DetectionConfig, Severity};
 use crate::observations::{HttpTransfer, StarttlsDialogue};
 use crate::sources::capture::CaptureStats;
@@ -23,6 +25,11 @@ pub struct ScanOptions {
     /// Write alerts the policy suppressed, with their `suppressed_by`;
     /// they are counted apart either way.
     pub show_suppressed: bool,
+    /// Selection of the plain HTTP bodies that get an MD5 hash. The
+    /// default hashes every body. [`BodyHashing::WhenUsed`] skips MD5 where
+    /// no detection reads it, which leaves `md5` out of those
+    /// `http_transfer` records.
+    pub body_hashing: BodyHashing,
 }
 
 /// Thread count and measurement of a scan.

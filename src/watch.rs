@@ -24,7 +24,7 @@ use wiretrust_unifiedlog::{Format, LogRecord};
 use crate::detections::DetectionConfig;
 use crate::observations::{ConnectionKey, ConnectionTracker, EndpointConnection, FlowRecord};
 use crate::pipeline::Pipeline;
-use crate::scan::{ScanOptions, Summary};
+use crate::scan::{BodyHashing, ScanOptions, Summary};
 use crate::sinks::Sink;
 use crate::sources::endpoint_log::{EndpointHandler, EndpointStats, read_export};
 
@@ -79,6 +79,8 @@ pub struct WatchOptions {
     pub restart_delay: Duration,
     /// Write alerts the policy suppressed, with their `suppressed_by`.
     pub show_suppressed: bool,
+    /// Selection of the captured plain HTTP bodies that get an MD5 hash.
+    pub body_hashing: BodyHashing,
 }
 
 impl Default for WatchOptions {
@@ -94,6 +96,7 @@ impl Default for WatchOptions {
             capture_filter: None,
             restart_delay: Duration::from_secs(1),
             show_suppressed: false,
+            body_hashing: BodyHashing::Every,
         }
     }
 }
@@ -146,6 +149,7 @@ pub fn watch(
     let scan_options = ScanOptions {
         detection: options.detection.clone(),
         show_suppressed: options.show_suppressed,
+        body_hashing: options.body_hashing,
     };
     let mut pipeline = Pipeline::new(&scan_options, sinks, false);
     let mut summary = WatchSummary::default();
@@ -273,6 +277,7 @@ fn start_capture(
     stop: &Arc<AtomicBool>,
 ) -> usize {
     let (interface, filter) = (interface.to_owned(), options.capture_filter.clone());
+    let hashing = options.body_hashing;
     let (sender, stop) = (sender.clone(), Arc::clone(stop));
     thread::spawn(move || {
         let mut on_session = |session| {
@@ -281,6 +286,7 @@ fn start_capture(
         let result = crate::sources::live::capture_live(
             &interface,
             filter.as_deref(),
+            hashing,
             &mut on_session,
             &stop,
         );

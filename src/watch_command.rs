@@ -15,7 +15,7 @@ use wiretrust::sinks::{AlertLines, AlertStream, Sink};
 use wiretrust::watch::{WatchOptions, WatchSummary, watch};
 
 use crate::cli::{OutputFormat, WatchArgs};
-use crate::{EXIT_CLEAN, EXIT_FAILED, create_observations, detection_config};
+use crate::{EXIT_CLEAN, EXIT_FAILED, body_hashing, create_observations, detection_config};
 
 /// Baseline sightings learned between commits in `watch`: a crash loses at
 /// most this many, and each commit writes the changed profiles once.
@@ -83,8 +83,10 @@ fn watch_options(args: &WatchArgs) -> Result<WatchOptions> {
     if endpoint && detection.host.is_none() {
         detection.host = host_name();
     }
+    let body_hashing = body_hashing(args.observations.is_some(), &detection);
     Ok(WatchOptions {
         detection,
+        body_hashing,
         stdin: args.stdin,
         endpoint,
         eslogger,

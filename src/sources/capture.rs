@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use wiretrust_http::BodyHashing;
 use wiretrust_pcap::{CaptureReader, Decoded, LinkType, Transport, decode};
 use wiretrust_tcp::{Segment, SegmentMeta};
 
@@ -99,19 +100,22 @@ pub(crate) fn open_capture(
 /// Reads one capture file and hands every completed TLS session to
 /// `on_session`, roughly in order of completion.
 ///
-/// `on_progress` receives the number of file bytes consumed so far.
+/// `on_progress` receives the number of file bytes consumed so far. Every
+/// plain HTTP body is hashed with MD5 and SHA-256.
 pub fn read_capture(
     path: &Path,
     input_name: &str,
     on_session: &mut dyn FnMut(FlowRecord),
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureStats, OpenCaptureError> {
-    read_capture_timed(path, input_name, on_session, on_progress, &mut Off)
+    let hashing = BodyHashing::Every;
+    read_capture_timed(path, input_name, hashing, on_session, on_progress, &mut Off)
 }
 
-/// [`read_capture`], charging reading and decoding to [`Phase::Read`] and
-/// flow work to [`Phase::Reassembly`] on `clock`. The time spent in
-/// `on_session` is charged to neither.
+/// [`read_capture`] with plain HTTP bodies hashed as `body_hashing`
+/// selects, charging reading and decoding to [`Phase::Read`] and flow work
+/// to [`Phase::Reassembly`] on `clock`. The time spent in `on_session` is
+/// charged to neither.
 ///
 /// Sessions come out in groups, one per packet that completed any, each
 /// group sorted by transport and flow number, so that the partitioned
@@ -119,13 +123,14 @@ pub fn read_capture(
 pub fn read_capture_timed<S: Stopwatch>(
     path: &Path,
     input_name: &str,
+    body_hashing: BodyHashing,
     on_session: &mut dyn FnMut(FlowRecord),
     on_progress: &mut dyn FnMut(u64),
     clock: &mut S,
 ) -> Result<CaptureStats, OpenCaptureError> {
     clock.restart();
     let mut reader = open_capture(path)?;
-    let mut flows = Flows::new(input_name);
+    let mut flows = Flows::new(input_name, body_hashing);
     let mut processes = ProcessDirectory::default();
     let mut stats = CaptureStats::default();
     let mut last_progress = 0u64;

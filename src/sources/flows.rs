@@ -14,6 +14,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use wiretrust_http::BodyHashing;
 use wiretrust_quic::{QuicConnectionId, QuicEvent, QuicEventKind, QuicLimits, QuicTracker};
 use wiretrust_tcp::{
     FlowEnd, FlowKey, FlowTable, Interest, Limits, Segment, SegmentMeta, Side, StreamHandler,
@@ -137,10 +138,14 @@ pub(crate) struct Flows {
 }
 
 impl Flows {
-    /// Creates empty state for the capture called `input`.
-    pub fn new(input: &str) -> Self {
+    /// Creates empty state for the capture called `input`, whose plain
+    /// HTTP bodies are hashed as `body_hashing` selects.
+    pub fn new(input: &str, body_hashing: BodyHashing) -> Self {
         let limits = Limits::default();
-        let mut context = FlowContext::default();
+        let mut context = FlowContext {
+            body_hashing,
+            ..FlowContext::default()
+        };
         context.idle.timeout = limits.idle_timeout_ns;
         Flows {
             input: Arc::from(input),
@@ -349,6 +354,8 @@ struct FlowContext {
     /// Recoverable HTTP parse problems.
     http_warnings: HttpWarnings,
     processes: ProcessNotes,
+    /// Selection of the plain HTTP bodies that get an MD5 hash.
+    body_hashing: BodyHashing,
 }
 
 /// The processes that packets named, per open TCP flow and QUIC connection.
@@ -649,7 +656,8 @@ impl StreamHandler for TlsFlow {
     ) -> Interest {
         if !self.chosen && !data.is_empty() {
             self.chosen = true;
-            self.plaintext = Plaintext::choose(&self.input, self.stream, &self.key, side, data);
+            let (input, stream, hashing) = (&self.input, self.stream, context.body_hashing);
+            self.plaintext = Plaintext::choose(input, stream, &self.key, side, data, hashing);
         }
         if let Some(plaintext) = &mut self.plaintext {
             plaintext.data(

@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use wiretrust_http::BodyHashing;
 use wiretrust_pcap::LinkType;
 use wiretrust_tcp::SegmentMeta;
 
@@ -23,17 +24,19 @@ const SNAPLEN: i32 = 65_535;
 
 /// Captures from `interface` until `stop` is set or the capture fails,
 /// handing every completed TLS session to `on_session`. `filter` is a
-/// BPF expression, e.g. `tcp port 443 or udp port 443`.
+/// BPF expression, e.g. `tcp port 443 or udp port 443`. Plain HTTP bodies
+/// are hashed as `body_hashing` selects.
 pub fn capture_live(
     interface: &str,
     filter: Option<&str>,
+    body_hashing: BodyHashing,
     on_session: &mut dyn FnMut(FlowRecord),
     stop: &AtomicBool,
 ) -> Result<CaptureStats, String> {
     let mut capture = open(interface, filter)?;
     let link_type = LinkType(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX));
     let input = format!("interface {interface}");
-    let mut flows = Flows::new(&input);
+    let mut flows = Flows::new(&input, body_hashing);
     let mut stats = CaptureStats::default();
     let mut number = 0u64;
     while !stop.load(Ordering::Relaxed) {

@@ -44,6 +44,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
+use wiretrust_http::BodyHashing;
 use wiretrust_pcap::CaptureReader;
 use wiretrust_tcp::{Segment, SegmentMeta};
 
@@ -66,9 +67,18 @@ const CHANNEL_DEPTH: usize = 4;
 /// Packet number of the changes made by the end of the capture.
 const END_OF_CAPTURE: u64 = u64::MAX;
 
-/// Reads one capture with `workers` threads owning the flow state, plus a
-/// reader thread, and hands the sessions to `on_session` on the calling
-/// thread in the order [`super::capture::read_capture`] would.
+/// The split of one capture over threads and the hashing of its flows.
+#[derive(Clone, Copy, Debug)]
+pub struct PartitionSettings {
+    /// Worker threads owning the flow state; 0 counts as 1.
+    pub workers: usize,
+    /// Selection of the plain HTTP bodies that get an MD5 hash.
+    pub body_hashing: BodyHashing,
+}
+
+/// Reads one capture with `settings.workers` threads owning the flow
+/// state, plus a reader thread, and hands the sessions to `on_session` on
+/// the calling thread in the order [`super::capture::read_capture`] would.
 ///
 /// `on_progress` receives the number of file bytes consumed so far. When
 /// `times` is given, the reader thread's time is added to [`Phase::Read`]
@@ -78,13 +88,14 @@ const END_OF_CAPTURE: u64 = u64::MAX;
 pub fn read_capture_partitioned<S: Stopwatch>(
     path: &Path,
     input_name: &str,
-    workers: usize,
+    settings: PartitionSettings,
     on_session: &mut dyn FnMut(FlowRecord),
     on_progress: &mut dyn FnMut(u64),
     times: Option<&mut PhaseTimes>,
     clock: &mut S,
 ) -> Result<CaptureStats, OpenCaptureError> {
-    let workers = workers.max(1);
+    let workers = settings.workers.max(1);
+    let body_hashing = settings.body_hashing;
     let reader = open_capture(path)?;
     let timed = times.is_some();
     let (stats, spent) = thread::scope(|scope| {
@@ -99,6 +110,7 @@ pub fn read_capture_partitioned<S: Stopwatch>(
             from_workers.push(result_rx);
             let job = WorkerJob {
                 input: input_name,
+                body_hashing,
                 tick: tick_key(index, workers),
                 batches: batch_rx,
                 results: result_tx,
@@ -462,6 +474,7 @@ impl Router {
 /// Everything one worker thread needs.
 struct WorkerJob<'a> {
     input: &'a str,
+    body_hashing: BodyHashing,
     /// The four-tuple of this worker's TCP clock ticks.
     tick: (SocketAddr, SocketAddr),
     batches: Receiver<Batch>,
@@ -486,7 +499,7 @@ struct Outcome {
 
 impl WorkerJob<'_> {
     fn run(self, clock: &mut dyn Timed) -> CaptureStats {
-        let mut flows = Flows::new(self.input);
+        let mut flows = Flows::new(self.input, self.body_hashing);
         let mut udp_ticks = 0u64;
 
         for mut batch in &self.batches {

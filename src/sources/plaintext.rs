@@ -16,7 +16,9 @@
 
 use std::sync::Arc;
 
-use wiretrust_http::{ConnectionEnd, Direction, HttpStream, Limits, Transfer, Warning};
+use wiretrust_http::{
+    BodyHashing, ConnectionEnd, Direction, HttpStream, Limits, Transfer, Warning,
+};
 use wiretrust_tcp::{FlowEnd, FlowKey, SegmentMeta, Side};
 
 use super::capture_stats::HttpWarnings;
@@ -42,6 +44,7 @@ pub(crate) enum Plaintext {
 impl Plaintext {
     /// Chooses the analyser for a flow of `input` from the first octets
     /// that `side` sent; `None` leaves the flow to the TLS decoder alone.
+    /// An HTTP analyser hashes bodies as `hashing` selects.
     ///
     /// HTTP is chosen by its request or status line. Any other flow that
     /// does not begin with TLS goes to the STARTTLS analyser, which
@@ -53,6 +56,7 @@ impl Plaintext {
         key: &FlowKey,
         side: Side,
         first: &[u8],
+        hashing: BodyHashing,
     ) -> Option<Plaintext> {
         let Some(role) = wiretrust_http::role_from_first_octets(first) else {
             let flow = StarttlsFlow::choose(input, stream, key, side, first)?;
@@ -63,7 +67,7 @@ impl Plaintext {
             (Direction::Response, Side::Client) => Side::Server,
             (Direction::Response, Side::Server) => Side::Client,
         };
-        let flow = HttpFlow::new(input, stream, key, request_side);
+        let flow = HttpFlow::new(input, stream, key, request_side, hashing);
         Some(Plaintext::Http(Box::new(flow)))
     }
 
@@ -155,7 +159,13 @@ pub(crate) struct HttpFlow {
 }
 
 impl HttpFlow {
-    fn new(input: &Arc<str>, stream: u64, key: &FlowKey, request_side: Side) -> HttpFlow {
+    fn new(
+        input: &Arc<str>,
+        stream: u64,
+        key: &FlowKey,
+        request_side: Side,
+        hashing: BodyHashing,
+    ) -> HttpFlow {
         let (client, server) = match request_side {
             Side::Client => (key.client, key.server),
             Side::Server => (key.server, key.client),
@@ -165,7 +175,7 @@ impl HttpFlow {
             port: addr.port(),
         };
         HttpFlow {
-            parser: HttpStream::new(Limits::default()),
+            parser: HttpStream::with_hashing(Limits::default(), hashing),
             request_side,
             input: Arc::clone(input),
             stream,
@@ -229,7 +239,7 @@ mod tests {
 
     fn chosen_request_side(side: Side, first: &[u8]) -> Option<Side> {
         let input: Arc<str> = Arc::from("test.pcap");
-        match Plaintext::choose(&input, 0, &key(), side, first)? {
+        match Plaintext::choose(&input, 0, &key(), side, first, BodyHashing::Every)? {
             Plaintext::Http(flow) => Some(flow.request_side),
             Plaintext::StartTls(_) => None,
         }
@@ -261,7 +271,7 @@ mod tests {
 
     fn chosen_is_starttls(side: Side, first: &[u8]) -> bool {
         let input: Arc<str> = Arc::from("test.pcap");
-        let chosen = Plaintext::choose(&input, 0, &key(), side, first);
+        let chosen = Plaintext::choose(&input, 0, &key(), side, first, BodyHashing::Every);
         matches!(chosen, Some(Plaintext::StartTls(_)))
     }
 
