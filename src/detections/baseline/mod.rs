@@ -4,12 +4,12 @@
 //! `tls.certificate_changed`, and `tls.stripped` for plaintext where the
 //! baseline had TLS).
 //!
-//! Profiles are read from the store once per host and server (and once
-//! per signed process), with one summary per server, kept in
-//! [`ProfileCache`], changed in memory and written back at
-//! [`Baseline::flush`], so the hot path does not query SQLite for each
-//! session. A cache that grows past [`ProfileCache::LIMIT`] profiles is
-//! written into the open transaction and emptied.
+//! Profiles are read from the store once per host and server, and once
+//! per signed process, with one summary per server. [`ProfileCache`] keeps
+//! and changes them in memory until [`Baseline::flush`] writes them back,
+//! so the hot path does not query SQLite for each session. A cache that
+//! grows past [`ProfileCache::LIMIT`] profiles is written into the open
+//! transaction and emptied.
 
 mod cache;
 mod observed;
@@ -129,12 +129,9 @@ impl Baseline {
                 start,
                 out,
             );
-            self.soften_if_learning(&observed, &mut out[start..])?;
             // A change added to the pin's alert is held back from the
             // baseline as its own alert would have been.
-            if added_to_pin || raised_above_info(&out[start..]) {
-                return Ok(());
-            }
+            return self.settle(&observed, &mut out[start..], added_to_pin);
         }
         self.learn(&observed)
     }
@@ -156,10 +153,7 @@ impl Baseline {
             self.lookups += 1;
             let start = out.len();
             rules::check_transfer(transfer, &observed, &self.cache, &self.store_name, out);
-            self.soften_if_learning(&observed, &mut out[start..])?;
-            if raised_above_info(&out[start..]) {
-                return Ok(());
-            }
+            return self.settle(&observed, &mut out[start..], false);
         }
         self.learn(&observed)
     }
@@ -171,7 +165,7 @@ impl Baseline {
     /// with transport `starttls`.
     ///
     /// NOTE: dialogues are checked when their connection ends, while the
-    /// pipeline holds TLS sessions back to order them by start time. Within
+    /// pipeline keeps TLS sessions back to order them by start time. Within
     /// one scan, a STARTTLS session may thus be learned after a later
     /// plaintext dialogue to the same server was compared.
     pub fn check_dialogue(
@@ -202,10 +196,7 @@ impl Baseline {
                 DialogueVerdict::AddedToAlert => return Ok(()),
                 DialogueVerdict::Raised => {
                     let raised = out.len() - 1;
-                    self.soften_if_learning(&observed, &mut out[raised..])?;
-                    if raised_above_info(&out[raised..]) {
-                        return Ok(());
-                    }
+                    return self.settle(&observed, &mut out[raised..], false);
                 }
             }
         }
@@ -243,12 +234,25 @@ impl Baseline {
                 &self.store_name,
                 out,
             );
-            self.soften_if_learning(&observed, &mut out[start..])?;
-            if raised_above_info(&out[start..]) {
-                return Ok(());
-            }
+            return self.settle(&observed, &mut out[start..], false);
         }
         self.learn(&observed)
+    }
+
+    /// Lowers `raised`, the baseline alerts of one sighting, to info while
+    /// its host is learning, then learns the sighting unless it is
+    /// `held_back` or one of those alerts is above info.
+    fn settle(
+        &mut self,
+        observed: &Observed,
+        raised: &mut [Alert],
+        held_back: bool,
+    ) -> Result<(), StoreError> {
+        self.soften_if_learning(observed, raised)?;
+        if held_back || raised_above_info(raised) {
+            return Ok(());
+        }
+        self.learn(observed)
     }
 
     /// Writes the profiles changed since the last flush into the store's
