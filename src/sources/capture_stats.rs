@@ -11,7 +11,7 @@ use wiretrust_pcap::Packet;
 /// are counted.
 const MAX_WARNINGS: usize = 20;
 
-/// What reading one capture found, for the summary.
+/// Counts of reading one capture, for the summary.
 #[derive(Debug, Default)]
 pub struct CaptureStats {
     /// File bytes consumed.

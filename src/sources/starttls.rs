@@ -231,7 +231,7 @@ fn looks_like_greeting(first: &[u8]) -> bool {
         || first.starts_with(b"-ERR")
 }
 
-/// The name the observation record uses for a plaintext preamble.
+/// Returns the name the observation record uses for a plaintext preamble.
 pub(crate) fn preamble_name(preamble: Preamble) -> &'static str {
     match preamble {
         Preamble::Smtp => "smtp",

@@ -154,11 +154,11 @@ impl StoredFacets {
     }
 }
 
-/// Returns the blob for `profile`, adding the values of `kept` that the
+/// Returns the blob for `profile`, adding the values of `older` that the
 /// profile lacks (an older copy of the same profile, or kinds this version
 /// does not know).
-pub(crate) fn encode(profile: &TlsProfile, kept: StoredFacets) -> Vec<u8> {
-    encode_values(profile.first_seen_ns, |facet| profile.facet(facet), kept)
+pub(crate) fn encode(profile: &TlsProfile, older: StoredFacets) -> Vec<u8> {
+    encode_values(profile.first_seen_ns, |facet| profile.facet(facet), older)
 }
 
 /// Returns the blob for `summary`.
@@ -168,11 +168,11 @@ pub(crate) fn encode_summary(summary: &ServerSummary) -> Vec<u8> {
 }
 
 /// Returns the blob of the values `facet_values` gives per facet, for a
-/// row first seen at `row_first_ns`, with the values of `kept` it lacks.
+/// row first seen at `row_first_ns`, with the values of `older` it lacks.
 fn encode_values<'a>(
     row_first_ns: i64,
     facet_values: impl Fn(Facet) -> &'a [Seen],
-    kept: StoredFacets,
+    older: StoredFacets,
 ) -> Vec<u8> {
     let mut blocks: BTreeMap<u8, Vec<Entry>> = BTreeMap::new();
     for facet in Facet::ALL {
@@ -191,7 +191,7 @@ fn encode_values<'a>(
             .collect();
         blocks.insert(kind_tag(facet), entries);
     }
-    for (tag, stored) in kept.0 {
+    for (tag, stored) in older.0 {
         let entries = blocks.entry(tag).or_default();
         let own = entries.len();
         for entry in stored {

@@ -12,8 +12,8 @@ use crate::facets::{Entry, StoredFacets, encode, encode_summary};
 use crate::{ObjectDigest, ProfileFilter, ServerSummary, Store, StoreError, TlsProfile};
 
 /// Schema version this code writes and reads. Version 1 had object
-/// digests only; version 2 added the TLS profiles with one row per value;
-/// version 3 stores each profile's values as one blob in the profile's row
+/// digests only. Version 2 added the TLS profiles with one row per value.
+/// Version 3 stores each profile's values as one blob in the profile's row
 /// (see [`crate::facets`]) and adds server summaries. Opening an older
 /// store upgrades it.
 pub const SCHEMA_VERSION: i64 = 3;
@@ -507,8 +507,8 @@ impl SqliteStore {
         let id: i64 = row.get(0).map_err(fail)?;
         let first_ns: i64 = row.get(4).map_err(fail)?;
         let blob: Vec<u8> = row.get(7).map_err(fail)?;
-        let kept = parse_facets(&self.path, id, &blob, first_ns)?;
-        Ok(Some((id, self.profile_of(row)?, kept)))
+        let stored_facets = parse_facets(&self.path, id, &blob, first_ns)?;
+        Ok(Some((id, self.profile_of(row)?, stored_facets)))
     }
 
     /// Writes `profile` into the open write transaction, combined with the
@@ -547,7 +547,7 @@ impl SqliteStore {
             }
             Some(stored) => stored,
         };
-        let (id, older, kept) = older;
+        let (id, older, stored_facets) = older;
         let written = match combine {
             Combine::Replace => profile.clone(),
             Combine::Add => {
@@ -574,7 +574,7 @@ impl SqliteStore {
                     written.first_seen_ns,
                     written.last_seen_ns,
                     sessions,
-                    encode(&written, kept),
+                    encode(&written, stored_facets),
                 ])
             })
             .map_err(fail)?;

@@ -66,7 +66,7 @@ impl ServerIndex {
 ///
 /// The owner empties the cache with [`ProfileCache::clear`] after writing it
 /// back once it has more than [`ProfileCache::LIMIT`] profiles, so memory stays
-/// bounded however many hosts and servers a run sees.
+/// bounded however many hosts and servers a run reads.
 #[derive(Default)]
 pub(crate) struct ProfileCache {
     profiles: HashMap<ProfileKey, TlsProfile>,
@@ -254,7 +254,7 @@ impl ProfileCache {
         };
         profile.count_session(observed.time_ns);
         // The store brings its own summaries up to date when the profiles
-        // are written; the cache keeps those of named servers current for
+        // are written. The cache keeps those of named servers current for
         // the rest of the run.
         let named = observed.server_name.is_some();
         if named && !self.summaries.contains_key(&observed.key.server) {
