@@ -32,53 +32,10 @@ readonly STEP_TIMEOUT=10
 readonly LEVEL0='DEFAULT@SECLEVEL=0'
 readonly HTTP_GET=$'GET / HTTP/1.0\r\nHost: baseline.wiretrust.test\r\n\r\n'
 
-WORK=''
-CAP_PID=''
-SRV_PID=''
-
-die() {
-    printf 'make-baseline-captures: error: %s\n' "$*" >&2
-    exit 1
-}
-
-note() {
-    printf 'make-baseline-captures: %s\n' "$*"
-}
-
-# Stops whatever this script started and is still running, then removes the temporary folder.
-cleanup() {
-    local pid
-    for pid in "$SRV_PID" "$CAP_PID"; do
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    if [[ -n $WORK ]]; then
-        rm -rf -- "$WORK"
-    fi
-}
-
-# Waits until PATTERN (extended regex) appears in FILE while process PID is alive.
-wait_for() {
-    local pattern=$1 file=$2 pid=$3 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# Waits up to STEP_TIMEOUT seconds for process PID to exit on its own.
-wait_exit() {
-    local pid=$1 tries=$((STEP_TIMEOUT * 20))
-    while ((tries-- > 0)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.05
-    done
-    return 1
-}
+readonly RECORD_PROG=make-baseline-captures
+readonly PORT_BASE_VAR=WIRETRUST_BASELINE_PORT_BASE
+# shellcheck source=scripts/captures/record-lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/captures/record-lib.sh"
 
 # Writes a CA named CN to WORK/NAME-ca.{key,pem} and a leaf for SERVER_NAME signed by it to
 # WORK/NAME-leaf.{key,pem}, each with a new RSA key.
@@ -99,44 +56,12 @@ make_pki() {
         die "cannot sign the $name leaf; see $WORK/pki.log"
 }
 
-# Records PORT on lo into PCAP.
-start_capture() {
-    local pcap=$1 log=$2 port=$3
-    # -Z root: Debian's tcpdump otherwise drops to user tcpdump, which cannot write into the
-    # private temporary folder. --immediate-mode and -U flush each packet as it arrives.
-    tcpdump --immediate-mode -U -s 0 -i lo -Z root -w "$pcap" \
-        "host 127.0.0.1 and tcp port $port" 2>"$log" &
-    CAP_PID=$!
-    wait_for 'listening on' "$log" "$CAP_PID" ||
-        die "tcpdump did not start on lo for port $port (run as root?): $(cat "$log")"
-}
-
-stop_capture() {
-    local log=$1
-    kill -INT "$CAP_PID"
-    wait "$CAP_PID" || die "tcpdump exited with an error: $(cat "$log")"
-    CAP_PID=''
-    grep -q '^0 packets dropped by kernel' "$log" ||
-        die "tcpdump dropped packets; rerun the script: $(cat "$log")"
-}
-
 # Starts `openssl s_server -www` on 127.0.0.1:PORT with the given extra arguments.
 start_server() {
     local port=$1 log=$2
     shift 2
-    openssl s_server -accept "127.0.0.1:$port" -www "$@" </dev/null >"$log" 2>&1 &
-    SRV_PID=$!
-    wait_for '^ACCEPT' "$log" "$SRV_PID" ||
-        die "s_server did not start on 127.0.0.1:$port (port in use? set" \
-            "WIRETRUST_BASELINE_PORT_BASE): $(cat "$log")"
-}
-
-# Servers run with -naccept, so they exit after their last connection.
-stop_server() {
-    local log=$1
-    wait_exit "$SRV_PID" || die "s_server on pid $SRV_PID did not exit: $(cat "$log")"
-    wait "$SRV_PID" || true
-    SRV_PID=''
+    start_listener SRV_PID "$log" '^ACCEPT' s_server "$port" \
+        openssl s_server -accept "127.0.0.1:$port" -www "$@"
 }
 
 # Runs `openssl s_client` to 127.0.0.1:PORT with SNI SERVER_NAME, trusting CA (a name given
@@ -172,7 +97,8 @@ record_tls() {
     for ((run = 0; run < clients; run++)); do
         run_s_client "$port" "$log.client" "$leaf" "$@"
     done
-    stop_server "$log.server"
+    # Servers run with -naccept, so they exit after their last connection.
+    await_exit SRV_PID s_server "$log.server"
     stop_capture "$log.tcpdump"
     expect_line "$log.client" '^Verification: OK$' "$name: s_client"
     expect_line "$log.client" '^HTTP/1\.0 200 ok' "$name: s_client"
@@ -210,11 +136,8 @@ case_baseline_plaintext() {
     mkdir -p "$WORK/site"
     printf 'baseline\n' >"$WORK/site/index.html"
     start_capture "$WORK/baseline-plaintext.pcap" "$log.tcpdump" "$port"
-    python3 -m http.server --bind 127.0.0.1 --directory "$WORK/site" "$port" \
-        >"$log.server" 2>&1 &
-    SRV_PID=$!
-    wait_for 'Serving HTTP' "$log.server" "$SRV_PID" ||
-        die "http.server did not start on 127.0.0.1:$port: $(cat "$log.server")"
+    start_listener SRV_PID "$log.server" 'Serving HTTP' http.server "$port" \
+        python3 -m http.server --bind 127.0.0.1 --directory "$WORK/site" "$port"
     timeout "$STEP_TIMEOUT" curl -sS -o /dev/null -w 'http_code=%{http_code}\n' \
         --resolve "$SERVER_NAME:$port:127.0.0.1" "http://$SERVER_NAME:$port/index.html" \
         >"$log.client" 2>&1 || die "curl failed on port $port: $(cat "$log.client")"
@@ -230,13 +153,8 @@ main() {
     local repo outdir
     repo=$(cd "$(dirname "$0")/.." && pwd)
     outdir=${1:-$repo/fixtures/captures}
-    local tool
-    for tool in openssl tcpdump curl python3; do
-        command -v "$tool" >/dev/null ||
-            die "$tool not found: apt-get install -y openssl tcpdump curl python3"
-    done
-    WORK=$(mktemp -d)
-    trap cleanup EXIT
+    require_tools openssl tcpdump curl python3
+    open_work_folder
     make_pki a 'wiretrust Baseline CA A'
     make_pki b 'wiretrust Baseline CA B'
     local index=0 name

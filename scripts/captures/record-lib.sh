@@ -1,5 +1,6 @@
-# Shell functions shared by scripts/make-captures.sh, scripts/make-http-captures.sh and
-# scripts/make-mail-captures.sh, which record one pcap per case on the loopback interface.
+# Shell functions shared by scripts/make-captures.sh, scripts/make-http-captures.sh,
+# scripts/make-mail-captures.sh and scripts/make-baseline-captures.sh, which record one pcap
+# per case on the loopback interface.
 #
 # Source it from bash (it uses arrays, [[ ]] and printf -v) after `set -euo pipefail`. Before
 # calling any function the script sets:
